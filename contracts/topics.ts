@@ -1,0 +1,55 @@
+/**
+ * Every Kafka topic of the system, its partition count and the contract its messages follow.
+ * Services create these at start (auto-create is off on the broker). Every consumed topic has a
+ * dead-letter twin `<topic>.dlq` that carries the original bytes and headers plus the reason.
+ */
+export type ContractName =
+  | 'warning'
+  | 'cap-xml'
+  | 'callout-requested'
+  | 'callout-status'
+  | 'callout-response'
+  | 'callout-event'
+  | 'coverage-alert'
+  | 'warning-closed';
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  contract: ContractName;
+}
+
+export const HAZARDS = ['meteorological', 'flood', 'geologic', 'forest-fire'] as const;
+export type Hazard = (typeof HAZARDS)[number];
+
+export const TOPICS = {
+  meteorological: { name: 'warnings.meteorological', partitions: 3, contract: 'warning' },
+  flood: { name: 'warnings.flood', partitions: 3, contract: 'warning' },
+  geologic: { name: 'warnings.geologic', partitions: 3, contract: 'warning' },
+  forestFire: { name: 'warnings.forest-fire', partitions: 3, contract: 'warning' },
+  cap: { name: 'warnings.cap', partitions: 3, contract: 'cap-xml' },
+  calloutsRequested: { name: 'callouts.requested', partitions: 6, contract: 'callout-requested' },
+  calloutsStatus: { name: 'callouts.status', partitions: 6, contract: 'callout-status' },
+  calloutsResponses: { name: 'callouts.responses', partitions: 6, contract: 'callout-response' },
+  calloutsEvents: { name: 'callouts.events', partitions: 6, contract: 'callout-event' },
+  coverageAlerts: { name: 'alerts.coverage', partitions: 3, contract: 'coverage-alert' },
+  warningsClosed: { name: 'warnings.closed', partitions: 3, contract: 'warning-closed' },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicKey = keyof typeof TOPICS;
+
+export const hazardTopic = (hazard: Hazard): TopicSpec =>
+  ({
+    meteorological: TOPICS.meteorological,
+    flood: TOPICS.flood,
+    geologic: TOPICS.geologic,
+    'forest-fire': TOPICS.forestFire,
+  })[hazard];
+
+export const dlqName = (topic: string) => `${topic}.dlq`;
+
+/** All topics to create, with their DLQs (one partition each: a DLQ is read by people, not at scale). */
+export function allTopicSpecs(): TopicSpec[] {
+  const base = Object.values(TOPICS) as TopicSpec[];
+  return [...base, ...base.map((t) => ({ name: dlqName(t.name), partitions: 1, contract: t.contract }))];
+}

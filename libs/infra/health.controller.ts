@@ -1,0 +1,64 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Kafka } from 'kafkajs';
+import { Db } from '../db/db';
+import { DB, KAFKA } from './tokens';
+
+/** Liveness (the process answers) and readiness (its Kafka broker and database answer). */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    @Inject(DB) private readonly db: Db,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([() => this.indicator.check('process').up({ pid: process.pid })]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([() => this.checkDb(), () => this.checkKafka()]);
+  }
+
+  private async checkDb() {
+    const i = this.indicator.check('database');
+    try {
+      await withTimeout(this.db.query('SELECT 1'), 2_000);
+      return i.up({ kind: this.db.kind });
+    } catch (e) {
+      return i.down({ error: (e as Error).message });
+    }
+  }
+
+  private async checkKafka() {
+    const i = this.indicator.check('kafka');
+    const admin = this.kafka.admin();
+    try {
+      await withTimeout(admin.connect(), 3_000);
+      const cluster = await withTimeout(admin.describeCluster(), 3_000);
+      return i.up({ brokers: cluster.brokers.length });
+    } catch (e) {
+      return i.down({ error: (e as Error).message });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]);
+}

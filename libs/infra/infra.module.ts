@@ -1,0 +1,84 @@
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { Kafka } from 'kafkajs';
+import { AppConfig, ConfigKey, loadConfig } from '../config/config';
+import { Db, openDb } from '../db/db';
+import { migrate } from '../db/migrate';
+import { createKafka, ensureTopics, EventPublisher, TopicNamer } from '../kafka/kafka-client';
+import { HealthController } from './health.controller';
+import { CONFIG, DB, KAFKA, PUBLISHER, TOPIC_NAMER } from './tokens';
+
+export interface InfraOptions {
+  /** Service name: Kafka client id and log prefix. */
+  service: string;
+  /** Variables this service cannot run without. */
+  required?: ConfigKey[];
+  /** A ready configuration (the all-in-one app and tests); otherwise read from the environment. */
+  config?: AppConfig;
+  /** An open database (the all-in-one app shares one); otherwise opened from DATABASE_URL / PGlite. */
+  db?: Db;
+}
+
+/**
+ * The shared infrastructure of a service: validated config, the database (migrated at start), the
+ * Kafka client with every topic created, the idempotent producer, and health endpoints.
+ */
+@Global()
+@Module({})
+export class InfraModule implements OnApplicationShutdown {
+  private static readonly logger = new Logger('Infra');
+
+  constructor(
+    @Inject(PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(DB) private readonly db: Db,
+    @Inject(CONFIG) private readonly cfg: AppConfig & { __ownsDb?: boolean },
+  ) {}
+
+  static forRoot(opts: InfraOptions): DynamicModule {
+    const cfg = opts.config ?? loadConfig(process.env, ['KAFKA_BROKERS', ...(opts.required ?? [])]);
+    return {
+      module: InfraModule,
+      imports: [TerminusModule],
+      controllers: [HealthController],
+      providers: [
+        { provide: CONFIG, useValue: { ...cfg, __ownsDb: !opts.db } },
+        {
+          provide: DB,
+          useFactory: async () => {
+            const db = opts.db ?? (await openDb(cfg.DATABASE_URL, cfg.PGLITE_DIR));
+            const applied = await migrate(db);
+            if (applied.length) InfraModule.logger.log(`migrations applied: ${applied.join(', ')}`);
+            return db;
+          },
+        },
+        { provide: TOPIC_NAMER, useValue: new TopicNamer(cfg.KAFKA_TOPIC_PREFIX) },
+        {
+          provide: KAFKA,
+          inject: [TOPIC_NAMER],
+          useFactory: async (namer: TopicNamer) => {
+            if (!cfg.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS: required by this service but not set');
+            const kafka = createKafka(cfg.KAFKA_BROKERS, opts.service);
+            const created = await ensureTopics(kafka, namer);
+            if (created.length) InfraModule.logger.log(`topics created: ${created.join(', ')}`);
+            return kafka;
+          },
+        },
+        {
+          provide: PUBLISHER,
+          inject: [KAFKA, TOPIC_NAMER],
+          useFactory: async (kafka: Kafka, namer: TopicNamer) => {
+            const p = new EventPublisher(kafka, namer);
+            await p.connect();
+            return p;
+          },
+        },
+      ],
+      exports: [CONFIG, DB, KAFKA, TOPIC_NAMER, PUBLISHER],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.publisher.disconnect().catch(() => undefined);
+    if (this.cfg.__ownsDb) await this.db.close().catch(() => undefined);
+  }
+}

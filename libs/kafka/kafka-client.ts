@@ -1,0 +1,123 @@
+import { Admin, Kafka, logLevel, Producer, Message, IHeaders } from 'kafkajs';
+import { Logger } from '@nestjs/common';
+import { allTopicSpecs, TopicSpec } from '../../contracts/topics';
+
+/** Naming of topics and consumer groups under an optional prefix (KAFKA_TOPIC_PREFIX), so test runs can share a broker. */
+export class TopicNamer {
+  constructor(readonly prefix: string = '') {}
+  topic(name: string): string {
+    return this.prefix + name;
+  }
+  /** The un-prefixed name of a prefixed topic. */
+  base(prefixed: string): string {
+    return prefixed.startsWith(this.prefix) ? prefixed.slice(this.prefix.length) : prefixed;
+  }
+  group(name: string): string {
+    return `${this.prefix}${name}`;
+  }
+}
+
+export function createKafka(brokers: string[], clientId: string): Kafka {
+  const logger = new Logger('kafkajs');
+  return new Kafka({
+    clientId,
+    brokers,
+    retry: { initialRetryTime: 200, retries: 10 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...extra } = log;
+        const text = `${message} ${JSON.stringify(extra)}`;
+        if (level <= logLevel.ERROR) logger.error(text);
+        else logger.warn(text);
+      },
+  });
+}
+
+/** Creates every topic of the system that does not exist yet, with its explicit partition count. */
+export async function ensureTopics(
+  kafka: Kafka,
+  namer: TopicNamer,
+  specs: TopicSpec[] = allTopicSpecs(),
+): Promise<string[]> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(namer.topic(s.name)));
+    if (missing.length === 0) return [];
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: namer.topic(s.name),
+        numPartitions: s.partitions,
+        replicationFactor: 1,
+      })),
+    });
+    return missing.map((s) => namer.topic(s.name));
+  } catch (e) {
+    // Another service may have created them between listTopics and createTopics.
+    if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return [];
+    throw e;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface OutgoingMessage {
+  key: string;
+  value: unknown;
+  headers?: IHeaders;
+}
+
+/**
+ * The producer every service uses: idempotent, acks from all in-sync replicas, one request in
+ * flight per broker (what kafkajs requires for idempotence), JSON values.
+ */
+export class EventPublisher {
+  private readonly producer: Producer;
+  private connected?: Promise<void>;
+
+  constructor(
+    kafka: Kafka,
+    private readonly namer: TopicNamer,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  connect(): Promise<void> {
+    this.connected ??= this.producer.connect();
+    return this.connected;
+  }
+
+  /** Publishes to a topic by its un-prefixed name; values are serialised as JSON unless already a Buffer/string. */
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.connect();
+    await this.producer.send({
+      topic: this.namer.topic(topic),
+      acks: -1,
+      messages: messages.map((m): Message => ({
+        key: m.key,
+        value: Buffer.isBuffer(m.value) || typeof m.value === 'string' ? m.value : JSON.stringify(m.value),
+        headers: m.headers,
+      })),
+    });
+  }
+
+  /** Publishes raw bytes to an already-prefixed topic name (used by the DLQ path). */
+  async publishRaw(prefixedTopic: string, message: Message): Promise<void> {
+    await this.connect();
+    await this.producer.send({ topic: prefixedTopic, acks: -1, messages: [message] });
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+    this.connected = undefined;
+  }
+}

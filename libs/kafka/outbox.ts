@@ -1,0 +1,128 @@
+import { Logger } from '@nestjs/common';
+import { Db, Queryable } from '../db/db';
+import { EventPublisher, OutgoingMessage } from './kafka-client';
+
+/**
+ * Transactional outbox (invariant 2): a state change and the events announcing it are written in
+ * one database transaction; the relay publishes them to Kafka afterwards and deletes what it
+ * published. A crash between publish and delete publishes again (at-least-once), which the
+ * idempotent consumers absorb. Each context keeps its own `<schema>.outbox` table.
+ */
+export const outboxTableSql = (schema: string) => `
+CREATE TABLE IF NOT EXISTS ${schema}.outbox (
+  id bigserial PRIMARY KEY,
+  topic text NOT NULL,
+  key text NOT NULL,
+  value jsonb NOT NULL,
+  headers jsonb,
+  created_at timestamptz NOT NULL DEFAULT now()
+);`;
+
+export class Outbox {
+  constructor(private readonly schema: string) {}
+
+  async add(tx: Queryable, topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await tx.query(
+      `INSERT INTO ${this.schema}.outbox (topic, key, value, headers)
+       SELECT $1, k, v::jsonb, h::jsonb FROM unnest($2::text[], $3::text[], $4::text[]) AS t(k, v, h)`,
+      [
+        topic,
+        messages.map((m) => m.key),
+        messages.map((m) => JSON.stringify(m.value)),
+        messages.map((m) => (m.headers ? JSON.stringify(m.headers) : null)),
+      ],
+    );
+  }
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  key: string;
+  value: unknown;
+  headers: Record<string, string> | null;
+}
+
+export class OutboxRelay {
+  private readonly logger: Logger;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Db,
+    private readonly publisher: EventPublisher,
+    private readonly schema: string,
+    private readonly intervalMs = 250,
+    private readonly batchSize = 1000,
+  ) {
+    this.logger = new Logger(`OutboxRelay:${schema}`);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Publish soon: called after a transaction that added to the outbox commits. */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number) {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = (async () => {
+      try {
+        let n: number;
+        do n = await this.publishBatch();
+        while (n === this.batchSize && !this.stopped);
+      } catch (e) {
+        this.logger.warn(`publish failed, will retry: ${(e as Error).message}`);
+      }
+    })();
+    await this.running;
+    this.running = undefined;
+    if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs);
+    this.again = false;
+  }
+
+  /** Claims, publishes and deletes one batch; returns how many it published. */
+  async publishBatch(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<OutboxRow>(
+        `SELECT id, topic, key, value, headers FROM ${this.schema}.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      const byTopic = new Map<string, OutboxRow[]>();
+      for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+      for (const [topic, list] of byTopic) {
+        await this.publisher.publish(
+          topic,
+          list.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? undefined })),
+        );
+      }
+      await tx.query(`DELETE FROM ${this.schema}.outbox WHERE id = ANY($1::bigint[])`, [
+        rows.map((r) => r.id),
+      ]);
+      return rows.length;
+    });
+  }
+
+  /** Stops the loop after publishing what is pending. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.publishBatch().catch(() => undefined);
+  }
+}
