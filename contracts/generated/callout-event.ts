@@ -19,4 +19,11 @@ export interface CalloutEvent {
   reason: string;
   drill?: boolean;
   at: string;
+  personName?: string;
+  role?: string;
+  areaCode?: string;
+  /**
+   * Anything the transition carries: attempt number, channel, feedback, late flag.
+   */
+  details?: {};
 }

@@ -10,6 +10,7 @@ export interface CalloutResponse {
    */
   responseId: string;
   calloutId: string;
+  warningId: string;
   via: 'sms' | 'voice' | 'web' | 'duty-officer';
   kind: 'confirm' | 'feedback' | 'unrecognised';
   feedback?: {

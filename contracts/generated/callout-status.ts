@@ -11,6 +11,7 @@ export interface CalloutStatus {
   eventId: string;
   requestId: string;
   calloutId: string;
+  warningId: string;
   channel: 'sms' | 'voice';
   /**
    * heard = a voice call answered and played long enough to count.
