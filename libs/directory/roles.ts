@@ -19,5 +19,4 @@ export const ROLES = {
 export type RoleCode = keyof typeof ROLES;
 export const ROLE_CODES = Object.keys(ROLES) as RoleCode[];
 
-/** Levels of the division hierarchy (12-digit codes: province 2, city 2, county 2, township 3, village 3). */
-export type DivisionLevel = 'province' | 'city' | 'county' | 'township' | 'village';
+export type { DivisionLevel } from '../common/divisions';
