@@ -20,3 +20,9 @@ export type RoleCode = keyof typeof ROLES;
 export const ROLE_CODES = Object.keys(ROLES) as RoleCode[];
 
 export type { DivisionLevel } from '../common/divisions';
+
+/** The name of a role as people read it (unknown codes are shown as they are). */
+export function roleName(code: string, lang: 'zh-CN' | 'en' = 'zh-CN'): string {
+  const r = (ROLES as Record<string, { zh: string; en: string }>)[code];
+  return r ? (lang === 'en' ? r.en : r.zh) : code;
+}

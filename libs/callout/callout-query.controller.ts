@@ -1,0 +1,131 @@
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { TOPICS } from '../../contracts/topics';
+import type { CalloutResponse } from '../../contracts/generated';
+import { maskPhone } from '../common/mask';
+import { Db } from '../db/db';
+import { DB, PUBLISHER } from '../infra/tokens';
+import { EventPublisher } from '../kafka/kafka-client';
+import { CalloutRepository } from './callout.repository';
+import { CalloutOutboxRelay } from './callout-outbox.relay';
+
+/**
+ * What duty officers watch and do: active warnings with call-out progress, the not-woken list,
+ * "reached in person" and "call again now". Actions go through Kafka (callouts.responses) or the
+ * tracker's own transaction, like every other change.
+ */
+@ApiTags('callouts')
+@Controller('api/callouts')
+export class CalloutQueryController {
+  private readonly repo = new CalloutRepository();
+
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    @Inject(PUBLISHER) private readonly publisher: EventPublisher,
+    private readonly relay: CalloutOutboxRelay,
+  ) {}
+
+  @Get('warnings')
+  async warnings(@Query('all') all?: string) {
+    const r = await this.db.query(
+      `SELECT w.id, w.seq, w.hazard, w.subtype, w.level, w.status, w.drill, w.headline, w.state, w.expires, w.updated_at,
+              count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded) AS persons,
+              count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = 'CONFIRMED') AS confirmed,
+              count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state IN ('PLANNED','SENT','DELIVERED','HEARD','REDIAL_PENDING')) AS pending,
+              count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = 'ESCALATED') AS escalated,
+              count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = 'NOT_WOKEN') AS not_woken,
+              count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = 'REACHED') AS reached
+       FROM callout.warnings w LEFT JOIN callout.callouts c ON c.warning_id = w.id
+       WHERE $1::boolean OR w.state = 'active'
+       GROUP BY w.id ORDER BY w.updated_at DESC LIMIT 200`,
+      [all === 'true'],
+    );
+    return r.rows;
+  }
+
+  /** Per-area progress of one warning (county and township of each call-out). */
+  @Get('warnings/:id/areas')
+  async areas(@Param('id') id: string) {
+    const r = await this.db.query(
+      `SELECT substr(area_code, 1, 9) || '000' AS township, substr(area_code, 1, 6) || '000000' AS county,
+              count(*) AS persons,
+              count(*) FILTER (WHERE state = 'CONFIRMED') AS confirmed,
+              count(*) FILTER (WHERE state IN ('PLANNED','SENT','DELIVERED','HEARD','REDIAL_PENDING')) AS pending,
+              count(*) FILTER (WHERE state = 'ESCALATED') AS escalated,
+              count(*) FILTER (WHERE state = 'NOT_WOKEN') AS not_woken
+       FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded
+       GROUP BY 1, 2 ORDER BY 1`,
+      [id],
+    );
+    return r.rows;
+  }
+
+  @Get('warnings/:id')
+  async warning(@Param('id') id: string) {
+    const w = await this.repo.warning(this.db, id);
+    if (!w) throw new NotFoundException(`no warning ${id}`);
+    const callouts = await this.db.query<{ phone: string }>(
+      `SELECT id, person_id, person_name, phone, role, area_code, area_name, level, rung, subject_callout_id, state, state_reason,
+              late, handled_by, attempts, created_at, confirmed_at
+       FROM callout.callouts WHERE warning_id = $1 ORDER BY area_code, rung, id`,
+      [id],
+    );
+    return { warning: w, callouts: callouts.rows.map((c) => ({ ...c, phone: maskPhone(c.phone) })) };
+  }
+
+  /** The not-woken list (未叫醒): persons the ladder could not wake, and who is handling each. */
+  @Get('not-woken')
+  async notWoken(@Query('warningId') warningId?: string) {
+    const r = await this.db.query<{ phone: string }>(
+      `SELECT c.id, c.warning_id, w.seq, w.headline, w.drill, c.person_id, c.person_name, c.phone, c.role, c.area_code, c.area_name,
+              c.state_reason, c.updated_at, h.person_name AS handled_by_name
+       FROM callout.callouts c JOIN callout.warnings w ON w.id = c.warning_id
+       LEFT JOIN callout.callouts h ON h.id = c.handled_by
+       WHERE c.state = 'NOT_WOKEN' AND ($1::text IS NULL OR c.warning_id = $1)
+       ORDER BY c.updated_at`,
+      [warningId ?? null],
+    );
+    return r.rows.map((c) => ({ ...c, phone: maskPhone(c.phone) }));
+  }
+
+  /** The duty officer reports the person reached in person (published as a response, like any other). */
+  @Post(':id/reached')
+  @HttpCode(202)
+  async reached(@Param('id') id: string, @Body() body: { note?: string; actor?: string }) {
+    const c = await this.repo.callout(this.db, id);
+    if (!c) throw new NotFoundException(`no call-out ${id}`);
+    const response: CalloutResponse = {
+      schemaVersion: 1,
+      responseId: `duty:${randomUUID()}`,
+      calloutId: id,
+      warningId: c.warning_id,
+      via: 'duty-officer',
+      kind: 'feedback',
+      feedback: { action: 'reached-in-person', ...(body?.note ? { note: String(body.note).slice(0, 2000) } : {}) },
+      actor: String(body?.actor ?? 'duty-officer').slice(0, 200),
+      at: new Date().toISOString(),
+    };
+    await this.publisher.publish(TOPICS.calloutsResponses.name, [{ key: id, value: response }]);
+    return { accepted: true, responseId: response.responseId };
+  }
+
+  /** "Call again now": one more voice call and SMS for a person not yet confirmed. */
+  @Post(':id/recall')
+  @HttpCode(202)
+  async recall(@Param('id') id: string) {
+    const done = await this.db.transaction(async (tx) => {
+      const c = await this.repo.lockCallout(tx, id);
+      if (!c) throw new NotFoundException(`no call-out ${id}`);
+      if (['CONFIRMED', 'REACHED', 'CANCELLED', 'EXPIRED', 'SETTLED', 'GIVEN_UP'].includes(c.state)) return false;
+      const w = (await this.repo.warning(tx, c.warning_id))!;
+      await this.repo.requestSends(tx, w, [
+        { callout: c, channel: 'voice', purpose: 'redial' },
+        { callout: c, channel: 'sms', purpose: 'redial' },
+      ]);
+      return true;
+    });
+    this.relay.nudge();
+    return { accepted: done };
+  }
+}

@@ -1,0 +1,47 @@
+import { Global, Inject, Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AppConfig } from '../config/config';
+import { CONFIG } from '../infra/tokens';
+import { consumerHostProvider } from '../kafka/consumer-host.provider';
+import { DirectoryModule } from '../directory/directory.module';
+import { DirectoryService } from '../directory/directory.service';
+import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { CalloutQueryController } from './callout-query.controller';
+import { CALLOUT_POLICY, TARGET_DIRECTORY } from './callout.types';
+import { DispatcherHandlers, TrackerHandlers } from './callout.handlers';
+import { DeadlineScanner } from './deadline-scanner';
+import { DispatcherService } from './dispatcher.service';
+import { loadPolicy } from './policy';
+import { TrackerService } from './tracker.service';
+
+/** What the dispatcher and the tracker share: the policy (validated at start), the directory, the outbox relay. */
+@Global()
+@Module({
+  imports: [DirectoryModule],
+  providers: [
+    CalloutOutboxRelay,
+    { provide: CALLOUT_POLICY, inject: [CONFIG], useFactory: (cfg: AppConfig) => loadPolicy(cfg.POLICY_FILE) },
+    { provide: TARGET_DIRECTORY, useExisting: DirectoryService },
+  ],
+  exports: [CalloutOutboxRelay, CALLOUT_POLICY, TARGET_DIRECTORY],
+})
+export class CalloutCoreModule {
+  constructor(@Inject(CALLOUT_POLICY) _policy: unknown) {}
+}
+
+/** The dispatcher: warnings in, call-out plans and sends out. */
+@Module({
+  imports: [CalloutCoreModule],
+  providers: [DispatcherService, DispatcherHandlers, consumerHostProvider('dispatcher', [DispatcherHandlers])],
+  exports: [DispatcherService],
+})
+export class DispatcherModule {}
+
+/** The tracker: statuses and answers in, redials, escalation, not-woken list and closing out. */
+@Module({
+  imports: [CalloutCoreModule, ScheduleModule.forRoot()],
+  controllers: [CalloutQueryController],
+  providers: [TrackerService, DeadlineScanner, TrackerHandlers, consumerHostProvider('tracker', [TrackerHandlers])],
+  exports: [TrackerService, DeadlineScanner],
+})
+export class TrackerModule {}

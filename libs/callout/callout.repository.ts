@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { TOPICS } from '../../contracts/topics';
+import type { CalloutEvent, CalloutRequested, CoverageAlert } from '../../contracts/generated';
+import { Queryable } from '../db/db';
+import { Outbox } from '../kafka/outbox';
+import { CALLOUT_STATES, CalloutEventKind, CalloutState, SETTLED_FOR_CLOSING, transition } from './callout-state';
+import { CalloutRow, WarningRow } from './callout.types';
+import { buildTemplateData, SubjectInfo } from './template-data';
+
+export interface NewCallout {
+  id: string;
+  warningId: string;
+  personId: string;
+  personName: string;
+  phone: string;
+  role: string | null;
+  areaCode: string | null;
+  areaName: string | null;
+  level: string;
+  rung: number;
+  subjectCalloutId: string | null;
+}
+
+export interface SendSpec {
+  callout: CalloutRow;
+  channel: 'sms' | 'voice';
+  purpose: CalloutRequested['purpose'];
+  subject?: SubjectInfo;
+  note?: string;
+}
+
+/**
+ * SQL of the call-out context. Every method takes the transaction it runs in, so a state change,
+ * its event and the sends it asks for are committed together (the outbox carries the events out).
+ */
+export class CalloutRepository {
+  readonly outbox = new Outbox('callout');
+
+  async lockWarning(tx: Queryable, id: string): Promise<WarningRow | undefined> {
+    const r = await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = $1 FOR UPDATE`, [id]);
+    return r.rows[0];
+  }
+
+  async warning(tx: Queryable, id: string): Promise<WarningRow | undefined> {
+    const r = await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = $1`, [id]);
+    return r.rows[0];
+  }
+
+  async lockCallout(tx: Queryable, id: string): Promise<CalloutRow | undefined> {
+    const r = await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE id = $1 FOR UPDATE`, [id]);
+    return r.rows[0];
+  }
+
+  async callout(tx: Queryable, id: string): Promise<CalloutRow | undefined> {
+    const r = await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE id = $1`, [id]);
+    return r.rows[0];
+  }
+
+  /** Records an event id; false when it was applied before (redelivery). */
+  async firstTime(tx: Queryable, eventId: string): Promise<boolean> {
+    const r = await tx.query(`INSERT INTO callout.applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING`, [eventId]);
+    return r.rowCount === 1;
+  }
+
+  async insertCallouts(tx: Queryable, list: NewCallout[], state: CalloutState): Promise<CalloutRow[]> {
+    if (list.length === 0) return [];
+    const col = <K extends keyof NewCallout>(k: K) => list.map((c) => c[k]);
+    const r = await tx.query<CalloutRow>(
+      `INSERT INTO callout.callouts (id, warning_id, person_id, person_name, phone, role, area_code, area_name, level, rung, subject_callout_id, state)
+       SELECT *, $12::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::text[])
+       ON CONFLICT (id) DO NOTHING
+       RETURNING *`,
+      [
+        col('id'), col('warningId'), col('personId'), col('personName'), col('phone'), col('role'),
+        col('areaCode'), col('areaName'), col('level'), col('rung'), col('subjectCalloutId'), state,
+      ],
+    );
+    return r.rows;
+  }
+
+  /**
+   * Applies one transition to a locked call-out row and announces it. Returns the updated row, or
+   * undefined when the state machine refuses (the caller decides whether that is worth recording).
+   */
+  async apply(
+    tx: Queryable,
+    c: CalloutRow,
+    event: CalloutEventKind,
+    reason: string,
+    opts: { details?: Record<string, unknown>; drill: boolean; handledBy?: string },
+  ): Promise<CalloutRow | undefined> {
+    const t = transition(c.state, event, c.rung);
+    if (!t.ok) return undefined;
+    const r = await tx.query<CalloutRow>(
+      `UPDATE callout.callouts SET state = $2, state_reason = $3, late = late OR $4, updated_at = now(),
+         confirmed_at = CASE WHEN $2 = 'CONFIRMED' THEN now() ELSE confirmed_at END,
+         handled_by = COALESCE($5, handled_by)
+       WHERE id = $1 RETURNING *`,
+      [c.id, t.to, reason, t.late, opts.handledBy ?? null],
+    );
+    await this.announce(tx, [{ from: c, to: r.rows[0], reason, details: { ...opts.details, late: t.late || undefined } }], opts.drill);
+    return r.rows[0];
+  }
+
+  /** Writes callouts.events for state changes (from null = created). */
+  async announce(
+    tx: Queryable,
+    changes: { from: CalloutRow | null; to: CalloutRow; reason: string; details?: Record<string, unknown> }[],
+    drill: boolean,
+  ): Promise<void> {
+    const at = new Date().toISOString();
+    await this.outbox.add(
+      tx,
+      TOPICS.calloutsEvents.name,
+      changes.map(({ from, to, reason, details }) => {
+        const e: CalloutEvent = {
+          schemaVersion: 1,
+          eventId: randomUUID(),
+          calloutId: to.id,
+          warningId: to.warning_id,
+          personId: to.person_id,
+          personName: to.person_name,
+          ...(to.role ? { role: to.role } : {}),
+          ...(to.area_code ? { areaCode: to.area_code } : {}),
+          rung: to.rung,
+          subjectCalloutId: to.subject_callout_id,
+          from: from ? from.state : null,
+          to: to.state,
+          reason,
+          drill,
+          details: Object.fromEntries(Object.entries(details ?? {}).filter(([, v]) => v !== undefined)),
+          at,
+        };
+        return { key: to.id, value: e };
+      }),
+    );
+  }
+
+  /** Asks the notifier for sends: one callouts.requested per spec, recorded in callout.requests. */
+  async requestSends(tx: Queryable, warning: WarningRow, specs: SendSpec[]): Promise<void> {
+    if (specs.length === 0) return;
+    const now = new Date().toISOString();
+    // Attempt numbers count every send of a call-out, whatever the channel.
+    const attemptOf = new Map<string, number>();
+    const msgs: CalloutRequested[] = specs.map((s) => {
+      const attempt = (attemptOf.get(s.callout.id) ?? s.callout.attempts) + 1;
+      attemptOf.set(s.callout.id, attempt);
+      return {
+        schemaVersion: 1,
+        requestId: `${s.callout.id}#${attempt}:${s.channel}:${s.purpose}`,
+        calloutId: s.callout.id,
+        warningId: warning.id,
+        personId: s.callout.person_id,
+        to: s.callout.phone,
+        channel: s.channel,
+        purpose: s.purpose,
+        attempt,
+        drill: warning.drill,
+        language: 'zh-CN',
+        data: buildTemplateData(warning, s.callout, s.subject, s.note) as unknown as Record<string, unknown>,
+        requestedAt: now,
+      };
+    });
+    await tx.query(
+      `INSERT INTO callout.requests (request_id, callout_id, channel, purpose, attempt)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) ON CONFLICT DO NOTHING`,
+      [msgs.map((m) => m.requestId), msgs.map((m) => m.calloutId), msgs.map((m) => m.channel), msgs.map((m) => m.purpose), msgs.map((m) => m.attempt)],
+    );
+    const ids = [...attemptOf.keys()];
+    await tx.query(
+      `UPDATE callout.callouts c SET attempts = x.n, updated_at = now()
+       FROM unnest($1::text[], $2::int[]) AS x(id, n) WHERE c.id = x.id`,
+      [ids, ids.map((i) => attemptOf.get(i))],
+    );
+    await this.outbox.add(tx, TOPICS.calloutsRequested.name, msgs.map((m) => ({ key: m.calloutId, value: m })));
+  }
+
+  async addDeadlines(
+    tx: Queryable,
+    list: { kind: 'ack' | 'redial' | 'voice-fallback' | 'expire'; calloutId: string | null; warningId: string; dueAt: Date; ref: string }[],
+  ): Promise<void> {
+    if (list.length === 0) return;
+    await tx.query(
+      `INSERT INTO callout.deadlines (kind, callout_id, warning_id, due_at, ref)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) ON CONFLICT (kind, ref) DO NOTHING`,
+      [list.map((d) => d.kind), list.map((d) => d.calloutId), list.map((d) => d.warningId), list.map((d) => d.dueAt.toISOString()), list.map((d) => d.ref)],
+    );
+  }
+
+  async alert(tx: Queryable, alerts: Omit<CoverageAlert, 'schemaVersion' | 'alertId' | 'at'>[]): Promise<void> {
+    const at = new Date().toISOString();
+    await this.outbox.add(
+      tx,
+      TOPICS.coverageAlerts.name,
+      alerts.map((a) => ({ key: a.warningId, value: { schemaVersion: 1, alertId: randomUUID(), at, ...a } satisfies CoverageAlert })),
+    );
+  }
+
+  /** Closes an active warning whose every call-out is settled; announces warnings.closed with counts. */
+  async closeIfSettled(tx: Queryable, warningId: string, reason: 'all-settled' | 'cancelled' | 'expired'): Promise<boolean> {
+    // Lock first, then look: a concurrent transaction that settled the last other call-out has
+    // committed by the time the lock is ours, so exactly one of them sees "nothing open".
+    await tx.query(`SELECT 1 FROM callout.warnings WHERE id = $1 FOR UPDATE`, [warningId]);
+    const open = await tx.query<{ open: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM callout.callouts WHERE warning_id = $1 AND state = ANY($2::text[])) AS open`,
+      [warningId, CALLOUT_STATES.filter((s) => !SETTLED_FOR_CLOSING.includes(s))],
+    );
+    if (open.rows[0].open) return false;
+    const w = await tx.query<WarningRow>(
+      `UPDATE callout.warnings SET state = CASE WHEN state = 'active' THEN 'closed' ELSE state END, closed_reason = $2, updated_at = now()
+       WHERE id = $1 AND state IN ('active', 'cancelled', 'expired') AND closed_reason IS NULL RETURNING *`,
+      [warningId, reason],
+    );
+    if (w.rowCount === 0) return false;
+    const counts = await tx.query<{ state: string; n: string }>(
+      `SELECT state, count(*) AS n FROM callout.callouts WHERE warning_id = $1 GROUP BY state`,
+      [warningId],
+    );
+    await this.outbox.add(tx, TOPICS.warningsClosed.name, [
+      {
+        key: warningId,
+        value: {
+          schemaVersion: 1,
+          warningId,
+          reason,
+          drill: w.rows[0].drill,
+          counts: Object.fromEntries(counts.rows.map((c) => [c.state, Number(c.n)])),
+          at: new Date().toISOString(),
+        },
+      },
+    ]);
+    return true;
+  }
+
+  /** Stops the escalation call-outs of a subject (its ladder) and tells those already called. */
+  async settleLadder(tx: Queryable, w: WarningRow, subjectId: string, purpose: 'settled' | 'lift'): Promise<void> {
+    const ladder = (
+      await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE subject_callout_id = $1 ORDER BY id FOR UPDATE`, [subjectId])
+    ).rows;
+    const sends: SendSpec[] = [];
+    for (const c of ladder) {
+      const reason = purpose === 'lift' ? 'warning lifted for the area' : 'subject settled';
+      const after = (await this.apply(tx, c, 'settle', reason, { drill: w.drill })) ?? c;
+      sends.push({ callout: after, channel: 'sms', purpose });
+    }
+    await this.requestSends(tx, w, sends);
+  }
+}

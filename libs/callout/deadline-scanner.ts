@@ -1,0 +1,84 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Interval } from '@nestjs/schedule';
+import { randomUUID } from 'node:crypto';
+import { Db } from '../db/db';
+import { DB } from '../infra/tokens';
+import { DueDeadline, TrackerService } from './tracker.service';
+
+/**
+ * Fires due deadlines (invariant 4). Deadlines are rows; each is claimed with FOR UPDATE SKIP LOCKED
+ * inside the transaction that acts on it and marked fired there, so a restart loses none and two
+ * tracker replicas never fire the same one. Runs on @nestjs/schedule's interval.
+ */
+@Injectable()
+export class DeadlineScanner {
+  private readonly logger = new Logger(DeadlineScanner.name);
+  readonly instance = `tracker-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private busy = false;
+  private stopped = false;
+  /** How many deadlines are worked on at once (PostgreSQL; PGlite serialises anyway). */
+  concurrency = 8;
+
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    private readonly tracker: TrackerService,
+  ) {}
+
+  @Interval('callout-deadlines', 250)
+  async tick(): Promise<void> {
+    if (this.busy || this.stopped) return;
+    this.busy = true;
+    try {
+      while (!this.stopped && (await this.scanOnce()) > 0);
+    } catch (e) {
+      this.logger.error(`deadline scan failed: ${(e as Error).message}`);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** One pass over the due deadlines; returns how many this instance fired. */
+  async scanOnce(limit = 200): Promise<number> {
+    const due = await this.db.query<DueDeadline>(
+      `SELECT id, kind, callout_id, warning_id, due_at FROM callout.deadlines
+       WHERE fired_at IS NULL AND due_at <= now() ORDER BY due_at LIMIT $1`,
+      [limit],
+    );
+    let fired = 0;
+    const queue = [...due.rows];
+    const worker = async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) {
+        if (await this.fireOne(d)) fired++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, queue.length) }, worker));
+    return fired;
+  }
+
+  private async fireOne(d: DueDeadline): Promise<boolean> {
+    try {
+      const ladder = await this.tracker.ladderFor(d);
+      return await this.db.transaction(async (tx) => {
+        const claimed = await tx.query(
+          `UPDATE callout.deadlines SET fired_at = now(), fired_by = $2
+           WHERE id = (SELECT id FROM callout.deadlines WHERE id = $1 AND fired_at IS NULL FOR UPDATE SKIP LOCKED)
+           RETURNING id`,
+          [d.id, this.instance],
+        );
+        if (claimed.rowCount === 0) return false; // another replica has it, or it fired already
+        await this.tracker.fire(d, tx, ladder);
+        return true;
+      });
+    } catch (e) {
+      // The transaction rolled back: the deadline stays due and is tried again on the next pass.
+      this.logger.error(`deadline ${d.id} (${d.kind}) failed: ${(e as Error).message}`);
+      return false;
+    } finally {
+      this.tracker.nudge();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,226 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { WarningMessage } from '../../contracts/generated';
+import { Db, Queryable } from '../db/db';
+import { DB } from '../infra/tokens';
+import { RejectMessage } from '../kafka/safe-consumer';
+import { checkWarning } from '../intake/warning-rules';
+import type { Resolution, TargetRule } from '../directory/directory.types';
+import { isOpen } from './callout-state';
+import { CalloutRepository, NewCallout, SendSpec } from './callout.repository';
+import { CALLOUT_POLICY, CalloutRow, PolicySnapshot, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
+import { levelPolicy, levelRank, LevelPolicy, Policy } from './policy';
+import { CalloutOutboxRelay } from './callout-outbox.relay';
+
+export type DispatchOutcome =
+  | 'duplicate'
+  | 'stale'
+  | 'recorded'
+  | 'dispatched'
+  | 'updated'
+  | 'cancelled'
+  | 'ignored-after-end';
+
+const DISPATCHED_STATUSES = new Set(['Actual', 'Exercise']);
+
+/**
+ * Turns a warning into call-outs (invariant 1): validate, apply once, resolve the persons, snapshot
+ * the policy, write the plan and the sends in one transaction. Updates call the newly affected,
+ * tell the no-longer-affected it is lifted, and re-call the confirmed only when the level rises.
+ * A cancel stops everything and tells everyone already called. Messages may arrive out of order: the
+ * warning aggregate is keyed by the first id of its chain and only a newer sentAt changes it.
+ */
+@Injectable()
+export class DispatcherService {
+  private readonly logger = new Logger(DispatcherService.name);
+  private readonly repo = new CalloutRepository();
+
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    @Inject(TARGET_DIRECTORY) private readonly directory: TargetDirectory,
+    @Inject(CALLOUT_POLICY) private readonly policy: Policy,
+    private readonly relay: CalloutOutboxRelay,
+  ) {}
+
+  async handle(w: WarningMessage, topic?: string): Promise<DispatchOutcome> {
+    const { errors, unmappedAreas } = checkWarning(w, topic);
+    if (errors.length > 0) throw new RejectMessage(`warning ${w.id} rejected`, errors);
+
+    const rootId = w.msgType === 'Alert' ? w.id : (w.references?.[0] ?? w.id);
+    const now = new Date();
+    const expired = new Date(w.expires) <= now;
+    const dispatchable =
+      w.msgType !== 'Cancel' && DISPATCHED_STATUSES.has(w.status) && w.level !== null && w.level !== undefined && !expired;
+
+    // The policy snapshot decides who is called; read it (or the current policy) before resolving.
+    const existing = await this.repo.warning(this.db, rootId);
+    const snapshot: PolicySnapshot = existing?.policy ?? this.snapshot(w.hazard);
+    const lp = w.level ? snapshot.levels[w.level] : undefined;
+    // Resolution reads the directory outside the transaction (PGlite has one connection).
+    const resolution = dispatchable && lp ? await this.directory.resolve({ hazard: w.hazard, areaCodes: w.areas.map((a) => a.code), rules: lp.targets as TargetRule[], at: now }) : null;
+
+    const outcome = await this.db.transaction(async (tx) => {
+      const key = `${w.id}|${w.msgType}|${w.sentAt}`;
+      const first = await tx.query(
+        `INSERT INTO callout.warning_messages (message_key, warning_id, msg_type, sent_at, outcome) VALUES ($1, $2, $3, $4, 'pending')
+         ON CONFLICT DO NOTHING`,
+        [key, rootId, w.msgType, w.sentAt],
+      );
+      if (first.rowCount === 0) return 'duplicate' as const;
+      await tx.query(`INSERT INTO callout.warnings (id) VALUES ($1) ON CONFLICT DO NOTHING`, [rootId]);
+      const row = (await this.repo.lockWarning(tx, rootId))!;
+      const result = await this.apply(tx, row, w, snapshot, resolution, unmappedAreas, dispatchable);
+      await tx.query(`UPDATE callout.warning_messages SET outcome = $2 WHERE message_key = $1`, [key, result]);
+      return result;
+    });
+    this.relay.nudge();
+    this.logger.log(`warning ${w.id} (${w.msgType}, ${w.hazard}/${w.subtype} ${w.level ?? 'no level'}): ${outcome}`);
+    return outcome;
+  }
+
+  private snapshot(hazard: string): PolicySnapshot {
+    const levels = Object.fromEntries(
+      ['blue', 'yellow', 'orange', 'red'].map((l) => [l, levelPolicy(this.policy, hazard, l)!]),
+    );
+    return { version: this.policy.version, levels };
+  }
+
+  private async apply(
+    tx: Queryable,
+    row: WarningRow,
+    w: WarningMessage,
+    snapshot: PolicySnapshot,
+    resolution: Resolution | null,
+    unmappedAreas: string[],
+    dispatchable: boolean,
+  ): Promise<DispatchOutcome> {
+    if (row.sent_at && new Date(w.sentAt) < new Date(row.sent_at)) return 'stale';
+    if (row.state === 'cancelled' || row.state === 'expired') return 'ignored-after-end';
+
+    if (w.msgType === 'Cancel') {
+      await this.cancel(tx, row, `cancelled by ${w.id}`);
+      return 'cancelled';
+    }
+
+    const drill = w.status === 'Exercise';
+    const updated = (
+      await tx.query<WarningRow>(
+        `UPDATE callout.warnings SET hazard = $2, subtype = $3, level = $4, status = $5, drill = $6, headline = $7, sent_at = $8,
+           effective = $9, expires = $10, area_codes = $11, content = $12,
+           policy = CASE WHEN $13::boolean THEN COALESCE(policy, $14::jsonb) ELSE policy END,
+           state = CASE WHEN $13::boolean THEN 'active' WHEN state = 'placeholder' THEN 'recorded' ELSE state END,
+           updated_at = now()
+         WHERE id = $1 RETURNING *`,
+        [
+          row.id, w.hazard, w.subtype, w.level ?? null, w.status, drill, w.headline, w.sentAt, w.effective, w.expires,
+          w.areas.map((a) => a.code), JSON.stringify(w), dispatchable, JSON.stringify(snapshot),
+        ],
+      )
+    ).rows[0];
+
+    if (unmappedAreas.length > 0) {
+      await this.repo.alert(tx, unmappedAreas.map((code) => ({
+        warningId: row.id, kind: 'unmapped-area' as const, areaCode: code,
+        message: `区划代码 ${code} 不在区划库中，无法确定责任人 / area ${code} maps to no known division`,
+      })));
+    }
+    if (!dispatchable || !resolution) return 'recorded';
+
+    const lp = updated.policy!.levels[w.level!];
+    await this.plan(tx, updated, lp, resolution, w.msgType === 'Update');
+    await this.repo.addDeadlines(tx, [{ kind: 'expire', calloutId: null, warningId: row.id, dueAt: new Date(w.expires), ref: `${row.id}@${w.expires}` }]);
+    await this.repo.closeIfSettled(tx, row.id, 'all-settled');
+    return w.msgType === 'Update' ? 'updated' : 'dispatched';
+  }
+
+  private async plan(
+    tx: Queryable,
+    w: WarningRow,
+    lp: LevelPolicy,
+    resolution: Resolution,
+    isUpdate: boolean,
+  ): Promise<void> {
+    // Coverage first: the duty officer hears of an uncovered area before any call is placed.
+    const alerts: Parameters<CalloutRepository['alert']>[1] = [
+      ...resolution.gaps.map((g) => ({
+        warningId: w.id, kind: 'no-reachable-person' as const, areaCode: g.areaCode, areaName: g.areaName,
+        message: `${g.areaName} 无可叫应的责任人（${g.reason}）/ no reachable person in ${g.areaName} (${g.reason})`,
+        details: { reason: g.reason, roles: g.roles },
+      })),
+      ...resolution.unknownAreas.map((code) => ({
+        warningId: w.id, kind: 'unmapped-area' as const, areaCode: code,
+        message: `区划 ${code} 不在责任人名录中 / area ${code} is not in the directory`,
+      })),
+    ];
+    if (resolution.targets.length === 0) {
+      alerts.push({ warningId: w.id, kind: 'no-reachable-person', areaCode: w.area_codes[0], areaName: '',
+        message: `预警 ${w.id} 没有任何可叫应的责任人 / warning ${w.id} reaches nobody`, details: { reason: 'no-targets', roles: [] } });
+    }
+    await this.repo.alert(tx, alerts);
+
+    const level = w.level!;
+    const existing = (
+      await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded FOR UPDATE`, [w.id])
+    ).rows;
+    const byPerson = new Map(existing.map((c) => [c.person_id, c]));
+    const inScope = new Set(resolution.targets.map((t) => t.personId));
+    const sends: SendSpec[] = [];
+    const toCreate: NewCallout[] = [];
+
+    for (const t of resolution.targets) {
+      const ex = byPerson.get(t.personId);
+      const fresh: NewCallout = {
+        id: `${w.id}/${level}/${t.personId}`, warningId: w.id, personId: t.personId, personName: t.name, phone: t.phone,
+        role: t.role, areaCode: t.areaCode, areaName: t.areaName, level, rung: 0, subjectCalloutId: null,
+      };
+      if (!ex) toCreate.push(fresh);
+      else if (levelRank(level) > levelRank(ex.level)) {
+        // The level rose: everyone is called again at the new level, confirmed or not.
+        await tx.query(`UPDATE callout.callouts SET superseded = true WHERE id = $1`, [ex.id]);
+        if (isOpen(ex.state) || ex.state === 'ESCALATED' || ex.state === 'NOT_WOKEN') {
+          await this.repo.apply(tx, ex, 'cancel', `superseded by level ${level}`, { drill: w.drill });
+        }
+        toCreate.push(fresh);
+      } else if (isUpdate && isOpen(ex.state)) {
+        sends.push({ callout: ex, channel: 'sms', purpose: 'update' });
+      }
+    }
+    for (const ex of existing) {
+      if (inScope.has(ex.person_id)) continue;
+      // No longer in scope: stop and tell them it is lifted for their area.
+      const stopped = await this.repo.apply(tx, ex, 'cancel', 'area no longer affected', { drill: w.drill });
+      await tx.query(`UPDATE callout.callouts SET superseded = true WHERE id = $1`, [ex.id]);
+      sends.push({ callout: stopped ?? ex, channel: 'sms', purpose: 'lift' });
+      await this.repo.settleLadder(tx, w, ex.id, 'lift');
+    }
+
+    const created = await this.repo.insertCallouts(tx, toCreate, 'PLANNED');
+    const sent = created.map((c) => ({ ...c, state: 'SENT' as const }));
+    await tx.query(`UPDATE callout.callouts SET state = 'SENT', state_reason = 'first call-out', updated_at = now() WHERE id = ANY($1::text[])`, [created.map((c) => c.id)]);
+    await this.repo.announce(tx, created.map((c, i) => ({ from: c, to: sent[i], reason: 'first call-out', details: { channels: lp.channels } })), w.drill);
+    for (const c of sent) for (const channel of lp.channels) sends.push({ callout: c, channel, purpose: 'callout' });
+    await this.repo.requestSends(tx, w, sends);
+
+    const now = Date.now();
+    await this.repo.addDeadlines(tx, [
+      ...sent.map((c) => ({ kind: 'ack' as const, calloutId: c.id, warningId: w.id, dueAt: new Date(now + lp.ackDeadlineSec * 1000), ref: c.id })),
+      ...(lp.voiceFallbackAfterSec !== null && !lp.channels.includes('voice')
+        ? sent.map((c) => ({ kind: 'voice-fallback' as const, calloutId: c.id, warningId: w.id, dueAt: new Date(now + lp.voiceFallbackAfterSec! * 1000), ref: c.id }))
+        : []),
+    ]);
+  }
+
+  /** Cancels the whole warning: pending call-outs and escalations stop; those already called hear it is lifted. */
+  async cancel(tx: Queryable, w: WarningRow, reason: string): Promise<void> {
+    await tx.query(`UPDATE callout.warnings SET state = 'cancelled', updated_at = now() WHERE id = $1`, [w.id]);
+    const all = (await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR UPDATE`, [w.id])).rows;
+    const sends: SendSpec[] = [];
+    for (const c of all) {
+      if (c.superseded && c.state === 'CANCELLED') continue;
+      const after = await this.repo.apply(tx, c, 'cancel', reason, { drill: w.drill });
+      if (c.state !== 'PLANNED' && !c.superseded) sends.push({ callout: after ?? c, channel: 'sms', purpose: 'lift' });
+    }
+    await this.repo.requestSends(tx, w, sends);
+    await tx.query(`DELETE FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL`, [w.id]);
+    await this.repo.closeIfSettled(tx, w.id, 'cancelled');
+  }
+}

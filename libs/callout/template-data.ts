@@ -1,0 +1,40 @@
+import { hazardName, levelColour, levelName, subtypeName } from '../intake/hazards';
+import { roleName } from '../directory/roles';
+import { CalloutRow, WarningRow } from './callout.types';
+
+/** The person an escalation call-out is about (the one who did not answer). */
+export interface SubjectInfo {
+  name: string;
+  role: string | null;
+  areaName: string | null;
+}
+
+/**
+ * The render context of every message (callouts.requested `data`), documented in
+ * libs/notify/template-data.ts where the templates consume it.
+ */
+export function buildTemplateData(w: WarningRow, c: CalloutRow, subject?: SubjectInfo, note?: string) {
+  const content = (w.content ?? {}) as { instruction?: string; areas?: { code: string; name?: string }[]; sender?: string };
+  return {
+    warning: {
+      id: w.id,
+      seq: w.seq,
+      hazard: w.hazard ?? '',
+      hazardName: hazardName(w.hazard ?? ''),
+      subtype: w.subtype ?? '',
+      subtypeName: subtypeName(w.hazard ?? '', w.subtype ?? ''),
+      level: c.level,
+      levelName: levelName(c.level),
+      levelColour: levelColour(c.level),
+      headline: w.headline ?? '',
+      instruction: content.instruction ?? '',
+      areaNames: (content.areas ?? []).map((a) => a.name ?? a.code),
+      expires: w.expires ? new Date(w.expires).toISOString() : '',
+      sender: content.sender ?? '',
+      drill: w.drill,
+    },
+    person: { name: c.person_name, roleName: c.role ? roleName(c.role) : '', areaName: c.area_name ?? '' },
+    ...(subject ? { subject: { name: subject.name, roleName: subject.role ? roleName(subject.role) : '', areaName: subject.areaName ?? '' } } : {}),
+    ...(note ? { note } : {}),
+  };
+}

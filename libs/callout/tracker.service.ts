@@ -1,0 +1,241 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { CalloutResponse, CalloutStatus } from '../../contracts/generated';
+import { Db, Queryable } from '../db/db';
+import { DB } from '../infra/tokens';
+import { isOpen } from './callout-state';
+import { CalloutRepository, SendSpec } from './callout.repository';
+import { CalloutRow, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
+import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { LevelPolicy } from './policy';
+import type { LadderStep } from '../directory/directory.types';
+
+/** Channel statuses that mean the voice call did not get through to a listening person. */
+const VOICE_MISSED = new Set(['busy', 'no-answer', 'failed', 'canceled', 'completed']);
+
+export interface DueDeadline {
+  id: string;
+  kind: 'ack' | 'redial' | 'voice-fallback' | 'expire';
+  callout_id: string | null;
+  warning_id: string;
+  due_at: Date;
+}
+
+/**
+ * Tracks each call-out after it is sent: channel statuses, answers, redials, escalation up the
+ * ladder, the not-woken list, closing the warning. Every handler is idempotent (event ids recorded
+ * in callout.applied_events) and runs in one transaction with the events it announces.
+ */
+@Injectable()
+export class TrackerService {
+  private readonly logger = new Logger(TrackerService.name);
+  private readonly repo = new CalloutRepository();
+
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    @Inject(TARGET_DIRECTORY) private readonly directory: TargetDirectory,
+    private readonly relay: CalloutOutboxRelay,
+  ) {}
+
+  /** Publishes what the last transactions wrote to the outbox. */
+  nudge(): void {
+    this.relay.nudge();
+  }
+
+  private async inTx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const r = await this.db.transaction(fn);
+    this.relay.nudge();
+    return r;
+  }
+
+  async onStatus(s: CalloutStatus): Promise<void> {
+    await this.inTx(async (tx) => {
+      if (!(await this.repo.firstTime(tx, `status:${s.eventId}`))) return;
+      await tx.query(`UPDATE callout.requests SET status = $2, updated_at = now() WHERE request_id = $1`, [s.requestId, s.status]);
+      const c = await this.repo.lockCallout(tx, s.calloutId);
+      if (!c) return this.logger.warn(`status for unknown call-out ${s.calloutId}`);
+      const w = (await this.repo.warning(tx, c.warning_id))!;
+      const details = { channel: s.channel, status: s.status, requestId: s.requestId, reason: s.reason };
+      if (s.status === 'delivered') await this.repo.apply(tx, c, 'delivered', 'SMS delivered', { drill: w.drill, details });
+      else if (s.status === 'heard') await this.repo.apply(tx, c, 'heard', 'voice message heard', { drill: w.drill, details });
+      else if (s.channel === 'voice' && VOICE_MISSED.has(s.status)) await this.voiceMissed(tx, w, c, s);
+    });
+  }
+
+  /** A voice call that did not get through: redial while the policy allows, after its interval. */
+  private async voiceMissed(tx: Queryable, w: WarningRow, c: CalloutRow, s: CalloutStatus): Promise<void> {
+    const lp = this.levelPolicy(w, c);
+    if (!lp || c.redials_used >= lp.redials || !isOpen(c.state)) return;
+    const after = await this.repo.apply(tx, c, 'voice-failed', `voice ${s.status}`, {
+      drill: w.drill,
+      details: { channel: 'voice', status: s.status, redial: c.redials_used + 1, of: lp.redials },
+    });
+    if (!after) return;
+    await this.repo.addDeadlines(tx, [
+      { kind: 'redial', calloutId: c.id, warningId: w.id, dueAt: new Date(Date.now() + lp.redialIntervalSec * 1000), ref: `${c.id}#r${c.redials_used + 1}` },
+    ]);
+  }
+
+  async onResponse(r: CalloutResponse): Promise<void> {
+    await this.inTx(async (tx) => {
+      if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return;
+      const c = await this.repo.lockCallout(tx, r.calloutId);
+      if (!c) return this.logger.warn(`response for unknown call-out ${r.calloutId}`);
+      const w = (await this.repo.warning(tx, c.warning_id))!;
+      const late = c.state === 'ESCALATED' || c.state === 'NOT_WOKEN';
+      await tx.query(
+        `INSERT INTO callout.responses (response_id, callout_id, via, kind, action, count, note, text, actor, late, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+        [r.responseId, c.id, r.via, r.kind, r.feedback?.action ?? null, r.feedback?.count ?? null, r.feedback?.note ?? null, r.text ?? null, r.actor ?? null, late, r.at],
+      );
+      if (r.kind === 'confirm') await this.confirm(tx, w, c, r);
+      else if (r.kind === 'feedback' && r.feedback) await this.feedback(tx, w, c, r);
+      await this.repo.closeIfSettled(tx, w.id, 'all-settled');
+    });
+  }
+
+  private async confirm(tx: Queryable, w: WarningRow, c: CalloutRow, r: CalloutResponse): Promise<void> {
+    const confirmed = await this.repo.apply(tx, c, 'confirm', `confirmed by ${r.via}`, {
+      drill: w.drill,
+      details: { via: r.via, responseId: r.responseId },
+    });
+    if (!confirmed) return; // already settled (or cancelled): the answer is recorded, nothing changes
+    if (c.rung === 0) {
+      // The person answered: stop their ladder and tell everyone on it.
+      await this.repo.settleLadder(tx, w, c.id, 'settled');
+    } else if (c.subject_callout_id) {
+      // A ladder step confirmed: "I am handling it". The subject stays not woken until they confirm
+      // themselves or are reported reached in person; no higher step is called.
+      const subject = await this.repo.lockCallout(tx, c.subject_callout_id);
+      if (subject) {
+        await this.repo.apply(tx, subject, 'step-confirmed', `${c.person_name} is handling it`, {
+          drill: w.drill,
+          handledBy: c.id,
+          details: { handledBy: c.person_id },
+        });
+      }
+    }
+  }
+
+  private async feedback(tx: Queryable, w: WarningRow, c: CalloutRow, r: CalloutResponse): Promise<void> {
+    const action = r.feedback!.action;
+    if (action === 'need-help') {
+      await this.repo.alert(tx, [
+        {
+          warningId: w.id, kind: 'need-help', personId: c.person_id, calloutId: c.id, areaCode: c.area_code ?? undefined,
+          areaName: c.area_name ?? undefined,
+          message: `${c.person_name}（${c.area_name ?? ''}）请求支援：${r.feedback!.note ?? r.text ?? ''}`,
+        },
+      ]);
+    }
+    if (action === 'reached-in-person') {
+      // From a ladder step about their subject, or from the duty officer about the person themselves.
+      const subjectId = c.rung > 0 ? c.subject_callout_id : c.id;
+      const subject = subjectId ? await this.repo.lockCallout(tx, subjectId) : undefined;
+      if (subject) {
+        const reached = await this.repo.apply(tx, subject, 'reached', `reached in person (${r.actor ?? c.person_name})`, {
+          drill: w.drill,
+          details: { by: r.actor ?? c.person_id, note: r.feedback!.note },
+        });
+        if (reached) await this.repo.settleLadder(tx, w, subject.id, 'settled');
+      }
+    }
+  }
+
+  /** Fires one due deadline; stale ones (the call-out moved on) are ignored. */
+  async fire(d: DueDeadline, tx: Queryable, ladder: LadderStep[] | undefined): Promise<void> {
+    if (d.kind === 'expire') return this.expire(tx, (await this.repo.lockWarning(tx, d.warning_id))!);
+    const w = (await this.repo.warning(tx, d.warning_id))!;
+    const c = await this.repo.lockCallout(tx, d.callout_id!);
+    if (!c) return;
+    const lp = this.levelPolicy(w, c);
+    if (!lp) return;
+    if (d.kind === 'redial') {
+      const after = await this.repo.apply(tx, c, 'redial', `redial ${c.redials_used + 1} of ${lp.redials}`, { drill: w.drill });
+      if (!after) return;
+      await tx.query(`UPDATE callout.callouts SET redials_used = redials_used + 1 WHERE id = $1`, [c.id]);
+      await this.repo.requestSends(tx, w, [{ callout: after, channel: 'voice', purpose: 'redial' }]);
+    } else if (d.kind === 'voice-fallback') {
+      if (isOpen(c.state) && c.state !== 'HEARD') await this.repo.requestSends(tx, w, [{ callout: c, channel: 'voice', purpose: 'callout' }]);
+    } else if (c.rung === 0) {
+      const escalated = await this.repo.apply(tx, c, 'deadline', `not confirmed within ${lp.ackDeadlineSec} s`, { drill: w.drill });
+      if (!escalated) return;
+      const steps = (ladder ?? []).slice(0, lp.escalationSteps);
+      await tx.query(`UPDATE callout.callouts SET ladder = $2 WHERE id = $1`, [c.id, JSON.stringify(steps)]);
+      await this.nextStep(tx, w, { ...escalated, ladder: steps }, lp);
+    } else {
+      const gaveUp = await this.repo.apply(tx, c, 'deadline', `ladder step not confirmed within ${lp.escalationAckDeadlineSec} s`, { drill: w.drill });
+      if (!gaveUp || !c.subject_callout_id) return;
+      const subject = await this.repo.lockCallout(tx, c.subject_callout_id);
+      if (subject && subject.state === 'ESCALATED') await this.nextStep(tx, w, subject, lp);
+    }
+    await this.repo.closeIfSettled(tx, w.id, 'all-settled');
+  }
+
+  /** Calls the next step of a subject's ladder, walks it again up to the repeat limit, or gives up. */
+  private async nextStep(tx: Queryable, w: WarningRow, subject: CalloutRow, lp: LevelPolicy): Promise<void> {
+    const ladder = subject.ladder ?? [];
+    let pos = subject.ladder_pos;
+    let round = subject.round;
+    if (pos >= ladder.length && ladder.length > 0 && round < lp.repeatLimit) {
+      pos = 0;
+      round += 1;
+    }
+    if (pos >= ladder.length) {
+      await this.repo.apply(tx, subject, 'ladder-exhausted', ladder.length ? `no one on the ladder confirmed (${round} round(s))` : 'no backup or superior to escalate to', { drill: w.drill });
+      await this.repo.alert(tx, [
+        {
+          warningId: w.id, kind: 'not-woken', personId: subject.person_id, calloutId: subject.id, areaCode: subject.area_code ?? undefined,
+          areaName: subject.area_name ?? undefined,
+          message: `未叫醒：${subject.person_name}（${subject.area_name ?? ''}）/ not woken: ${subject.person_name}`,
+        },
+      ]);
+      return;
+    }
+    const step = ladder[pos];
+    await tx.query(`UPDATE callout.callouts SET ladder_pos = $2, round = $3 WHERE id = $1`, [subject.id, pos + 1, round]);
+    const [created] = await this.repo.insertCallouts(
+      tx,
+      [
+        {
+          id: `${subject.id}/e${round}.${pos + 1}`, warningId: w.id, personId: step.personId, personName: step.name, phone: step.phone,
+          role: step.role, areaCode: step.areaCode, areaName: step.areaName, level: subject.level, rung: pos + 1, subjectCalloutId: subject.id,
+        },
+      ],
+      'PLANNED',
+    );
+    if (!created) return;
+    const sent = await this.repo.apply(tx, created, 'send', `escalation step ${pos + 1} (${step.kind})`, {
+      drill: w.drill,
+      details: { step: step.kind, subject: subject.person_id, round },
+    });
+    const specs: SendSpec[] = lp.escalationChannels.map((channel) => ({
+      callout: sent!, channel, purpose: 'escalation' as const,
+      subject: { name: subject.person_name, role: subject.role, areaName: subject.area_name },
+    }));
+    await this.repo.requestSends(tx, w, specs);
+    await this.repo.addDeadlines(tx, [
+      { kind: 'ack', calloutId: created.id, warningId: w.id, dueAt: new Date(Date.now() + lp.escalationAckDeadlineSec * 1000), ref: created.id },
+    ]);
+  }
+
+  private async expire(tx: Queryable, w: WarningRow): Promise<void> {
+    if (w.state !== 'active' && w.state !== 'recorded') return;
+    await tx.query(`UPDATE callout.warnings SET state = 'expired', updated_at = now() WHERE id = $1`, [w.id]);
+    const all = (await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR UPDATE`, [w.id])).rows;
+    for (const c of all) await this.repo.apply(tx, c, 'expire', 'warning expired', { drill: w.drill });
+    await tx.query(`DELETE FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL AND kind <> 'expire'`, [w.id]);
+    await this.repo.closeIfSettled(tx, w.id, 'expired');
+  }
+
+  private levelPolicy(w: WarningRow, c: CalloutRow): LevelPolicy | undefined {
+    return w.policy?.levels[c.level];
+  }
+
+  /** The ladder a rung-0 deadline will need, read before its transaction (PGlite has one connection). */
+  async ladderFor(d: DueDeadline): Promise<LadderStep[] | undefined> {
+    if (d.kind !== 'ack' || !d.callout_id) return undefined;
+    const c = await this.repo.callout(this.db, d.callout_id);
+    if (!c || c.rung !== 0 || !isOpen(c.state) || !c.role || !c.area_code) return undefined;
+    return this.directory.ladder(c.person_id, c.role, c.area_code, new Date(), 6);
+  }
+}
