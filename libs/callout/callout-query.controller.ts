@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '../../contracts/topics';
@@ -102,7 +112,10 @@ export class CalloutQueryController {
       warningId: c.warning_id,
       via: 'duty-officer',
       kind: 'feedback',
-      feedback: { action: 'reached-in-person', ...(body?.note ? { note: String(body.note).slice(0, 2000) } : {}) },
+      feedback: {
+        action: 'reached-in-person',
+        ...(body?.note ? { note: String(body.note).slice(0, 2000) } : {}),
+      },
       actor: String(body?.actor ?? 'duty-officer').slice(0, 200),
       at: new Date().toISOString(),
     };
@@ -117,7 +130,8 @@ export class CalloutQueryController {
     const done = await this.db.transaction(async (tx) => {
       const c = await this.repo.lockCallout(tx, id);
       if (!c) throw new NotFoundException(`no call-out ${id}`);
-      if (['CONFIRMED', 'REACHED', 'CANCELLED', 'EXPIRED', 'SETTLED', 'GIVEN_UP'].includes(c.state)) return false;
+      if (['CONFIRMED', 'REACHED', 'CANCELLED', 'EXPIRED', 'SETTLED', 'GIVEN_UP'].includes(c.state))
+        return false;
       const w = (await this.repo.warning(tx, c.warning_id))!;
       await this.repo.requestSends(tx, w, [
         { callout: c, channel: 'voice', purpose: 'redial' },

@@ -12,15 +12,13 @@ export class DispatcherHandlers implements TopicHandlerSource {
   constructor(private readonly dispatcher: DispatcherService) {}
 
   handlers(): TopicHandler<never>[] {
-    return HAZARDS.map(
-      (hazard): TopicHandler<WarningMessage> => ({
-        topic: hazardTopic(hazard).name,
-        contract: 'warning',
-        handle: async (w, meta) => {
-          await this.dispatcher.handle(w, meta.topic);
-        },
-      }),
-    ) as TopicHandler<never>[];
+    return HAZARDS.map((hazard): TopicHandler<WarningMessage> => ({
+      topic: hazardTopic(hazard).name,
+      contract: 'warning',
+      handle: async (w, meta) => {
+        await this.dispatcher.handle(w, meta.topic);
+      },
+    })) as TopicHandler<never>[];
   }
 }
 

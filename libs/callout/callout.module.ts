@@ -20,7 +20,11 @@ import { TrackerService } from './tracker.service';
   imports: [DirectoryModule],
   providers: [
     CalloutOutboxRelay,
-    { provide: CALLOUT_POLICY, inject: [CONFIG], useFactory: (cfg: AppConfig) => loadPolicy(cfg.POLICY_FILE) },
+    {
+      provide: CALLOUT_POLICY,
+      inject: [CONFIG],
+      useFactory: (cfg: AppConfig) => loadPolicy(cfg.POLICY_FILE),
+    },
     { provide: TARGET_DIRECTORY, useExisting: DirectoryService },
   ],
   exports: [CalloutOutboxRelay, CALLOUT_POLICY, TARGET_DIRECTORY],
@@ -32,7 +36,11 @@ export class CalloutCoreModule {
 /** The dispatcher: warnings in, call-out plans and sends out. */
 @Module({
   imports: [CalloutCoreModule],
-  providers: [DispatcherService, DispatcherHandlers, consumerHostProvider('dispatcher', [DispatcherHandlers])],
+  providers: [
+    DispatcherService,
+    DispatcherHandlers,
+    consumerHostProvider('dispatcher', [DispatcherHandlers]),
+  ],
   exports: [DispatcherService],
 })
 export class DispatcherModule {}
@@ -41,7 +49,12 @@ export class DispatcherModule {}
 @Module({
   imports: [CalloutCoreModule, ScheduleModule.forRoot()],
   controllers: [CalloutQueryController],
-  providers: [TrackerService, DeadlineScanner, TrackerHandlers, consumerHostProvider('tracker', [TrackerHandlers])],
+  providers: [
+    TrackerService,
+    DeadlineScanner,
+    TrackerHandlers,
+    consumerHostProvider('tracker', [TrackerHandlers]),
+  ],
   exports: [TrackerService, DeadlineScanner],
 })
 export class TrackerModule {}

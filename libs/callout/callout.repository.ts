@@ -3,7 +3,13 @@ import { TOPICS } from '../../contracts/topics';
 import type { CalloutEvent, CalloutRequested, CoverageAlert } from '../../contracts/generated';
 import { Queryable } from '../db/db';
 import { Outbox } from '../kafka/outbox';
-import { CALLOUT_STATES, CalloutEventKind, CalloutState, SETTLED_FOR_CLOSING, transition } from './callout-state';
+import {
+  CALLOUT_STATES,
+  CalloutEventKind,
+  CalloutState,
+  SETTLED_FOR_CLOSING,
+  transition,
+} from './callout-state';
 import { CalloutRow, WarningRow } from './callout.types';
 import { buildTemplateData, SubjectInfo } from './template-data';
 
@@ -58,7 +64,10 @@ export class CalloutRepository {
 
   /** Records an event id; false when it was applied before (redelivery). */
   async firstTime(tx: Queryable, eventId: string): Promise<boolean> {
-    const r = await tx.query(`INSERT INTO callout.applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING`, [eventId]);
+    const r = await tx.query(
+      `INSERT INTO callout.applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING`,
+      [eventId],
+    );
     return r.rowCount === 1;
   }
 
@@ -71,8 +80,18 @@ export class CalloutRepository {
        ON CONFLICT (id) DO NOTHING
        RETURNING *`,
       [
-        col('id'), col('warningId'), col('personId'), col('personName'), col('phone'), col('role'),
-        col('areaCode'), col('areaName'), col('level'), col('rung'), col('subjectCalloutId'), state,
+        col('id'),
+        col('warningId'),
+        col('personId'),
+        col('personName'),
+        col('phone'),
+        col('role'),
+        col('areaCode'),
+        col('areaName'),
+        col('level'),
+        col('rung'),
+        col('subjectCalloutId'),
+        state,
       ],
     );
     return r.rows;
@@ -98,7 +117,11 @@ export class CalloutRepository {
        WHERE id = $1 RETURNING *`,
       [c.id, t.to, reason, t.late, opts.handledBy ?? null],
     );
-    await this.announce(tx, [{ from: c, to: r.rows[0], reason, details: { ...opts.details, late: t.late || undefined } }], opts.drill);
+    await this.announce(
+      tx,
+      [{ from: c, to: r.rows[0], reason, details: { ...opts.details, late: t.late || undefined } }],
+      opts.drill,
+    );
     return r.rows[0];
   }
 
@@ -164,7 +187,13 @@ export class CalloutRepository {
     await tx.query(
       `INSERT INTO callout.requests (request_id, callout_id, channel, purpose, attempt)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) ON CONFLICT DO NOTHING`,
-      [msgs.map((m) => m.requestId), msgs.map((m) => m.calloutId), msgs.map((m) => m.channel), msgs.map((m) => m.purpose), msgs.map((m) => m.attempt)],
+      [
+        msgs.map((m) => m.requestId),
+        msgs.map((m) => m.calloutId),
+        msgs.map((m) => m.channel),
+        msgs.map((m) => m.purpose),
+        msgs.map((m) => m.attempt),
+      ],
     );
     const ids = [...attemptOf.keys()];
     await tx.query(
@@ -172,32 +201,58 @@ export class CalloutRepository {
        FROM unnest($1::text[], $2::int[]) AS x(id, n) WHERE c.id = x.id`,
       [ids, ids.map((i) => attemptOf.get(i))],
     );
-    await this.outbox.add(tx, TOPICS.calloutsRequested.name, msgs.map((m) => ({ key: m.calloutId, value: m })));
+    await this.outbox.add(
+      tx,
+      TOPICS.calloutsRequested.name,
+      msgs.map((m) => ({ key: m.calloutId, value: m })),
+    );
   }
 
   async addDeadlines(
     tx: Queryable,
-    list: { kind: 'ack' | 'redial' | 'voice-fallback' | 'expire'; calloutId: string | null; warningId: string; dueAt: Date; ref: string }[],
+    list: {
+      kind: 'ack' | 'redial' | 'voice-fallback' | 'expire';
+      calloutId: string | null;
+      warningId: string;
+      dueAt: Date;
+      ref: string;
+    }[],
   ): Promise<void> {
     if (list.length === 0) return;
     await tx.query(
       `INSERT INTO callout.deadlines (kind, callout_id, warning_id, due_at, ref)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) ON CONFLICT (kind, ref) DO NOTHING`,
-      [list.map((d) => d.kind), list.map((d) => d.calloutId), list.map((d) => d.warningId), list.map((d) => d.dueAt.toISOString()), list.map((d) => d.ref)],
+      [
+        list.map((d) => d.kind),
+        list.map((d) => d.calloutId),
+        list.map((d) => d.warningId),
+        list.map((d) => d.dueAt.toISOString()),
+        list.map((d) => d.ref),
+      ],
     );
   }
 
-  async alert(tx: Queryable, alerts: Omit<CoverageAlert, 'schemaVersion' | 'alertId' | 'at'>[]): Promise<void> {
+  async alert(
+    tx: Queryable,
+    alerts: Omit<CoverageAlert, 'schemaVersion' | 'alertId' | 'at'>[],
+  ): Promise<void> {
     const at = new Date().toISOString();
     await this.outbox.add(
       tx,
       TOPICS.coverageAlerts.name,
-      alerts.map((a) => ({ key: a.warningId, value: { schemaVersion: 1, alertId: randomUUID(), at, ...a } satisfies CoverageAlert })),
+      alerts.map((a) => ({
+        key: a.warningId,
+        value: { schemaVersion: 1, alertId: randomUUID(), at, ...a } satisfies CoverageAlert,
+      })),
     );
   }
 
   /** Closes an active warning whose every call-out is settled; announces warnings.closed with counts. */
-  async closeIfSettled(tx: Queryable, warningId: string, reason: 'all-settled' | 'cancelled' | 'expired'): Promise<boolean> {
+  async closeIfSettled(
+    tx: Queryable,
+    warningId: string,
+    reason: 'all-settled' | 'cancelled' | 'expired',
+  ): Promise<boolean> {
     // Lock first, then look: a concurrent transaction that settled the last other call-out has
     // committed by the time the lock is ours, so exactly one of them sees "nothing open".
     await tx.query(`SELECT 1 FROM callout.warnings WHERE id = $1 FOR UPDATE`, [warningId]);
@@ -233,9 +288,17 @@ export class CalloutRepository {
   }
 
   /** Stops the escalation call-outs of a subject (its ladder) and tells those already called. */
-  async settleLadder(tx: Queryable, w: WarningRow, subjectId: string, purpose: 'settled' | 'lift'): Promise<void> {
+  async settleLadder(
+    tx: Queryable,
+    w: WarningRow,
+    subjectId: string,
+    purpose: 'settled' | 'lift',
+  ): Promise<void> {
     const ladder = (
-      await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE subject_callout_id = $1 ORDER BY id FOR UPDATE`, [subjectId])
+      await tx.query<CalloutRow>(
+        `SELECT * FROM callout.callouts WHERE subject_callout_id = $1 ORDER BY id FOR UPDATE`,
+        [subjectId],
+      )
     ).rows;
     const sends: SendSpec[] = [];
     for (const c of ladder) {

@@ -5,7 +5,13 @@ import type { LevelPolicy } from './policy';
 /** What the call-out engine needs from the directory (DirectoryService satisfies it). */
 export interface TargetDirectory {
   resolve(q: ResolveQuery): Promise<Resolution>;
-  ladder(personId: string, role: string, areaCode: string, at: Date, maxSteps?: number): Promise<LadderStep[]>;
+  ladder(
+    personId: string,
+    role: string,
+    areaCode: string,
+    at: Date,
+    maxSteps?: number,
+  ): Promise<LadderStep[]>;
 }
 export const TARGET_DIRECTORY = Symbol('TARGET_DIRECTORY');
 export const CALLOUT_POLICY = Symbol('CALLOUT_POLICY');

@@ -7,18 +7,19 @@ import { checkWarning } from '../intake/warning-rules';
 import type { Resolution, TargetRule } from '../directory/directory.types';
 import { isOpen } from './callout-state';
 import { CalloutRepository, NewCallout, SendSpec } from './callout.repository';
-import { CALLOUT_POLICY, CalloutRow, PolicySnapshot, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
+import {
+  CALLOUT_POLICY,
+  CalloutRow,
+  PolicySnapshot,
+  TARGET_DIRECTORY,
+  TargetDirectory,
+  WarningRow,
+} from './callout.types';
 import { levelPolicy, levelRank, LevelPolicy, Policy } from './policy';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 
 export type DispatchOutcome =
-  | 'duplicate'
-  | 'stale'
-  | 'recorded'
-  | 'dispatched'
-  | 'updated'
-  | 'cancelled'
-  | 'ignored-after-end';
+  'duplicate' | 'stale' | 'recorded' | 'dispatched' | 'updated' | 'cancelled' | 'ignored-after-end';
 
 const DISPATCHED_STATUSES = new Set(['Actual', 'Exercise']);
 
@@ -49,14 +50,26 @@ export class DispatcherService {
     const now = new Date();
     const expired = new Date(w.expires) <= now;
     const dispatchable =
-      w.msgType !== 'Cancel' && DISPATCHED_STATUSES.has(w.status) && w.level !== null && w.level !== undefined && !expired;
+      w.msgType !== 'Cancel' &&
+      DISPATCHED_STATUSES.has(w.status) &&
+      w.level !== null &&
+      w.level !== undefined &&
+      !expired;
 
     // The policy snapshot decides who is called; read it (or the current policy) before resolving.
     const existing = await this.repo.warning(this.db, rootId);
     const snapshot: PolicySnapshot = existing?.policy ?? this.snapshot(w.hazard);
     const lp = w.level ? snapshot.levels[w.level] : undefined;
     // Resolution reads the directory outside the transaction (PGlite has one connection).
-    const resolution = dispatchable && lp ? await this.directory.resolve({ hazard: w.hazard, areaCodes: w.areas.map((a) => a.code), rules: lp.targets as TargetRule[], at: now }) : null;
+    const resolution =
+      dispatchable && lp
+        ? await this.directory.resolve({
+            hazard: w.hazard,
+            areaCodes: w.areas.map((a) => a.code),
+            rules: lp.targets as TargetRule[],
+            at: now,
+          })
+        : null;
 
     const outcome = await this.db.transaction(async (tx) => {
       const key = `${w.id}|${w.msgType}|${w.sentAt}`;
@@ -69,11 +82,16 @@ export class DispatcherService {
       await tx.query(`INSERT INTO callout.warnings (id) VALUES ($1) ON CONFLICT DO NOTHING`, [rootId]);
       const row = (await this.repo.lockWarning(tx, rootId))!;
       const result = await this.apply(tx, row, w, snapshot, resolution, unmappedAreas, dispatchable);
-      await tx.query(`UPDATE callout.warning_messages SET outcome = $2 WHERE message_key = $1`, [key, result]);
+      await tx.query(`UPDATE callout.warning_messages SET outcome = $2 WHERE message_key = $1`, [
+        key,
+        result,
+      ]);
       return result;
     });
     this.relay.nudge();
-    this.logger.log(`warning ${w.id} (${w.msgType}, ${w.hazard}/${w.subtype} ${w.level ?? 'no level'}): ${outcome}`);
+    this.logger.log(
+      `warning ${w.id} (${w.msgType}, ${w.hazard}/${w.subtype} ${w.level ?? 'no level'}): ${outcome}`,
+    );
     return outcome;
   }
 
@@ -111,23 +129,48 @@ export class DispatcherService {
            updated_at = now()
          WHERE id = $1 RETURNING *`,
         [
-          row.id, w.hazard, w.subtype, w.level ?? null, w.status, drill, w.headline, w.sentAt, w.effective, w.expires,
-          w.areas.map((a) => a.code), JSON.stringify(w), dispatchable, JSON.stringify(snapshot),
+          row.id,
+          w.hazard,
+          w.subtype,
+          w.level ?? null,
+          w.status,
+          drill,
+          w.headline,
+          w.sentAt,
+          w.effective,
+          w.expires,
+          w.areas.map((a) => a.code),
+          JSON.stringify(w),
+          dispatchable,
+          JSON.stringify(snapshot),
         ],
       )
     ).rows[0];
 
     if (unmappedAreas.length > 0) {
-      await this.repo.alert(tx, unmappedAreas.map((code) => ({
-        warningId: row.id, kind: 'unmapped-area' as const, areaCode: code,
-        message: `区划代码 ${code} 不在区划库中，无法确定责任人 / area ${code} maps to no known division`,
-      })));
+      await this.repo.alert(
+        tx,
+        unmappedAreas.map((code) => ({
+          warningId: row.id,
+          kind: 'unmapped-area' as const,
+          areaCode: code,
+          message: `区划代码 ${code} 不在区划库中，无法确定责任人 / area ${code} maps to no known division`,
+        })),
+      );
     }
     if (!dispatchable || !resolution) return 'recorded';
 
     const lp = updated.policy!.levels[w.level!];
     await this.plan(tx, updated, lp, resolution, w.msgType === 'Update');
-    await this.repo.addDeadlines(tx, [{ kind: 'expire', calloutId: null, warningId: row.id, dueAt: new Date(w.expires), ref: `${row.id}@${w.expires}` }]);
+    await this.repo.addDeadlines(tx, [
+      {
+        kind: 'expire',
+        calloutId: null,
+        warningId: row.id,
+        dueAt: new Date(w.expires),
+        ref: `${row.id}@${w.expires}`,
+      },
+    ]);
     await this.repo.closeIfSettled(tx, row.id, 'all-settled');
     return w.msgType === 'Update' ? 'updated' : 'dispatched';
   }
@@ -142,24 +185,38 @@ export class DispatcherService {
     // Coverage first: the duty officer hears of an uncovered area before any call is placed.
     const alerts: Parameters<CalloutRepository['alert']>[1] = [
       ...resolution.gaps.map((g) => ({
-        warningId: w.id, kind: 'no-reachable-person' as const, areaCode: g.areaCode, areaName: g.areaName,
+        warningId: w.id,
+        kind: 'no-reachable-person' as const,
+        areaCode: g.areaCode,
+        areaName: g.areaName,
         message: `${g.areaName} 无可叫应的责任人（${g.reason}）/ no reachable person in ${g.areaName} (${g.reason})`,
         details: { reason: g.reason, roles: g.roles },
       })),
       ...resolution.unknownAreas.map((code) => ({
-        warningId: w.id, kind: 'unmapped-area' as const, areaCode: code,
+        warningId: w.id,
+        kind: 'unmapped-area' as const,
+        areaCode: code,
         message: `区划 ${code} 不在责任人名录中 / area ${code} is not in the directory`,
       })),
     ];
     if (resolution.targets.length === 0) {
-      alerts.push({ warningId: w.id, kind: 'no-reachable-person', areaCode: w.area_codes[0], areaName: '',
-        message: `预警 ${w.id} 没有任何可叫应的责任人 / warning ${w.id} reaches nobody`, details: { reason: 'no-targets', roles: [] } });
+      alerts.push({
+        warningId: w.id,
+        kind: 'no-reachable-person',
+        areaCode: w.area_codes[0],
+        areaName: '',
+        message: `预警 ${w.id} 没有任何可叫应的责任人 / warning ${w.id} reaches nobody`,
+        details: { reason: 'no-targets', roles: [] },
+      });
     }
     await this.repo.alert(tx, alerts);
 
     const level = w.level!;
     const existing = (
-      await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded FOR UPDATE`, [w.id])
+      await tx.query<CalloutRow>(
+        `SELECT * FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded FOR UPDATE`,
+        [w.id],
+      )
     ).rows;
     const byPerson = new Map(existing.map((c) => [c.person_id, c]));
     const inScope = new Set(resolution.targets.map((t) => t.personId));
@@ -169,8 +226,17 @@ export class DispatcherService {
     for (const t of resolution.targets) {
       const ex = byPerson.get(t.personId);
       const fresh: NewCallout = {
-        id: `${w.id}/${level}/${t.personId}`, warningId: w.id, personId: t.personId, personName: t.name, phone: t.phone,
-        role: t.role, areaCode: t.areaCode, areaName: t.areaName, level, rung: 0, subjectCalloutId: null,
+        id: `${w.id}/${level}/${t.personId}`,
+        warningId: w.id,
+        personId: t.personId,
+        personName: t.name,
+        phone: t.phone,
+        role: t.role,
+        areaCode: t.areaCode,
+        areaName: t.areaName,
+        level,
+        rung: 0,
+        subjectCalloutId: null,
       };
       if (!ex) toCreate.push(fresh);
       else if (levelRank(level) > levelRank(ex.level)) {
@@ -195,29 +261,62 @@ export class DispatcherService {
 
     const created = await this.repo.insertCallouts(tx, toCreate, 'PLANNED');
     const sent = created.map((c) => ({ ...c, state: 'SENT' as const }));
-    await tx.query(`UPDATE callout.callouts SET state = 'SENT', state_reason = 'first call-out', updated_at = now() WHERE id = ANY($1::text[])`, [created.map((c) => c.id)]);
-    await this.repo.announce(tx, created.map((c, i) => ({ from: c, to: sent[i], reason: 'first call-out', details: { channels: lp.channels } })), w.drill);
-    for (const c of sent) for (const channel of lp.channels) sends.push({ callout: c, channel, purpose: 'callout' });
+    await tx.query(
+      `UPDATE callout.callouts SET state = 'SENT', state_reason = 'first call-out', updated_at = now() WHERE id = ANY($1::text[])`,
+      [created.map((c) => c.id)],
+    );
+    await this.repo.announce(
+      tx,
+      created.map((c, i) => ({
+        from: c,
+        to: sent[i],
+        reason: 'first call-out',
+        details: { channels: lp.channels },
+      })),
+      w.drill,
+    );
+    for (const c of sent)
+      for (const channel of lp.channels) sends.push({ callout: c, channel, purpose: 'callout' });
     await this.repo.requestSends(tx, w, sends);
 
     const now = Date.now();
     await this.repo.addDeadlines(tx, [
-      ...sent.map((c) => ({ kind: 'ack' as const, calloutId: c.id, warningId: w.id, dueAt: new Date(now + lp.ackDeadlineSec * 1000), ref: c.id })),
+      ...sent.map((c) => ({
+        kind: 'ack' as const,
+        calloutId: c.id,
+        warningId: w.id,
+        dueAt: new Date(now + lp.ackDeadlineSec * 1000),
+        ref: c.id,
+      })),
       ...(lp.voiceFallbackAfterSec !== null && !lp.channels.includes('voice')
-        ? sent.map((c) => ({ kind: 'voice-fallback' as const, calloutId: c.id, warningId: w.id, dueAt: new Date(now + lp.voiceFallbackAfterSec! * 1000), ref: c.id }))
+        ? sent.map((c) => ({
+            kind: 'voice-fallback' as const,
+            calloutId: c.id,
+            warningId: w.id,
+            dueAt: new Date(now + lp.voiceFallbackAfterSec! * 1000),
+            ref: c.id,
+          }))
         : []),
     ]);
   }
 
   /** Cancels the whole warning: pending call-outs and escalations stop; those already called hear it is lifted. */
   async cancel(tx: Queryable, w: WarningRow, reason: string): Promise<void> {
-    await tx.query(`UPDATE callout.warnings SET state = 'cancelled', updated_at = now() WHERE id = $1`, [w.id]);
-    const all = (await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR UPDATE`, [w.id])).rows;
+    await tx.query(`UPDATE callout.warnings SET state = 'cancelled', updated_at = now() WHERE id = $1`, [
+      w.id,
+    ]);
+    const all = (
+      await tx.query<CalloutRow>(
+        `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR UPDATE`,
+        [w.id],
+      )
+    ).rows;
     const sends: SendSpec[] = [];
     for (const c of all) {
       if (c.superseded && c.state === 'CANCELLED') continue;
       const after = await this.repo.apply(tx, c, 'cancel', reason, { drill: w.drill });
-      if (c.state !== 'PLANNED' && !c.superseded) sends.push({ callout: after ?? c, channel: 'sms', purpose: 'lift' });
+      if (c.state !== 'PLANNED' && !c.superseded)
+        sends.push({ callout: after ?? c, channel: 'sms', purpose: 'lift' });
     }
     await this.repo.requestSends(tx, w, sends);
     await tx.query(`DELETE FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL`, [w.id]);

@@ -14,7 +14,11 @@ export interface SubjectInfo {
  * libs/notify/template-data.ts where the templates consume it.
  */
 export function buildTemplateData(w: WarningRow, c: CalloutRow, subject?: SubjectInfo, note?: string) {
-  const content = (w.content ?? {}) as { instruction?: string; areas?: { code: string; name?: string }[]; sender?: string };
+  const content = (w.content ?? {}) as {
+    instruction?: string;
+    areas?: { code: string; name?: string }[];
+    sender?: string;
+  };
   return {
     warning: {
       id: w.id,
@@ -34,7 +38,15 @@ export function buildTemplateData(w: WarningRow, c: CalloutRow, subject?: Subjec
       drill: w.drill,
     },
     person: { name: c.person_name, roleName: c.role ? roleName(c.role) : '', areaName: c.area_name ?? '' },
-    ...(subject ? { subject: { name: subject.name, roleName: subject.role ? roleName(subject.role) : '', areaName: subject.areaName ?? '' } } : {}),
+    ...(subject
+      ? {
+          subject: {
+            name: subject.name,
+            roleName: subject.role ? roleName(subject.role) : '',
+            areaName: subject.areaName ?? '',
+          },
+        }
+      : {}),
     ...(note ? { note } : {}),
   };
 }

@@ -50,13 +50,18 @@ export class TrackerService {
   async onStatus(s: CalloutStatus): Promise<void> {
     await this.inTx(async (tx) => {
       if (!(await this.repo.firstTime(tx, `status:${s.eventId}`))) return;
-      await tx.query(`UPDATE callout.requests SET status = $2, updated_at = now() WHERE request_id = $1`, [s.requestId, s.status]);
+      await tx.query(`UPDATE callout.requests SET status = $2, updated_at = now() WHERE request_id = $1`, [
+        s.requestId,
+        s.status,
+      ]);
       const c = await this.repo.lockCallout(tx, s.calloutId);
       if (!c) return this.logger.warn(`status for unknown call-out ${s.calloutId}`);
       const w = (await this.repo.warning(tx, c.warning_id))!;
       const details = { channel: s.channel, status: s.status, requestId: s.requestId, reason: s.reason };
-      if (s.status === 'delivered') await this.repo.apply(tx, c, 'delivered', 'SMS delivered', { drill: w.drill, details });
-      else if (s.status === 'heard') await this.repo.apply(tx, c, 'heard', 'voice message heard', { drill: w.drill, details });
+      if (s.status === 'delivered')
+        await this.repo.apply(tx, c, 'delivered', 'SMS delivered', { drill: w.drill, details });
+      else if (s.status === 'heard')
+        await this.repo.apply(tx, c, 'heard', 'voice message heard', { drill: w.drill, details });
       else if (s.channel === 'voice' && VOICE_MISSED.has(s.status)) await this.voiceMissed(tx, w, c, s);
     });
   }
@@ -71,7 +76,13 @@ export class TrackerService {
     });
     if (!after) return;
     await this.repo.addDeadlines(tx, [
-      { kind: 'redial', calloutId: c.id, warningId: w.id, dueAt: new Date(Date.now() + lp.redialIntervalSec * 1000), ref: `${c.id}#r${c.redials_used + 1}` },
+      {
+        kind: 'redial',
+        calloutId: c.id,
+        warningId: w.id,
+        dueAt: new Date(Date.now() + lp.redialIntervalSec * 1000),
+        ref: `${c.id}#r${c.redials_used + 1}`,
+      },
     ]);
   }
 
@@ -85,7 +96,19 @@ export class TrackerService {
       await tx.query(
         `INSERT INTO callout.responses (response_id, callout_id, via, kind, action, count, note, text, actor, late, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-        [r.responseId, c.id, r.via, r.kind, r.feedback?.action ?? null, r.feedback?.count ?? null, r.feedback?.note ?? null, r.text ?? null, r.actor ?? null, late, r.at],
+        [
+          r.responseId,
+          c.id,
+          r.via,
+          r.kind,
+          r.feedback?.action ?? null,
+          r.feedback?.count ?? null,
+          r.feedback?.note ?? null,
+          r.text ?? null,
+          r.actor ?? null,
+          late,
+          r.at,
+        ],
       );
       if (r.kind === 'confirm') await this.confirm(tx, w, c, r);
       else if (r.kind === 'feedback' && r.feedback) await this.feedback(tx, w, c, r);
@@ -121,7 +144,11 @@ export class TrackerService {
     if (action === 'need-help') {
       await this.repo.alert(tx, [
         {
-          warningId: w.id, kind: 'need-help', personId: c.person_id, calloutId: c.id, areaCode: c.area_code ?? undefined,
+          warningId: w.id,
+          kind: 'need-help',
+          personId: c.person_id,
+          calloutId: c.id,
+          areaCode: c.area_code ?? undefined,
           areaName: c.area_name ?? undefined,
           message: `${c.person_name}（${c.area_name ?? ''}）请求支援：${r.feedback!.note ?? r.text ?? ''}`,
         },
@@ -132,10 +159,16 @@ export class TrackerService {
       const subjectId = c.rung > 0 ? c.subject_callout_id : c.id;
       const subject = subjectId ? await this.repo.lockCallout(tx, subjectId) : undefined;
       if (subject) {
-        const reached = await this.repo.apply(tx, subject, 'reached', `reached in person (${r.actor ?? c.person_name})`, {
-          drill: w.drill,
-          details: { by: r.actor ?? c.person_id, note: r.feedback!.note },
-        });
+        const reached = await this.repo.apply(
+          tx,
+          subject,
+          'reached',
+          `reached in person (${r.actor ?? c.person_name})`,
+          {
+            drill: w.drill,
+            details: { by: r.actor ?? c.person_id, note: r.feedback!.note },
+          },
+        );
         if (reached) await this.repo.settleLadder(tx, w, subject.id, 'settled');
       }
     }
@@ -150,20 +183,35 @@ export class TrackerService {
     const lp = this.levelPolicy(w, c);
     if (!lp) return;
     if (d.kind === 'redial') {
-      const after = await this.repo.apply(tx, c, 'redial', `redial ${c.redials_used + 1} of ${lp.redials}`, { drill: w.drill });
+      const after = await this.repo.apply(tx, c, 'redial', `redial ${c.redials_used + 1} of ${lp.redials}`, {
+        drill: w.drill,
+      });
       if (!after) return;
       await tx.query(`UPDATE callout.callouts SET redials_used = redials_used + 1 WHERE id = $1`, [c.id]);
       await this.repo.requestSends(tx, w, [{ callout: after, channel: 'voice', purpose: 'redial' }]);
     } else if (d.kind === 'voice-fallback') {
-      if (isOpen(c.state) && c.state !== 'HEARD') await this.repo.requestSends(tx, w, [{ callout: c, channel: 'voice', purpose: 'callout' }]);
+      if (isOpen(c.state) && c.state !== 'HEARD')
+        await this.repo.requestSends(tx, w, [{ callout: c, channel: 'voice', purpose: 'callout' }]);
     } else if (c.rung === 0) {
-      const escalated = await this.repo.apply(tx, c, 'deadline', `not confirmed within ${lp.ackDeadlineSec} s`, { drill: w.drill });
+      const escalated = await this.repo.apply(
+        tx,
+        c,
+        'deadline',
+        `not confirmed within ${lp.ackDeadlineSec} s`,
+        { drill: w.drill },
+      );
       if (!escalated) return;
       const steps = (ladder ?? []).slice(0, lp.escalationSteps);
       await tx.query(`UPDATE callout.callouts SET ladder = $2 WHERE id = $1`, [c.id, JSON.stringify(steps)]);
       await this.nextStep(tx, w, { ...escalated, ladder: steps }, lp);
     } else {
-      const gaveUp = await this.repo.apply(tx, c, 'deadline', `ladder step not confirmed within ${lp.escalationAckDeadlineSec} s`, { drill: w.drill });
+      const gaveUp = await this.repo.apply(
+        tx,
+        c,
+        'deadline',
+        `ladder step not confirmed within ${lp.escalationAckDeadlineSec} s`,
+        { drill: w.drill },
+      );
       if (!gaveUp || !c.subject_callout_id) return;
       const subject = await this.repo.lockCallout(tx, c.subject_callout_id);
       if (subject && subject.state === 'ESCALATED') await this.nextStep(tx, w, subject, lp);
@@ -181,10 +229,22 @@ export class TrackerService {
       round += 1;
     }
     if (pos >= ladder.length) {
-      await this.repo.apply(tx, subject, 'ladder-exhausted', ladder.length ? `no one on the ladder confirmed (${round} round(s))` : 'no backup or superior to escalate to', { drill: w.drill });
+      await this.repo.apply(
+        tx,
+        subject,
+        'ladder-exhausted',
+        ladder.length
+          ? `no one on the ladder confirmed (${round} round(s))`
+          : 'no backup or superior to escalate to',
+        { drill: w.drill },
+      );
       await this.repo.alert(tx, [
         {
-          warningId: w.id, kind: 'not-woken', personId: subject.person_id, calloutId: subject.id, areaCode: subject.area_code ?? undefined,
+          warningId: w.id,
+          kind: 'not-woken',
+          personId: subject.person_id,
+          calloutId: subject.id,
+          areaCode: subject.area_code ?? undefined,
           areaName: subject.area_name ?? undefined,
           message: `未叫醒：${subject.person_name}（${subject.area_name ?? ''}）/ not woken: ${subject.person_name}`,
         },
@@ -192,13 +252,26 @@ export class TrackerService {
       return;
     }
     const step = ladder[pos];
-    await tx.query(`UPDATE callout.callouts SET ladder_pos = $2, round = $3 WHERE id = $1`, [subject.id, pos + 1, round]);
+    await tx.query(`UPDATE callout.callouts SET ladder_pos = $2, round = $3 WHERE id = $1`, [
+      subject.id,
+      pos + 1,
+      round,
+    ]);
     const [created] = await this.repo.insertCallouts(
       tx,
       [
         {
-          id: `${subject.id}/e${round}.${pos + 1}`, warningId: w.id, personId: step.personId, personName: step.name, phone: step.phone,
-          role: step.role, areaCode: step.areaCode, areaName: step.areaName, level: subject.level, rung: pos + 1, subjectCalloutId: subject.id,
+          id: `${subject.id}/e${round}.${pos + 1}`,
+          warningId: w.id,
+          personId: step.personId,
+          personName: step.name,
+          phone: step.phone,
+          role: step.role,
+          areaCode: step.areaCode,
+          areaName: step.areaName,
+          level: subject.level,
+          rung: pos + 1,
+          subjectCalloutId: subject.id,
         },
       ],
       'PLANNED',
@@ -209,21 +282,37 @@ export class TrackerService {
       details: { step: step.kind, subject: subject.person_id, round },
     });
     const specs: SendSpec[] = lp.escalationChannels.map((channel) => ({
-      callout: sent!, channel, purpose: 'escalation' as const,
+      callout: sent!,
+      channel,
+      purpose: 'escalation' as const,
       subject: { name: subject.person_name, role: subject.role, areaName: subject.area_name },
     }));
     await this.repo.requestSends(tx, w, specs);
     await this.repo.addDeadlines(tx, [
-      { kind: 'ack', calloutId: created.id, warningId: w.id, dueAt: new Date(Date.now() + lp.escalationAckDeadlineSec * 1000), ref: created.id },
+      {
+        kind: 'ack',
+        calloutId: created.id,
+        warningId: w.id,
+        dueAt: new Date(Date.now() + lp.escalationAckDeadlineSec * 1000),
+        ref: created.id,
+      },
     ]);
   }
 
   private async expire(tx: Queryable, w: WarningRow): Promise<void> {
     if (w.state !== 'active' && w.state !== 'recorded') return;
     await tx.query(`UPDATE callout.warnings SET state = 'expired', updated_at = now() WHERE id = $1`, [w.id]);
-    const all = (await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR UPDATE`, [w.id])).rows;
+    const all = (
+      await tx.query<CalloutRow>(
+        `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR UPDATE`,
+        [w.id],
+      )
+    ).rows;
     for (const c of all) await this.repo.apply(tx, c, 'expire', 'warning expired', { drill: w.drill });
-    await tx.query(`DELETE FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL AND kind <> 'expire'`, [w.id]);
+    await tx.query(
+      `DELETE FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL AND kind <> 'expire'`,
+      [w.id],
+    );
     await this.repo.closeIfSettled(tx, w.id, 'expired');
   }
 

@@ -1,4 +1,4 @@
-import { Admin, Kafka, logLevel, Producer, Message, IHeaders } from 'kafkajs';
+import { Admin, IHeaders, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs';
 import { Logger } from '@nestjs/common';
 import { allTopicSpecs, TopicSpec } from '../../contracts/topics';
 

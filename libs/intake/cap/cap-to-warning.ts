@@ -1,0 +1,409 @@
+import { WarningMessage } from '../../../contracts/generated/warning';
+import { validateContract } from '../../../contracts/validate';
+import { isLevel, Level, LEVEL_INFO, subtypeSpec } from '../hazards';
+import { divisionName } from '../known-divisions';
+import { checkWarning } from '../warning-rules';
+import {
+  CATEGORIES,
+  colourIn,
+  DIVISION_GEOCODE,
+  GRADE_PARAMS,
+  gradeIn,
+  LEVEL_PARAMS,
+  matchEvent,
+  SEVERITY_LEVEL,
+  STEP_PARAMS,
+  stepIn,
+} from './cap-vocabulary';
+import { decodeEntities, readXml, XmlRejected } from './safe-xml';
+
+export const CAP_NAMESPACES: Record<string, '1.2' | '1.1'> = {
+  'urn:oasis:names:tc:emergency:cap:1.2': '1.2',
+  'urn:oasis:names:tc:emergency:cap:1.1': '1.1',
+};
+
+/** An affected area the system cannot resolve to a known division (raised to the duty officer). */
+export interface UnmappedArea {
+  /** The 12-digit code (or the raw geocode value when malformed); null for a polygon/circle-only area. */
+  code: string | null;
+  name: string | null;
+  reason: string;
+}
+
+export interface CapHeader {
+  identifier: string;
+  sender: string;
+  sent: string;
+  status: string;
+  msgType: string;
+  references: string[];
+  version: '1.2' | '1.1';
+}
+
+export type CapResult =
+  | { kind: 'warning'; warning: WarningMessage; unmappedAreas: UnmappedArea[]; cap: CapHeader }
+  | {
+      kind: 'record-only';
+      reason: string;
+      cap: CapHeader;
+      /** The validated warning for Test / Draft / System messages; absent for Ack / Error. */
+      warning?: WarningMessage;
+      unmappedAreas: UnmappedArea[];
+    }
+  | { kind: 'rejected'; reasons: string[]; identifier?: string; sender?: string };
+
+type Node = Record<string, unknown>;
+
+class Collected {
+  readonly reasons: string[] = [];
+  add(r: string) {
+    this.reasons.push(r);
+  }
+}
+
+function text(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return decodeEntities(v).trim();
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'object' && '#text' in (v as Node)) return text((v as Node)['#text']);
+  if (typeof v === 'object') return ''; // an element with children where text was expected
+  return undefined;
+}
+
+function list(v: unknown): Node[] {
+  if (v === undefined || v === null || v === '') return [];
+  return (Array.isArray(v) ? v : [v]).map((x) => (typeof x === 'object' && x !== null ? (x as Node) : { '#text': x }));
+}
+
+function texts(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map((x) => text(x) ?? '').filter((x) => x !== '');
+}
+
+/** CAP dateTime: YYYY-MM-DDThh:mm:ss with an explicit offset (Z tolerated); a real calendar time. */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
+
+function dateTime(name: string, v: string | undefined, out: Collected, required: boolean): string | undefined {
+  if (v === undefined || v === '') {
+    if (required) out.add(`${name} is missing`);
+    return undefined;
+  }
+  const m = DATE_TIME.exec(v);
+  const bad = () => out.add(`${name} is not a CAP date-time with a time zone (e.g. 2024-07-01T08:00:00+08:00): ${v}`);
+  if (!m) return void bad();
+  const [, y, mo, d, h, mi, s] = m.map(Number);
+  const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  if (probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return void bad();
+  return v;
+}
+
+function required(node: Node, field: string, where: string, out: Collected): string {
+  const v = text(node[field]);
+  if (v === undefined || v === '') out.add(`${where}${field} is missing`);
+  return v ?? '';
+}
+
+function oneOf(v: string, allowed: string[], name: string, out: Collected): void {
+  if (v !== '' && !allowed.includes(v)) out.add(`${name} "${v}" is not one of ${allowed.join(', ')}`);
+}
+
+function params(info: Node): { name: string; value: string }[] {
+  return list(info.parameter).map((p) => ({
+    name: (text(p.valueName) ?? '').toLowerCase(),
+    value: text(p.value) ?? '',
+  }));
+}
+
+function paramValue(ps: { name: string; value: string }[], names: string[]): string | undefined {
+  return ps.find((p) => names.includes(p.name))?.value;
+}
+
+function parseReferences(v: string | undefined, out: Collected): string[] {
+  if (!v) return [];
+  return v
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((triple) => {
+      const parts = triple.split(',');
+      if (parts.length !== 3 || parts.some((p) => p === '')) {
+        out.add(`references entry "${triple}" is not a sender,identifier,sent triple`);
+        return '';
+      }
+      return parts[1];
+    })
+    .filter(Boolean);
+}
+
+function language(v: string | undefined): string | undefined {
+  const m = /^([a-zA-Z]{2})(?:-([a-zA-Z]{2}))?$/.exec(v ?? '');
+  if (!m) return undefined;
+  return m[2] ? `${m[1].toLowerCase()}-${m[2].toUpperCase()}` : m[1].toLowerCase();
+}
+
+/** Chinese first: the first zh info block, else the first block. */
+function pickInfo(infos: Node[]): Node {
+  return infos.find((i) => /^zh/i.test(text(i.language) ?? '')) ?? infos[0];
+}
+
+/** Level and source level from parameters, the event text and, last, the CAP severity. */
+function levelOf(
+  hazard: string,
+  subtype: string,
+  info: Node,
+  event: string,
+  headline: string,
+): { level?: Level | null; sourceLevel?: string } {
+  const ps = params(info);
+  const colourParam = paramValue(ps, LEVEL_PARAMS);
+  const colour =
+    (colourParam !== undefined ? colourIn(colourParam) : undefined) ??
+    colourIn(event) ??
+    SEVERITY_LEVEL[text(info.severity) ?? ''];
+  const spec = subtypeSpec(hazard, subtype);
+  if (subtype === 'village-flash-flood') {
+    const step = stepIn(paramValue(ps, STEP_PARAMS) ?? '') ?? stepIn(event) ?? stepIn(headline);
+    if (step) return { level: spec?.sourceLevels?.[step] ?? undefined, sourceLevel: step };
+    return { level: colour };
+  }
+  if (hazard === 'geologic' || subtype === 'fire-danger') {
+    const kind = hazard === 'geologic' ? 'grade' : 'rating';
+    const gradeParam = paramValue(ps, GRADE_PARAMS);
+    const n = gradeParam !== undefined ? gradeIn(gradeParam) : undefined;
+    if (n !== undefined) {
+      const sourceLevel = `${kind}-${n}`;
+      const mapped = spec?.sourceLevels?.[sourceLevel];
+      // An explicit colour that contradicts the grade is kept so the rules name the conflict.
+      return { level: colourParam !== undefined ? colourIn(colourParam) : mapped, sourceLevel };
+    }
+    if (colour) {
+      const sourceLevel = Object.entries(spec?.sourceLevels ?? {}).find(([, l]) => l === colour)?.[0];
+      return sourceLevel ? { level: colour, sourceLevel } : { level: colour };
+    }
+    return {};
+  }
+  return { level: colour };
+}
+
+const LAT_LON = /^(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$/;
+
+function point(s: string): [number, number] | undefined {
+  const m = LAT_LON.exec(s);
+  if (!m) return undefined;
+  const lat = +m[1];
+  const lon = +m[2];
+  if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return undefined;
+  return [lat, lon];
+}
+
+type Geometry = NonNullable<WarningMessage['geometry']>[number];
+
+function geometryOf(area: Node, where: string, out: Collected): Geometry[] {
+  const shapes: Geometry[] = [];
+  for (const p of texts(area.polygon)) {
+    const pts = p.split(/\s+/).map(point);
+    if (pts.some((x) => x === undefined) || pts.length < 4) {
+      out.add(`${where}polygon is not at least 4 "lat,lon" pairs: ${p.slice(0, 80)}`);
+      continue;
+    }
+    const first = pts[0]!;
+    const last = pts[pts.length - 1]!;
+    if (first[0] !== last[0] || first[1] !== last[1]) {
+      out.add(`${where}polygon is not closed (first and last points differ)`);
+      continue;
+    }
+    shapes.push({ kind: 'polygon', points: pts as [number, number][] });
+  }
+  for (const c of texts(area.circle)) {
+    const m = /^(\S+)\s+(\d+(?:\.\d+)?)$/.exec(c);
+    const centre = m ? point(m[1]) : undefined;
+    if (!m || !centre) {
+      out.add(`${where}circle is not "lat,lon radius": ${c.slice(0, 80)}`);
+      continue;
+    }
+    shapes.push({ kind: 'circle', center: centre, radiusKm: +m[2] });
+  }
+  return shapes;
+}
+
+interface AreaResolution {
+  areas: { code: string; name?: string }[];
+  geometry: Geometry[];
+  unmapped: UnmappedArea[];
+}
+
+/**
+ * Areas are resolved by their administrative-division geocodes only; polygons and circles are kept
+ * on the warning as geometry but never turned into divisions (no gazetteer of boundaries here), so
+ * an area with shapes and no division geocode is unmapped and raised to the duty officer.
+ */
+function resolveAreas(info: Node, out: Collected): AreaResolution {
+  const res: AreaResolution = { areas: [], geometry: [], unmapped: [] };
+  const seen = new Set<string>();
+  list(info.area).forEach((area, i) => {
+    const where = `info.area[${i}].`;
+    const desc = required(area, 'areaDesc', where, out);
+    res.geometry.push(...geometryOf(area, where, out));
+    const codes = list(area.geocode)
+      .map((g) => ({ name: text(g.valueName) ?? '', value: text(g.value) ?? '' }))
+      .filter((g) => DIVISION_GEOCODE.test(g.name));
+    if (codes.length === 0) {
+      const shapes = texts(area.polygon).length + texts(area.circle).length;
+      res.unmapped.push({
+        code: null,
+        name: desc || null,
+        reason: shapes
+          ? 'area given only as polygon/circle, without an administrative division geocode'
+          : 'area has no administrative division geocode',
+      });
+      return;
+    }
+    for (const g of codes) {
+      if (!/^(\d{6}|\d{12})$/.test(g.value)) {
+        res.unmapped.push({ code: g.value, name: desc || null, reason: 'geocode is not a 6- or 12-digit division code' });
+        continue;
+      }
+      const code = g.value.padEnd(12, '0');
+      if (seen.has(code)) continue;
+      seen.add(code);
+      const name = divisionName(code) ?? (codes.length === 1 ? desc : undefined);
+      res.areas.push(name ? { code, name } : { code });
+    }
+  });
+  return res;
+}
+
+const STATUSES = ['Actual', 'Exercise', 'System', 'Test', 'Draft'];
+const MSG_TYPES = ['Alert', 'Update', 'Cancel', 'Ack', 'Error'];
+const SCOPES = ['Public', 'Restricted', 'Private'];
+const ID_CHARS = /^[^\s,&<]+$/;
+
+/** Parses CAP 1.2 / 1.1 bytes into the canonical warning, a record-only outcome, or reasons. */
+export function capToWarning(bytes: Buffer): CapResult {
+  let xml;
+  try {
+    xml = readXml(bytes);
+  } catch (e) {
+    if (e instanceof XmlRejected) return { kind: 'rejected', reasons: e.reasons };
+    throw e;
+  }
+  if (xml.root !== 'alert') return { kind: 'rejected', reasons: [`root element is <${xml.root}>, not a CAP <alert>`] };
+  const version = CAP_NAMESPACES[xml.namespace];
+  if (!version)
+    return {
+      kind: 'rejected',
+      reasons: [
+        `namespace "${xml.namespace}" is not CAP 1.2 or 1.1 (expected ${Object.keys(CAP_NAMESPACES).join(' or ')})`,
+      ],
+    };
+  try {
+    return mapAlert(xml.tree, version);
+  } catch (e) {
+    if (e instanceof XmlRejected) return { kind: 'rejected', reasons: e.reasons };
+    throw e;
+  }
+}
+
+function mapAlert(alert: Node, version: '1.2' | '1.1'): CapResult {
+  const out = new Collected();
+  const identifier = required(alert, 'identifier', '', out);
+  const sender = required(alert, 'sender', '', out);
+  const sent = dateTime('sent', text(alert.sent), out, true);
+  const status = required(alert, 'status', '', out);
+  const msgType = required(alert, 'msgType', '', out);
+  const scope = required(alert, 'scope', '', out);
+  oneOf(status, STATUSES, 'status', out);
+  oneOf(msgType, MSG_TYPES, 'msgType', out);
+  oneOf(scope, SCOPES, 'scope', out);
+  if (identifier && !ID_CHARS.test(identifier)) out.add('identifier contains a space, comma, & or <');
+  if (identifier.length > 200) out.add('identifier is longer than 200 characters');
+  const references = parseReferences(text(alert.references), out);
+  const rejected = (): CapResult => ({
+    kind: 'rejected',
+    reasons: out.reasons,
+    identifier: identifier || undefined,
+    sender: sender || undefined,
+  });
+  const cap: CapHeader = { identifier, sender, sent: sent ?? '', status, msgType, references, version };
+
+  if (msgType === 'Ack' || msgType === 'Error') {
+    if (out.reasons.length) return rejected();
+    return { kind: 'record-only', reason: `msgType ${msgType} is recorded only`, cap, unmappedAreas: [] };
+  }
+
+  const infos = list(alert.info);
+  if (infos.length === 0) {
+    out.add(`an ${msgType || 'alert'} needs at least one <info>`);
+    return rejected();
+  }
+  const info = pickInfo(infos);
+  const categories = texts(info.category);
+  if (categories.length === 0) out.add('info.category is missing');
+  const event = required(info, 'event', 'info.', out);
+  for (const f of ['urgency', 'severity', 'certainty']) required(info, f, 'info.', out);
+  const headline = text(info.headline) || event;
+  const effective = dateTime('info.effective', text(info.effective), out, false) ?? sent;
+  const onset = dateTime('info.onset', text(info.onset), out, false);
+  const expires = dateTime('info.expires', text(info.expires), out, true);
+  if (expires && sent && onset && Date.parse(expires) <= Date.parse(onset))
+    out.add(`info.expires (${expires}) is not after info.onset (${onset})`);
+
+  const rule = event ? matchEvent(event) : undefined;
+  if (event && !rule) out.add(`event "${event}" maps to no known hazard (see docs/intake.md for the event table)`);
+  if (rule && categories.length && !categories.some((c) => CATEGORIES[rule.hazard].includes(c)))
+    out.add(
+      `category ${categories.join(', ')} does not fit hazard ${rule.hazard} (event "${event}"); expected ${CATEGORIES[rule.hazard].join(' or ')}`,
+    );
+  const area = resolveAreas(info, out);
+  if (list(info.area).length === 0) out.add('info has no <area>');
+  else if (area.areas.length === 0)
+    out.add(
+      `no affected area maps to a known division: ${area.unmapped.map((u) => u.code ?? u.name ?? '?').join(', ')} (${area.unmapped[0]?.reason})`,
+    );
+  if (out.reasons.length || !rule) return rejected();
+
+  const { level, sourceLevel } = levelOf(rule.hazard, rule.subtype, info, event, headline);
+  const w: WarningMessage = {
+    schemaVersion: 1,
+    id: identifier,
+    msgType: msgType as WarningMessage['msgType'],
+    status: status as WarningMessage['status'],
+    ...(references.length ? { references } : {}),
+    sender: text(info.senderName) || sender,
+    sentAt: sent!,
+    hazard: rule.hazard,
+    subtype: rule.subtype,
+    level: level ?? null,
+    ...(sourceLevel ? { sourceLevel } : {}),
+    headline,
+    ...(text(info.description) ? { description: text(info.description) } : {}),
+    ...(text(info.instruction) ? { instruction: text(info.instruction) } : {}),
+    ...(language(text(info.language)) ? { language: language(text(info.language)) } : {}),
+    areas: area.areas as WarningMessage['areas'],
+    ...(area.geometry.length ? { geometry: area.geometry } : {}),
+    ...(onset ? { onset } : {}),
+    effective: effective!,
+    expires: expires!,
+    source: 'cap',
+  };
+  if (level === undefined) delete w.level;
+
+  const schema = validateContract<WarningMessage>('warning', w);
+  const rules = checkWarning(w);
+  const reasons = [...(schema.ok ? [] : schema.errors.map((e) => `canonical warning ${e}`)), ...rules.errors];
+  if (reasons.length) return { kind: 'rejected', reasons, identifier, sender };
+
+  const unmappedAreas: UnmappedArea[] = [
+    ...area.unmapped,
+    ...rules.unmappedAreas.map((code) => ({
+      code,
+      name: w.areas.find((a) => a.code === code)?.name ?? null,
+      reason: 'not a known division code',
+    })),
+  ];
+  if (status === 'Test' || status === 'Draft' || status === 'System')
+    return { kind: 'record-only', reason: `status ${status} is validated and recorded, not dispatched`, cap, warning: w, unmappedAreas };
+  return { kind: 'warning', warning: w, unmappedAreas, cap };
+}
+
+/** True when a level string is one of the four colours (used by the CLI's summary). */
+export const describeLevel = (l: unknown) => (isLevel(l) ? `${LEVEL_INFO[l].zh} ${l}` : 'no level');

@@ -1,0 +1,134 @@
+import { Kafka } from 'kafkajs';
+import { TOPICS } from '../../contracts/topics';
+import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import { ConsumerHost } from './consumer-host';
+import { createKafka, ensureTopics, EventPublisher, TopicNamer } from './kafka-client';
+import { Outbox, OutboxRelay, outboxTableSql } from './outbox';
+import { TopicHandler } from './safe-consumer';
+
+/** Reads every message of a topic from the beginning until `count` arrived. */
+async function readTopic(kafka: Kafka, topic: string, count: number) {
+  const consumer = kafka.consumer({ groupId: uniqueId('reader') });
+  const got: { key: string; value: string; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      got.push({
+        key: message.key?.toString() ?? '',
+        value: message.value?.toString() ?? '',
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      });
+    },
+  });
+  await waitFor(() => got.length >= count, `${count} messages on ${topic}`, 30_000);
+  await consumer.disconnect();
+  return got;
+}
+
+const status = (eventId: string) => ({
+  schemaVersion: 1,
+  eventId,
+  requestId: 'r1',
+  calloutId: 'c1',
+  warningId: 'w1',
+  channel: 'sms',
+  status: 'delivered',
+  at: new Date().toISOString(),
+});
+
+describe('safe consumption on the real Kafka broker', () => {
+  const namer = new TopicNamer(`${uniqueId('kafka')}.`);
+  const kafka = createKafka(kafkaBrokers(), 'consumer-host-test');
+  const publisher = new EventPublisher(kafka, namer);
+  let host: ConsumerHost;
+  let tdb: TestDatabase;
+
+  beforeAll(async () => {
+    await ensureTopics(kafka, namer);
+    tdb = await createTestDatabase('kafka', { migrate: false });
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+    await publisher.disconnect();
+    await tdb?.drop();
+  });
+
+  it('retries, dead-letters poison with its reason, and never blocks the partition', async () => {
+    const handled: string[] = [];
+    let flakyTries = 0;
+    const handler: TopicHandler<ReturnType<typeof status>> = {
+      topic: TOPICS.calloutsStatus.name,
+      contract: 'callout-status',
+      handle: async (s) => {
+        if (s.eventId === 'poison') throw new Error('cannot ever handle this');
+        if (s.eventId === 'flaky' && ++flakyTries < 3) throw new Error('transient');
+        handled.push(s.eventId);
+      },
+    };
+    host = new ConsumerHost({
+      brokers: kafkaBrokers(),
+      group: 'tracker',
+      namer,
+      publisher,
+      handlers: [handler as TopicHandler<never>],
+      retry: { attempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
+    });
+    await host.start();
+
+    // One key: every message lands on the same partition, in this order.
+    await publisher.publish(TOPICS.calloutsStatus.name, [
+      { key: 'c1', value: status('good-1') },
+      { key: 'c1', value: Buffer.from('{not json') },
+      { key: 'c1', value: status('poison'), headers: { trace: 't-1' } },
+      { key: 'c1', value: status('flaky') },
+      { key: 'c1', value: { ...status('bad-schema'), channel: 'fax' } },
+      { key: 'c1', value: { ...status('v2'), schemaVersion: 2 } },
+      { key: 'c1', value: status('good-2') },
+    ]);
+
+    await waitFor(() => handled.includes('good-2'), 'the message after the poison to be handled', 30_000);
+    expect(handled).toEqual(['good-1', 'flaky', 'good-2']);
+    expect(flakyTries).toBe(3);
+
+    const dlq = await readTopic(kafka, namer.topic('callouts.status.dlq'), 4);
+    const reasons = dlq.map((m) => m.headers['x-dlq-reason']);
+    expect(reasons[0]).toMatch(/^not JSON/);
+    expect(reasons[1]).toBe('handler failed after 3 tries: cannot ever handle this');
+    expect(reasons[2]).toMatch(/^schema callout-status: \/channel: must be one of sms, voice/);
+    expect(reasons[3]).toMatch(/^unsupported schemaVersion 2/);
+    expect(dlq[1].headers.trace).toBe('t-1');
+    expect(dlq[1].headers['x-dlq-topic']).toBe(namer.topic('callouts.status'));
+    expect(JSON.parse(dlq[1].value).eventId).toBe('poison');
+  }, 60_000);
+
+  it('publishes what a transaction wrote to the outbox, after commit, and only then', async () => {
+    await tdb.db.exec(`CREATE SCHEMA ctx; ${outboxTableSql('ctx')}`);
+    const outbox = new Outbox('ctx');
+    // A rolled-back transaction publishes nothing.
+    await expect(
+      tdb.db.transaction(async (tx) => {
+        await outbox.add(tx, TOPICS.warningsClosed.name, [{ key: 'w-rolled-back', value: { n: 0 } }]);
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    await tdb.db.transaction((tx) =>
+      outbox.add(tx, TOPICS.warningsClosed.name, [
+        { key: 'w1', value: { n: 1 } },
+        { key: 'w2', value: { n: 2 }, headers: { h: 'x' } },
+      ]),
+    );
+    const relay = new OutboxRelay(tdb.db, publisher, 'ctx', 50);
+    relay.start();
+    const got = await readTopic(kafka, namer.topic(TOPICS.warningsClosed.name), 2);
+    await relay.stop();
+    expect(got.map((m) => [m.key, JSON.parse(m.value)])).toEqual([
+      ['w1', { n: 1 }],
+      ['w2', { n: 2 }],
+    ]);
+    expect(got[1].headers.h).toBe('x');
+    const left = await tdb.db.query<{ n: string }>(`SELECT count(*) AS n FROM ctx.outbox`);
+    expect(left.rows[0].n).toBe('0');
+  }, 60_000);
+});
