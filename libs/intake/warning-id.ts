@@ -6,34 +6,31 @@
 export interface NationalWarningId {
   /** The 6-digit area code as written. */
   area: string;
-  /** The 6-digit area code padded to a 12-digit division code. */
-  areaCode: string;
   agency: string;
   unit: string;
   ext: string;
-  /** Issue time as an ISO timestamp in Beijing time (+08:00). */
+  /** Issue time (written in Beijing time) as a UTC ISO timestamp. */
   issuedAt: string;
   seq: number;
 }
 
 const PATTERN = /^(\d{6})(\d{3})(\d{3})(\d{2})_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})_(\d+)$/;
+const BEIJING_MS = 8 * 3600_000;
 
 /** Parses an identifier in the national pattern; null when it does not follow it (not an error). */
 export function parseWarningId(id: string): NationalWarningId | null {
   const m = PATTERN.exec(id);
   if (!m) return null;
   const [, area, agency, unit, ext, y, mo, d, h, mi, s, seq] = m;
-  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}+08:00`;
-  const t = new Date(iso);
-  // Reject impossible calendar values (month 13, 30 February) that Date would roll over.
-  const back = new Date(t.getTime() + 8 * 3600_000).toISOString();
-  if (Number.isNaN(t.getTime()) || back.slice(0, 19) !== `${y}-${mo}-${d}T${h}:${mi}:${s}`) return null;
-  return { area, areaCode: `${area}000000`, agency, unit, ext, issuedAt: iso, seq: Number(seq) };
+  const t = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}+08:00`);
+  // Refuse impossible calendar values (month 13, 30 February) that Date would roll over.
+  if (Number.isNaN(t.getTime()) || beijingStamp(t) !== `${y}${mo}${d}${h}${mi}${s}`) return null;
+  return { area, agency, unit, ext, issuedAt: t.toISOString(), seq: Number(seq) };
 }
 
 /** YYYYMMDDhhmmss in Beijing time. */
 export function beijingStamp(at: Date): string {
-  return new Date(at.getTime() + 8 * 3600_000)
+  return new Date(at.getTime() + BEIJING_MS)
     .toISOString()
     .slice(0, 19)
     .replace(/[-T:]/g, '');

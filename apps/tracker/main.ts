@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { TrackerModule } from '../../libs/callout/callout.module';
+import { run, startService } from '../../libs/infra/bootstrap';
+import { InfraModule } from '../../libs/infra/infra.module';
+
+/** The tracker service: statuses and answers in; redials, escalation, not-woken list, closing. */
+@Module({ imports: [InfraModule.forRoot({ service: 'tracker' }), TrackerModule] })
+class TrackerAppModule {}
+
+run(() => startService(TrackerAppModule, { title: 'tracker' }));

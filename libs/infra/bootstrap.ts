@@ -1,0 +1,59 @@
+import { INestApplication, Logger, LogLevel, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppConfig, ConfigError, loadConfig } from '../config/config';
+
+const LEVELS: Record<AppConfig['LOG_LEVEL'], LogLevel[]> = {
+  trace: ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'],
+  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
+  info: ['log', 'warn', 'error', 'fatal'],
+  warn: ['warn', 'error', 'fatal'],
+  error: ['error', 'fatal'],
+  fatal: ['fatal'],
+  silent: [],
+};
+
+export interface ServiceOptions {
+  title: string;
+  /** Body size limit for JSON and form bodies (Twilio webhooks are forms). */
+  bodyLimit?: string;
+}
+
+/**
+ * Starts one service: HTTP (health, APIs, webhooks, OpenAPI at /docs) plus whatever consumers its
+ * modules host; shuts down cleanly on SIGTERM/SIGINT. A configuration error stops it with a message
+ * that names the variable.
+ */
+export async function startService(module: Type<unknown> | ReturnType<typeof Object>, opts: ServiceOptions): Promise<INestApplication> {
+  let cfg: AppConfig;
+  try {
+    cfg = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`${opts.title}: ${e.message}`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw e;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(module as Type<unknown>, {
+    logger: LEVELS[cfg.LOG_LEVEL],
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
+  app.useBodyParser('urlencoded', { extended: false, limit: opts.bodyLimit ?? '1mb' });
+  app.enableShutdownHooks();
+  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(opts.title).setVersion('1').build());
+  SwaggerModule.setup('docs', app, doc);
+  await app.listen(cfg.HTTP_PORT, '0.0.0.0');
+  new Logger(opts.title).log(`listening on ${await app.getUrl()} (OpenAPI at /docs, health at /health/ready)`);
+  return app;
+}
+
+/** Runs `main` and turns an unexpected start-up failure into a clear message and exit code 1. */
+export function run(main: () => Promise<unknown>): void {
+  main().catch((e) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,122 @@
+import twilio, { Twilio } from 'twilio';
+import {
+  ChannelError,
+  ChannelStatus,
+  FoundSend,
+  InboundSms,
+  SendResult,
+  SmsChannel,
+  SmsSend,
+  VoiceChannel,
+  VoiceSend,
+} from './channel';
+import { RebasedRequestClient } from './twilio-request-client';
+import { CALL_STATUS, mapCallStatus, mapSmsStatus, SMS_STATUS } from './twilio-status';
+
+export interface TwilioSettings {
+  accountSid: string;
+  authToken: string;
+  /** Twilio's API, or the simulator's. */
+  apiBaseUrl?: string;
+  smsFrom: string;
+  voiceFrom: string;
+  heardSeconds: number;
+}
+
+export function createTwilioClient(s: Pick<TwilioSettings, 'accountSid' | 'authToken' | 'apiBaseUrl'>): Twilio {
+  return twilio(s.accountSid, s.authToken, {
+    httpClient: new RebasedRequestClient(s.apiBaseUrl ?? 'https://api.twilio.com', { keepAlive: true }),
+  });
+}
+
+/** Twilio errors that no retry can fix: bad or unreachable numbers, permissions, blocked destinations. */
+const PERMANENT_CODES = new Set([21211, 21214, 21217, 21219, 21401, 21408, 21610, 21612, 21614, 21215, 13223, 13224]);
+
+/** Turns whatever the SDK threw into a ChannelError that says whether to retry. */
+export function toChannelError(e: unknown): ChannelError {
+  const err = e as { status?: number; code?: number; message?: string; moreInfo?: string };
+  const status = typeof err.status === 'number' ? err.status : undefined;
+  const code = typeof err.code === 'number' ? err.code : undefined;
+  const message = `${code ? `Twilio error ${code}: ` : ''}${err.message ?? String(e)}`;
+  if (status === undefined) return new ChannelError(`network: ${message}`, false, code, undefined);
+  const permanent = (code !== undefined && PERMANENT_CODES.has(code)) || (status >= 400 && status < 500 && status !== 429);
+  return new ChannelError(message, permanent, code, status);
+}
+
+const since = (d: Date) => new Date(d.getTime() - 60_000);
+
+export class TwilioSmsChannel implements SmsChannel {
+  constructor(
+    private readonly client: Twilio,
+    readonly from: string,
+  ) {}
+
+  async send(m: SmsSend): Promise<SendResult> {
+    try {
+      const r = await this.client.messages.create({
+        to: m.to,
+        from: this.from,
+        body: m.body,
+        ...(m.statusCallbackUrl ? { statusCallback: m.statusCallbackUrl } : {}),
+      });
+      return { providerId: r.sid, status: SMS_STATUS[r.status] ?? 'submitted', raw: r.toJSON() };
+    } catch (e) {
+      throw toChannelError(e);
+    }
+  }
+
+  parseStatusCallback(params: Record<string, string>): ChannelStatus | null {
+    return mapSmsStatus(params);
+  }
+
+  parseInbound(p: Record<string, string>): InboundSms | null {
+    const id = p.MessageSid ?? p.SmsSid;
+    if (!id || !p.From || p.Body === undefined) return null;
+    return { messageId: id, from: p.From, to: p.To ?? '', body: p.Body };
+  }
+
+  async findSent(to: string, body: string, after: Date): Promise<FoundSend | null> {
+    const list = await this.client.messages.list({ to, from: this.from, dateSentAfter: since(after), limit: 50 });
+    const hit = list.find((m) => m.body === body && m.dateCreated.getTime() >= since(after).getTime());
+    return hit ? { providerId: hit.sid, status: SMS_STATUS[hit.status] ?? 'submitted' } : null;
+  }
+}
+
+export class TwilioVoiceChannel implements VoiceChannel {
+  constructor(
+    private readonly client: Twilio,
+    readonly from: string,
+    private readonly heardSeconds: number,
+  ) {}
+
+  async send(c: VoiceSend): Promise<SendResult> {
+    try {
+      const r = await this.client.calls.create({
+        to: c.to,
+        from: this.from,
+        url: c.twimlUrl,
+        method: 'POST',
+        ...(c.statusCallbackUrl
+          ? {
+              statusCallback: c.statusCallbackUrl,
+              statusCallbackMethod: 'POST',
+              statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+            }
+          : {}),
+      });
+      return { providerId: r.sid, status: CALL_STATUS[r.status] ?? 'submitted', raw: r.toJSON() };
+    } catch (e) {
+      throw toChannelError(e);
+    }
+  }
+
+  parseStatusCallback(params: Record<string, string>): ChannelStatus | null {
+    return mapCallStatus(params, this.heardSeconds);
+  }
+
+  async findSent(to: string, after: Date): Promise<FoundSend | null> {
+    const list = await this.client.calls.list({ to, from: this.from, startTimeAfter: since(after), limit: 50 });
+    const hit = list.find((c) => c.dateCreated.getTime() >= since(after).getTime());
+    return hit ? { providerId: hit.sid, status: CALL_STATUS[hit.status] ?? 'submitted' } : null;
+  }
+}
