@@ -6,6 +6,8 @@
 export type ContractName =
   | 'warning'
   | 'cap-xml'
+  /** Any bytes, not decoded or validated (the audit reads dead letters this way). */
+  | 'raw'
   | 'callout-requested'
   | 'callout-status'
   | 'callout-response'

@@ -236,7 +236,7 @@ export function fromDeadLetter(
     eventKey,
     h['x-dlq-at'],
     now,
-    h['x-dlq-group'] ? `consumer:${h['x-dlq-group']}` : null,
+    h['x-dlq-group'] ? `consumer:${baseTopic(h['x-dlq-group'])}` : null,
     { warningId },
     drill,
     {
@@ -244,7 +244,7 @@ export function fromDeadLetter(
       originalPartition: h['x-dlq-partition'] !== undefined ? Number(h['x-dlq-partition']) : undefined,
       originalOffset: h['x-dlq-offset'],
       reason: h['x-dlq-reason'],
-      group: h['x-dlq-group'],
+      group: h['x-dlq-group'] ? baseTopic(h['x-dlq-group']) : undefined,
       attempts: h['x-dlq-attempts'] !== undefined ? Number(h['x-dlq-attempts']) : undefined,
       key: meta.key,
       headers: otherHeaders,

@@ -43,7 +43,9 @@ export class CalloutRepository {
   readonly outbox = new Outbox('callout');
 
   async lockWarning(tx: Queryable, id: string): Promise<WarningRow | undefined> {
-    const r = await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = $1 FOR UPDATE`, [id]);
+    const r = await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = $1 FOR NO KEY UPDATE`, [
+      id,
+    ]);
     return r.rows[0];
   }
 
@@ -53,7 +55,9 @@ export class CalloutRepository {
   }
 
   async lockCallout(tx: Queryable, id: string): Promise<CalloutRow | undefined> {
-    const r = await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE id = $1 FOR UPDATE`, [id]);
+    const r = await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE id = $1 FOR NO KEY UPDATE`, [
+      id,
+    ]);
     return r.rows[0];
   }
 
@@ -255,7 +259,7 @@ export class CalloutRepository {
   ): Promise<boolean> {
     // Lock first, then look: a concurrent transaction that settled the last other call-out has
     // committed by the time the lock is ours, so exactly one of them sees "nothing open".
-    await tx.query(`SELECT 1 FROM callout.warnings WHERE id = $1 FOR UPDATE`, [warningId]);
+    await tx.query(`SELECT 1 FROM callout.warnings WHERE id = $1 FOR NO KEY UPDATE`, [warningId]);
     const open = await tx.query<{ open: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM callout.callouts WHERE warning_id = $1 AND state = ANY($2::text[])) AS open`,
       [warningId, CALLOUT_STATES.filter((s) => !SETTLED_FOR_CLOSING.includes(s))],
@@ -296,7 +300,7 @@ export class CalloutRepository {
   ): Promise<void> {
     const ladder = (
       await tx.query<CalloutRow>(
-        `SELECT * FROM callout.callouts WHERE subject_callout_id = $1 ORDER BY id FOR UPDATE`,
+        `SELECT * FROM callout.callouts WHERE subject_callout_id = $1 ORDER BY id FOR NO KEY UPDATE`,
         [subjectId],
       )
     ).rows;

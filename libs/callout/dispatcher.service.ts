@@ -214,7 +214,7 @@ export class DispatcherService {
     const level = w.level!;
     const existing = (
       await tx.query<CalloutRow>(
-        `SELECT * FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded FOR UPDATE`,
+        `SELECT * FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded FOR NO KEY UPDATE`,
         [w.id],
       )
     ).rows;
@@ -307,7 +307,7 @@ export class DispatcherService {
     ]);
     const all = (
       await tx.query<CalloutRow>(
-        `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR UPDATE`,
+        `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR NO KEY UPDATE`,
         [w.id],
       )
     ).rows;

@@ -304,7 +304,7 @@ export class TrackerService {
     await tx.query(`UPDATE callout.warnings SET state = 'expired', updated_at = now() WHERE id = $1`, [w.id]);
     const all = (
       await tx.query<CalloutRow>(
-        `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR UPDATE`,
+        `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR NO KEY UPDATE`,
         [w.id],
       )
     ).rows;

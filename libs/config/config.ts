@@ -57,6 +57,34 @@ export const configSchema = z.object({
   SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Path of a JSON call-out policy file; unset means the built-in defaults. */
   POLICY_FILE: z.string().optional(),
+  /**
+   * Agency (DDD) + unit (UUU) code, optionally with the 2-digit extension, of this command centre:
+   * the middle of identifiers intake generates in the national pattern for warnings a duty officer
+   * issues without one (ZZZZZZ DDDUUU XX _time_seq).
+   */
+  INTAKE_ISSUER_CODE: z
+    .string()
+    .regex(/^\d{6}(\d{2})?$/, 'must be 6 digits (agency + unit) or 8 (with extension)')
+    .default('000000'),
+  /** Intake: issuing agency recorded on warnings a duty officer issues without naming one. */
+  INTAKE_SENDER: z.string().min(1).max(200).default('应急指挥中心值班室'),
+  /** Notifier: seconds a voice call must last (answered) to count as heard. */
+  NOTIFY_HEARD_SECONDS: z.coerce.number().int().min(0).default(20),
+  /** Notifier: SMS per second per sender number (Twilio long codes: about 1; short codes: more). */
+  NOTIFY_SMS_PER_SECOND: z.coerce.number().positive().default(10),
+  /** Notifier: calls placed per second (Twilio's account CPS, 1 by default). */
+  NOTIFY_CALLS_PER_SECOND: z.coerce.number().positive().default(1),
+  /** Notifier: API requests per second for the whole account, and requests in flight at once. */
+  NOTIFY_ACCOUNT_PER_SECOND: z.coerce.number().positive().default(30),
+  NOTIFY_CONCURRENCY: z.coerce.number().int().positive().default(20),
+  /** Notifier: tries of one API request on 429, 5xx or network errors (first try included). */
+  NOTIFY_SEND_TRIES: z.coerce.number().int().min(1).default(6),
+  /** Notifier: SMS templates rendering over this many segments are reported at start. */
+  NOTIFY_SEGMENT_BUDGET: z.coerce.number().int().positive().default(3),
+  /** Notifier: whole SMS replies that confirm (comma-separated). */
+  NOTIFY_CONFIRM_KEYWORDS: z.string().transform(csv).default(['1', '收到', '确认', '好', 'OK', 'YES', '是']),
+  /** Notifier: Twilio <Say> voice for Mandarin. */
+  NOTIFY_VOICE_ZH: z.string().default('Polly.Zhiyu'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -53,7 +53,10 @@ describe('DirectoryService (PostgreSQL)', () => {
       [V2, 'v2-flood', null],
     ]);
     expect(res.targets[2].phone).toBe('+8613800000022');
-    expect(res.gaps).toEqual([]);
+    // The county's other townships have no roster at all: each is a gap; the covered ones are not.
+    const townships = await dir.divisions(COUNTY);
+    expect(res.gaps.map((g) => g.areaCode)).toEqual(townships.map((d) => d.code).filter((c) => c !== TOWNSHIP));
+    expect(new Set(res.gaps.map((g) => g.reason))).toEqual(new Set(['no-role-holder']));
 
     // After the leave, the holder is called again.
     const later = await dir.resolve({
@@ -129,7 +132,7 @@ describe('DirectoryService (PostgreSQL)', () => {
       [13, expect.stringContaining('duplicate person v2-flood (first on line 9)')],
       [14, expect.stringContaining('backup equal to self')],
       [15, expect.stringContaining('missing parent division 140212999000')],
-      [15, expect.stringContaining('unknown division code 140212999201')],
+      [15, expect.stringContaining('division 140212999201 is rejected')],
       [16, expect.stringContaining('refers to person x1, whose row is rejected')],
     ]);
     expect((await t.db.query(`SELECT count(*)::int AS n FROM directory.persons`)).rows[0]).toEqual({ n: 0 });

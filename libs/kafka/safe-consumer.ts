@@ -140,6 +140,9 @@ export class SafeConsumer {
     contract: ContractName,
     value: Buffer | string | null,
   ): { ok: true; value: unknown } | { ok: false; reason: string } {
+    // 'raw' (the audit's reading of dead letters): any bytes, even none, exactly as they are.
+    if (contract === 'raw')
+      return { ok: true, value: value === null || Buffer.isBuffer(value) ? value : Buffer.from(value) };
     if (value === null) return { ok: false, reason: 'empty message (null value)' };
     const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
     if (contract === 'cap-xml')

@@ -50,7 +50,8 @@ export async function startService(
   try {
     await waitFor(
       async () => {
-        if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
+        if (proc.exitCode !== null)
+          throw new Error(`${name} exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
         const r = await fetch(url + path).catch(() => undefined);
         return r !== undefined && (opts.ready === 'port' || r.ok);
       },

@@ -1,0 +1,419 @@
+import type { CalloutResponse, CalloutStatus, WarningMessage } from '../../contracts/generated';
+import { createTestDatabase, TestDatabase } from '../../test/support/infra';
+import { DirectoryService } from '../directory/directory.service';
+import { RejectMessage } from '../kafka/safe-consumer';
+import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { DeadlineScanner } from './deadline-scanner';
+import { DispatcherService } from './dispatcher.service';
+import { DEFAULT_POLICY, parsePolicy, Policy } from './policy';
+import { TrackerService } from './tracker.service';
+
+/**
+ * The call-out engine against the real PostgreSQL and the real directory, without Kafka: it reads
+ * what the engine wrote (call-outs, outbox messages, deadlines) and moves time by making deadlines due.
+ */
+const TOWNSHIP = '140212100000'; // 新荣区 新荣镇
+const VILLAGE = '140212100201';
+const EMPTY_VILLAGE = '140212100202';
+
+const directoryDoc = {
+  divisions: [
+    { code: VILLAGE, name: '杏花峪村', parentCode: TOWNSHIP },
+    { code: EMPTY_VILLAGE, name: '石沟村', parentCode: TOWNSHIP },
+  ],
+  persons: [
+    {
+      id: 'V1',
+      name: '王建国',
+      mobile: '+8613800000001',
+      roles: [{ role: 'flood-control', areaCode: VILLAGE }],
+      backupPersonId: 'B1',
+    },
+    {
+      id: 'V2',
+      name: '李秀英',
+      mobile: '+8613800000002',
+      roles: [{ role: 'flood-control', areaCode: VILLAGE }],
+    },
+    {
+      id: 'B1',
+      name: '张海军',
+      mobile: '+8613800000003',
+      roles: [{ role: 'shelter-manager', areaCode: VILLAGE }],
+    },
+    {
+      id: 'T1',
+      name: '刘志强',
+      mobile: '+8613800000004',
+      roles: [{ role: 'flood-control', areaCode: TOWNSHIP }],
+    },
+    {
+      id: 'C1',
+      name: '陈红梅',
+      mobile: '+8613800000005',
+      roles: [{ role: 'flood-control', areaCode: '140212000000' }],
+    },
+  ],
+};
+
+function testPolicy(): Policy {
+  const p = structuredClone(DEFAULT_POLICY);
+  for (const level of ['red', 'orange'] as const) {
+    p.hazards.flood[level] = {
+      ...p.hazards.flood[level],
+      targets: [{ role: 'flood-control', levels: ['village'] }],
+      channels: ['voice', 'sms'],
+      ackDeadlineSec: 300,
+      redials: 1,
+      redialIntervalSec: 60,
+      escalationSteps: 3,
+      escalationAckDeadlineSec: 300,
+      escalationChannels: ['voice', 'sms'],
+      repeatLimit: 1,
+    };
+  }
+  return parsePolicy(p);
+}
+
+let seq = 0;
+function warning(over: Partial<WarningMessage> = {}): WarningMessage {
+  const now = Date.now();
+  return {
+    schemaVersion: 1,
+    id: `140212000000_2026070103000${seq++}_1`,
+    msgType: 'Alert',
+    status: 'Actual',
+    sender: '新荣区水务局',
+    sentAt: new Date(now - 60_000 + seq).toISOString(),
+    hazard: 'flood',
+    subtype: 'flash-flood-risk',
+    level: 'red',
+    headline: '新荣镇山洪灾害气象风险红色预警',
+    instruction: '立即组织危险区群众转移',
+    areas: [{ code: TOWNSHIP, name: '新荣镇' }],
+    effective: new Date(now - 60_000).toISOString(),
+    expires: new Date(now + 6 * 3600_000).toISOString(),
+    ...over,
+  };
+}
+
+describe('call-out engine on PostgreSQL', () => {
+  let tdb: TestDatabase;
+  let dispatcher: DispatcherService;
+  let tracker: TrackerService;
+  let scanner: DeadlineScanner;
+  let q: <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('engine');
+    q = async (sql, params) => (await tdb.db.query(sql, params)).rows as never;
+    const directory = new DirectoryService(tdb.db);
+    const report = await directory.import(JSON.stringify(directoryDoc), { format: 'json' });
+    expect(report.errors).toEqual([]);
+    // No Kafka here: the relay is never started, so the outbox keeps what the engine wrote.
+    const relay = new CalloutOutboxRelay(tdb.db, undefined as never);
+    dispatcher = new DispatcherService(tdb.db, directory, testPolicy(), relay);
+    tracker = new TrackerService(tdb.db, directory, relay);
+    scanner = new DeadlineScanner(tdb.db, tracker);
+  });
+  afterAll(() => tdb?.drop());
+
+  const callouts = (warningId: string) =>
+    q<{
+      id: string;
+      person_id: string;
+      state: string;
+      rung: number;
+      late: boolean;
+      handled_by: string | null;
+      subject_callout_id: string | null;
+    }>(
+      `SELECT id, person_id, state, rung, late, handled_by, subject_callout_id FROM callout.callouts WHERE warning_id = $1 ORDER BY rung, id`,
+      [warningId],
+    );
+  const outbox = (topic: string, key?: string) =>
+    q<{ value: Record<string, unknown> }>(
+      `SELECT value FROM callout.outbox WHERE topic = $1 AND ($2::text IS NULL OR key = $2) ORDER BY id`,
+      [topic, key ?? null],
+    ).then((r) => r.map((x) => x.value));
+  const requests = (calloutId: string) =>
+    outbox('callouts.requested', calloutId) as Promise<
+      { channel: string; purpose: string; attempt: number; requestId: string }[]
+    >;
+  /** Moves time: every pending deadline of these call-outs (or of a warning) becomes due now. */
+  const makeDue = (calloutIds: string[]) =>
+    q(
+      `UPDATE callout.deadlines SET due_at = now() - interval '1 second' WHERE fired_at IS NULL AND callout_id = ANY($1::text[])`,
+      [calloutIds],
+    );
+  const status = (
+    calloutId: string,
+    warningId: string,
+    s: CalloutStatus['status'],
+    channel: 'sms' | 'voice',
+    n = 1,
+  ): CalloutStatus => ({
+    schemaVersion: 1,
+    eventId: `${calloutId}:${channel}:${s}:${n}`,
+    requestId: `${calloutId}#${n}:${channel}:callout`,
+    calloutId,
+    warningId,
+    channel,
+    status: s,
+    at: new Date().toISOString(),
+  });
+  const confirm = (
+    calloutId: string,
+    warningId: string,
+    id: string,
+    over: Partial<CalloutResponse> = {},
+  ): CalloutResponse => ({
+    schemaVersion: 1,
+    responseId: id,
+    calloutId,
+    warningId,
+    via: 'sms',
+    kind: 'confirm',
+    text: '收到',
+    at: new Date().toISOString(),
+    ...over,
+  });
+
+  it('plans one call-out per village person, sends voice and SMS, sets deadlines, and raises the uncovered village', async () => {
+    const w = warning();
+    expect(await dispatcher.handle(w, 'warnings.flood')).toBe('dispatched');
+    const cs = await callouts(w.id);
+    expect(cs.map((c) => [c.person_id, c.state])).toEqual([
+      ['V1', 'SENT'],
+      ['V2', 'SENT'],
+    ]);
+    const req = await requests(cs[0].id);
+    expect(req.map((r) => [r.channel, r.purpose, r.attempt])).toEqual([
+      ['voice', 'callout', 1],
+      ['sms', 'callout', 2],
+    ]);
+    const deadlines = await q<{ kind: string }>(
+      `SELECT kind FROM callout.deadlines WHERE warning_id = $1 ORDER BY kind, callout_id`,
+      [w.id],
+    );
+    expect(deadlines.map((d) => d.kind)).toEqual(['ack', 'ack', 'expire']);
+    const alerts = (await outbox('alerts.coverage', w.id)) as { kind: string; areaCode: string }[];
+    expect(alerts).toEqual([
+      expect.objectContaining({ kind: 'no-reachable-person', areaCode: EMPTY_VILLAGE }),
+    ]);
+    // The alert is written before any send, so the relay publishes it first.
+    const order = await q<{ topic: string }>(
+      `SELECT topic FROM callout.outbox WHERE key IN ($1, $2) OR topic = 'alerts.coverage' ORDER BY id`,
+      [w.id, cs[0].id],
+    );
+    expect(order[0].topic).toBe('alerts.coverage');
+
+    // Consuming the same message again changes nothing.
+    expect(await dispatcher.handle(w, 'warnings.flood')).toBe('duplicate');
+    expect(await callouts(w.id)).toHaveLength(2);
+  });
+
+  it('delivered is not confirmed; a confirmation is; the warning closes when everyone is settled', async () => {
+    const w = warning();
+    await dispatcher.handle(w, 'warnings.flood');
+    const [v1, v2] = await callouts(w.id);
+    await tracker.onStatus(status(v1.id, w.id, 'delivered', 'sms'));
+    expect((await callouts(w.id))[0].state).toBe('DELIVERED');
+    await tracker.onResponse(confirm(v1.id, w.id, 'SM-a'));
+    await tracker.onResponse(confirm(v1.id, w.id, 'SM-a')); // redelivered: applied once
+    expect((await callouts(w.id))[0].state).toBe('CONFIRMED');
+    expect(await outbox('warnings.closed', w.id)).toEqual([]);
+    await tracker.onResponse(confirm(v2.id, w.id, 'call-1:1', { via: 'voice', text: undefined }));
+    const closed = await outbox('warnings.closed', w.id);
+    expect(closed).toEqual([expect.objectContaining({ reason: 'all-settled', counts: { CONFIRMED: 2 } })]);
+  });
+
+  it('a missed voice call is redialled once, then the deadline escalates up the ladder to the not-woken list', async () => {
+    const w = warning();
+    await dispatcher.handle(w, 'warnings.flood');
+    const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
+    await tracker.onStatus(status(v1.id, w.id, 'no-answer', 'voice'));
+    expect((await callouts(w.id)).find((c) => c.id === v1.id)!.state).toBe('REDIAL_PENDING');
+    await makeDue([v1.id]);
+    // Only the redial is due (the ack deadline too, since makeDue moved both): fire and look.
+    await scanner.scanOnce();
+    const after = (await callouts(w.id)).filter((c) => c.id === v1.id || c.subject_callout_id === v1.id);
+    // Redial sent and then the ack deadline escalated to the backup.
+    const reqs = await requests(v1.id);
+    expect(reqs.map((r) => r.purpose)).toEqual(['callout', 'callout', 'redial']);
+    expect(after.map((c) => [c.person_id, c.rung, c.state])).toEqual([
+      ['V1', 0, 'ESCALATED'],
+      ['B1', 1, 'SENT'],
+    ]);
+    const b1 = after[1];
+    const escalationSms = (await requests(b1.id)).find((r) => r.channel === 'sms') as unknown as {
+      purpose: string;
+      data: { subject: { name: string } };
+    };
+    expect(escalationSms.purpose).toBe('escalation');
+    expect(escalationSms.data.subject.name).toBe('王建国');
+    // A second missed voice status after the redials are used does not redial again.
+    await tracker.onStatus(status(v1.id, w.id, 'busy', 'voice', 3));
+    expect((await requests(v1.id)).length).toBe(3);
+
+    await makeDue([b1.id]);
+    await scanner.scanOnce();
+    const t1 = (await callouts(w.id)).find((c) => c.subject_callout_id === v1.id && c.rung === 2)!;
+    expect(t1.person_id).toBe('T1');
+    await makeDue([t1.id]);
+    await scanner.scanOnce();
+    const c1 = (await callouts(w.id)).find((c) => c.subject_callout_id === v1.id && c.rung === 3)!;
+    expect(c1.person_id).toBe('C1');
+    await makeDue([c1.id]);
+    await scanner.scanOnce();
+    const final = (await callouts(w.id)).filter((c) => c.id === v1.id || c.subject_callout_id === v1.id);
+    expect(final.map((c) => [c.person_id, c.state])).toEqual([
+      ['V1', 'NOT_WOKEN'],
+      ['B1', 'GIVEN_UP'],
+      ['T1', 'GIVEN_UP'],
+      ['C1', 'GIVEN_UP'],
+    ]);
+    const alerts = (await outbox('alerts.coverage', w.id)) as { kind: string; personId?: string }[];
+    expect(alerts.filter((a) => a.kind === 'not-woken')).toEqual([
+      expect.objectContaining({ personId: 'V1' }),
+    ]);
+
+    // Late confirmation by the person: confirmed, marked late.
+    await tracker.onResponse(confirm(v1.id, w.id, 'SM-late'));
+    const v1Final = (await callouts(w.id)).find((c) => c.id === v1.id)!;
+    expect([v1Final.state, v1Final.late]).toEqual(['CONFIRMED', true]);
+  });
+
+  it('a superior who confirms is handling it: the person stays not woken until reached in person; the ladder is told', async () => {
+    const w = warning();
+    await dispatcher.handle(w, 'warnings.flood');
+    const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
+    await makeDue([v1.id]);
+    await scanner.scanOnce();
+    const b1 = (await callouts(w.id)).find((c) => c.subject_callout_id === v1.id)!;
+    await tracker.onResponse(confirm(b1.id, w.id, 'SM-b1'));
+    let rows = await callouts(w.id);
+    expect(rows.find((c) => c.id === v1.id)).toMatchObject({ state: 'NOT_WOKEN', handled_by: b1.id });
+    expect(rows.find((c) => c.id === b1.id)!.state).toBe('CONFIRMED');
+    // Its deadline no longer escalates.
+    await makeDue([b1.id]);
+    await scanner.scanOnce();
+    expect((await callouts(w.id)).filter((c) => c.subject_callout_id === v1.id)).toHaveLength(1);
+
+    await tracker.onResponse(
+      confirm(b1.id, w.id, 'SM-b1-fb', {
+        kind: 'feedback',
+        feedback: { action: 'reached-in-person', note: '已上门叫醒' },
+      }),
+    );
+    rows = await callouts(w.id);
+    expect(rows.find((c) => c.id === v1.id)!.state).toBe('REACHED');
+    const settled = (await requests(b1.id)).filter((r) => r.purpose === 'settled');
+    expect(settled).toHaveLength(1);
+  });
+
+  it('cancel in the middle of escalation stops everything and tells everyone already called', async () => {
+    const w = warning();
+    await dispatcher.handle(w, 'warnings.flood');
+    const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
+    await makeDue([v1.id]);
+    await scanner.scanOnce();
+    const cancel = warning({
+      id: `${w.id}-c`,
+      msgType: 'Cancel',
+      references: [w.id],
+      sentAt: new Date().toISOString(),
+    });
+    expect(await dispatcher.handle(cancel, 'warnings.flood')).toBe('cancelled');
+    const rows = await callouts(w.id);
+    expect(new Set(rows.map((c) => c.state))).toEqual(new Set(['CANCELLED']));
+    const pending = await q(`SELECT 1 FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL`, [
+      w.id,
+    ]);
+    expect(pending).toHaveLength(0);
+    for (const c of rows) expect((await requests(c.id)).filter((r) => r.purpose === 'lift')).toHaveLength(1);
+    expect(await outbox('warnings.closed', w.id)).toEqual([expect.objectContaining({ reason: 'cancelled' })]);
+    // A confirmation after the cancel is recorded but changes nothing.
+    await tracker.onResponse(confirm(v1.id, w.id, 'SM-after-cancel'));
+    expect((await callouts(w.id)).find((c) => c.id === v1.id)!.state).toBe('CANCELLED');
+  });
+
+  it('an update before its original is applied; the original arriving later is stale', async () => {
+    const original = warning({ level: 'orange' });
+    const update = warning({
+      id: `${original.id}-u`,
+      msgType: 'Update',
+      references: [original.id],
+      level: 'red',
+      sentAt: new Date().toISOString(),
+    });
+    expect(await dispatcher.handle(update, 'warnings.flood')).toBe('updated');
+    expect(await dispatcher.handle(original, 'warnings.flood')).toBe('stale');
+    const rows = await callouts(original.id);
+    expect(rows.map((c) => c.id)).toEqual([`${original.id}/red/V1`, `${original.id}/red/V2`]);
+  });
+
+  it('an update that raises the level calls the confirmed again; one that does not, does not', async () => {
+    const w = warning({ level: 'orange' });
+    await dispatcher.handle(w, 'warnings.flood');
+    const [v1] = await callouts(w.id);
+    await tracker.onResponse(confirm(v1.id, w.id, 'SM-o'));
+    const same = warning({
+      id: `${w.id}-u1`,
+      msgType: 'Update',
+      references: [w.id],
+      level: 'orange',
+      sentAt: new Date(Date.now() - 1000).toISOString(),
+    });
+    await dispatcher.handle(same, 'warnings.flood');
+    expect((await requests(v1.id)).filter((r) => r.purpose === 'update')).toHaveLength(0);
+    const raised = warning({
+      id: `${w.id}-u2`,
+      msgType: 'Update',
+      references: [w.id],
+      level: 'red',
+      sentAt: new Date().toISOString(),
+    });
+    await dispatcher.handle(raised, 'warnings.flood');
+    const rows = await callouts(w.id);
+    expect(rows.filter((c) => c.id.includes('/red/')).map((c) => [c.person_id, c.state])).toEqual([
+      ['V1', 'SENT'],
+      ['V2', 'SENT'],
+    ]);
+  });
+
+  it('rejects a warning the rules refuse, with the reason', async () => {
+    await expect(
+      dispatcher.handle(
+        warning({ hazard: 'meteorological', subtype: 'frost', level: 'red' }),
+        'warnings.meteorological',
+      ),
+    ).rejects.toBeInstanceOf(RejectMessage);
+  });
+
+  it('two scanners racing over the same due deadlines fire each exactly once', async () => {
+    const ws = [warning(), warning(), warning()];
+    for (const w of ws) await dispatcher.handle(w, 'warnings.flood');
+    const ids = (
+      await q<{ id: string }>(
+        `SELECT id FROM callout.callouts WHERE warning_id = ANY($1::text[]) AND rung = 0`,
+        [ws.map((w) => w.id)],
+      )
+    ).map((r) => r.id);
+    await makeDue(ids);
+    const other = new DeadlineScanner(tdb.db, tracker);
+    const [a, b] = await Promise.all([scanner.scanOnce(), other.scanOnce()]);
+    expect(a + b).toBe(ids.length);
+    const fired = await q<{ n: string }>(
+      `SELECT count(*) AS n FROM callout.deadlines WHERE callout_id = ANY($1::text[]) AND fired_at IS NOT NULL`,
+      [ids],
+    );
+    expect(Number(fired[0].n)).toBe(ids.length);
+    const escalations = await q<{ n: string }>(
+      `SELECT count(*) AS n FROM callout.callouts WHERE subject_callout_id = ANY($1::text[])`,
+      [ids],
+    );
+    // V1 has a backup; V2's ladder starts at the township: one escalation call-out each.
+    expect(Number(escalations[0].n)).toBe(ids.length);
+  });
+});

@@ -1,0 +1,488 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+
+/**
+ * The project's Twilio simulator: the parts of Twilio's REST API the notifier uses (Messages and
+ * Calls, create and list) with Twilio's response shapes and error format, Basic auth, signed status
+ * callbacks with configurable timing, TwiML fetched like Twilio does, and a scripted behaviour per
+ * destination number. Tests and the demo drive it in-process or over /sim/* endpoints.
+ */
+export const BEHAVIOURS = [
+  'deliver',
+  'fail',
+  'undelivered',
+  'busy',
+  'no-answer',
+  'never-answer',
+  'answer-and-press-1',
+  'answer-hang-up-early',
+  'reply-after',
+  'invalid-number',
+] as const;
+export type Behaviour = (typeof BEHAVIOURS)[number];
+
+export interface BehaviourRule {
+  /** Exact E.164 number… */
+  number?: string;
+  /** …or any number ending with these digits. */
+  suffix?: string;
+  behaviour: Behaviour;
+  /** reply-after: the text replied and how long after delivery (default "收到" after 0 ms). */
+  reply?: string;
+  afterMs?: number;
+}
+
+export interface BehaviourConfig {
+  rules?: BehaviourRule[];
+  default?: Behaviour;
+}
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  accountSid: string;
+  authToken: string;
+  /** Pause between the steps of a message or call (0 = as fast as possible). */
+  latencyMs?: number;
+  /** Fraction (0–1) of create requests answered with HTTP 500 (fault tests). */
+  failureRate?: number;
+  /** Create requests per second per account before Twilio's 20429 (default unlimited). */
+  ratePerSecond?: number;
+  behaviours?: BehaviourConfig;
+  /** Where inbound SMS (replies) are POSTed: the project's /twilio/sms/inbound. Settable later. */
+  inboundSmsUrl?: string;
+  /** The number replies are addressed to when not given (the project's SMS sender). */
+  defaultInboundTo?: string;
+  /** Simulated duration of a call listened to the end, and of an early hang-up (seconds). */
+  callDurationSec?: number;
+  shortCallSec?: number;
+}
+
+export interface SimRecord {
+  kind: 'sms' | 'call' | 'reply' | 'inbound';
+  sid: string;
+  to: string;
+  from: string;
+  body?: string;
+  url?: string;
+  statusCallback?: string;
+  status: string;
+  behaviour?: Behaviour;
+  digits?: string;
+  twiml?: string;
+  callbacks: { status: string; httpStatus: number }[];
+  createdAt: string;
+}
+
+export interface ApiRequestLog {
+  method: string;
+  path: string;
+  httpStatus: number;
+  code?: number;
+  at: string;
+}
+
+export interface TwilioSimulator {
+  url: string;
+  /** Accepted outbound messages and calls (what Twilio would charge for). */
+  sent(): SimRecord[];
+  records(): SimRecord[];
+  requests(): ApiRequestLog[];
+  setBehaviours(cfg: BehaviourConfig): void;
+  setInboundSmsUrl(url: string): void;
+  /** The next `count` create requests are answered 429 (a storm). */
+  storm(count: number): void;
+  /** A person sends an SMS to the project. */
+  reply(from: string, body: string, to?: string): Promise<SimRecord>;
+  /** Resolves when no callback is pending. */
+  idle(): Promise<void>;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+const API = '2010-04-01';
+const rfc2822 = (d = new Date()) => d.toUTCString().replace('GMT', '+0000');
+const sid = (prefix: string) => prefix + randomBytes(16).toString('hex');
+const E164 = /^\+[1-9]\d{5,14}$/;
+
+function twilioError(res: ServerResponse, httpStatus: number, code: number, message: string) {
+  res.writeHead(httpStatus, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status: httpStatus }));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const unescapeXml = (s: string) =>
+  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+
+export async function startTwilioSimulator(opts: SimulatorOptions): Promise<TwilioSimulator> {
+  const latency = opts.latencyMs ?? 0;
+  let behaviours: BehaviourConfig = opts.behaviours ?? {};
+  let inboundUrl = opts.inboundSmsUrl;
+  let stormLeft = 0;
+  let stopped = false;
+  const records: SimRecord[] = [];
+  const log: ApiRequestLog[] = [];
+  const recent: number[] = [];
+  const pending = new Set<Promise<unknown>>();
+
+  const pause = (ms = latency) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
+  const track = (p: Promise<unknown>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+
+  function ruleFor(to: string): BehaviourRule {
+    const r =
+      behaviours.rules?.find((x) => x.number === to) ??
+      behaviours.rules?.find((x) => x.suffix !== undefined && to.endsWith(x.suffix));
+    return r ?? { behaviour: behaviours.default ?? 'deliver' };
+  }
+
+  /** POSTs a form to the project, signed the way Twilio signs it. */
+  async function postSigned(url: string, params: Record<string, string>): Promise<{ status: number; text: string }> {
+    const signature = getExpectedTwilioSignature(opts.authToken, url, params);
+    try {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+        body: new URLSearchParams(params).toString(),
+      });
+      return { status: r.status, text: await r.text() };
+    } catch {
+      return { status: 0, text: '' };
+    }
+  }
+
+  async function callback(rec: SimRecord, status: string, extra: Record<string, string> = {}) {
+    rec.status = status;
+    if (!rec.statusCallback || stopped) return;
+    const base: Record<string, string> =
+      rec.kind === 'sms'
+        ? { MessageSid: rec.sid, SmsSid: rec.sid, MessageStatus: status, SmsStatus: status }
+        : { CallSid: rec.sid, CallStatus: status, Direction: 'outbound-api', CallbackSource: 'call-progress-events' };
+    const r = await postSigned(rec.statusCallback, {
+      AccountSid: opts.accountSid,
+      From: rec.from,
+      To: rec.to,
+      ApiVersion: API,
+      ...base,
+      ...extra,
+    });
+    rec.callbacks.push({ status, httpStatus: r.status });
+  }
+
+  async function inbound(from: string, body: string, to?: string): Promise<SimRecord> {
+    const rec: SimRecord = {
+      kind: 'inbound',
+      sid: sid('SM'),
+      from,
+      to: to ?? opts.defaultInboundTo ?? '',
+      body,
+      status: 'received',
+      callbacks: [],
+      createdAt: new Date().toISOString(),
+    };
+    records.push(rec);
+    if (!inboundUrl) throw new Error('no inbound SMS URL configured');
+    const r = await postSigned(inboundUrl, {
+      AccountSid: opts.accountSid,
+      MessageSid: rec.sid,
+      SmsSid: rec.sid,
+      SmsMessageSid: rec.sid,
+      From: from,
+      To: rec.to,
+      Body: body,
+      NumMedia: '0',
+      NumSegments: '1',
+      SmsStatus: 'received',
+      ApiVersion: API,
+    });
+    rec.callbacks.push({ status: 'inbound', httpStatus: r.status });
+    rec.twiml = r.text;
+    // A <Message> in the answer is an SMS Twilio sends back to the person.
+    const m = /<Message[^>]*>([\s\S]*?)<\/Message>/.exec(r.text);
+    if (m) {
+      records.push({
+        kind: 'reply',
+        sid: sid('SM'),
+        from: rec.to,
+        to: from,
+        body: unescapeXml(m[1]),
+        status: 'sent',
+        callbacks: [],
+        createdAt: new Date().toISOString(),
+      });
+    }
+    return rec;
+  }
+
+  async function playSms(rec: SimRecord, rule: BehaviourRule) {
+    await pause();
+    await callback(rec, 'sent');
+    await pause();
+    if (rule.behaviour === 'fail') return callback(rec, 'failed', { ErrorCode: '30008' });
+    if (rule.behaviour === 'undelivered') return callback(rec, 'undelivered', { ErrorCode: '30003' });
+    await callback(rec, 'delivered');
+    if (rule.behaviour === 'reply-after') {
+      await pause(rule.afterMs ?? latency);
+      if (!stopped) await inbound(rec.to, rule.reply ?? '收到', rec.from);
+    }
+  }
+
+  async function playCall(rec: SimRecord, rule: BehaviourRule, events: string[]) {
+    const want = (e: string) => events.length === 0 || events.includes(e);
+    const b = rule.behaviour;
+    await pause();
+    if (want('initiated')) await callback(rec, 'initiated');
+    if (b === 'fail' || b === 'undelivered') return callback(rec, 'failed', { CallDuration: '0' });
+    await pause();
+    if (want('ringing')) await callback(rec, 'ringing');
+    await pause();
+    if (b === 'busy') return callback(rec, 'busy', { CallDuration: '0' });
+    if (b === 'no-answer') return callback(rec, 'no-answer', { CallDuration: '0' });
+    if (b === 'never-answer') {
+      await pause(latency * 3);
+      return callback(rec, 'no-answer', { CallDuration: '0' });
+    }
+    if (want('answered')) await callback(rec, 'in-progress');
+    const callParams = {
+      AccountSid: opts.accountSid,
+      CallSid: rec.sid,
+      From: rec.from,
+      To: rec.to,
+      CallStatus: 'in-progress',
+      Direction: 'outbound-api',
+      ApiVersion: API,
+    };
+    // Like Twilio: fetch the TwiML, play it, follow <Gather action> with the digits pressed.
+    const twiml = await postSigned(rec.url!, callParams);
+    rec.twiml = twiml.text;
+    let duration = opts.callDurationSec ?? 30;
+    if (b === 'answer-hang-up-early') duration = opts.shortCallSec ?? 5;
+    if (b === 'answer-and-press-1') {
+      const g = /<Gather\b[^>]*\baction="([^"]*)"/.exec(twiml.text);
+      if (g) {
+        await pause();
+        const action = new URL(unescapeXml(g[1]), rec.url).toString();
+        const r = await postSigned(action, { ...callParams, Digits: '1', FinishedOnKey: '' });
+        rec.digits = '1';
+        rec.callbacks.push({ status: 'gather', httpStatus: r.status });
+      }
+    }
+    await pause();
+    await callback(rec, 'completed', { CallDuration: String(duration), Duration: String(Math.ceil(duration / 60)) });
+    if (b === 'reply-after') {
+      await pause(rule.afterMs ?? latency);
+      if (!stopped) await inbound(rec.to, rule.reply ?? '收到', opts.defaultInboundTo);
+    }
+  }
+
+  function overRate(): boolean {
+    if (!opts.ratePerSecond) return false;
+    const now = Date.now();
+    while (recent.length && recent[0] < now - 1000) recent.shift();
+    if (recent.length >= opts.ratePerSecond) return true;
+    recent.push(now);
+    return false;
+  }
+
+  function resource(rec: SimRecord) {
+    const created = rfc2822(new Date(rec.createdAt));
+    const common = {
+      sid: rec.sid,
+      account_sid: opts.accountSid,
+      to: rec.to,
+      from: rec.from,
+      status: rec.status,
+      direction: 'outbound-api',
+      api_version: API,
+      date_created: created,
+      date_updated: created,
+      price: null,
+      price_unit: 'USD',
+    };
+    return rec.kind === 'call'
+      ? {
+          ...common,
+          to_formatted: rec.to,
+          from_formatted: rec.from,
+          start_time: null,
+          end_time: null,
+          duration: null,
+          answered_by: null,
+          parent_call_sid: null,
+          queue_time: '0',
+          uri: `/${API}/Accounts/${opts.accountSid}/Calls/${rec.sid}.json`,
+          subresource_uris: {},
+        }
+      : {
+          ...common,
+          body: rec.body,
+          num_segments: '1',
+          num_media: '0',
+          error_code: null,
+          error_message: null,
+          messaging_service_sid: null,
+          date_sent: null,
+          uri: `/${API}/Accounts/${opts.accountSid}/Messages/${rec.sid}.json`,
+          subresource_uris: { media: `/${API}/Accounts/${opts.accountSid}/Messages/${rec.sid}/Media.json` },
+        };
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, kind: 'sms' | 'call', url: URL) {
+    const entry: ApiRequestLog = { method: req.method ?? '', path: url.pathname, httpStatus: 0, at: new Date().toISOString() };
+    log.push(entry);
+    const fail = (status: number, code: number, message: string) => {
+      entry.httpStatus = status;
+      entry.code = code;
+      twilioError(res, status, code, message);
+    };
+    const auth = req.headers.authorization ?? '';
+    const expected = 'Basic ' + Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString('base64');
+    if (auth !== expected) return fail(401, 20003, 'Authenticate');
+    if (!url.pathname.startsWith(`/${API}/Accounts/${opts.accountSid}/`))
+      return fail(404, 20404, 'The requested resource was not found');
+
+    if (req.method === 'GET') {
+      const to = url.searchParams.get('To');
+      const from = url.searchParams.get('From');
+      const list = records
+        .filter((r) => r.kind === kind && (!to || r.to === to) && (!from || r.from === from))
+        .reverse()
+        .map(resource);
+      entry.httpStatus = 200;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(
+        JSON.stringify({
+          [kind === 'sms' ? 'messages' : 'calls']: list,
+          end: Math.max(0, list.length - 1),
+          first_page_uri: url.pathname + url.search,
+          next_page_uri: null,
+          previous_page_uri: null,
+          page: 0,
+          page_size: list.length,
+          start: 0,
+          uri: url.pathname + url.search,
+        }),
+      );
+    }
+
+    const form = new URLSearchParams(await readBody(req));
+    if (stormLeft > 0) {
+      stormLeft -= 1;
+      return fail(429, 20429, 'Too Many Requests');
+    }
+    if (overRate()) return fail(429, 20429, 'Too Many Requests');
+    if (opts.failureRate && Math.random() < opts.failureRate) return fail(500, 20500, 'Internal Server Error');
+    const to = form.get('To') ?? '';
+    const from = form.get('From') ?? '';
+    const rule = ruleFor(to);
+    if (!E164.test(to) || rule.behaviour === 'invalid-number')
+      return fail(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!E164.test(from)) return fail(400, 21212, `The 'From' number ${from} is not a valid phone number.`);
+    if (kind === 'sms' && !form.get('Body')) return fail(400, 21602, 'Message body is required.');
+    if (kind === 'call' && !form.get('Url') && !form.get('Twiml')) return fail(400, 21205, 'Url parameter is required.');
+
+    const rec: SimRecord = {
+      kind,
+      sid: sid(kind === 'sms' ? 'SM' : 'CA'),
+      to,
+      from,
+      ...(kind === 'sms' ? { body: form.get('Body')! } : { url: form.get('Url')! }),
+      ...(form.get('StatusCallback') ? { statusCallback: form.get('StatusCallback')! } : {}),
+      status: 'queued',
+      behaviour: rule.behaviour,
+      callbacks: [],
+      createdAt: new Date().toISOString(),
+    };
+    records.push(rec);
+    entry.httpStatus = 201;
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(resource(rec)));
+    track(kind === 'sms' ? playSms(rec, rule) : playCall(rec, rule, form.getAll('StatusCallbackEvent')));
+  }
+
+  async function control(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const json = (status: number, v: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(v));
+    };
+    const body = req.method === 'POST' ? await readBody(req) : '';
+    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    switch (`${req.method} ${url.pathname}`) {
+      case 'GET /sim/records':
+        return json(200, { records, requests: log });
+      case 'POST /sim/behaviours':
+        sim.setBehaviours(input as BehaviourConfig);
+        return json(200, behaviours);
+      case 'POST /sim/storm':
+        sim.storm(Number(input.count ?? 10));
+        return json(200, { stormLeft });
+      case 'POST /sim/reply':
+        return json(200, await sim.reply(String(input.from), String(input.body), input.to as string | undefined));
+      case 'POST /sim/inbound-url':
+        sim.setInboundSmsUrl(String(input.url));
+        return json(200, { inboundUrl });
+      case 'POST /sim/reset':
+        sim.reset();
+        return json(200, {});
+      default:
+        return json(404, { error: 'unknown control endpoint' });
+    }
+  }
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sim.local');
+    const p = url.pathname;
+    let work: Promise<unknown>;
+    if (/\/Messages\.json$/.test(p)) work = api(req, res, 'sms', url);
+    else if (/\/Calls\.json$/.test(p)) work = api(req, res, 'call', url);
+    else if (p.startsWith('/sim/')) work = control(req, res, url);
+    else work = Promise.resolve(twilioError(res, 404, 20404, 'The requested resource was not found'));
+    work.catch((e: Error) => {
+      if (!res.headersSent) twilioError(res, 400, 20001, e.message);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  const addr = server.address() as AddressInfo;
+
+  const sim: TwilioSimulator = {
+    url: `http://${addr.address}:${addr.port}`,
+    sent: () => records.filter((r) => r.kind === 'sms' || r.kind === 'call'),
+    records: () => records,
+    requests: () => log,
+    setBehaviours: (cfg) => {
+      for (const r of cfg.rules ?? [])
+        if (!BEHAVIOURS.includes(r.behaviour)) throw new Error(`unknown behaviour ${r.behaviour}`);
+      behaviours = cfg;
+    },
+    setInboundSmsUrl: (u) => (inboundUrl = u),
+    storm: (count) => (stormLeft = count),
+    reply: (from, body, to) => inbound(from, body, to),
+    idle: async () => {
+      while (pending.size) await Promise.allSettled([...pending]);
+    },
+    reset: () => {
+      records.length = 0;
+      log.length = 0;
+      stormLeft = 0;
+    },
+    stop: async () => {
+      stopped = true;
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await Promise.allSettled([...pending]);
+    },
+  };
+  return sim;
+}
