@@ -7,8 +7,6 @@ export interface AssignmentRow {
   person_id: string;
   role: RoleCode;
   area_code: string;
-  area_name: string;
-  area_level: DivisionLevel;
   name: string;
   mobile: string | null;
   alt_phone: string | null;
@@ -171,14 +169,12 @@ export class DirectoryRepository {
     return r.rows;
   }
 
-  /** Role holders under the prefixes, with their person and division, for the given roles. */
+  /** Role holders under the prefixes, with their contact details (division details come from divisionsUnder). */
   async assignmentsUnder(prefixes: string[], roles: RoleCode[]): Promise<AssignmentRow[]> {
     const r = await this.db.query<AssignmentRow>(
-      `SELECT ra.person_id, ra.role, ra.area_code, d.name AS area_name, d.level AS area_level,
-              p.name, p.mobile, p.alt_phone, p.active
+      `SELECT ra.person_id, ra.role, ra.area_code, p.name, p.mobile, p.alt_phone, p.active
        FROM directory.role_assignments ra
        JOIN directory.persons p ON p.id = ra.person_id
-       JOIN directory.divisions d ON d.code = ra.area_code
        WHERE ra.role = ANY($1::text[]) AND ${likeAny(prefixes, 'ra.area_code', 2)}`,
       [roles, ...patterns(prefixes)],
     );

@@ -114,8 +114,10 @@ export class DirectoryService {
     // Per division: how its matching holders fare (for the coverage report).
     const fate = new Map<string, { role: RoleCode; ok: boolean; reason?: string }[]>();
     const best = new Map<string, ResolvedTarget>();
+    const divisionOf = new Map(divisions.map((d) => [d.code, d]));
     for (const a of assignments) {
-      if (!ruleApplies(q.rules, a.role, a.area_level)) continue;
+      const area = divisionOf.get(a.area_code)!;
+      if (!ruleApplies(q.rules, a.role, area.level)) continue;
       const r = reach(a.person_id, persons, availability);
       if (!r.ok && r.reason === 'inactive') continue;
       const list = fate.get(a.area_code) ?? [];
@@ -129,8 +131,8 @@ export class DirectoryService {
         altPhone: r.person.alt_phone,
         role: a.role,
         areaCode: a.area_code,
-        areaName: a.area_name,
-        areaLevel: a.area_level,
+        areaName: area.name,
+        areaLevel: area.level,
         substituteFor: r.substituteFor,
       };
       const prev = best.get(t.personId);

@@ -36,7 +36,13 @@ export function main(files: string[], io: Output = { out: console.log, err: cons
     const summary =
       r.kind === 'warning'
         ? { file, outcome: 'warning', warning: r.warning, unmappedAreas: r.unmappedAreas }
-        : { file, outcome: 'record-only', reason: r.reason, warning: r.warning, unmappedAreas: r.unmappedAreas };
+        : {
+            file,
+            outcome: 'record-only',
+            reason: r.reason,
+            warning: r.warning,
+            unmappedAreas: r.unmappedAreas,
+          };
     io.out(JSON.stringify(summary, null, 2));
   }
   return code;

@@ -21,7 +21,14 @@ interface LevelInfo {
 
 export const LEVEL_INFO: Record<Level, LevelInfo> = {
   blue: { zh: '蓝色', en: 'blue', roman: 'IV', severityZh: '一般', severityEn: 'general', css: '#1e6fd9' },
-  yellow: { zh: '黄色', en: 'yellow', roman: 'III', severityZh: '较重', severityEn: 'serious', css: '#f2c200' },
+  yellow: {
+    zh: '黄色',
+    en: 'yellow',
+    roman: 'III',
+    severityZh: '较重',
+    severityEn: 'serious',
+    css: '#f2c200',
+  },
   orange: { zh: '橙色', en: 'orange', roman: 'II', severityZh: '严重', severityEn: 'severe', css: '#f28500' },
   red: {
     zh: '红色',
@@ -162,7 +169,11 @@ export function subtypeName(hazard: string, subtype: string, lang: Lang = 'zh-CN
 }
 
 /** The colour a source level maps to: undefined when the subtype does not know that source level. */
-export function levelOfSourceLevel(hazard: string, subtype: string, sourceLevel: string): Level | null | undefined {
+export function levelOfSourceLevel(
+  hazard: string,
+  subtype: string,
+  sourceLevel: string,
+): Level | null | undefined {
   const map = subtypeSpec(hazard, subtype)?.sourceLevels;
   if (!map || !(sourceLevel in map)) return undefined;
   return map[sourceLevel];

@@ -1,70 +1,66 @@
+import { createHash } from 'node:crypto';
 import { WarningMessage } from '../../contracts/generated/warning';
-import { Db, Queryable } from '../db/db';
+import { Queryable } from '../db/db';
+import { UnmappedArea } from './cap/cap-to-warning';
 
-/** How a message reached intake. */
-export type IntakeChannel = 'api' | 'cap-http' | 'cap-kafka';
+export type IntakeChannel = 'api' | 'http-cap' | 'kafka-cap';
 
-/** An affected area intake could not resolve to a known division. */
-export interface UnmappedAreaRecord {
-  code: string | null;
-  name: string | null;
-  reason: string;
-}
-
-export interface ReceivedRecord {
-  warningId: string;
-  channel: IntakeChannel;
-  sourceRef?: string;
-  outcome: 'published' | 'record-only';
-  note?: string;
-  sender?: string;
+export interface ReceivedRow {
+  id: string;
+  sender: string;
   msgType: string;
   status: string;
-  references?: string[];
-  warning?: WarningMessage;
-}
-
-export interface RejectionRecord {
+  hazard?: string;
+  subtype?: string;
+  level?: string | null;
+  references: string[];
+  outcome: 'published' | 'record-only';
+  note?: string;
   channel: IntakeChannel;
-  sourceRef?: string;
-  identifier?: string;
-  reasons: string[];
+  warning?: WarningMessage;
   raw?: Buffer;
 }
 
-/** What is kept of a rejected message: enough to show and fix it, bounded in size. */
-const RAW_KEPT_BYTES = 64 * 1024;
+export interface Rejection {
+  channel: IntakeChannel;
+  sourceRef?: string;
+  identifier?: string;
+  sender?: string;
+  reasons: string[];
+  raw: Buffer | string;
+}
 
-/** SQL of the intake schema (libs/intake/migrations). */
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** SQL of the intake schema (libs/intake/migrations). Every method takes the transaction to run in. */
 export class IntakeRepository {
-  /** Records a received message; false when its source (a Kafka offset) was recorded before. */
-  async insertReceived(tx: Queryable, r: ReceivedRecord): Promise<boolean> {
-    const w = r.warning;
+  /** Records a received message; false when its identifier was already recorded (a duplicate). */
+  async insertReceived(tx: Queryable, r: ReceivedRow): Promise<boolean> {
     const res = await tx.query(
-      `INSERT INTO intake.received (warning_id, channel, source_ref, outcome, note, sender, msg_type, status,
-         hazard, subtype, level, references_ids, content)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
-       ON CONFLICT (source_ref) DO NOTHING`,
+      `INSERT INTO intake.received
+         (id, sender, msg_type, status, hazard, subtype, level, reference_ids, outcome, note, channel, warning, raw_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (id) DO NOTHING`,
       [
-        r.warningId,
-        r.channel,
-        r.sourceRef ?? null,
-        r.outcome,
-        r.note ?? null,
-        w?.sender ?? r.sender ?? null,
+        r.id,
+        r.sender,
         r.msgType,
         r.status,
-        w?.hazard ?? null,
-        w?.subtype ?? null,
-        w?.level ?? null,
-        w?.references ?? r.references ?? [],
-        w ? JSON.stringify(w) : null,
+        r.hazard ?? null,
+        r.subtype ?? null,
+        r.level ?? null,
+        r.references,
+        r.outcome,
+        r.note ?? null,
+        r.channel,
+        r.warning ? JSON.stringify(r.warning) : null,
+        r.raw ? sha256(r.raw) : null,
       ],
     );
     return res.rowCount === 1;
   }
 
-  async insertUnmapped(tx: Queryable, warningId: string, areas: UnmappedAreaRecord[]): Promise<void> {
+  async insertUnmapped(tx: Queryable, warningId: string, areas: UnmappedArea[]): Promise<void> {
     for (const a of areas)
       await tx.query(
         `INSERT INTO intake.unmapped_areas (warning_id, area_code, area_name, reason) VALUES ($1, $2, $3, $4)`,
@@ -72,40 +68,31 @@ export class IntakeRepository {
       );
   }
 
-  /** Records a rejection; a redelivered Kafka message (same source) is recorded once. */
-  async insertRejection(db: Queryable, r: RejectionRecord): Promise<void> {
-    await db.query(
-      `INSERT INTO intake.rejections (channel, source_ref, identifier, reason, reasons, raw_size, raw)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
-       ON CONFLICT (source_ref) DO NOTHING`,
+  /** Records a rejection once per Kafka position (redelivery does not duplicate it). */
+  async insertRejection(tx: Queryable, r: Rejection): Promise<void> {
+    const text = Buffer.isBuffer(r.raw) ? r.raw.subarray(0, 2000).toString('utf8') : r.raw.slice(0, 2000);
+    await tx.query(
+      `INSERT INTO intake.rejections (channel, source_ref, identifier, sender, reasons, byte_size, raw_sha256, excerpt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (channel, source_ref) DO NOTHING`,
       [
         r.channel,
         r.sourceRef ?? null,
-        r.identifier ?? null,
-        r.reasons.join('; ').slice(0, 8000),
-        JSON.stringify(r.reasons),
-        r.raw?.length ?? null,
-        r.raw ? r.raw.subarray(0, RAW_KEPT_BYTES) : null,
+        r.identifier?.slice(0, 200) ?? null,
+        r.sender?.slice(0, 200) ?? null,
+        r.reasons,
+        Buffer.byteLength(r.raw),
+        sha256(r.raw),
+        text.replace(/\u0000/g, ''),
       ],
     );
   }
 
-  /** The latest canonical content intake holds for a warning id (from any channel). */
-  async latest(db: Queryable, warningId: string): Promise<WarningMessage | undefined> {
-    const { rows } = await db.query<{ content: WarningMessage }>(
-      `SELECT content FROM intake.received WHERE warning_id = $1 AND content IS NOT NULL ORDER BY id DESC LIMIT 1`,
-      [warningId],
+  async findWarning(tx: Queryable, id: string): Promise<WarningMessage | undefined> {
+    const { rows } = await tx.query<{ warning: WarningMessage | null }>(
+      `SELECT warning FROM intake.received WHERE id = $1`,
+      [id],
     );
-    return rows[0]?.content;
-  }
-
-  /** Claims a generated identifier; false when it was taken (then the caller tries the next sequence). */
-  async claimId(tx: Queryable, warningId: string): Promise<boolean> {
-    const r = await tx.query(`INSERT INTO intake.issued_ids (warning_id) VALUES ($1) ON CONFLICT DO NOTHING`, [
-      warningId,
-    ]);
-    return r.rowCount === 1;
+    return rows[0]?.warning ?? undefined;
   }
 }
-
-export type { Db };

@@ -30,10 +30,7 @@ export function parseWarningId(id: string): NationalWarningId | null {
 
 /** YYYYMMDDhhmmss in Beijing time. */
 export function beijingStamp(at: Date): string {
-  return new Date(at.getTime() + BEIJING_MS)
-    .toISOString()
-    .slice(0, 19)
-    .replace(/[-T:]/g, '');
+  return new Date(at.getTime() + BEIJING_MS).toISOString().slice(0, 19).replace(/[-T:]/g, '');
 }
 
 /**

@@ -151,7 +151,6 @@ export function draftWarning(body: unknown, ctx: DraftContext): Draft {
     // An update or a cancel takes effect when sent.
     warning.sentAt = now;
     if (!('effective' in fields)) warning.effective = now;
-    if (!('onset' in fields)) delete warning.onset;
   }
 
   const v = validateContract<WarningMessage>('warning', warning);

@@ -67,8 +67,7 @@ describe('checkWarning', () => {
 
   it('accepts every level a signal allows', () => {
     for (const s of SUBTYPES.filter((x) => x.hazard === 'meteorological'))
-      for (const level of s.levels)
-        expect(checkWarning(base({ subtype: s.code, level })).errors).toEqual([]);
+      for (const level of s.levels) expect(checkWarning(base({ subtype: s.code, level })).errors).toEqual([]);
   });
 
   it('rejects an unknown subtype, naming the allowed ones', () => {
@@ -88,9 +87,9 @@ describe('checkWarning', () => {
     expect(checkWarning(base({ expires: '2024-07-01T07:00:00+08:00' })).errors).toEqual([
       'expires (2024-07-01T07:00:00+08:00) is not after effective (2024-07-01T08:00:00+08:00)',
     ]);
-    expect(
-      checkWarning(base({ onset: '2024-07-03T00:00:00+08:00' })).errors,
-    ).toEqual(['expires (2024-07-02T08:00:00+08:00) is not after onset (2024-07-03T00:00:00+08:00)']);
+    expect(checkWarning(base({ onset: '2024-07-03T00:00:00+08:00' })).errors).toEqual([
+      'expires (2024-07-02T08:00:00+08:00) is not after onset (2024-07-03T00:00:00+08:00)',
+    ]);
   });
 
   it('needs references on Update and Cancel and refuses self-references', () => {
@@ -110,7 +109,9 @@ describe('checkWarning', () => {
     expect(checkWarning({ ...v, level: 'red', sourceLevel: '准备转移' }).errors[0]).toMatch(
       /source level 准备转移 means level orange, but the level is red/,
     );
-    expect(checkWarning({ ...v, level: 'blue' }).errors[0]).toMatch(/has no blue level; allowed: orange, red/);
+    expect(checkWarning({ ...v, level: 'blue' }).errors[0]).toMatch(
+      /has no blue level; allowed: orange, red/,
+    );
   });
 
   it('records geologic grade 4 and fire-danger rating 1 with level null, and nothing else', () => {
@@ -129,7 +130,9 @@ describe('checkWarning', () => {
   });
 
   it('returns unknown areas as unmapped, and fails only when none is known', () => {
-    const mixed = base({ areas: [{ code: '140212000000' }, { code: '110101000000' }, { code: '140212100001' }] });
+    const mixed = base({
+      areas: [{ code: '140212000000' }, { code: '110101000000' }, { code: '140212100001' }],
+    });
     expect(checkWarning(mixed)).toEqual({ errors: [], unmappedAreas: ['110101000000'] });
     // A village code under an unknown township is unknown too.
     const none = base({ areas: [{ code: '110101000000' }, { code: '140212999001' }] });

@@ -23,14 +23,17 @@ const HAZARD_TOPICS = new Set(HAZARDS.map((h) => hazardTopic(h).name));
 
 export function checkWarning(w: WarningMessage, arrivedOnTopic?: string): WarningCheck {
   const errors: string[] = [];
-  if (!isHazard(w.hazard)) return { errors: [`unknown hazard ${JSON.stringify(w.hazard)}`], unmappedAreas: [] };
+  if (!isHazard(w.hazard))
+    return { errors: [`unknown hazard ${JSON.stringify(w.hazard)}`], unmappedAreas: [] };
 
   if (arrivedOnTopic !== undefined) {
     const expected = hazardTopic(w.hazard).name;
     if (!HAZARD_TOPICS.has(arrivedOnTopic))
       errors.push(`${arrivedOnTopic} is not a hazard topic; ${w.hazard} warnings belong on ${expected}`);
     else if (arrivedOnTopic !== expected)
-      errors.push(`hazard ${w.hazard} arrived on ${arrivedOnTopic}; ${w.hazard} warnings belong on ${expected}`);
+      errors.push(
+        `hazard ${w.hazard} arrived on ${arrivedOnTopic}; ${w.hazard} warnings belong on ${expected}`,
+      );
   }
 
   const spec = subtypeSpec(w.hazard, w.subtype);

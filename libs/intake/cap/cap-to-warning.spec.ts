@@ -20,7 +20,9 @@ describe('capToWarning beyond the corpus', () => {
   it('accepts a message just under the limit', () => {
     const good = fixture('met-rainstorm-blue-severity.xml').toString('utf8');
     const room = MAX_CAP_BYTES - Buffer.byteLength(good) - 10;
-    const r = capToWarning(Buffer.from(good.replace('<identifier>', `<!--${'x'.repeat(room)}--><identifier>`)));
+    const r = capToWarning(
+      Buffer.from(good.replace('<identifier>', `<!--${'x'.repeat(room)}--><identifier>`)),
+    );
     expect(r.kind).toBe('warning');
   });
 

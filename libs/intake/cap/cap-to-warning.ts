@@ -1,6 +1,6 @@
 import { WarningMessage } from '../../../contracts/generated/warning';
 import { validateContract } from '../../../contracts/validate';
-import { isLevel, Level, LEVEL_INFO, subtypeSpec } from '../hazards';
+import { Level, subtypeSpec } from '../hazards';
 import { divisionName } from '../known-divisions';
 import { checkWarning } from '../warning-rules';
 import {
@@ -72,7 +72,9 @@ function text(v: unknown): string | undefined {
 
 function list(v: unknown): Node[] {
   if (v === undefined || v === null || v === '') return [];
-  return (Array.isArray(v) ? v : [v]).map((x) => (typeof x === 'object' && x !== null ? (x as Node) : { '#text': x }));
+  return (Array.isArray(v) ? v : [v]).map((x) =>
+    typeof x === 'object' && x !== null ? (x as Node) : { '#text': x },
+  );
 }
 
 function texts(v: unknown): string[] {
@@ -83,17 +85,24 @@ function texts(v: unknown): string[] {
 /** CAP dateTime: YYYY-MM-DDThh:mm:ss with an explicit offset (Z tolerated); a real calendar time. */
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
 
-function dateTime(name: string, v: string | undefined, out: Collected, required: boolean): string | undefined {
+function dateTime(
+  name: string,
+  v: string | undefined,
+  out: Collected,
+  required: boolean,
+): string | undefined {
   if (v === undefined || v === '') {
     if (required) out.add(`${name} is missing`);
     return undefined;
   }
   const m = DATE_TIME.exec(v);
-  const bad = () => out.add(`${name} is not a CAP date-time with a time zone (e.g. 2024-07-01T08:00:00+08:00): ${v}`);
+  const bad = () =>
+    out.add(`${name} is not a CAP date-time with a time zone (e.g. 2024-07-01T08:00:00+08:00): ${v}`);
   if (!m) return void bad();
   const [, y, mo, d, h, mi, s] = m.map(Number);
   const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  if (probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return void bad();
+  if (probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d || h > 23 || mi > 59 || s > 59)
+    return void bad();
   return v;
 }
 
@@ -259,7 +268,11 @@ function resolveAreas(info: Node, out: Collected): AreaResolution {
     }
     for (const g of codes) {
       if (!/^(\d{6}|\d{12})$/.test(g.value)) {
-        res.unmapped.push({ code: g.value, name: desc || null, reason: 'geocode is not a 6- or 12-digit division code' });
+        res.unmapped.push({
+          code: g.value,
+          name: desc || null,
+          reason: 'geocode is not a 6- or 12-digit division code',
+        });
         continue;
       }
       const code = g.value.padEnd(12, '0');
@@ -286,7 +299,8 @@ export function capToWarning(bytes: Buffer): CapResult {
     if (e instanceof XmlRejected) return { kind: 'rejected', reasons: e.reasons };
     throw e;
   }
-  if (xml.root !== 'alert') return { kind: 'rejected', reasons: [`root element is <${xml.root}>, not a CAP <alert>`] };
+  if (xml.root !== 'alert')
+    return { kind: 'rejected', reasons: [`root element is <${xml.root}>, not a CAP <alert>`] };
   const version = CAP_NAMESPACES[xml.namespace];
   if (!version)
     return {
@@ -344,11 +358,12 @@ function mapAlert(alert: Node, version: '1.2' | '1.1'): CapResult {
   const effective = dateTime('info.effective', text(info.effective), out, false) ?? sent;
   const onset = dateTime('info.onset', text(info.onset), out, false);
   const expires = dateTime('info.expires', text(info.expires), out, true);
-  if (expires && sent && onset && Date.parse(expires) <= Date.parse(onset))
+  if (expires && onset && Date.parse(expires) <= Date.parse(onset))
     out.add(`info.expires (${expires}) is not after info.onset (${onset})`);
 
   const rule = event ? matchEvent(event) : undefined;
-  if (event && !rule) out.add(`event "${event}" maps to no known hazard (see docs/intake.md for the event table)`);
+  if (event && !rule)
+    out.add(`event "${event}" maps to no known hazard (see docs/intake.md for the event table)`);
   if (rule && categories.length && !categories.some((c) => CATEGORIES[rule.hazard].includes(c)))
     out.add(
       `category ${categories.join(', ')} does not fit hazard ${rule.hazard} (event "${event}"); expected ${CATEGORIES[rule.hazard].join(' or ')}`,
@@ -401,9 +416,12 @@ function mapAlert(alert: Node, version: '1.2' | '1.1'): CapResult {
     })),
   ];
   if (status === 'Test' || status === 'Draft' || status === 'System')
-    return { kind: 'record-only', reason: `status ${status} is validated and recorded, not dispatched`, cap, warning: w, unmappedAreas };
+    return {
+      kind: 'record-only',
+      reason: `status ${status} is validated and recorded, not dispatched`,
+      cap,
+      warning: w,
+      unmappedAreas,
+    };
   return { kind: 'warning', warning: w, unmappedAreas, cap };
 }
-
-/** True when a level string is one of the four colours (used by the CLI's summary). */
-export const describeLevel = (l: unknown) => (isLevel(l) ? `${LEVEL_INFO[l].zh} ${l}` : 'no level');

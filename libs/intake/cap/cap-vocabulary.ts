@@ -15,14 +15,38 @@ export interface EventRule {
 
 export const EVENT_RULES: EventRule[] = [
   // Flood before meteorological: "山洪灾害气象风险" must not fall to a signal rule.
-  { hazard: 'flood', subtype: 'village-flash-flood', names: ['准备转移', '立即转移', '村级山洪', 'village flash flood', 'village flash-flood', 'evacuat'] },
-  { hazard: 'flood', subtype: 'flash-flood-risk', names: ['山洪灾害气象风险', '山洪', 'flash flood', 'flash-flood'] },
+  {
+    hazard: 'flood',
+    subtype: 'village-flash-flood',
+    names: ['准备转移', '立即转移', '村级山洪', 'village flash flood', 'village flash-flood', 'evacuat'],
+  },
+  {
+    hazard: 'flood',
+    subtype: 'flash-flood-risk',
+    names: ['山洪灾害气象风险', '山洪', 'flash flood', 'flash-flood'],
+  },
   { hazard: 'flood', subtype: 'river', names: ['洪水', '水情', '河道', '江河', 'river flood', 'flood'] },
-  { hazard: 'geologic', subtype: 'risk', names: ['地质灾害', '滑坡', '泥石流', '崩塌', 'geological', 'geologic', 'landslide', 'debris flow'] },
-  { hazard: 'forest-fire', subtype: 'fire-danger', names: ['森林火险', '草原火险', '火险', 'fire danger', 'fire-danger'] },
-  { hazard: 'forest-fire', subtype: 'forest-fire', names: ['森林草原火灾', '森林火灾', '草原火灾', 'forest fire', 'wildfire', 'grassland fire'] },
+  {
+    hazard: 'geologic',
+    subtype: 'risk',
+    names: ['地质灾害', '滑坡', '泥石流', '崩塌', 'geological', 'geologic', 'landslide', 'debris flow'],
+  },
+  {
+    hazard: 'forest-fire',
+    subtype: 'fire-danger',
+    names: ['森林火险', '草原火险', '火险', 'fire danger', 'fire-danger'],
+  },
+  {
+    hazard: 'forest-fire',
+    subtype: 'forest-fire',
+    names: ['森林草原火灾', '森林火灾', '草原火灾', 'forest fire', 'wildfire', 'grassland fire'],
+  },
   { hazard: 'meteorological', subtype: 'road-icing', names: ['道路结冰', 'road icing', 'icy road'] },
-  { hazard: 'meteorological', subtype: 'sandstorm', names: ['沙尘暴', 'sandstorm', 'sand and dust storm', 'dust storm'] },
+  {
+    hazard: 'meteorological',
+    subtype: 'sandstorm',
+    names: ['沙尘暴', 'sandstorm', 'sand and dust storm', 'dust storm'],
+  },
   { hazard: 'meteorological', subtype: 'typhoon', names: ['台风', 'typhoon'] },
   { hazard: 'meteorological', subtype: 'rainstorm', names: ['暴雨', 'rainstorm', 'heavy rain'] },
   { hazard: 'meteorological', subtype: 'snowstorm', names: ['暴雪', 'snowstorm', 'blizzard', 'heavy snow'] },
@@ -51,7 +75,16 @@ export function matchEvent(event: string): EventRule | undefined {
 }
 
 /** Parameter valueNames that carry the colour. */
-export const LEVEL_PARAMS = ['level', 'colour', 'color', '颜色', '预警级别', '预警等级', '预警颜色', 'alertlevel'];
+export const LEVEL_PARAMS = [
+  'level',
+  'colour',
+  'color',
+  '颜色',
+  '预警级别',
+  '预警等级',
+  '预警颜色',
+  'alertlevel',
+];
 /** Parameter valueNames that carry a numbered grade (geologic) or rating (fire danger). */
 export const GRADE_PARAMS = ['grade', 'rating', '等级', '风险等级', '火险等级', '预警等级数'];
 /** Parameter valueNames that carry the village flash-flood step. */
@@ -82,7 +115,8 @@ export function gradeIn(text: string): number | undefined {
 
 export function stepIn(text: string): '准备转移' | '立即转移' | undefined {
   const t = text.toLowerCase();
-  if (t.includes('立即转移') || t.includes('evacuate now') || t.includes('immediate evacuation')) return '立即转移';
+  if (t.includes('立即转移') || t.includes('evacuate now') || t.includes('immediate evacuation'))
+    return '立即转移';
   if (t.includes('准备转移') || t.includes('prepare to evacuate') || t.includes('prepare for evacuation'))
     return '准备转移';
   return undefined;

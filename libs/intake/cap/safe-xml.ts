@@ -50,7 +50,9 @@ export function decodeXml(bytes: Buffer): { text: string; encoding: string } {
     try {
       return { text: new TextDecoder('utf-8', { fatal: true }).decode(body), encoding: declared };
     } catch {
-      throw new XmlRejected([`not valid ${declared.toUpperCase()}: the bytes do not match the declared encoding`]);
+      throw new XmlRejected([
+        `not valid ${declared.toUpperCase()}: the bytes do not match the declared encoding`,
+      ]);
     }
   }
   return { text: iconv.decode(body, encoding), encoding: declared };
@@ -70,7 +72,8 @@ export function decodeEntities(s: string): string {
       return String.fromCodePoint(cp);
     }
     const v = PREDEFINED[ref];
-    if (v === undefined) throw new XmlRejected([`undeclared entity ${m} (only the XML predefined entities are accepted)`]);
+    if (v === undefined)
+      throw new XmlRejected([`undeclared entity ${m} (only the XML predefined entities are accepted)`]);
     return v;
   });
 }
@@ -119,12 +122,16 @@ export interface ParsedXml {
 export function readXml(bytes: Buffer): ParsedXml {
   const { text, encoding } = decodeXml(bytes);
   if (/<!DOCTYPE/i.test(text))
-    throw new XmlRejected(['DOCTYPE declarations are refused (no DTD, no entity expansion, no external fetch)']);
+    throw new XmlRejected([
+      'DOCTYPE declarations are refused (no DTD, no entity expansion, no external fetch)',
+    ]);
   if (/<!ENTITY/i.test(text)) throw new XmlRejected(['ENTITY declarations are refused']);
   if (text.trim() === '') throw new XmlRejected(['empty message']);
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true)
-    throw new XmlRejected([`malformed XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`]);
+    throw new XmlRejected([
+      `malformed XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`,
+    ]);
 
   const raw = parser(false).parse(text) as Record<string, unknown>;
   const rootKeys = Object.keys(raw).filter((k) => !k.startsWith('?') && !k.startsWith('#'));

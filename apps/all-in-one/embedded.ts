@@ -1,0 +1,33 @@
+import { execFileSync } from 'node:child_process';
+import { Logger } from '@nestjs/common';
+import { fromRoot } from '../../libs/common/project-root';
+
+/**
+ * The embedded default's outside parts: a local Kafka broker when KAFKA_BROKERS is unset, and
+ * demo settings for the Twilio simulator when no Twilio account is configured.
+ */
+export const DEMO_TWILIO = {
+  accountSid: 'AC' + 'de30'.repeat(8),
+  authToken: 'demo-auth-token-0123456789abcdef',
+  from: '+15005550006',
+};
+
+export function ensureLocalKafka(env: NodeJS.ProcessEnv): void {
+  if (env.KAFKA_BROKERS) return;
+  new Logger('all-in-one').log('KAFKA_BROKERS is unset: starting the local Kafka broker (scripts/kafka.sh)');
+  execFileSync('bash', [fromRoot('scripts', 'kafka.sh'), 'start'], { stdio: 'inherit' });
+  env.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT ?? 9092}`;
+}
+
+/** Fills in the simulator's account and URLs unless a Twilio account is configured. Returns true when simulating. */
+export function useSimulatorDefaults(env: NodeJS.ProcessEnv, simPort: number, httpPort: number): boolean {
+  if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) return false;
+  env.TWILIO_ACCOUNT_SID = DEMO_TWILIO.accountSid;
+  env.TWILIO_AUTH_TOKEN = DEMO_TWILIO.authToken;
+  env.TWILIO_API_BASE_URL = `http://127.0.0.1:${simPort}`;
+  env.TWILIO_SMS_FROM ??= DEMO_TWILIO.from;
+  env.TWILIO_VOICE_FROM ??= DEMO_TWILIO.from;
+  env.PUBLIC_BASE_URL ??= `http://127.0.0.1:${httpPort}`;
+  env.SIGNING_SECRET ??= 'demo-signing-secret-change-me';
+  return true;
+}

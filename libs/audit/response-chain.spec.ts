@@ -1,0 +1,194 @@
+import { CalloutEvent } from '../../contracts/generated';
+import { chainEntry, EntryDraft, GENESIS_HASH, LedgerEntry } from './ledger-entry';
+import { fromCalloutEvent, fromRequested, fromResponse, fromWarning } from './ledger-mapper';
+import { areaParents, buildResponseChain, percentile } from './response-chain';
+
+const T0 = Date.parse('2024-07-01T08:00:00.000Z');
+const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+const NOW = at(10_000);
+
+function chain(drafts: EntryDraft[]): LedgerEntry[] {
+  let head = { lastSeq: 0, lastHash: GENESIS_HASH };
+  return drafts.map((d) => {
+    const e = chainEntry(d, head, NOW);
+    head = { lastSeq: e.seq, lastHash: e.hash };
+    return e;
+  });
+}
+
+const requested = (calloutId: string, personId: string, s: number, channel: 'sms' | 'voice' = 'sms') =>
+  fromRequested(
+    'callouts.requested',
+    {
+      schemaVersion: 1,
+      requestId: `${calloutId}:${s}:${channel}`,
+      calloutId,
+      warningId: 'W1',
+      personId,
+      to: '+8613800001234',
+      channel,
+      purpose: 'callout',
+      attempt: 1,
+      drill: false,
+      data: {},
+      requestedAt: at(s),
+    },
+    NOW,
+  );
+
+const event = (
+  calloutId: string,
+  personId: string,
+  areaCode: string,
+  from: string | null,
+  to: string,
+  s: number,
+  extra: Partial<CalloutEvent> = {},
+) =>
+  fromCalloutEvent(
+    'callouts.events',
+    {
+      schemaVersion: 1,
+      eventId: `${calloutId}:${to}:${s}`,
+      calloutId,
+      warningId: 'W1',
+      personId,
+      personName: `责任人${personId}`,
+      areaCode,
+      rung: 0,
+      from,
+      to,
+      reason: 'test',
+      at: at(s),
+      ...extra,
+    },
+    NOW,
+  );
+
+const confirmResponse = (calloutId: string, s: number) =>
+  fromResponse(
+    'callouts.responses',
+    { schemaVersion: 1, responseId: `r:${calloutId}:${s}`, calloutId, warningId: 'W1', via: 'sms', kind: 'confirm', at: at(s) },
+    NOW,
+  );
+
+// A known dataset: five call-outs, four confirmed after 30, 90, 60 and 120 s; one not woken and escalated.
+const V1 = '140212101001';
+const V2 = '140212101002';
+const V3 = '140212102001';
+const T2 = '140212102000';
+const dataset = () =>
+  chain([
+    fromWarning(
+      'warnings.meteorological',
+      {
+        schemaVersion: 1,
+        id: 'W1',
+        msgType: 'Alert',
+        status: 'Actual',
+        sender: '大同市气象台',
+        sentAt: at(-60),
+        hazard: 'meteorological',
+        subtype: 'rainstorm',
+        level: 'red',
+        headline: '大同市气象台发布暴雨红色预警信号',
+        areas: [{ code: '140212000000' }],
+        effective: at(-60),
+        expires: at(86_400),
+      },
+      NOW,
+    ),
+    requested('c1', 'p1', 0),
+    requested('c2', 'p2', 0, 'voice'),
+    requested('c3', 'p3', 0),
+    requested('c5', 'p1', 10),
+    event('c1', 'p1', V1, null, 'SENT', 1),
+    event('c2', 'p2', V2, null, 'SENT', 1),
+    event('c3', 'p3', V3, null, 'SENT', 1),
+    event('c5', 'p1', V1, null, 'SENT', 11),
+    confirmResponse('c1', 30),
+    event('c1', 'p1', V1, 'SENT', 'CONFIRMED', 31),
+    event('c2', 'p2', V2, 'SENT', 'CONFIRMED', 90),
+    confirmResponse('c5', 130),
+    confirmResponse('c5', 200),
+    event('c3', 'p3', V3, 'SENT', 'ESCALATED', 300),
+    event('c3', 'p3', V3, 'ESCALATED', 'NOT_WOKEN', 301),
+    requested('c4', 'p4', 301, 'voice'),
+    event('c4', 'p4', T2, null, 'SENT', 302, { rung: 1, subjectCalloutId: 'c3' }),
+    event('c4', 'p4', T2, 'SENT', 'CONFIRMED', 361, { rung: 1, subjectCalloutId: 'c3' }),
+  ]);
+
+describe('percentile', () => {
+  it('interpolates linearly between ranks', () => {
+    expect(percentile([30, 90, 60, 120], 0.5)).toBe(75);
+    expect(percentile([30, 90, 60, 120], 0.9)).toBeCloseTo(111);
+    expect(percentile([42], 0.9)).toBe(42);
+    expect(percentile([], 0.5)).toBeNull();
+  });
+});
+
+describe('areaParents', () => {
+  it('derives county and township from a 12-digit code', () => {
+    expect(areaParents('140212101001')).toEqual({ countyCode: '140212000000', townshipCode: '140212101000' });
+    expect(areaParents('140212000000')).toEqual({ countyCode: '140212000000', townshipCode: undefined });
+    expect(areaParents('bad')).toEqual({});
+  });
+});
+
+describe('buildResponseChain', () => {
+  const rc = buildResponseChain('W1', dataset(), (code) => ({ '140212000000': '新荣区' })[code]);
+
+  it('computes the warning figures from the ledger', () => {
+    expect(rc.summary).toEqual({
+      callouts: 5,
+      confirmed: 4,
+      confirmationRate: 0.8,
+      medianSecondsToConfirm: 75,
+      p90SecondsToConfirm: expect.closeTo(111, 6),
+      notWoken: 1,
+      escalated: 1,
+    });
+  });
+
+  it('times each call-out from its first request to its first confirmation (response or state)', () => {
+    const by = Object.fromEntries(rc.callouts.map((c) => [c.calloutId, c]));
+    expect(by.c1.secondsToConfirm).toBe(30);
+    expect(by.c1.confirmedVia).toBe('sms');
+    expect(by.c2.secondsToConfirm).toBe(90);
+    expect(by.c5.secondsToConfirm).toBe(120);
+    expect(by.c3).toEqual(expect.objectContaining({ secondsToConfirm: null, notWoken: true, escalated: true }));
+    expect(by.c4).toEqual(expect.objectContaining({ rung: 1, subjectCalloutId: 'c3', secondsToConfirm: 60 }));
+    expect(by.c2.channels).toEqual(['voice']);
+  });
+
+  it('groups per person and per area (county, township)', () => {
+    const p1 = rc.persons.find((p) => p.key === 'p1')!;
+    expect(p1).toEqual(
+      expect.objectContaining({ label: '责任人p1', callouts: 2, confirmed: 2, confirmationRate: 1, medianSecondsToConfirm: 75 }),
+    );
+    expect(p1.p90SecondsToConfirm).toBeCloseTo(111);
+    expect(rc.counties).toEqual([
+      expect.objectContaining({ key: '140212000000', label: '新荣区（140212000000）', callouts: 5, confirmed: 4 }),
+    ]);
+    expect(rc.townships.map((t) => [t.key, t.callouts, t.confirmationRate, t.notWoken])).toEqual([
+      ['140212101000', 3, 1, 0],
+      ['140212102000', 2, 0.5, 1],
+    ]);
+  });
+
+  it('lists every entry on the timeline in time order with a Chinese summary', () => {
+    expect(rc.timeline).toHaveLength(dataset().length);
+    const times = rc.timeline.map((t) => t.at);
+    expect([...times].sort()).toEqual(times);
+    expect(rc.timeline[0]).toEqual(expect.objectContaining({ kind: 'warning', summary: expect.stringContaining('暴雨红色预警') }));
+    const req = rc.timeline.find((t) => t.kind === 'request')!;
+    expect(req.summary).toContain('+86138****1234');
+    expect(req.personName).toBe('责任人p1');
+    expect(rc.warning).toEqual(expect.objectContaining({ headline: '大同市气象台发布暴雨红色预警信号', drill: false }));
+  });
+
+  it('marks a chain with an Exercise warning or a drill event as a drill', () => {
+    const drill = dataset().map((e) => (e.topic === 'callouts.events' ? { ...e, drill: true } : e));
+    expect(buildResponseChain('W1', drill).warning.drill).toBe(true);
+  });
+});

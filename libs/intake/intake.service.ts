@@ -1,0 +1,198 @@
+import { Logger } from '@nestjs/common';
+import { CoverageAlert } from '../../contracts/generated/coverage-alert';
+import { WarningMessage } from '../../contracts/generated/warning';
+import { hazardTopic, TOPICS } from '../../contracts/topics';
+import { Db, Queryable } from '../db/db';
+import { Outbox } from '../kafka/outbox';
+import { capToWarning } from './cap/cap-to-warning';
+import { IntakeChannel, IntakeRepository, UnmappedAreaRecord } from './intake.repository';
+import { draftWarning, FieldError } from './warning-request';
+import { formatWarningId } from './warning-id';
+import { checkWarning } from './warning-rules';
+
+export type OfficerResult =
+  | { ok: true; warning: WarningMessage; unmappedAreas: UnmappedAreaRecord[] }
+  | { ok: false; status: 400 | 404; errors: FieldError[] };
+
+export type CapIntakeResult =
+  | { kind: 'published'; warning: WarningMessage; unmappedAreas: UnmappedAreaRecord[] }
+  | { kind: 'record-only'; reason: string; identifier: string; warning?: WarningMessage }
+  | { kind: 'rejected'; reasons: string[] }
+  | { kind: 'duplicate'; sourceRef: string };
+
+export interface IntakeOptions {
+  /** DDDUUU or DDDUUUXX, the middle of generated national ids. */
+  issuerCode: string;
+  /** Called after a transaction that added to the outbox commits (the relay publishes soon). */
+  nudge: () => void;
+  clock?: () => Date;
+}
+
+const PLACEHOLDER_ID = 'pending-id';
+
+/**
+ * The intake use cases, free of HTTP and Kafka: a duty officer's issue / update / cancel, and a CAP
+ * message from the HTTP endpoint or the warnings.cap topic. An accepted warning is recorded and put
+ * in the outbox for its hazard topic in one transaction (it never bypasses Kafka); unknown areas are
+ * recorded and raised on alerts.coverage; a rejection is recorded with its reasons.
+ */
+export class IntakeService {
+  private readonly logger = new Logger(IntakeService.name);
+  private readonly repo = new IntakeRepository();
+  private readonly outbox = new Outbox('intake');
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: IntakeOptions,
+  ) {
+    this.clock = opts.clock ?? (() => new Date());
+  }
+
+  issue(body: unknown): Promise<OfficerResult> {
+    return this.fromOfficer(body, 'Alert');
+  }
+
+  async update(id: string, body: unknown): Promise<OfficerResult> {
+    return this.fromOfficer(body, 'Update', id, await this.repo.latest(this.db, id));
+  }
+
+  async cancel(id: string, body: unknown): Promise<OfficerResult> {
+    const base = await this.repo.latest(this.db, id);
+    if (!base)
+      return {
+        ok: false,
+        status: 404,
+        errors: [{ field: 'id', message: `warning ${id} is not known to intake; nothing to cancel` }],
+      };
+    return this.fromOfficer(body ?? {}, 'Cancel', id, base);
+  }
+
+  private async fromOfficer(
+    body: unknown,
+    msgType: WarningMessage['msgType'],
+    refersTo?: string,
+    base?: WarningMessage,
+  ): Promise<OfficerResult> {
+    const now = this.clock();
+    const draft = draftWarning(body, { msgType, refersTo, base, placeholderId: PLACEHOLDER_ID, now });
+    if (!draft.ok) {
+      await this.repo.insertRejection(this.db, {
+        channel: 'api',
+        identifier: refersTo,
+        reasons: draft.errors.map((e) => `${e.field}: ${e.message}`),
+        raw: Buffer.from(JSON.stringify(body ?? null)),
+      });
+      return { ok: false, status: 400, errors: draft.errors };
+    }
+    const w = draft.warning;
+    const unmapped = this.unmappedOf(w);
+    await this.db.transaction(async (tx) => {
+      if (w.id === PLACEHOLDER_ID) w.id = await this.generateId(tx, w.areas[0].code, now);
+      await this.accept(tx, w, unmapped, 'api');
+    });
+    this.opts.nudge();
+    this.logger.log(`${msgType} ${w.id} (${w.hazard}/${w.subtype}/${w.level ?? 'no level'}) queued for publishing`);
+    return { ok: true, warning: w, unmappedAreas: unmapped };
+  }
+
+  /** A CAP message (bytes as received). `sourceRef` identifies a Kafka message so redelivery is absorbed. */
+  async acceptCap(bytes: Buffer, channel: IntakeChannel, sourceRef?: string): Promise<CapIntakeResult> {
+    const r = capToWarning(bytes);
+    if (r.kind === 'rejected') {
+      await this.repo.insertRejection(this.db, {
+        channel,
+        sourceRef,
+        identifier: r.identifier,
+        reasons: r.reasons,
+        raw: bytes,
+      });
+      this.logger.warn(`CAP rejected (${channel}${sourceRef ? ` ${sourceRef}` : ''}): ${r.reasons.join('; ')}`);
+      return { kind: 'rejected', reasons: r.reasons };
+    }
+    if (r.kind === 'record-only') {
+      const fresh = await this.db.transaction((tx) =>
+        this.repo.insertReceived(tx, {
+          warningId: r.cap.identifier,
+          channel,
+          sourceRef,
+          outcome: 'record-only',
+          note: r.reason,
+          sender: r.cap.sender,
+          msgType: r.cap.msgType,
+          status: r.cap.status,
+          references: r.cap.references,
+          warning: r.warning,
+        }),
+      );
+      if (!fresh && sourceRef) return { kind: 'duplicate', sourceRef };
+      return { kind: 'record-only', reason: r.reason, identifier: r.cap.identifier, warning: r.warning };
+    }
+    const unmapped = r.unmappedAreas;
+    const fresh = await this.db.transaction((tx) => this.accept(tx, r.warning, unmapped, channel, sourceRef));
+    if (!fresh && sourceRef) return { kind: 'duplicate', sourceRef };
+    this.opts.nudge();
+    return { kind: 'published', warning: r.warning, unmappedAreas: unmapped };
+  }
+
+  /** Records the warning, its unknown areas, and queues it (and the alerts) for Kafka. */
+  private async accept(
+    tx: Queryable,
+    w: WarningMessage,
+    unmapped: UnmappedAreaRecord[],
+    channel: IntakeChannel,
+    sourceRef?: string,
+  ): Promise<boolean> {
+    const fresh = await this.repo.insertReceived(tx, {
+      warningId: w.id,
+      channel,
+      sourceRef,
+      outcome: 'published',
+      msgType: w.msgType,
+      status: w.status,
+      warning: w,
+    });
+    if (!fresh) return false;
+    await this.repo.insertUnmapped(tx, w.id, unmapped);
+    await this.outbox.add(tx, hazardTopic(w.hazard).name, [{ key: w.id, value: w }]);
+    if (unmapped.length)
+      await this.outbox.add(
+        tx,
+        TOPICS.coverageAlerts.name,
+        unmapped.map((a) => ({ key: w.id, value: this.unmappedAlert(w, a) })),
+      );
+    return true;
+  }
+
+  private unmappedAlert(w: WarningMessage, a: UnmappedAreaRecord): CoverageAlert {
+    const what = a.code ?? a.name ?? '?';
+    return {
+      schemaVersion: 1,
+      alertId: `${w.id}:unmapped:${what}`,
+      warningId: w.id,
+      kind: 'unmapped-area',
+      ...(a.code ? { areaCode: a.code } : {}),
+      ...(a.name ? { areaName: a.name } : {}),
+      message: `预警 ${w.id} 的影响区域 ${what} 无法对应到已知行政区划，请值班员核实 / area ${what} of warning ${w.id} maps to no known division: ${a.reason}`,
+      details: { reason: a.reason, source: w.source ?? 'upstream' },
+      at: this.clock().toISOString(),
+    };
+  }
+
+  /** Unknown area codes of an officer's warning (checkWarning lets them through when one area is known). */
+  private unmappedOf(w: WarningMessage): UnmappedAreaRecord[] {
+    return checkWarning(w).unmappedAreas.map((code) => ({
+      code,
+      name: w.areas.find((a) => a.code === code)?.name ?? null,
+      reason: `area code ${code} is not a known division`,
+    }));
+  }
+
+  /** ZZZZZZ + issuer + Beijing time + the first free sequence digit of that second. */
+  private async generateId(tx: Queryable, areaCode: string, at: Date): Promise<string> {
+    for (let seq = 1; ; seq++) {
+      const id = formatWarningId(areaCode, this.opts.issuerCode, at, seq);
+      if (await this.repo.claimId(tx, id)) return id;
+    }
+  }
+}

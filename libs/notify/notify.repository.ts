@@ -1,0 +1,148 @@
+import { Queryable } from '../db/db';
+
+export interface AttemptRow {
+  request_id: string;
+  callout_id: string;
+  warning_id: string;
+  person_id: string;
+  channel: 'sms' | 'voice';
+  purpose: string;
+  to_number: string;
+  from_number: string | null;
+  warning_seq: number | null;
+  language: string;
+  data: Record<string, unknown>;
+  body: string;
+  twiml: string | null;
+  state: 'sending' | 'sent' | 'failed';
+  provider_sid: string | null;
+  error_code: number | null;
+  error_reason: string | null;
+  created_at: Date;
+}
+
+export type NewAttempt = Pick<
+  AttemptRow,
+  | 'request_id'
+  | 'callout_id'
+  | 'warning_id'
+  | 'person_id'
+  | 'channel'
+  | 'purpose'
+  | 'to_number'
+  | 'from_number'
+  | 'warning_seq'
+  | 'language'
+  | 'data'
+  | 'body'
+  | 'twiml'
+>;
+
+/** Purposes a person's reply can confirm (a reply to a "lifted" notice confirms nothing new). */
+const CONFIRMABLE = ['callout', 'redial', 'escalation', 'update'];
+
+/** SQL of the notify context. Every method takes the connection or transaction it runs in. */
+export class NotifyRepository {
+  /** Records the attempt before the provider is called; false when it already exists (redelivery). */
+  async claim(q: Queryable, a: NewAttempt): Promise<boolean> {
+    const r = await q.query(
+      `INSERT INTO notify.attempts (request_id, callout_id, warning_id, person_id, channel, purpose, to_number,
+         from_number, warning_seq, language, data, body, twiml, state)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12,$13,'sending')
+       ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
+      [
+        a.request_id,
+        a.callout_id,
+        a.warning_id,
+        a.person_id,
+        a.channel,
+        a.purpose,
+        a.to_number,
+        a.from_number,
+        a.warning_seq,
+        a.language,
+        JSON.stringify(a.data),
+        a.body,
+        a.twiml,
+      ],
+    );
+    return r.rowCount > 0;
+  }
+
+  async markSent(q: Queryable, requestId: string, sid: string, tries: number): Promise<void> {
+    await q.query(
+      `UPDATE notify.attempts SET state = 'sent', provider_sid = COALESCE(provider_sid, $2), tries = $3,
+         sent_at = COALESCE(sent_at, now()), updated_at = now() WHERE request_id = $1`,
+      [requestId, sid, tries],
+    );
+  }
+
+  async markFailed(q: Queryable, requestId: string, code: number | null, reason: string, tries: number): Promise<void> {
+    await q.query(
+      `UPDATE notify.attempts SET state = 'failed', error_code = $2, error_reason = $3, tries = $4, updated_at = now()
+       WHERE request_id = $1 AND state = 'sending'`,
+      [requestId, code, reason.slice(0, 1000), tries],
+    );
+  }
+
+  async byRequestId(q: Queryable, requestId: string): Promise<AttemptRow | undefined> {
+    return (await q.query<AttemptRow>(`SELECT * FROM notify.attempts WHERE request_id = $1`, [requestId])).rows[0];
+  }
+
+  async bySid(q: Queryable, sid: string): Promise<AttemptRow | undefined> {
+    return (await q.query<AttemptRow>(`SELECT * FROM notify.attempts WHERE provider_sid = $1`, [sid])).rows[0];
+  }
+
+  async latestForCallout(q: Queryable, calloutId: string): Promise<AttemptRow | undefined> {
+    return (
+      await q.query<AttemptRow>(
+        `SELECT * FROM notify.attempts WHERE callout_id = $1 ORDER BY created_at DESC LIMIT 1`,
+        [calloutId],
+      )
+    ).rows[0];
+  }
+
+  /**
+   * The send an SMS reply answers: the most recent confirmable one sent to that number, or the one of
+   * the warning whose short code the person quoted.
+   */
+  async answeredBy(q: Queryable, from: string, shortCode?: number): Promise<AttemptRow | undefined> {
+    const r = await q.query<AttemptRow>(
+      `SELECT * FROM notify.attempts
+       WHERE to_number = $1 AND state <> 'failed' AND ($2::int IS NULL OR warning_seq = $2)
+       ORDER BY (purpose = ANY($3::text[])) DESC, created_at DESC LIMIT 1`,
+      [from, shortCode ?? null, CONFIRMABLE],
+    );
+    return r.rows[0];
+  }
+
+  async stuckSending(q: Queryable, olderThanMs: number): Promise<AttemptRow[]> {
+    return (
+      await q.query<AttemptRow>(
+        `SELECT * FROM notify.attempts WHERE state = 'sending' AND created_at < now() - ($1::int * interval '1 millisecond')
+         ORDER BY created_at LIMIT 500`,
+        [olderThanMs],
+      )
+    ).rows;
+  }
+
+  /** Applies a webhook event once: false when this event id was seen before (a Twilio retry). */
+  async firstTime(q: Queryable, eventId: string, kind: string, requestId: string | null, payload: unknown): Promise<boolean> {
+    const r = await q.query(
+      `INSERT INTO notify.webhook_events (event_id, kind, request_id, payload) VALUES ($1, $2, $3, $4::jsonb)
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [eventId, kind, requestId, JSON.stringify(payload)],
+    );
+    return r.rowCount > 0;
+  }
+
+  async recordRejected(
+    q: Queryable,
+    r: { path: string; reason: string; remoteAddr?: string; signature?: string; params: unknown },
+  ): Promise<void> {
+    await q.query(
+      `INSERT INTO notify.rejected_webhooks (path, reason, remote_addr, signature, params) VALUES ($1, $2, $3, $4, $5::jsonb)`,
+      [r.path, r.reason, r.remoteAddr ?? null, r.signature ?? null, JSON.stringify(r.params ?? {})],
+    );
+  }
+}
