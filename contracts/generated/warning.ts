@@ -25,7 +25,7 @@ export interface WarningMessage {
   sentAt: string;
   hazard: 'meteorological' | 'flood' | 'geologic' | 'forest-fire';
   /**
-   * Signal or kind within the hazard, e.g. rainstorm, river, flash-flood-risk, village-flash-flood, risk, fire-danger, forest-fire.
+   * Signal or kind within the hazard (libs/intake/hazards.ts): meteorological typhoon, rainstorm, snowstorm, cold-wave, gale, heat, fog, sandstorm, lightning, road-icing, frost, drought, hail, haze; flood river, flash-flood-risk, village-flash-flood; geologic risk; forest-fire fire-danger, forest-fire.
    */
   subtype: string;
   /**
@@ -33,7 +33,7 @@ export interface WarningMessage {
    */
   level?: 'blue' | 'yellow' | 'orange' | 'red' | null;
   /**
-   * The level as the source states it (e.g. grade-3, rating-5, 立即转移).
+   * The level as the source states it: grade-1..grade-4 (geologic), rating-1..rating-5 (fire danger), 准备转移 / 立即转移 (village flash flood).
    */
   sourceLevel?: string;
   headline: string;
@@ -41,6 +41,8 @@ export interface WarningMessage {
   instruction?: string;
   language?: string;
   /**
+   * Affected divisions. Codes not among the known divisions are kept and raised to the duty officer (alerts.coverage, kind unmapped-area); at least one must be known.
+   *
    * @minItems 1
    */
   areas: [
@@ -59,6 +61,9 @@ export interface WarningMessage {
       name?: string;
     }[]
   ];
+  /**
+   * Shapes from CAP polygon/circle, kept for display; points and center are [latitude, longitude] as CAP writes them. Persons are resolved by area codes, never by geometry.
+   */
   geometry?: {
     kind: 'polygon' | 'circle';
     points?: [number, number][];

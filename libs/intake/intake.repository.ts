@@ -1,60 +1,58 @@
-import { createHash } from 'node:crypto';
 import { WarningMessage } from '../../contracts/generated/warning';
 import { Queryable } from '../db/db';
 import { UnmappedArea } from './cap/cap-to-warning';
 
-export type IntakeChannel = 'api' | 'http-cap' | 'kafka-cap';
+/** How a message reached intake. */
+export type IntakeChannel = 'api' | 'cap-http' | 'cap-kafka';
 
-export interface ReceivedRow {
-  id: string;
-  sender: string;
-  msgType: string;
-  status: string;
-  hazard?: string;
-  subtype?: string;
-  level?: string | null;
-  references: string[];
+export interface ReceivedRecord {
+  warningId: string;
+  channel: IntakeChannel;
+  sourceRef?: string;
   outcome: 'published' | 'record-only';
   note?: string;
-  channel: IntakeChannel;
+  sender?: string;
+  msgType: string;
+  status: string;
+  references?: string[];
   warning?: WarningMessage;
-  raw?: Buffer;
 }
 
-export interface Rejection {
+export interface RejectionRecord {
   channel: IntakeChannel;
   sourceRef?: string;
   identifier?: string;
-  sender?: string;
   reasons: string[];
-  raw: Buffer | string;
+  raw?: Buffer;
 }
 
-const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+/** What is kept of a rejected message: enough to show and fix it, bounded in size. */
+const RAW_KEPT_BYTES = 64 * 1024;
 
-/** SQL of the intake schema (libs/intake/migrations). Every method takes the transaction to run in. */
+/** SQL of the intake schema (libs/intake/migrations). */
 export class IntakeRepository {
-  /** Records a received message; false when its identifier was already recorded (a duplicate). */
-  async insertReceived(tx: Queryable, r: ReceivedRow): Promise<boolean> {
+  /** Records a received message; false when its source (a Kafka position) was recorded before. */
+  async insertReceived(tx: Queryable, r: ReceivedRecord): Promise<boolean> {
+    const w = r.warning;
     const res = await tx.query(
-      `INSERT INTO intake.received
-         (id, sender, msg_type, status, hazard, subtype, level, reference_ids, outcome, note, channel, warning, raw_sha256)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-       ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO intake.received (warning_id, channel, source_ref, outcome, note, sender, msg_type, status,
+         hazard, subtype, level, references_ids, content)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+       ON CONFLICT (source_ref) DO NOTHING`,
       [
-        r.id,
-        r.sender,
-        r.msgType,
-        r.status,
-        r.hazard ?? null,
-        r.subtype ?? null,
-        r.level ?? null,
-        r.references,
+        r.warningId,
+        r.channel,
+        r.sourceRef ?? null,
         r.outcome,
         r.note ?? null,
-        r.channel,
-        r.warning ? JSON.stringify(r.warning) : null,
-        r.raw ? sha256(r.raw) : null,
+        w?.sender ?? r.sender ?? null,
+        r.msgType,
+        r.status,
+        w?.hazard ?? null,
+        w?.subtype ?? null,
+        w?.level ?? null,
+        w?.references ?? r.references ?? [],
+        w ? JSON.stringify(w) : null,
       ],
     );
     return res.rowCount === 1;
@@ -68,31 +66,38 @@ export class IntakeRepository {
       );
   }
 
-  /** Records a rejection once per Kafka position (redelivery does not duplicate it). */
-  async insertRejection(tx: Queryable, r: Rejection): Promise<void> {
-    const text = Buffer.isBuffer(r.raw) ? r.raw.subarray(0, 2000).toString('utf8') : r.raw.slice(0, 2000);
-    await tx.query(
-      `INSERT INTO intake.rejections (channel, source_ref, identifier, sender, reasons, byte_size, raw_sha256, excerpt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (channel, source_ref) DO NOTHING`,
+  /** Records a rejection; a redelivered Kafka message (same source) is recorded once. */
+  async insertRejection(db: Queryable, r: RejectionRecord): Promise<void> {
+    await db.query(
+      `INSERT INTO intake.rejections (channel, source_ref, identifier, reason, reasons, raw_size, raw)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+       ON CONFLICT (source_ref) DO NOTHING`,
       [
         r.channel,
         r.sourceRef ?? null,
-        r.identifier?.slice(0, 200) ?? null,
-        r.sender?.slice(0, 200) ?? null,
-        r.reasons,
-        Buffer.byteLength(r.raw),
-        sha256(r.raw),
-        text.replace(/\u0000/g, ''),
+        r.identifier ?? null,
+        r.reasons.join('; ').slice(0, 8000),
+        JSON.stringify(r.reasons),
+        r.raw?.length ?? null,
+        r.raw ? r.raw.subarray(0, RAW_KEPT_BYTES) : null,
       ],
     );
   }
 
-  async findWarning(tx: Queryable, id: string): Promise<WarningMessage | undefined> {
-    const { rows } = await tx.query<{ warning: WarningMessage | null }>(
-      `SELECT warning FROM intake.received WHERE id = $1`,
-      [id],
+  /** The latest canonical content intake holds for a warning id (from any channel). */
+  async latest(db: Queryable, warningId: string): Promise<WarningMessage | undefined> {
+    const { rows } = await db.query<{ content: WarningMessage }>(
+      `SELECT content FROM intake.received WHERE warning_id = $1 AND content IS NOT NULL ORDER BY id DESC LIMIT 1`,
+      [warningId],
     );
-    return rows[0]?.warning ?? undefined;
+    return rows[0]?.content;
+  }
+
+  /** Claims a generated identifier; false when it was taken (the caller tries the next sequence). */
+  async claimId(tx: Queryable, warningId: string): Promise<boolean> {
+    const r = await tx.query(`INSERT INTO intake.issued_ids (warning_id) VALUES ($1) ON CONFLICT DO NOTHING`, [
+      warningId,
+    ]);
+    return r.rowCount === 1;
   }
 }

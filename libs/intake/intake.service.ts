@@ -5,7 +5,8 @@ import { hazardTopic, TOPICS } from '../../contracts/topics';
 import { Db, Queryable } from '../db/db';
 import { Outbox } from '../kafka/outbox';
 import { capToWarning } from './cap/cap-to-warning';
-import { IntakeChannel, IntakeRepository, UnmappedAreaRecord } from './intake.repository';
+import { UnmappedArea as UnmappedAreaRecord } from './cap/cap-to-warning';
+import { IntakeChannel, IntakeRepository } from './intake.repository';
 import { draftWarning, FieldError } from './warning-request';
 import { formatWarningId } from './warning-id';
 import { checkWarning } from './warning-rules';
@@ -23,6 +24,8 @@ export type CapIntakeResult =
 export interface IntakeOptions {
   /** DDDUUU or DDDUUUXX, the middle of generated national ids. */
   issuerCode: string;
+  /** Sender of officer-issued warnings that name none. */
+  sender: string;
   /** Called after a transaction that added to the outbox commits (the relay publishes soon). */
   nudge: () => void;
   clock?: () => Date;
@@ -75,7 +78,7 @@ export class IntakeService {
     base?: WarningMessage,
   ): Promise<OfficerResult> {
     const now = this.clock();
-    const draft = draftWarning(body, { msgType, refersTo, base, placeholderId: PLACEHOLDER_ID, now });
+    const draft = draftWarning(body, { msgType, refersTo, base, placeholderId: PLACEHOLDER_ID, now, defaultSender: this.opts.sender });
     if (!draft.ok) {
       await this.repo.insertRejection(this.db, {
         channel: 'api',
@@ -94,6 +97,12 @@ export class IntakeService {
     this.opts.nudge();
     this.logger.log(`${msgType} ${w.id} (${w.hazard}/${w.subtype}/${w.level ?? 'no level'}) queued for publishing`);
     return { ok: true, warning: w, unmappedAreas: unmapped };
+  }
+
+  /** Records a message refused before it could be read (e.g. a body over the size limit). */
+  async recordRefused(channel: IntakeChannel, reasons: string[]): Promise<void> {
+    await this.repo.insertRejection(this.db, { channel, reasons });
+    this.logger.warn(`${channel} refused: ${reasons.join('; ')}`);
   }
 
   /** A CAP message (bytes as received). `sourceRef` identifies a Kafka message so redelivery is absorbed. */

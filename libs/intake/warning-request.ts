@@ -38,7 +38,6 @@ export const CANCEL_FIELDS = ['id', 'headline', 'description', 'instruction', 's
 
 /** Statuses a duty officer may issue: real, or a drill (演练). Test/Draft/System come only from feeds. */
 const OFFICER_STATUSES = ['Actual', 'Exercise'];
-const DEFAULT_SENDER = '值班室 (duty office)';
 
 export type Draft = { ok: true; warning: WarningMessage } | { ok: false; errors: FieldError[] };
 
@@ -51,6 +50,8 @@ export interface DraftContext {
   /** Used as id when the body gives none; replaced by a generated national id after validation. */
   placeholderId: string;
   now: Date;
+  /** Issuing agency recorded when the body names none (INTAKE_SENDER). */
+  defaultSender: string;
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> =>
@@ -139,7 +140,7 @@ export function draftWarning(body: unknown, ctx: DraftContext): Draft {
     id: id ?? ctx.placeholderId,
     msgType: ctx.msgType,
     status: 'Actual',
-    sender: DEFAULT_SENDER,
+    sender: ctx.defaultSender,
     sentAt: now,
     effective: now,
     ...carried,

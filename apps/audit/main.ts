@@ -1,0 +1,14 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { AppConfig } from '../../libs/config/config';
+import { CONFIG } from '../../libs/infra/tokens';
+import { AuditAppModule } from './audit-app.module';
+
+async function bootstrap(): Promise<void> {
+  const app = await NestFactory.create(AuditAppModule);
+  app.enableShutdownHooks();
+  const cfg = app.get<AppConfig>(CONFIG);
+  await app.listen(cfg.HTTP_PORT);
+}
+
+void bootstrap();

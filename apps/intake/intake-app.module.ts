@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { InfraModule } from '../../libs/infra/infra.module';
+import { IntakeModule } from '../../libs/intake/intake.module';
+
+@Module({ imports: [InfraModule.forRoot({ service: 'intake' }), IntakeModule] })
+export class AppModule {}

@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { TOPICS } from '../../contracts/topics';
+import { TopicHandlerSource } from '../kafka/consumer-host';
+import { RejectMessage, TopicHandler } from '../kafka/safe-consumer';
+import { IntakeService } from './intake.service';
+
+/**
+ * Consumes warnings.cap: each message is CAP XML bytes. A rejected message is recorded in intake's
+ * tables and then thrown as RejectMessage, so it lands on warnings.cap.dlq with its reasons and the
+ * partition moves on.
+ */
+@Injectable()
+export class CapTopicHandlers implements TopicHandlerSource {
+  constructor(private readonly intake: IntakeService) {}
+
+  handlers(): TopicHandler<never>[] {
+    const cap: TopicHandler<Buffer> = {
+      topic: TOPICS.cap.name,
+      contract: 'cap-xml',
+      handle: async (bytes, meta) => {
+        const r = await this.intake.acceptCap(bytes, 'cap-kafka', `${meta.topic}@${meta.partition}:${meta.offset}`);
+        if (r.kind === 'rejected') throw new RejectMessage('CAP message rejected', r.reasons);
+      },
+    };
+    return [cap] as TopicHandler<never>[];
+  }
+}

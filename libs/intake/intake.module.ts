@@ -1,0 +1,35 @@
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { AppConfig } from '../config/config';
+import { Db } from '../db/db';
+import { CONFIG, DB } from '../infra/tokens';
+import { consumerHostProvider } from '../kafka/consumer-host.provider';
+import { CapBodyMiddleware, CapController } from './cap.controller';
+import { CapTopicHandlers } from './cap-topic.handlers';
+import { IntakeOutboxRelay } from './intake-outbox.relay';
+import { IntakeService } from './intake.service';
+import { WarningsController } from './warnings.controller';
+
+/**
+ * Warning intake: the duty officer's API, CAP over HTTP and on warnings.cap. Needs InfraModule
+ * (CONFIG, DB, PUBLISHER) in the importing application.
+ */
+@Module({
+  controllers: [WarningsController, CapController],
+  providers: [
+    IntakeOutboxRelay,
+    {
+      provide: IntakeService,
+      inject: [DB, CONFIG, IntakeOutboxRelay],
+      useFactory: (db: Db, cfg: AppConfig, relay: IntakeOutboxRelay) =>
+        new IntakeService(db, { issuerCode: cfg.INTAKE_ISSUER_CODE, sender: cfg.INTAKE_SENDER, nudge: () => relay.nudge() }),
+    },
+    CapTopicHandlers,
+    consumerHostProvider('intake', [CapTopicHandlers]),
+  ],
+  exports: [IntakeService],
+})
+export class IntakeModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(CapBodyMiddleware).forRoutes({ path: 'api/cap', method: RequestMethod.POST });
+  }
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, HttpCode, HttpException, Param, Post, Put } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import { IntakeService, OfficerResult } from './intake.service';
+import { CancelWarningDto, IssueWarningDto, UpdateWarningDto, ValidationErrorDto } from './warning-request.dto';
+
+/**
+ * The duty officer's warning API. Each accepted request is published to its hazard topic (through
+ * the outbox, key = warning id); the call-out context takes it from there.
+ */
+@ApiTags('warnings')
+@Controller('api/warnings')
+export class WarningsController {
+  constructor(private readonly intake: IntakeService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiBody({ type: IssueWarningDto })
+  @ApiAcceptedResponse({ description: 'Recorded and queued for its hazard topic; returns the canonical warning.' })
+  @ApiBadRequestResponse({ type: ValidationErrorDto })
+  async issue(@Body() body: unknown) {
+    return reply(await this.intake.issue(body));
+  }
+
+  @Put(':id')
+  @HttpCode(202)
+  @ApiBody({ type: UpdateWarningDto, description: 'Fields not given are kept from the warning being updated.' })
+  @ApiAcceptedResponse({ description: 'An Update message referencing :id was queued.' })
+  @ApiBadRequestResponse({ type: ValidationErrorDto })
+  async update(@Param('id') id: string, @Body() body: unknown) {
+    return reply(await this.intake.update(id, body));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ApiBody({ type: CancelWarningDto, required: false })
+  @ApiAcceptedResponse({ description: 'A Cancel (解除) message referencing :id was queued.' })
+  @ApiBadRequestResponse({ type: ValidationErrorDto })
+  @ApiNotFoundResponse({ description: 'Intake never received :id.' })
+  async cancel(@Param('id') id: string, @Body() body: unknown) {
+    return reply(await this.intake.cancel(id, body));
+  }
+}
+
+function reply(r: OfficerResult) {
+  if (!r.ok)
+    throw new HttpException(
+      { statusCode: r.status, message: r.status === 404 ? 'unknown warning' : 'invalid warning', errors: r.errors },
+      r.status,
+    );
+  return { id: r.warning.id, warning: r.warning, unmappedAreas: r.unmappedAreas };
+}

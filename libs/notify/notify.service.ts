@@ -1,0 +1,410 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CalloutRequested } from '../../contracts/generated/callout-requested';
+import { CalloutResponse } from '../../contracts/generated/callout-response';
+import { CalloutStatus } from '../../contracts/generated/callout-status';
+import { TOPICS } from '../../contracts/topics';
+import { maskPhone } from '../common/mask';
+import { Db, Queryable } from '../db/db';
+import { Outbox } from '../kafka/outbox';
+import { RejectMessage } from '../kafka/safe-consumer';
+import { createAckToken, verifyAckToken } from './ack-token';
+import { ChannelError, ChannelStatus, ChannelStatusCode, SendResult, SmsChannel, VoiceChannel } from './channel';
+import { langOf, MessageTemplates, TemplateError } from './message-templates';
+import { AttemptRow, NotifyRepository } from './notify.repository';
+import { classifyReply, Feedback } from './reply-classifier';
+import { SendGate } from './send-gate';
+import { checkTemplateData, RenderContext } from './template-data';
+import { callTwiml, messageTwiml, sayTwiml, VOICES } from './voice-twiml';
+
+export interface NotifySettings {
+  publicBaseUrl: string;
+  signingSecret: string;
+  confirmKeywords: string[];
+  voiceZh: string;
+  /** An attempt still 'sending' this long is taken as crashed mid-send and reconciled. */
+  reconcileAfterMs: number;
+}
+
+export const CONFIRM_HINT = { 'zh-CN': '回复1或收到确认', en: 'Reply 1 or OK to confirm' } as const;
+/** Links of warnings without an expiry stay valid this long. */
+const DEFAULT_LINK_LIFETIME_MS = 48 * 3600_000;
+
+export interface WebPage {
+  status: number;
+  html: string;
+}
+
+/**
+ * The notifier's logic: render and send one requested message, turn provider callbacks, replies,
+ * key presses and link confirmations into callouts.status / callouts.responses through the outbox.
+ * Plain TypeScript: the Nest module, the Kafka handler and the controllers only call into it.
+ */
+export class NotifyService {
+  private readonly logger = new Logger('Notify');
+  private readonly repo = new NotifyRepository();
+  private readonly outbox = new Outbox('notify');
+
+  constructor(
+    private readonly db: Db,
+    private readonly sms: SmsChannel,
+    private readonly voice: VoiceChannel,
+    private readonly templates: MessageTemplates,
+    private readonly gate: SendGate,
+    private readonly settings: NotifySettings,
+    /** Called after a transaction that wrote to the outbox commits. */
+    private readonly published: () => void = () => undefined,
+  ) {}
+
+  private url(path: string, rid?: string): string {
+    const base = this.settings.publicBaseUrl.replace(/\/+$/, '');
+    return `${base}${path}${rid ? `?rid=${encodeURIComponent(rid)}` : ''}`;
+  }
+
+  ackUrl(calloutId: string, expires: string): string {
+    const exp = expires && !Number.isNaN(Date.parse(expires)) ? new Date(expires) : new Date(Date.now() + DEFAULT_LINK_LIFETIME_MS);
+    return this.url(`/ack/${createAckToken(this.settings.signingSecret, calloutId, exp)}`);
+  }
+
+  /** Renders the message of a request; a request that cannot render is rejected with the reason. */
+  render(req: CalloutRequested): { body: string; twiml: string | null } {
+    const checked = checkTemplateData(req.data);
+    if (!checked.ok) throw new RejectMessage('template data invalid', checked.errors);
+    const lang = langOf(req.language);
+    const ctx: RenderContext = {
+      ...checked.data,
+      warning: { ...checked.data.warning, instruction: checked.data.warning.instruction ?? '' },
+      note: checked.data.note ?? '',
+      drill: req.drill,
+      purpose: req.purpose,
+      attempt: req.attempt,
+      ackUrl: req.channel === 'sms' ? this.ackUrl(req.calloutId, checked.data.warning.expires) : '',
+      confirmHint: CONFIRM_HINT[lang],
+    };
+    try {
+      const body = this.templates.render(req.channel, req.purpose, lang, ctx);
+      if (req.channel === 'sms') return { body, twiml: null };
+      const confirmable = ['callout', 'redial', 'escalation', 'update'].includes(req.purpose);
+      const phrase = (name: string) => this.templates.render('voice', `phrases/${name}`, lang, ctx);
+      const twiml = callTwiml(this.voiceOf(lang), {
+        script: body,
+        repeatPhrase: phrase('repeat'),
+        gatherPhrase: phrase('gather'),
+        noInputPhrase: phrase('no-input'),
+        gatherAction: confirmable ? this.url('/twilio/voice/gather', req.requestId) : undefined,
+      });
+      return { body, twiml };
+    } catch (e) {
+      if (e instanceof TemplateError) throw new RejectMessage(`cannot render: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private voiceOf(lang: 'zh-CN' | 'en') {
+    return lang === 'zh-CN' ? { ...VOICES['zh-CN'], voice: this.settings.voiceZh } : VOICES.en;
+  }
+
+  /**
+   * One send, at most once: the attempt is recorded ('sending') before the API call; a redelivered
+   * request finds it and sends nothing. The accepted or failed outcome and its status event are
+   * written together.
+   */
+  async send(req: CalloutRequested): Promise<'sent' | 'failed' | 'duplicate'> {
+    const { body, twiml } = this.render(req);
+    const channel = req.channel === 'sms' ? this.sms : this.voice;
+    const seq = (req.data as { warning?: { seq?: number } }).warning?.seq;
+    const claimed = await this.repo.claim(this.db, {
+      request_id: req.requestId,
+      callout_id: req.calloutId,
+      warning_id: req.warningId,
+      person_id: req.personId,
+      channel: req.channel,
+      purpose: req.purpose,
+      to_number: req.to,
+      from_number: channel.from,
+      warning_seq: typeof seq === 'number' ? seq : null,
+      language: langOf(req.language),
+      data: req.data as Record<string, unknown>,
+      body,
+      twiml,
+    });
+    if (!claimed) {
+      this.logger.log(`request ${req.requestId} already attempted: nothing sent`);
+      return 'duplicate';
+    }
+    const attempt = (await this.repo.byRequestId(this.db, req.requestId))!;
+    return this.dispatch(attempt);
+  }
+
+  private async dispatch(a: AttemptRow): Promise<'sent' | 'failed'> {
+    const statusCallbackUrl = this.url(a.channel === 'sms' ? '/twilio/sms/status' : '/twilio/voice/status', a.request_id);
+    const send = (): Promise<SendResult> =>
+      a.channel === 'sms'
+        ? this.sms.send({ requestId: a.request_id, to: a.to_number, body: a.body, statusCallbackUrl })
+        : this.voice.send({
+            requestId: a.request_id,
+            to: a.to_number,
+            twimlUrl: this.url('/twilio/voice/twiml', a.request_id),
+            statusCallbackUrl,
+          });
+    try {
+      const { value, tries } = await this.gate.run(
+        a.channel,
+        a.channel === 'sms' ? this.sms.from : this.voice.from,
+        send,
+        () => this.findSent(a).then((f) => (f ? { providerId: f.providerId, status: f.status, raw: f } : null)),
+      );
+      await this.accepted(a, value.providerId, tries);
+      this.logger.log(`${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} accepted as ${value.providerId}`);
+      return 'sent';
+    } catch (e) {
+      const err = e instanceof ChannelError ? e : new ChannelError((e as Error).message, false);
+      if (!err.permanent && !err.definitelyNotAccepted) {
+        // Outcome unknown (network/5xx to the end): leave it 'sending' for the reconciler.
+        this.logger.warn(`${a.request_id}: outcome unknown after retries (${err.message}); reconciling later`);
+        throw err;
+      }
+      await this.db.transaction(async (tx) => {
+        await this.repo.markFailed(tx, a.request_id, err.code ?? null, err.message, 0);
+        await this.publishStatus(tx, a, { eventId: `${a.request_id}:failed`, status: 'failed', reason: err.message });
+      });
+      this.published();
+      this.logger.warn(`${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} failed: ${err.message}`);
+      return 'failed';
+    }
+  }
+
+  private async accepted(a: AttemptRow, sid: string, tries: number) {
+    await this.db.transaction(async (tx) => {
+      await this.repo.markSent(tx, a.request_id, sid, tries);
+      await this.publishStatus(tx, a, { eventId: `${sid}:submitted`, status: 'submitted', providerId: sid });
+    });
+    this.published();
+  }
+
+  private findSent(a: AttemptRow) {
+    return a.channel === 'sms'
+      ? this.sms.findSent(a.to_number, a.body, new Date(a.created_at))
+      : this.voice.findSent(a.to_number, new Date(a.created_at));
+  }
+
+  /**
+   * After a crash between recording an attempt and storing the provider's id: asks the provider
+   * whether it took the request; adopts the id if so, sends it now if not.
+   */
+  async reconcile(): Promise<{ adopted: number; resent: number }> {
+    let adopted = 0;
+    let resent = 0;
+    for (const a of await this.repo.stuckSending(this.db, this.settings.reconcileAfterMs)) {
+      try {
+        const found = await this.findSent(a);
+        if (found) {
+          await this.accepted(a, found.providerId, 0);
+          adopted += 1;
+        } else {
+          await this.dispatch(a);
+          resent += 1;
+        }
+      } catch (e) {
+        this.logger.warn(`reconcile ${a.request_id}: ${(e as Error).message}`);
+      }
+    }
+    return { adopted, resent };
+  }
+
+  private async publishStatus(
+    tx: Queryable,
+    a: AttemptRow,
+    s: { eventId: string; status: ChannelStatusCode; providerId?: string; durationSec?: number; reason?: string },
+  ) {
+    const v: CalloutStatus = {
+      schemaVersion: 1,
+      eventId: s.eventId,
+      requestId: a.request_id,
+      calloutId: a.callout_id,
+      warningId: a.warning_id,
+      channel: a.channel,
+      status: s.status,
+      ...(s.providerId ? { providerId: s.providerId } : {}),
+      ...(s.durationSec !== undefined ? { durationSec: s.durationSec } : {}),
+      ...(s.reason ? { reason: s.reason.slice(0, 1000) } : {}),
+      at: new Date().toISOString(),
+    };
+    await this.outbox.add(tx, TOPICS.calloutsStatus.name, [{ key: a.callout_id, value: v }]);
+  }
+
+  private async publishResponse(
+    tx: Queryable,
+    a: AttemptRow,
+    r: { responseId: string; via: CalloutResponse['via']; kind: CalloutResponse['kind']; feedback?: Feedback; text?: string },
+  ) {
+    const v: CalloutResponse = {
+      schemaVersion: 1,
+      responseId: r.responseId,
+      calloutId: a.callout_id,
+      warningId: a.warning_id,
+      via: r.via,
+      kind: r.kind,
+      ...(r.feedback ? { feedback: r.feedback } : {}),
+      ...(r.text !== undefined ? { text: r.text.slice(0, 2000) } : {}),
+      at: new Date().toISOString(),
+    };
+    await this.outbox.add(tx, TOPICS.calloutsResponses.name, [{ key: a.callout_id, value: v }]);
+  }
+
+  /** A status callback (SMS or voice). Repeats of the same sid + status are ignored. */
+  async statusCallback(channel: 'sms' | 'voice', params: Record<string, string>, rid?: string): Promise<void> {
+    const s: ChannelStatus | null = (channel === 'sms' ? this.sms : this.voice).parseStatusCallback(params);
+    if (!s) return;
+    const applied = await this.db.transaction(async (tx) => {
+      const a = (rid ? await this.repo.byRequestId(tx, rid) : undefined) ?? (await this.repo.bySid(tx, s.providerId));
+      const eventId = `${s.providerId}:${s.status}`;
+      if (!(await this.repo.firstTime(tx, eventId, `${channel}-status`, a?.request_id ?? null, params))) return false;
+      if (!a) {
+        this.logger.warn(`status ${eventId} for an unknown send`);
+        return false;
+      }
+      // The callback may overtake the API answer: the sid in it settles the attempt.
+      if (a.state === 'sending') await this.repo.markSent(tx, a.request_id, s.providerId, 0);
+      await this.publishStatus(tx, a, { eventId, status: s.status, providerId: s.providerId, durationSec: s.durationSec, reason: s.reason });
+      return true;
+    });
+    if (applied) this.published();
+  }
+
+  /** Inbound SMS: find the call-out it answers, classify, publish, and answer with TwiML. */
+  async inboundSms(params: Record<string, string>): Promise<string> {
+    const m = this.sms.parseInbound(params);
+    if (!m) return messageTwiml();
+    const reply = classifyReply(m.body, { confirmKeywords: this.settings.confirmKeywords });
+    const outcome = await this.db.transaction(async (tx) => {
+      const a = await this.repo.answeredBy(tx, m.from, reply.shortCode);
+      if (!(await this.repo.firstTime(tx, m.messageId, 'sms-inbound', a?.request_id ?? null, { ...params, From: maskPhone(m.from) })))
+        return 'repeat' as const;
+      if (!a) return 'no-callout' as const;
+      await this.publishResponse(tx, a, {
+        responseId: m.messageId,
+        via: 'sms',
+        kind: reply.kind,
+        ...(reply.kind === 'feedback' ? { feedback: reply.feedback } : {}),
+        text: m.body,
+      });
+      return a;
+    });
+    if (outcome === 'repeat') return messageTwiml();
+    if (outcome === 'no-callout') {
+      this.logger.warn(`SMS from ${maskPhone(m.from)} answers no call-out`);
+      return messageTwiml(this.templates.render('sms', 'reply/no-callout', 'zh-CN', {}));
+    }
+    this.published();
+    const lang = langOf(outcome.language);
+    const name = reply.kind === 'confirm' ? 'reply/confirmed' : reply.kind === 'feedback' ? 'reply/feedback' : 'reply/help';
+    return messageTwiml(this.templates.render('sms', name, lang, { ...outcome.data }));
+  }
+
+  /** The TwiML of a call (Twilio fetches it when the call is answered). */
+  async callTwiml(rid: string | undefined): Promise<string> {
+    const a = rid ? await this.repo.byRequestId(this.db, rid) : undefined;
+    if (a?.twiml) return a.twiml;
+    return sayTwiml(VOICES['zh-CN'], '系统错误，请联系值班室。');
+  }
+
+  /** A key press on a call: 1 confirms. */
+  async gather(rid: string | undefined, params: Record<string, string>): Promise<string> {
+    const a = rid ? await this.repo.byRequestId(this.db, rid) : params.CallSid ? await this.repo.bySid(this.db, params.CallSid) : undefined;
+    const lang = langOf(a?.language);
+    const phrase = (name: string) => this.templates.render('voice', `phrases/${name}`, lang, {});
+    if (!a || !params.CallSid) return sayTwiml(this.voiceOf(lang), phrase('no-input'));
+    const digits = (params.Digits ?? '').trim();
+    if (digits !== '1') return sayTwiml(this.voiceOf(lang), phrase('no-input'));
+    const responseId = `${params.CallSid}:1`;
+    const first = await this.db.transaction(async (tx) => {
+      if (!(await this.repo.firstTime(tx, responseId, 'voice-gather', a.request_id, params))) return false;
+      await this.publishResponse(tx, a, { responseId, via: 'voice', kind: 'confirm', text: digits });
+      return true;
+    });
+    if (first) this.published();
+    return sayTwiml(this.voiceOf(lang), phrase('confirmed'));
+  }
+
+  // ----- ack link pages (GET shows, POST confirms: link scanners only GET) -----
+
+  private async ackTarget(token: string): Promise<{ page?: WebPage; attempt?: AttemptRow; token?: string }> {
+    const v = verifyAckToken(this.settings.signingSecret, token);
+    if (!v.ok) {
+      const expired = v.reason === 'expired';
+      return {
+        page: {
+          status: expired ? 410 : 403,
+          html: this.templates.render('web', 'error', 'zh-CN', {
+            title: expired ? '链接已过期' : '链接无效',
+            message: expired ? '该预警的确认链接已过期。' : '该链接无效或已被修改。',
+            messageEn: expired ? 'This confirmation link has expired.' : 'This link is not valid.',
+          }),
+        },
+      };
+    }
+    const a = await this.repo.latestForCallout(this.db, v.calloutId);
+    if (!a) {
+      return {
+        page: {
+          status: 404,
+          html: this.templates.render('web', 'error', 'zh-CN', {
+            title: '未找到',
+            message: '未找到该叫应记录。',
+            messageEn: 'No such call-out.',
+          }),
+        },
+      };
+    }
+    return { attempt: a, token };
+  }
+
+  private pageContext(a: AttemptRow, token: string) {
+    const data = a.data as { warning: { expires: string; drill: boolean } };
+    return { ...data, token, drill: data.warning.drill, expiresLocal: data.warning.expires };
+  }
+
+  async ackPage(token: string): Promise<WebPage> {
+    const t = await this.ackTarget(token);
+    if (t.page) return t.page;
+    return { status: 200, html: this.templates.render('web', 'ack', 'zh-CN', this.pageContext(t.attempt!, token)) };
+  }
+
+  async ackConfirm(token: string): Promise<WebPage> {
+    const t = await this.ackTarget(token);
+    if (t.page) return t.page;
+    const a = t.attempt!;
+    const responseId = `web:${a.callout_id}:confirm`;
+    const first = await this.db.transaction(async (tx) => {
+      if (!(await this.repo.firstTime(tx, responseId, 'web-confirm', a.request_id, {}))) return false;
+      await this.publishResponse(tx, a, { responseId, via: 'web', kind: 'confirm' });
+      return true;
+    });
+    if (first) this.published();
+    return { status: 200, html: this.templates.render('web', 'confirmed', 'zh-CN', this.pageContext(a, token)) };
+  }
+
+  async ackFeedback(token: string, form: Record<string, string>): Promise<WebPage> {
+    const t = await this.ackTarget(token);
+    if (t.page) return t.page;
+    const a = t.attempt!;
+    const actions = ['patrol-done', 'evacuated', 'shelter-opened', 'need-help', 'reached-in-person', 'other'] as const;
+    const action = actions.find((x) => x === form.action) ?? 'other';
+    const count = /^\d{1,6}$/.test(form.count ?? '') ? Number(form.count) : undefined;
+    const note = (form.note ?? '').slice(0, 2000);
+    const feedback: Feedback = { action, ...(count !== undefined ? { count } : {}), ...(note ? { note } : {}) };
+    const responseId = `web:${a.callout_id}:fb:${randomUUID()}`;
+    await this.db.transaction(async (tx) => {
+      await this.repo.firstTime(tx, responseId, 'web-feedback', a.request_id, feedback);
+      await this.publishResponse(tx, a, { responseId, via: 'web', kind: 'feedback', feedback, text: note });
+    });
+    this.published();
+    return { status: 200, html: this.templates.render('web', 'feedback-done', 'zh-CN', this.pageContext(a, token)) };
+  }
+
+  /** Records a webhook refused for its signature (kept for auditors). */
+  async rejectedWebhook(r: { path: string; reason: string; remoteAddr?: string; signature?: string; params: unknown }) {
+    await this.repo.recordRejected(this.db, r);
+  }
+}

@@ -1,0 +1,37 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import { AppConfig } from '../config/config';
+import { CONFIG } from '../infra/tokens';
+import { NotifyService } from './notify.service';
+import { NOTIFY_SERVICE } from './notify.tokens';
+
+/**
+ * X-Twilio-Signature on every Twilio webhook, checked with the SDK's validator against the public
+ * URL Twilio called (PUBLIC_BASE_URL + path and query). A bad or missing one gets 403 and is recorded.
+ */
+@Injectable()
+export class TwilioSignatureGuard implements CanActivate {
+  constructor(
+    @Inject(CONFIG) private readonly cfg: AppConfig,
+    @Inject(NOTIFY_SERVICE) private readonly notify: NotifyService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const signature = req.header('x-twilio-signature');
+    const url = `${(this.cfg.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '')}${req.originalUrl}`;
+    const params = (req.body ?? {}) as Record<string, string>;
+    const ok = !!signature && !!this.cfg.TWILIO_AUTH_TOKEN && validateRequest(this.cfg.TWILIO_AUTH_TOKEN, signature, url, params);
+    if (ok) return true;
+    await this.notify.rejectedWebhook({
+      path: req.path,
+      reason: signature ? 'signature does not match' : 'no X-Twilio-Signature header',
+      remoteAddr: req.ip,
+      signature,
+      // The sender's number is personal data: kept masked-free only in the provider's own records.
+      params: Object.fromEntries(Object.entries(params).filter(([k]) => !['From', 'To', 'Body'].includes(k))),
+    });
+    throw new ForbiddenException('invalid Twilio signature');
+  }
+}
