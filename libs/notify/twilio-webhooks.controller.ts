@@ -1,13 +1,14 @@
 import { Body, Controller, Header, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { NotifyService } from './notify.service';
 import { NOTIFY_SERVICE } from './notify.tokens';
+import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { EMPTY_TWIML } from './voice-twiml';
 
 type Form = Record<string, string>;
 
 /** Twilio's webhooks. Every answer is TwiML; the work is in NotifyService. */
 @Controller('twilio')
-@UseGuards(TwilioSignatureGuardRef())
+@UseGuards(TwilioSignatureGuard)
 export class TwilioWebhooksController {
   constructor(@Inject(NOTIFY_SERVICE) private readonly notify: NotifyService) {}
 
@@ -49,8 +50,3 @@ export class TwilioWebhooksController {
   }
 }
 
-// Resolved lazily to keep the guard in its own file without an import cycle in decorators.
-import { TwilioSignatureGuard } from './twilio-signature.guard';
-function TwilioSignatureGuardRef() {
-  return TwilioSignatureGuard;
-}
