@@ -48,7 +48,9 @@ async function main() {
     const doc = generateDirectory({ province: true, villagesPerTownship: 20, seed: 1 });
     const genMs = ms(t0);
     const json = JSON.stringify(doc);
-    console.log(`generated ${doc.persons.length} persons, ${doc.divisions.length} villages in ${genMs.toFixed(0)} ms`);
+    console.log(
+      `generated ${doc.persons.length} persons, ${doc.divisions.length} villages in ${genMs.toFixed(0)} ms`,
+    );
 
     t0 = process.hrtime.bigint();
     const report = await dir.import(json, { format: 'json' });

@@ -21,9 +21,14 @@ export function beijingTime(iso: string | undefined | null): string {
   }).format(d);
 }
 
-export const percent = (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
+export const percent = (r: number | null | undefined) =>
+  r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`;
 export const seconds = (s: number | null | undefined) =>
-  s === null || s === undefined ? '—' : s < 60 ? `${Math.round(s)} 秒` : `${Math.floor(s / 60)} 分 ${Math.round(s % 60)} 秒`;
+  s === null || s === undefined
+    ? '—'
+    : s < 60
+      ? `${Math.round(s)} 秒`
+      : `${Math.floor(s / 60)} 分 ${Math.round(s % 60)} 秒`;
 
 const hbs = Handlebars.create();
 hbs.registerHelper('time', (iso: string) => beijingTime(iso));
@@ -42,10 +47,9 @@ export interface ReportInput {
 /** The printable per-warning report (HTML with A4 print CSS) for an inspection file. */
 export function renderReport(input: ReportInput): string {
   template ??= hbs.compile(readFileSync(fromRoot('libs', 'audit', 'templates', 'report.hbs'), 'utf8'));
-  return template({
-    ...input,
-    summaryRows: summaryRows(input.chain.summary),
-  });
+  // The doctype is written here, not in the template: a formatter for Handlebars drops it, and
+  // without it browsers print in quirks mode.
+  return `<!doctype html>\n${template({ ...input, summaryRows: summaryRows(input.chain.summary) })}`;
 }
 
 function summaryRows(f: Figures): { label: string; value: string }[] {

@@ -71,7 +71,10 @@ export class AuditController {
     const which = view === 'callouts' ? 'callouts' : 'timeline';
     await this.audit.recordAccess(actor, `export.csv:${which}`, id);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="audit-${encodeURIComponent(id)}-${which}.csv"`);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="audit-${encodeURIComponent(id)}-${which}.csv"`,
+    );
     return which === 'callouts' ? calloutsCsv(rc.callouts) : timelineCsv(rc);
   }
 

@@ -58,7 +58,8 @@ export class AuditService {
   }
 
   async responseChain(warningId: string): Promise<ResponseChain> {
-    if (warningId === SYSTEM_CHAIN || warningId === ACCESS_CHAIN) throw new NotFoundException(`no warning ${warningId}`);
+    if (warningId === SYSTEM_CHAIN || warningId === ACCESS_CHAIN)
+      throw new NotFoundException(`no warning ${warningId}`);
     const entries = await this.ledger.entries(warningId);
     if (entries.length === 0) throw new NotFoundException(`no ledger entries for warning ${warningId}`);
     return buildResponseChain(warningId, entries, areaName);
@@ -68,7 +69,12 @@ export class AuditService {
     const out: Split<WarningListItem[]> = { real: [], drill: [] };
     for (const c of await this.ledger.warningChains()) {
       const rc = buildResponseChain(c.chainId, await this.ledger.entries(c.chainId), areaName);
-      (rc.warning.drill ? out.drill : out.real).push({ ...rc.warning, entries: c.entries, lastAt: c.lastAt, summary: rc.summary });
+      (rc.warning.drill ? out.drill : out.real).push({
+        ...rc.warning,
+        entries: c.entries,
+        lastAt: c.lastAt,
+        summary: rc.summary,
+      });
     }
     return out;
   }

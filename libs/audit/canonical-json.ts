@@ -20,7 +20,8 @@ export function canonicalJson(value: unknown): string {
       throw new Error(`canonicalJson: a ${typeof value} has no JSON form`);
   }
   if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
   const obj = value as Record<string, unknown>;
   const members = Object.keys(obj)
     .filter((k) => obj[k] !== undefined)
@@ -34,7 +35,7 @@ export function canonicalJson(value: unknown): string {
  * U+FFFD (in keys too). Applied before hashing, so what is hashed is exactly what is stored.
  */
 export function storable<T>(value: T): T {
-  if (typeof value === 'string') return value.replace(/\u0000/g, '\uFFFD') as T;
+  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD') as T;
   if (Array.isArray(value)) return value.map((v) => storable(v)) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     return Object.fromEntries(

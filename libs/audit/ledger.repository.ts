@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Db, Queryable } from '../db/db';
 import { DB } from '../infra/tokens';
-import { ACCESS_CHAIN, chainEntry, EntryDraft, GENESIS_HASH, LedgerEntry, SYSTEM_CHAIN } from './ledger-entry';
+import {
+  ACCESS_CHAIN,
+  chainEntry,
+  EntryDraft,
+  GENESIS_HASH,
+  LedgerEntry,
+  SYSTEM_CHAIN,
+} from './ledger-entry';
 import { ChainHead, ChainReport, verifyChain } from './verify';
 
 interface EntryRow {

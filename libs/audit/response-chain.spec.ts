@@ -68,7 +68,15 @@ const event = (
 const confirmResponse = (calloutId: string, s: number) =>
   fromResponse(
     'callouts.responses',
-    { schemaVersion: 1, responseId: `r:${calloutId}:${s}`, calloutId, warningId: 'W1', via: 'sms', kind: 'confirm', at: at(s) },
+    {
+      schemaVersion: 1,
+      responseId: `r:${calloutId}:${s}`,
+      calloutId,
+      warningId: 'W1',
+      via: 'sms',
+      kind: 'confirm',
+      at: at(s),
+    },
     NOW,
   );
 
@@ -156,7 +164,9 @@ describe('buildResponseChain', () => {
     expect(by.c1.confirmedVia).toBe('sms');
     expect(by.c2.secondsToConfirm).toBe(90);
     expect(by.c5.secondsToConfirm).toBe(120);
-    expect(by.c3).toEqual(expect.objectContaining({ secondsToConfirm: null, notWoken: true, escalated: true }));
+    expect(by.c3).toEqual(
+      expect.objectContaining({ secondsToConfirm: null, notWoken: true, escalated: true }),
+    );
     expect(by.c4).toEqual(expect.objectContaining({ rung: 1, subjectCalloutId: 'c3', secondsToConfirm: 60 }));
     expect(by.c2.channels).toEqual(['voice']);
   });
@@ -164,11 +174,22 @@ describe('buildResponseChain', () => {
   it('groups per person and per area (county, township)', () => {
     const p1 = rc.persons.find((p) => p.key === 'p1')!;
     expect(p1).toEqual(
-      expect.objectContaining({ label: '责任人p1', callouts: 2, confirmed: 2, confirmationRate: 1, medianSecondsToConfirm: 75 }),
+      expect.objectContaining({
+        label: '责任人p1',
+        callouts: 2,
+        confirmed: 2,
+        confirmationRate: 1,
+        medianSecondsToConfirm: 75,
+      }),
     );
     expect(p1.p90SecondsToConfirm).toBeCloseTo(111);
     expect(rc.counties).toEqual([
-      expect.objectContaining({ key: '140212000000', label: '新荣区（140212000000）', callouts: 5, confirmed: 4 }),
+      expect.objectContaining({
+        key: '140212000000',
+        label: '新荣区（140212000000）',
+        callouts: 5,
+        confirmed: 4,
+      }),
     ]);
     expect(rc.townships.map((t) => [t.key, t.callouts, t.confirmationRate, t.notWoken])).toEqual([
       ['140212101000', 3, 1, 0],
@@ -180,11 +201,15 @@ describe('buildResponseChain', () => {
     expect(rc.timeline).toHaveLength(dataset().length);
     const times = rc.timeline.map((t) => t.at);
     expect([...times].sort()).toEqual(times);
-    expect(rc.timeline[0]).toEqual(expect.objectContaining({ kind: 'warning', summary: expect.stringContaining('暴雨红色预警') }));
+    expect(rc.timeline[0]).toEqual(
+      expect.objectContaining({ kind: 'warning', summary: expect.stringContaining('暴雨红色预警') }),
+    );
     const req = rc.timeline.find((t) => t.kind === 'request')!;
     expect(req.summary).toContain('+86138****1234');
     expect(req.personName).toBe('责任人p1');
-    expect(rc.warning).toEqual(expect.objectContaining({ headline: '大同市气象台发布暴雨红色预警信号', drill: false }));
+    expect(rc.warning).toEqual(
+      expect.objectContaining({ headline: '大同市气象台发布暴雨红色预警信号', drill: false }),
+    );
   });
 
   it('marks a chain with an Exercise warning or a drill event as a drill', () => {

@@ -12,15 +12,7 @@ export const NOT_WOKEN = 'NOT_WOKEN';
 export const ESCALATED = 'ESCALATED';
 
 export type TimelineKind =
-  | 'warning'
-  | 'cap'
-  | 'request'
-  | 'status'
-  | 'response'
-  | 'state'
-  | 'coverage'
-  | 'closed'
-  | 'dead-letter';
+  'warning' | 'cap' | 'request' | 'status' | 'response' | 'state' | 'coverage' | 'closed' | 'dead-letter';
 
 export interface TimelineItem {
   seq: number;
@@ -181,7 +173,12 @@ const FEEDBACK_ZH: Record<string, string> = {
   'reached-in-person': '已上门叫应',
   other: '其他',
 };
-const CHANNEL_ZH: Record<string, string> = { sms: '短信', voice: '语音', web: '网页', 'duty-officer': '值班员代确认' };
+const CHANNEL_ZH: Record<string, string> = {
+  sms: '短信',
+  voice: '语音',
+  web: '网页',
+  'duty-officer': '值班员代确认',
+};
 const zhChannel = (c: string | undefined) => (c ? (CHANNEL_ZH[c] ?? c) : '');
 
 function summaryOf(kind: TimelineKind, c: Obj): string {
@@ -227,7 +224,15 @@ export function buildResponseChain(
     if (!id) return undefined;
     let c = callouts.get(id);
     if (!c) {
-      c = { calloutId: id, channels: [], requests: 0, secondsToConfirm: null, notWoken: false, escalated: false, feedback: [] };
+      c = {
+        calloutId: id,
+        channels: [],
+        requests: 0,
+        secondsToConfirm: null,
+        notWoken: false,
+        escalated: false,
+        feedback: [],
+      };
       callouts.set(id, c);
     }
     return c;
@@ -245,7 +250,13 @@ export function buildResponseChain(
     const kind = kindOf(e);
     const c = (e.content ?? {}) as Obj;
     const callout = kind === 'dead-letter' ? undefined : calloutOf(str(c.calloutId));
-    const item: TimelineItem = { seq: e.seq, at: e.occurredAt, topic: e.topic, kind, summary: summaryOf(kind, c) };
+    const item: TimelineItem = {
+      seq: e.seq,
+      at: e.occurredAt,
+      topic: e.topic,
+      kind,
+      summary: summaryOf(kind, c),
+    };
     if (callout) item.calloutId = callout.calloutId;
     switch (kind) {
       case 'warning':
@@ -283,7 +294,12 @@ export function buildResponseChain(
         if (callout && c.kind === 'confirm') confirm(callout, e.occurredAt, str(c.via) ?? '');
         if (callout && c.kind === 'feedback') {
           const f = (c.feedback ?? {}) as Obj;
-          callout.feedback.push({ at: e.occurredAt, action: str(f.action), count: num(f.count), note: str(f.note) });
+          callout.feedback.push({
+            at: e.occurredAt,
+            action: str(f.action),
+            count: num(f.count),
+            note: str(f.note),
+          });
         }
         break;
       case 'state':

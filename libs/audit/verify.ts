@@ -38,7 +38,8 @@ const EXHAUSTIVE_SEARCH_LIMIT = 5_000;
  */
 export function verifyChain(chainId: string, entries: LedgerEntry[], head?: ChainHead): ChainReport {
   const findings: ChainFinding[] = [];
-  const report = (seq: number, kind: BreakKind, detail: string) => findings.push({ chainId, seq, kind, detail });
+  const report = (seq: number, kind: BreakKind, detail: string) =>
+    findings.push({ chainId, seq, kind, detail });
   const sorted = [...entries].sort((a, b) => a.seq - b.seq);
   const selfOk = new Map(sorted.map((e) => [e, entryHash(e.prevHash, e) === e.hash]));
   const byHash = new Map<string, LedgerEntry>();
@@ -85,10 +86,12 @@ export function verifyChain(chainId: string, entries: LedgerEntry[], head?: Chai
     if (origin === undefined || origin === e.seq || !fitsAt(origin)) {
       origin = undefined;
       if (sorted.length <= EXHAUSTIVE_SEARCH_LIMIT) {
-        for (let s = 1; s <= maxSeq + 1 && origin === undefined; s++) if (s !== e.seq && fitsAt(s)) origin = s;
+        for (let s = 1; s <= maxSeq + 1 && origin === undefined; s++)
+          if (s !== e.seq && fitsAt(s)) origin = s;
       }
     }
-    if (origin !== undefined) report(e.seq, 'reordered', `entry chained as seq ${origin} is stored at seq ${e.seq}`);
+    if (origin !== undefined)
+      report(e.seq, 'reordered', `entry chained as seq ${origin} is stored at seq ${e.seq}`);
     else report(e.seq, 'edited', `stored hash does not match the entry's content (event ${e.eventKey})`);
   }
 

@@ -45,6 +45,7 @@ export function verifyRoleToken(token: string, secret: string, now: Date = new D
   }
   if (typeof claims.actor !== 'string' || !claims.actor || typeof claims.role !== 'string')
     return { ok: false, reason: 'malformed token' };
-  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now.getTime())
+    return { ok: false, reason: 'expired' };
   return { ok: true, claims };
 }

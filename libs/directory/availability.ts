@@ -1,6 +1,7 @@
 import { PeriodRow } from './directory.repository';
 
-export type Presence = { present: true } | { present: false; substitute: string | null; why: 'leave' | 'off-duty' };
+export type Presence =
+  { present: true } | { present: false; substitute: string | null; why: 'leave' | 'off-duty' };
 
 /**
  * Who is reachable at one instant: a person on leave is replaced by the leave's substitute; a person
@@ -17,7 +18,8 @@ export class Availability {
     const sorted = [...periods].sort((a, b) => new Date(a.from_at).getTime() - new Date(b.from_at).getTime());
     for (const p of sorted) {
       if (p.kind === 'leave' && inside(p)) this.leave.set(p.person_id, p);
-      if (p.kind === 'on-duty') this.roster.set(p.person_id, (this.roster.get(p.person_id) ?? false) || inside(p));
+      if (p.kind === 'on-duty')
+        this.roster.set(p.person_id, (this.roster.get(p.person_id) ?? false) || inside(p));
     }
   }
 
@@ -30,7 +32,9 @@ export class Availability {
 
   /** Substitutes that may be needed, so their details can be fetched in one query. */
   substitutes(): string[] {
-    return [...new Set([...this.leave.values()].map((p) => p.substitute_person_id).filter((x): x is string => !!x))];
+    return [
+      ...new Set([...this.leave.values()].map((p) => p.substitute_person_id).filter((x): x is string => !!x)),
+    ];
   }
 }
 
@@ -57,7 +61,8 @@ export function reach(
   while (id && !seen.has(id) && seen.size < 5) {
     seen.add(id);
     const p = persons.get(id);
-    if (!p || !p.active) return id === personId ? { ok: false, reason: 'inactive' } : { ok: false, reason: 'all-on-leave' };
+    if (!p || !p.active)
+      return id === personId ? { ok: false, reason: 'inactive' } : { ok: false, reason: 'all-on-leave' };
     const presence = availability.presence(id);
     if (presence.present) {
       if (!p.mobile) return { ok: false, reason: 'no-number' };

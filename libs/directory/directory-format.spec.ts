@@ -5,13 +5,19 @@ import { normaliseMobile, roleCodeOf, validateDirectory } from './directory-vali
 import { coverageGaps, minimalPrefixes } from './directory.service';
 
 const H = 'person_id,name,mobile,roles,area_code,area_name,parent_code,backup_person_id,superior_person_id';
-const snapshot = { divisionCodes: new Set(['140000000000', '140212000000', '140212100000']), persons: new Map() };
+const snapshot = {
+  divisionCodes: new Set(['140000000000', '140212000000', '140212100000']),
+  persons: new Map(),
+};
 
 describe('decoding and parsing', () => {
   it('detects UTF-8 with and without BOM, else GBK', () => {
     expect(decodeText(Buffer.from('\ufeff姓名', 'utf8'))).toEqual({ text: '姓名', encoding: 'utf-8' });
     expect(decodeText(Buffer.from('姓名', 'utf8'))).toEqual({ text: '姓名', encoding: 'utf-8' });
-    expect(decodeText(iconv.encode('杏花峪村,防汛责任人', 'gbk'))).toEqual({ text: '杏花峪村,防汛责任人', encoding: 'gbk' });
+    expect(decodeText(iconv.encode('杏花峪村,防汛责任人', 'gbk'))).toEqual({
+      text: '杏花峪村,防汛责任人',
+      encoding: 'gbk',
+    });
   });
 
   it('reads roles with areas of their own', () => {
@@ -23,7 +29,9 @@ describe('decoding and parsing', () => {
   });
 
   it('gives each CSV row its line in the file, also after a quoted multi-line cell', () => {
-    const p = parseCsv(`${H}\na,"甲\n乙",+8613800000001,flood-control,140212100000\n\nb,丙,+8613800000002,flood-control,140212100000\n`);
+    const p = parseCsv(
+      `${H}\na,"甲\n乙",+8613800000001,flood-control,140212100000\n\nb,丙,+8613800000002,flood-control,140212100000\n`,
+    );
     expect(p.persons.map((x) => [x.line, x.value.id])).toEqual([
       [3, 'a'],
       [5, 'b'],
@@ -81,7 +89,9 @@ describe('validation', () => {
       ['a', [{ role: 'flood-control', areaCode: '140212100201' }]],
       ['b', [{ role: 'flood-control', areaCode: '140212100201' }]],
     ]);
-    expect(r.divisions).toEqual([{ code: '140212100201', name: '杏花峪村', level: 'village', parentCode: '140212100000' }]);
+    expect(r.divisions).toEqual([
+      { code: '140212100201', name: '杏花峪村', level: 'village', parentCode: '140212100000' },
+    ]);
     expect(r.errors.map((e) => `${e.line}: ${e.reason}`)).toEqual([
       '4: missing name',
       '5: missing parent division 140212777000',
@@ -92,7 +102,10 @@ describe('validation', () => {
   });
 
   it('finds superior cycles that pass through the database', () => {
-    const persons = new Map<string, string | null>([['x', 'y'], ['y', null]]);
+    const persons = new Map<string, string | null>([
+      ['x', 'y'],
+      ['y', null],
+    ]);
     const csv = [H, 'y,乙,+8613800000002,flood-control,140212100000,,,,x'].join('\n');
     const r = validateDirectory(parseCsv(csv), { ...snapshot, persons });
     expect(r.errors.map((e) => e.reason)).toEqual(['superior cycle: y → x → y']);
@@ -113,7 +126,10 @@ describe('resolution helpers', () => {
       to_at: new Date(kind === 'leave' ? '2025-08-01T00:00:00Z' : '2025-06-02T00:00:00Z'),
       substitute_person_id: sub,
     });
-    const a = new Availability([period('a', 'leave', 'b'), period('b', 'leave', 'c'), period('d', 'on-duty', null)], at);
+    const a = new Availability(
+      [period('a', 'leave', 'b'), period('b', 'leave', 'c'), period('d', 'on-duty', null)],
+      at,
+    );
     const contact = (id: string, mobile: string | null = `+86138000000${id.charCodeAt(0)}`) => ({
       id,
       name: id,

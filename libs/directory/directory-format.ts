@@ -152,7 +152,8 @@ export function parseCsv(text: string): ParsedDirectory {
     const area = blank(r.area_code);
     const areaName = blank(r.area_name);
     const parentCode = blank(r.parent_code);
-    if (area && areaName && parentCode) out.divisions.push({ line, value: { code: area, name: areaName, parentCode } });
+    if (area && areaName && parentCode)
+      out.divisions.push({ line, value: { code: area, name: areaName, parentCode } });
     const leaveFrom = blank(r.leave_from);
     const leaveTo = blank(r.leave_to);
     out.persons.push({
@@ -169,7 +170,13 @@ export function parseCsv(text: string): ParsedDirectory {
         active: blank(r.active) ?? true,
         leave:
           leaveFrom || leaveTo
-            ? [{ from: leaveFrom ?? '', to: leaveTo ?? '', substitutePersonId: blank(r.substitute_person_id) }]
+            ? [
+                {
+                  from: leaveFrom ?? '',
+                  to: leaveTo ?? '',
+                  substitutePersonId: blank(r.substitute_person_id),
+                },
+              ]
             : [],
       },
     });
@@ -183,7 +190,12 @@ export function parseJson(text: string): ParsedDirectory {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    out.errors.push({ line: 1, source: 'persons', id: null, reason: `malformed JSON: ${(e as Error).message}` });
+    out.errors.push({
+      line: 1,
+      source: 'persons',
+      id: null,
+      reason: `malformed JSON: ${(e as Error).message}`,
+    });
     return out;
   }
   const d = (doc ?? {}) as Partial<Record<'divisions' | 'persons', unknown>>;
@@ -195,7 +207,11 @@ export function parseJson(text: string): ParsedDirectory {
     const o = (x ?? {}) as Record<string, unknown>;
     out.divisions.push({
       line: i + 1,
-      value: { code: String(o.code ?? ''), name: String(o.name ?? ''), parentCode: String(o.parentCode ?? '') },
+      value: {
+        code: String(o.code ?? ''),
+        name: String(o.name ?? ''),
+        parentCode: String(o.parentCode ?? ''),
+      },
     });
   });
   list(d.persons).forEach((x, i) => {

@@ -16,10 +16,22 @@ async function main(argv: string[]): Promise<number> {
       if (xs.length > 20) console.log(`  … ${xs.length - 20} more (--json for all)`);
     };
     console.log(`directory health at ${h.at}: ${h.persons} active persons`);
-    show('未核实超过365天 contacts not verified in over 365 days', h.staleContacts, (x) => `${x.personId} ${x.name} ${x.verifiedAt ?? 'never'}`);
+    show(
+      '未核实超过365天 contacts not verified in over 365 days',
+      h.staleContacts,
+      (x) => `${x.personId} ${x.name} ${x.verifiedAt ?? 'never'}`,
+    );
     show('无备岗 persons without a backup', h.withoutBackup, (x) => `${x.personId} ${x.name}`);
-    show('无上级 role holders without a superior', h.withoutSuperior, (x) => `${x.personId} ${x.name} ${x.role} ${x.areaCode} ${x.areaName}`);
-    show('共用号码 numbers shared by several persons', h.sharedNumbers, (x) => `${x.number}: ${x.personIds.join(', ')}`);
+    show(
+      '无上级 role holders without a superior',
+      h.withoutSuperior,
+      (x) => `${x.personId} ${x.name} ${x.role} ${x.areaCode} ${x.areaName}`,
+    );
+    show(
+      '共用号码 numbers shared by several persons',
+      h.sharedNumbers,
+      (x) => `${x.number}: ${x.personIds.join(', ')}`,
+    );
     return 0;
   } finally {
     await db.close();

@@ -124,7 +124,8 @@ export function validateDirectory(parsed: ParsedDirectory, snapshot: DirectorySn
     const { name, parentCode } = rec.value;
     let reason: string | null = null;
     if (!name) reason = `division ${code} has no name`;
-    else if (levelOfCode(code) === 'province') reason = `division ${code}: provinces come from the seeded codes`;
+    else if (levelOfCode(code) === 'province')
+      reason = `division ${code}: provinces come from the seeded codes`;
     else if (!DIVISION_CODE.test(parentCode)) reason = `division ${code}: missing parent division code`;
     else if (parentCode === code || !code.startsWith(parentCode.replace(/0+$/, '')))
       reason = `division ${code} does not lie inside its parent ${parentCode}`;
@@ -148,20 +149,23 @@ export function validateDirectory(parsed: ParsedDirectory, snapshot: DirectorySn
   const badPerson = (p: Located<PersonRecord>, reasons: string[]) =>
     errors.push({ line: p.line, source: src('persons'), id: p.value.id || null, reason: reasons.join('; ') });
   const mentioned = (id: string) => firstLine.has(id) || snapshot.persons.has(id);
-  for (const p of parsed.persons) if (p.value.id && !firstLine.has(p.value.id)) firstLine.set(p.value.id, p.line);
+  for (const p of parsed.persons)
+    if (p.value.id && !firstLine.has(p.value.id)) firstLine.set(p.value.id, p.line);
 
   const seenIds = new Set<string>();
   for (const p of parsed.persons) {
     const r = p.value;
     const reasons: string[] = [];
     if (!r.id) reasons.push('missing person id');
-    else if (seenIds.has(r.id)) reasons.push(`duplicate person ${r.id} (first on line ${firstLine.get(r.id)})`);
+    else if (seenIds.has(r.id))
+      reasons.push(`duplicate person ${r.id} (first on line ${firstLine.get(r.id)})`);
     if (r.id) seenIds.add(r.id);
     if (!r.name) reasons.push('missing name');
     let mobile: string | null = null;
     if (r.mobile) {
       mobile = normaliseMobile(r.mobile);
-      if (!mobile) reasons.push(`invalid mobile number '${r.mobile}' (not a valid E.164 / Chinese mobile number)`);
+      if (!mobile)
+        reasons.push(`invalid mobile number '${r.mobile}' (not a valid E.164 / Chinese mobile number)`);
     }
     let altPhone: string | null = null;
     if (r.altPhone) {
@@ -190,7 +194,8 @@ export function validateDirectory(parsed: ParsedDirectory, snapshot: DirectorySn
     ref('backup', r.backupPersonId);
     if (r.superiorPersonId === r.id && r.id) reasons.push(`superior cycle: ${r.id} → ${r.id}`);
     else ref('superior', r.superiorPersonId);
-    if (r.verifiedAt && !validDate(r.verifiedAt)) reasons.push(`invalid verified_at '${r.verifiedAt}' (YYYY-MM-DD)`);
+    if (r.verifiedAt && !validDate(r.verifiedAt))
+      reasons.push(`invalid verified_at '${r.verifiedAt}' (YYYY-MM-DD)`);
     const active = parseActive(r.active);
     if (active === null) reasons.push(`invalid active '${String(r.active)}'`);
     const periods: ValidPerson['periods'] = [];
@@ -239,8 +244,11 @@ export function validateDirectory(parsed: ParsedDirectory, snapshot: DirectorySn
 
   // Superior cycles over the file merged with the database.
   const superiorOf = new Map(snapshot.persons);
-  for (const p of parsed.persons) if (p.value.id && goodLines.has(p.line)) superiorOf.set(p.value.id, p.value.superiorPersonId ?? null);
-  for (const p of parsed.persons) if (p.value.id && !good.has(p.value.id) && !snapshot.persons.has(p.value.id)) superiorOf.set(p.value.id, p.value.superiorPersonId ?? null);
+  for (const p of parsed.persons)
+    if (p.value.id && goodLines.has(p.line)) superiorOf.set(p.value.id, p.value.superiorPersonId ?? null);
+  for (const p of parsed.persons)
+    if (p.value.id && !good.has(p.value.id) && !snapshot.persons.has(p.value.id))
+      superiorOf.set(p.value.id, p.value.superiorPersonId ?? null);
   const onCycle = new Map<string, string[]>();
   for (const id of good.keys()) {
     const path: string[] = [];

@@ -7,6 +7,10 @@ import { DB } from '../infra/tokens';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryModule } from './directory.module';
 
+// Response bodies are checked field by field below; a loose type keeps those checks readable.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = async (r: Response | Promise<Response>): Promise<any> => (await r).json();
+
 describe('DirectoryController (HTTP)', () => {
   let t: TestDatabase;
   let app: INestApplication;
@@ -31,36 +35,58 @@ describe('DirectoryController (HTTP)', () => {
 
   it('dry-runs, rejects bad rows with 422 and line numbers, then imports a GBK CSV', async () => {
     const bad = csv + 'x1,坏号码,12345,,flood-control,140212100201,,,,,2025-04-15,true,,,\n';
-    const dry = await fetch(`${base}/import?dryRun=true`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: bad });
+    const dry = await fetch(`${base}/import?dryRun=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: bad,
+    });
     expect(dry.status).toBe(200);
-    expect((await dry.json()).errors).toEqual([expect.objectContaining({ line: 11, id: 'x1' })]);
+    expect((await json(dry)).errors).toEqual([expect.objectContaining({ line: 11, id: 'x1' })]);
 
-    const rejected = await fetch(`${base}/import`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: bad });
+    const rejected = await fetch(`${base}/import`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: bad,
+    });
     expect(rejected.status).toBe(422);
-    expect((await rejected.json()).applied).toBe(false);
-    expect((await (await fetch(`${base}/export?format=json`)).json()).persons).toEqual([]);
+    expect((await json(rejected)).applied).toBe(false);
+    expect((await json(await fetch(`${base}/export?format=json`))).persons).toEqual([]);
 
     const gbk = iconv.encode(csv, 'gbk');
-    const ok = await fetch(`${base}/import`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: gbk });
+    const ok = await fetch(`${base}/import`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: gbk,
+    });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ encoding: 'gbk', applied: true, imported: 9 });
+    expect(await json(ok)).toMatchObject({ encoding: 'gbk', applied: true, imported: 9 });
   });
 
   it('imports a JSON body with ?partial=true and exports CSV and JSON', async () => {
     const doc = JSON.parse(readFileSync(fromRoot('examples', 'directory', 'directory.json'), 'utf8'));
     doc.persons[0].mobile = '+8613800000099';
-    doc.persons.push({ id: 'loop', name: '环', mobile: '+8613800000098', roles: [], superiorPersonId: 'loop' });
+    doc.persons.push({
+      id: 'loop',
+      name: '环',
+      mobile: '+8613800000098',
+      roles: [],
+      superiorPersonId: 'loop',
+    });
     const r = await fetch(`${base}/import?partial=true`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(doc),
     });
-    const body = await r.json();
+    const body = await json(r);
     expect(body).toMatchObject({ format: 'json', applied: true, imported: 9, rejected: 1 });
-    expect(body.errors).toEqual([{ line: 10, source: 'persons', id: 'loop', reason: 'superior cycle: loop → loop' }]);
+    expect(body.errors).toEqual([
+      { line: 10, source: 'persons', id: 'loop', reason: 'superior cycle: loop → loop' },
+    ]);
 
-    const exported = await (await fetch(`${base}/export?format=json`)).json();
-    expect(exported.persons.find((p: { id: string }) => p.id === doc.persons[0].id).mobile).toBe('+8613800000099');
+    const exported = await json(fetch(`${base}/export?format=json`));
+    expect(exported.persons.find((p: { id: string }) => p.id === doc.persons[0].id).mobile).toBe(
+      '+8613800000099',
+    );
     const csvOut = await fetch(`${base}/export?format=csv`);
     expect(csvOut.headers.get('content-type')).toMatch(/text\/csv/);
     expect((await csvOut.text()).split('\n')[0]).toMatch(/^person_id,name,mobile/);
@@ -68,11 +94,11 @@ describe('DirectoryController (HTTP)', () => {
   });
 
   it('serves the division tree and the health report', async () => {
-    const roots = await (await fetch(`${base}/divisions`)).json();
+    const roots = await json(fetch(`${base}/divisions`));
     expect(roots).toEqual([{ code: '140000000000', name: '山西省', level: 'province', parent_code: null }]);
-    const villages = await (await fetch(`${base}/divisions?parent=140212100000`)).json();
+    const villages = await json(fetch(`${base}/divisions?parent=140212100000`));
     expect(villages.map((d: { name: string }) => d.name)).toEqual(['杏花峪村', '石沟村']);
-    const health = await (await fetch(`${base}/health`)).json();
+    const health = await json(fetch(`${base}/health`));
     expect(health.staleContacts.map((x: { personId: string }) => x.personId)).toContain('xr-v201-warner');
     expect(health.persons).toBe(9);
   });

@@ -47,7 +47,8 @@ export class DirectoryController {
     @Query('dryRun') dryRun?: string,
   ) {
     const type = req.headers['content-type'] ?? '';
-    const parsed = body !== undefined && body !== null && typeof body === 'object' && Object.keys(body).length > 0;
+    const parsed =
+      body !== undefined && body !== null && typeof body === 'object' && Object.keys(body).length > 0;
     const input = parsed ? JSON.stringify(body) : typeof body === 'string' ? body : await rawBody(req);
     const report = await this.directory.import(input, {
       partial: flag(partial),
@@ -61,7 +62,10 @@ export class DirectoryController {
   @Get('export')
   async export(@Res({ passthrough: true }) res: Response, @Query('format') format = 'json') {
     if (format !== 'csv' && format !== 'json') throw new BadRequestException('format must be csv or json');
-    res.setHeader('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8');
+    res.setHeader(
+      'content-type',
+      format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+    );
     res.setHeader('content-disposition', `attachment; filename="directory.${format}"`);
     return this.directory.export(format);
   }

@@ -43,7 +43,12 @@ describe('DirectoryService (PostgreSQL)', () => {
     expect(r.applied).toBe(true);
     expect(r.imported).toBe(8);
 
-    const res = await dir.resolve({ hazard: 'flood', areaCodes: [COUNTY], rules: [{ role: 'flood-control' }], at: AT });
+    const res = await dir.resolve({
+      hazard: 'flood',
+      areaCodes: [COUNTY],
+      rules: [{ role: 'flood-control' }],
+      at: AT,
+    });
     const byArea = res.targets.map((x) => [x.areaCode, x.personId, x.substituteFor]);
     // v1-flood is on leave at AT: v1-grid stands in for the village flood-control role.
     expect(byArea).toEqual([
@@ -55,7 +60,9 @@ describe('DirectoryService (PostgreSQL)', () => {
     expect(res.targets[2].phone).toBe('+8613800000022');
     // The county's other townships have no roster at all: each is a gap; the covered ones are not.
     const townships = await dir.divisions(COUNTY);
-    expect(res.gaps.map((g) => g.areaCode)).toEqual(townships.map((d) => d.code).filter((c) => c !== TOWNSHIP));
+    expect(res.gaps.map((g) => g.areaCode)).toEqual(
+      townships.map((d) => d.code).filter((c) => c !== TOWNSHIP),
+    );
     expect(new Set(res.gaps.map((g) => g.reason))).toEqual(new Set(['no-role-holder']));
 
     // After the leave, the holder is called again.
@@ -95,7 +102,12 @@ describe('DirectoryService (PostgreSQL)', () => {
         `v5-grid,村网格五,+8613800000051,,grid-worker,140212100205,上营村,${TOWNSHIP},,,2025-03-01,true,,,`,
       ]),
     );
-    const res = await dir.resolve({ hazard: 'flood', areaCodes: [TOWNSHIP], rules: [{ role: 'flood-control' }], at: AT });
+    const res = await dir.resolve({
+      hazard: 'flood',
+      areaCodes: [TOWNSHIP],
+      rules: [{ role: 'flood-control' }],
+      at: AT,
+    });
     expect(res.gaps).toEqual([
       { areaCode: '140212100203', areaName: '南坪村', reason: 'no-number', roles: ['flood-control'] },
       { areaCode: '140212100204', areaName: '北坡村', reason: 'all-on-leave', roles: ['flood-control'] },
@@ -109,7 +121,12 @@ describe('DirectoryService (PostgreSQL)', () => {
       at: AT,
     });
     expect(heads.gaps).toEqual([
-      { areaCode: '140212101000', areaName: expect.any(String), reason: 'no-role-holder', roles: ['party-gov-head'] },
+      {
+        areaCode: '140212101000',
+        areaName: expect.any(String),
+        reason: 'no-role-holder',
+        roles: ['party-gov-head'],
+      },
     ]);
   });
 
@@ -145,7 +162,9 @@ describe('DirectoryService (PostgreSQL)', () => {
     expect(p.applied).toBe(true);
     expect(p.imported).toBe(8);
     expect(p.rejected).toBe(7);
-    const ids = (await t.db.query<{ id: string }>(`SELECT id FROM directory.persons ORDER BY id`)).rows.map((x) => x.id);
+    const ids = (await t.db.query<{ id: string }>(`SELECT id FROM directory.persons ORDER BY id`)).rows.map(
+      (x) => x.id,
+    );
     expect(ids).not.toContain('x1');
     expect(ids).not.toContain('x6');
     // The duplicate's first row (line 9) was kept as it was.
@@ -167,7 +186,13 @@ describe('DirectoryService (PostgreSQL)', () => {
     expect(r.errors.map((e) => e.line)).toEqual([2, 3, 4]);
     expect(r.errors[0].reason).toBe('superior cycle: a → b → c → a');
     // Closing a cycle through a person already in the database is caught too.
-    const r2 = await dir.import([HEADER, `t-flood,镇防汛,+8613800000012,,flood-control,${TOWNSHIP},,,,v2-flood,,true,,,`, `v2-flood,村防汛二,+8613800000031,,flood-control,${V2},,,,t-flood,,true,,,`].join('\n'));
+    const r2 = await dir.import(
+      [
+        HEADER,
+        `t-flood,镇防汛,+8613800000012,,flood-control,${TOWNSHIP},,,,v2-flood,,true,,,`,
+        `v2-flood,村防汛二,+8613800000031,,flood-control,${V2},,,,t-flood,,true,,,`,
+      ].join('\n'),
+    );
     expect(r2.errors.map((e) => e.reason)).toEqual([
       'superior cycle: t-flood → v2-flood → t-flood',
       'superior cycle: v2-flood → t-flood → v2-flood',
@@ -190,7 +215,11 @@ describe('DirectoryService (PostgreSQL)', () => {
 
     const changed = roster().replace('+8613800000031', '+8613800000099');
     await dir.import(changed);
-    expect(await dir.person('v2-flood')).toEqual({ personId: 'v2-flood', name: '村防汛二', phone: '+8613800000099' });
+    expect(await dir.person('v2-flood')).toEqual({
+      personId: 'v2-flood',
+      name: '村防汛二',
+      phone: '+8613800000099',
+    });
     expect((await t.db.query(`SELECT count(*)::int AS n FROM directory.persons`)).rows[0]).toEqual({ n: 8 });
   });
 
@@ -261,7 +290,9 @@ describe('DirectoryService (PostgreSQL)', () => {
 
   it('generated rosters import cleanly and resolve a whole county', async () => {
     const doc = generateDirectory({ countyCodes: ['140212000000'], villagesPerTownship: 3, seed: 7 });
-    expect(generateDirectory({ countyCodes: ['140212000000'], villagesPerTownship: 3, seed: 7 })).toEqual(doc);
+    expect(generateDirectory({ countyCodes: ['140212000000'], villagesPerTownship: 3, seed: 7 })).toEqual(
+      doc,
+    );
     const r = await dir.import(JSON.stringify(doc));
     expect(r.errors).toEqual([]);
     const res = await dir.resolve({

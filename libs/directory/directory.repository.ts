@@ -62,7 +62,9 @@ export class DirectoryRepository {
   async upsertDivisions(q: Queryable, divisions: (Division | ValidDivision)[]): Promise<void> {
     // Parents before children: the parent foreign key is checked per statement.
     const order: Record<DivisionLevel, number> = { province: 0, city: 1, county: 2, township: 3, village: 4 };
-    const sorted = [...divisions].sort((a, b) => order[a.level] - order[b.level] || a.code.localeCompare(b.code));
+    const sorted = [...divisions].sort(
+      (a, b) => order[a.level] - order[b.level] || a.code.localeCompare(b.code),
+    );
     for (const level of ['province', 'city', 'county', 'township', 'village'] as DivisionLevel[]) {
       for (const part of chunks(sorted.filter((d) => d.level === level))) {
         await q.query(
@@ -71,7 +73,12 @@ export class DirectoryRepository {
            ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, parent_code = EXCLUDED.parent_code
              WHERE (directory.divisions.name, directory.divisions.parent_code)
                    IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.parent_code)`,
-          [part.map((d) => d.code), part.map((d) => d.name), part.map((d) => d.level), part.map((d) => d.parentCode)],
+          [
+            part.map((d) => d.code),
+            part.map((d) => d.name),
+            part.map((d) => d.level),
+            part.map((d) => d.parentCode),
+          ],
         );
       }
     }
@@ -202,7 +209,9 @@ export class DirectoryRepository {
     return r.rows;
   }
 
-  async assignmentsOf(personId: string): Promise<{ role: RoleCode; area_code: string; level: DivisionLevel }[]> {
+  async assignmentsOf(
+    personId: string,
+  ): Promise<{ role: RoleCode; area_code: string; level: DivisionLevel }[]> {
     const r = await this.db.query<{ role: RoleCode; area_code: string; level: DivisionLevel }>(
       `SELECT ra.role, ra.area_code, d.level FROM directory.role_assignments ra
        JOIN directory.divisions d ON d.code = ra.area_code WHERE ra.person_id = $1 ORDER BY ra.area_code, ra.role`,
@@ -248,7 +257,9 @@ export class DirectoryRepository {
   }
 
   async allDivisions(): Promise<DivisionRow[]> {
-    const r = await this.db.query<DivisionRow>(`SELECT code, name, level, parent_code FROM directory.divisions`);
+    const r = await this.db.query<DivisionRow>(
+      `SELECT code, name, level, parent_code FROM directory.divisions`,
+    );
     return r.rows;
   }
 

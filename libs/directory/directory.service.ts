@@ -48,7 +48,13 @@ export interface HealthReport {
   sharedNumbers: { number: string; personIds: string[] }[];
 }
 
-const LEVEL_RANK: Record<DivisionLevel, number> = { village: 0, township: 1, county: 2, city: 3, province: 4 };
+const LEVEL_RANK: Record<DivisionLevel, number> = {
+  village: 0,
+  township: 1,
+  county: 2,
+  city: 3,
+  province: 4,
+};
 const STALE_DAYS = 365;
 
 /** Distinct prefixes, dropping those inside another one ("1402" makes "140212" redundant). */
@@ -107,7 +113,13 @@ export class DirectoryService {
     const availability = new Availability(periods, q.at);
     const persons = new Map<string, Contact>();
     for (const a of assignments)
-      persons.set(a.person_id, { id: a.person_id, name: a.name, mobile: a.mobile, alt_phone: a.alt_phone, active: a.active });
+      persons.set(a.person_id, {
+        id: a.person_id,
+        name: a.name,
+        mobile: a.mobile,
+        alt_phone: a.alt_phone,
+        active: a.active,
+      });
     const missing = availability.substitutes().filter((id) => !persons.has(id));
     if (missing.length) for (const p of await this.repo.persons(missing)) persons.set(p.id, p);
 
@@ -140,14 +152,23 @@ export class DirectoryService {
       if (!prev || isBetter(t, prev)) best.set(t.personId, t);
     }
     const targets = [...best.values()].sort(
-      (a, b) => a.areaCode.localeCompare(b.areaCode) || a.role.localeCompare(b.role) || a.personId.localeCompare(b.personId),
+      (a, b) =>
+        a.areaCode.localeCompare(b.areaCode) ||
+        a.role.localeCompare(b.role) ||
+        a.personId.localeCompare(b.personId),
     );
     return { targets, gaps: coverageGaps(q.rules, divisions, fate), unknownAreas };
   }
 
   // ---- escalation ladder ----
 
-  async ladder(personId: string, role: RoleCode, areaCode: string, at: Date, maxSteps = 6): Promise<LadderStep[]> {
+  async ladder(
+    personId: string,
+    role: RoleCode,
+    areaCode: string,
+    at: Date,
+    maxSteps = 6,
+  ): Promise<LadderStep[]> {
     const availability = new Availability(await this.repo.periodsAt(at), at);
     const cache = new Map<string, PersonRow | null>();
     const load = async (ids: string[]) => {
@@ -159,7 +180,8 @@ export class DirectoryService {
     };
     const divisionCache = new Map<string, DivisionRow | null>();
     const division = async (code: string) => {
-      if (!divisionCache.has(code)) divisionCache.set(code, (await this.repo.divisionsByCode([code]))[0] ?? null);
+      if (!divisionCache.has(code))
+        divisionCache.set(code, (await this.repo.divisionsByCode([code]))[0] ?? null);
       return divisionCache.get(code)!;
     };
     await load([personId]);
@@ -169,7 +191,12 @@ export class DirectoryService {
     const visited = new Set<string>([personId]);
     const steps: LadderStep[] = [];
     /** Adds the first reachable, not yet visited candidate; true when one was added. */
-    const tryAdd = async (kind: LadderStep['kind'], id: string, stepRole: RoleCode | null, area: string | null) => {
+    const tryAdd = async (
+      kind: LadderStep['kind'],
+      id: string,
+      stepRole: RoleCode | null,
+      area: string | null,
+    ) => {
       await load([id]);
       await load(availability.substitutes());
       const contacts = new Map([...cache].filter((e): e is [string, PersonRow] => !!e[1]));
@@ -200,7 +227,9 @@ export class DirectoryService {
       const superior = holder?.superior_person_id;
       if (superior && !visited.has(superior)) {
         const own = (await this.repo.assignmentsOf(superior)).sort(
-          (a, b) => Number(b.role === ctx.role) - Number(a.role === ctx.role) || LEVEL_RANK[a.level] - LEVEL_RANK[b.level],
+          (a, b) =>
+            Number(b.role === ctx.role) - Number(a.role === ctx.role) ||
+            LEVEL_RANK[a.level] - LEVEL_RANK[b.level],
         )[0];
         await tryAdd('superior', superior, own?.role ?? null, own?.area_code ?? null);
         ctx = own
@@ -229,7 +258,12 @@ export class DirectoryService {
           break;
         }
       }
-      ctx = { personId: chosen, role: ctx.stage === 0 && nextStage === 0 ? ctx.role : candidatesRole, area: candidatesArea, stage: nextStage };
+      ctx = {
+        personId: chosen,
+        role: ctx.stage === 0 && nextStage === 0 ? ctx.role : candidatesRole,
+        area: candidatesArea,
+        stage: nextStage,
+      };
     }
     return steps.slice(0, maxSteps);
   }
@@ -412,7 +446,8 @@ export function coverageGaps(
     if (explicit.length) checked.set(d.code, rolesAt(d.level, leaf));
     if (!leaf) continue;
     let cur: typeof d | undefined = d;
-    while (cur && !rolesAt(cur.level, cur === d).length) cur = cur.parent_code ? byCode.get(cur.parent_code) : undefined;
+    while (cur && !rolesAt(cur.level, cur === d).length)
+      cur = cur.parent_code ? byCode.get(cur.parent_code) : undefined;
     if (cur) checked.set(cur.code, rolesAt(cur.level, cur === d));
   }
   const gaps: CoverageGap[] = [];

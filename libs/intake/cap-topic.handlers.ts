@@ -18,7 +18,11 @@ export class CapTopicHandlers implements TopicHandlerSource {
       topic: TOPICS.cap.name,
       contract: 'cap-xml',
       handle: async (bytes, meta) => {
-        const r = await this.intake.acceptCap(bytes, 'cap-kafka', `${meta.topic}@${meta.partition}:${meta.offset}`);
+        const r = await this.intake.acceptCap(
+          bytes,
+          'cap-kafka',
+          `${meta.topic}@${meta.partition}:${meta.offset}`,
+        );
         if (r.kind === 'rejected') throw new RejectMessage('CAP message rejected', r.reasons);
       },
     };

@@ -36,10 +36,14 @@ export class CapBodyMiddleware implements NestMiddleware {
         void this.intake
           .recordRefused('cap-http', [reason])
           .catch(() => undefined)
-          .finally(() => res.status(413).json({ statusCode: 413, message: 'CAP message too large', reasons: [reason] }));
+          .finally(() =>
+            res.status(413).json({ statusCode: 413, message: 'CAP message too large', reasons: [reason] }),
+          );
         return;
       }
-      res.status(e.status ?? 400).json({ statusCode: e.status ?? 400, message: e.message ?? 'unreadable body' });
+      res
+        .status(e.status ?? 400)
+        .json({ statusCode: e.status ?? 400, message: e.message ?? 'unreadable body' });
     });
   }
 }
@@ -52,9 +56,15 @@ export class CapController {
 
   @Post()
   @ApiConsumes(...CAP_CONTENT_TYPES)
-  @ApiBody({ schema: { type: 'string', format: 'binary' }, description: 'A CAP 1.2 or 1.1 <alert>, at most 1 MiB.' })
+  @ApiBody({
+    schema: { type: 'string', format: 'binary' },
+    description: 'A CAP 1.2 or 1.1 <alert>, at most 1 MiB.',
+  })
   @ApiResponse({ status: 202, description: 'Converted and queued for its hazard topic.' })
-  @ApiResponse({ status: 200, description: 'Valid but recorded only (status Test/Draft/System, msgType Ack/Error).' })
+  @ApiResponse({
+    status: 200,
+    description: 'Valid but recorded only (status Test/Draft/System, msgType Ack/Error).',
+  })
   @ApiResponse({ status: 400, description: 'Rejected; `reasons` says why. The rejection is recorded.' })
   @ApiResponse({ status: 413, description: 'Larger than 1 MiB.' })
   @ApiResponse({ status: 415, description: 'Not a CAP content type.' })
@@ -64,7 +74,11 @@ export class CapController {
     const r = await this.intake.acceptCap(req.body, 'cap-http');
     switch (r.kind) {
       case 'rejected':
-        throw new BadRequestException({ statusCode: 400, message: 'CAP message rejected', reasons: r.reasons });
+        throw new BadRequestException({
+          statusCode: 400,
+          message: 'CAP message rejected',
+          reasons: r.reasons,
+        });
       case 'record-only':
         res.status(HttpStatus.OK);
         return { outcome: 'record-only', id: r.identifier, reason: r.reason, warning: r.warning };

@@ -21,7 +21,11 @@ import { WarningsController } from './warnings.controller';
       provide: IntakeService,
       inject: [DB, CONFIG, IntakeOutboxRelay],
       useFactory: (db: Db, cfg: AppConfig, relay: IntakeOutboxRelay) =>
-        new IntakeService(db, { issuerCode: cfg.INTAKE_ISSUER_CODE, sender: cfg.INTAKE_SENDER, nudge: () => relay.nudge() }),
+        new IntakeService(db, {
+          issuerCode: cfg.INTAKE_ISSUER_CODE,
+          sender: cfg.INTAKE_SENDER,
+          nudge: () => relay.nudge(),
+        }),
     },
     CapTopicHandlers,
     consumerHostProvider('intake', [CapTopicHandlers]),

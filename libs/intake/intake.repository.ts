@@ -95,9 +95,10 @@ export class IntakeRepository {
 
   /** Claims a generated identifier; false when it was taken (the caller tries the next sequence). */
   async claimId(tx: Queryable, warningId: string): Promise<boolean> {
-    const r = await tx.query(`INSERT INTO intake.issued_ids (warning_id) VALUES ($1) ON CONFLICT DO NOTHING`, [
-      warningId,
-    ]);
+    const r = await tx.query(
+      `INSERT INTO intake.issued_ids (warning_id) VALUES ($1) ON CONFLICT DO NOTHING`,
+      [warningId],
+    );
     return r.rowCount === 1;
   }
 }

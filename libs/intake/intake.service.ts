@@ -78,7 +78,14 @@ export class IntakeService {
     base?: WarningMessage,
   ): Promise<OfficerResult> {
     const now = this.clock();
-    const draft = draftWarning(body, { msgType, refersTo, base, placeholderId: PLACEHOLDER_ID, now, defaultSender: this.opts.sender });
+    const draft = draftWarning(body, {
+      msgType,
+      refersTo,
+      base,
+      placeholderId: PLACEHOLDER_ID,
+      now,
+      defaultSender: this.opts.sender,
+    });
     if (!draft.ok) {
       await this.repo.insertRejection(this.db, {
         channel: 'api',
@@ -95,7 +102,9 @@ export class IntakeService {
       await this.accept(tx, w, unmapped, 'api');
     });
     this.opts.nudge();
-    this.logger.log(`${msgType} ${w.id} (${w.hazard}/${w.subtype}/${w.level ?? 'no level'}) queued for publishing`);
+    this.logger.log(
+      `${msgType} ${w.id} (${w.hazard}/${w.subtype}/${w.level ?? 'no level'}) queued for publishing`,
+    );
     return { ok: true, warning: w, unmappedAreas: unmapped };
   }
 
@@ -116,7 +125,9 @@ export class IntakeService {
         reasons: r.reasons,
         raw: bytes,
       });
-      this.logger.warn(`CAP rejected (${channel}${sourceRef ? ` ${sourceRef}` : ''}): ${r.reasons.join('; ')}`);
+      this.logger.warn(
+        `CAP rejected (${channel}${sourceRef ? ` ${sourceRef}` : ''}): ${r.reasons.join('; ')}`,
+      );
       return { kind: 'rejected', reasons: r.reasons };
     }
     if (r.kind === 'record-only') {

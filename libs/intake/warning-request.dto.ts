@@ -24,12 +24,16 @@ export class IssueWarningDto {
   hazard!: string;
   @ApiProperty({
     example: 'rainstorm',
-    description: 'Signal or kind: the 14 CMA signals, river, flash-flood-risk, village-flash-flood, risk, fire-danger, forest-fire.',
+    description:
+      'Signal or kind: the 14 CMA signals, river, flash-flood-risk, village-flash-flood, risk, fire-danger, forest-fire.',
   })
   subtype!: string;
   @ApiPropertyOptional({ enum: [...LEVELS], nullable: true, example: 'orange' })
   level?: string | null;
-  @ApiPropertyOptional({ example: 'grade-3', description: 'The level as the source states it (grade-N, rating-N, 准备转移, 立即转移).' })
+  @ApiPropertyOptional({
+    example: 'grade-3',
+    description: 'The level as the source states it (grade-N, rating-N, 准备转移, 立即转移).',
+  })
   sourceLevel?: string;
   @ApiProperty({ example: '大同市应急管理局发布暴雨橙色预警' })
   headline!: string;

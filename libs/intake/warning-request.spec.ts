@@ -34,7 +34,10 @@ describe('draftWarning (duty-officer request → canonical warning)', () => {
     expect(d.ok).toBe(false);
     if (d.ok) return;
     expect(d.errors).toEqual([{ field: 'extra', message: 'is not a known field' }]);
-    const d2 = draftWarning({ ...body, areas: [{ code: '1402' }], level: 'purple', headline: undefined }, ctx);
+    const d2 = draftWarning(
+      { ...body, areas: [{ code: '1402' }], level: 'purple', headline: undefined },
+      ctx,
+    );
     if (d2.ok) throw new Error('expected errors');
     const fields = d2.errors.map((e) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['headline', 'level', 'areas[0].code']));
@@ -81,7 +84,9 @@ describe('draftWarning (duty-officer request → canonical warning)', () => {
     expect(d.warning.references).toEqual(['W1']);
     expect(d.warning.headline).toMatch(/^解除暴雨橙色预警/);
     const bad = draftWarning({ level: 'red' }, { ...ctx, msgType: 'Cancel', base, refersTo: 'W1' });
-    expect(bad.ok ? [] : bad.errors).toEqual([{ field: 'level', message: 'cannot be changed when cancelling' }]);
+    expect(bad.ok ? [] : bad.errors).toEqual([
+      { field: 'level', message: 'cannot be changed when cancelling' },
+    ]);
   });
 
   it('names fields by path', () => {

@@ -1,7 +1,18 @@
 import { Body, Controller, HttpCode, HttpException, Param, Post, Put } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiNotFoundResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiNotFoundResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { IntakeService, OfficerResult } from './intake.service';
-import { CancelWarningDto, IssueWarningDto, UpdateWarningDto, ValidationErrorDto } from './warning-request.dto';
+import {
+  CancelWarningDto,
+  IssueWarningDto,
+  UpdateWarningDto,
+  ValidationErrorDto,
+} from './warning-request.dto';
 
 /**
  * The duty officer's warning API. Each accepted request is published to its hazard topic (through
@@ -15,7 +26,9 @@ export class WarningsController {
   @Post()
   @HttpCode(202)
   @ApiBody({ type: IssueWarningDto })
-  @ApiAcceptedResponse({ description: 'Recorded and queued for its hazard topic; returns the canonical warning.' })
+  @ApiAcceptedResponse({
+    description: 'Recorded and queued for its hazard topic; returns the canonical warning.',
+  })
   @ApiBadRequestResponse({ type: ValidationErrorDto })
   async issue(@Body() body: unknown) {
     return reply(await this.intake.issue(body));
@@ -23,7 +36,10 @@ export class WarningsController {
 
   @Put(':id')
   @HttpCode(202)
-  @ApiBody({ type: UpdateWarningDto, description: 'Fields not given are kept from the warning being updated.' })
+  @ApiBody({
+    type: UpdateWarningDto,
+    description: 'Fields not given are kept from the warning being updated.',
+  })
   @ApiAcceptedResponse({ description: 'An Update message referencing :id was queued.' })
   @ApiBadRequestResponse({ type: ValidationErrorDto })
   async update(@Param('id') id: string, @Body() body: unknown) {
@@ -44,7 +60,11 @@ export class WarningsController {
 function reply(r: OfficerResult) {
   if (!r.ok)
     throw new HttpException(
-      { statusCode: r.status, message: r.status === 404 ? 'unknown warning' : 'invalid warning', errors: r.errors },
+      {
+        statusCode: r.status,
+        message: r.status === 404 ? 'unknown warning' : 'invalid warning',
+        errors: r.errors,
+      },
       r.status,
     );
   return { id: r.warning.id, warning: r.warning, unmappedAreas: r.unmappedAreas };

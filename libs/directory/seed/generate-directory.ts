@@ -27,10 +27,61 @@ export function prng(seed: number): () => number {
   };
 }
 
-const SURNAMES = '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎'.split('');
-const GIVEN = '建国志强海军红梅秀英丽华文斌永刚玉兰春生保平晓东小明卫东金花俊峰宏伟桂芳瑞霞德胜凤兰'.split('');
-const VILLAGE_HEAD = ['王家', '李家', '张家', '刘家', '赵家', '马家', '石', '东', '西', '南', '北', '上', '下', '前', '后', '新', '大', '小', '杏', '柳', '杨', '桃', '榆', '槐', '红', '黄', '白', '青'];
-const VILLAGE_TAIL = ['庄', '沟', '峪', '坪', '堡', '湾', '营', '寨', '窑', '洼', '河', '梁', '台', '屯', '店', '坡'];
+const SURNAMES =
+  '王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎'.split(
+    '',
+  );
+const GIVEN = '建国志强海军红梅秀英丽华文斌永刚玉兰春生保平晓东小明卫东金花俊峰宏伟桂芳瑞霞德胜凤兰'.split(
+  '',
+);
+const VILLAGE_HEAD = [
+  '王家',
+  '李家',
+  '张家',
+  '刘家',
+  '赵家',
+  '马家',
+  '石',
+  '东',
+  '西',
+  '南',
+  '北',
+  '上',
+  '下',
+  '前',
+  '后',
+  '新',
+  '大',
+  '小',
+  '杏',
+  '柳',
+  '杨',
+  '桃',
+  '榆',
+  '槐',
+  '红',
+  '黄',
+  '白',
+  '青',
+];
+const VILLAGE_TAIL = [
+  '庄',
+  '沟',
+  '峪',
+  '坪',
+  '堡',
+  '湾',
+  '营',
+  '寨',
+  '窑',
+  '洼',
+  '河',
+  '梁',
+  '台',
+  '屯',
+  '店',
+  '坡',
+];
 
 const pick = <T>(rnd: () => number, xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
 
@@ -50,7 +101,8 @@ export function generateDirectory(opts: GenerateOptions): DirectoryDocument {
   const asOf = new Date(`${opts.asOf ?? '2025-04-20'}T00:00:00Z`).getTime();
   let serial = 0;
   // A permutation of 0…1e8 (7919 is prime to 1e8): unique numbers that do not look sequential.
-  const phone = () => `+86138${String((opts.seed * 104729 + ++serial * 7919) % 100_000_000).padStart(8, '0')}`;
+  const phone = () =>
+    `+86138${String((opts.seed * 104729 + ++serial * 7919) % 100_000_000).padStart(8, '0')}`;
   const personName = () => pick(rnd, SURNAMES) + pick(rnd, GIVEN) + (rnd() < 0.6 ? pick(rnd, GIVEN) : '');
   const verified = () => new Date(asOf - Math.floor(rnd() * 450) * 86_400_000).toISOString().slice(0, 10);
   const persons: PersonRecord[] = [];

@@ -265,7 +265,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       ApiVersion: API,
     };
     // Like Twilio: fetch the TwiML, play it, follow <Gather action> with the digits pressed.
-    const twiml = await postSigned(rec.url!, callParams);
+    const twiml = rec.url ? await postSigned(rec.url, callParams) : { status: 200, text: rec.twiml ?? '' };
     rec.twiml = twiml.text;
     let duration = opts.callDurationSec ?? 30;
     if (b === 'answer-hang-up-early') duration = opts.shortCallSec ?? 5;
@@ -273,7 +273,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       const g = /<Gather\b[^>]*\baction="([^"]*)"/.exec(twiml.text);
       if (g) {
         await pause();
-        const action = new URL(unescapeXml(g[1]), rec.url).toString();
+        const action = new URL(unescapeXml(g[1]), rec.url ?? undefined).toString();
         const r = await postSigned(action, { ...callParams, Digits: '1', FinishedOnKey: '' });
         rec.digits = '1';
         rec.callbacks.push({ status: 'gather', httpStatus: r.status });
@@ -398,7 +398,11 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       sid: sid(kind === 'sms' ? 'SM' : 'CA'),
       to,
       from,
-      ...(kind === 'sms' ? { body: form.get('Body')! } : { url: form.get('Url')! }),
+      ...(kind === 'sms'
+        ? { body: form.get('Body')! }
+        : form.get('Url')
+          ? { url: form.get('Url')! }
+          : { twiml: form.get('Twiml')! }),
       ...(form.get('StatusCallback') ? { statusCallback: form.get('StatusCallback')! } : {}),
       status: 'queued',
       behaviour: rule.behaviour,

@@ -1,0 +1,259 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Consumer, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
+import { WarningMessage } from '../../contracts/generated/warning';
+import { CoverageAlert } from '../../contracts/generated/coverage-alert';
+import { TOPICS } from '../../contracts/topics';
+import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import { loadConfig } from '../config/config';
+import { InfraModule } from '../infra/infra.module';
+import { IntakeModule } from './intake.module';
+import { parseWarningId } from './warning-id';
+
+jest.setTimeout(90_000);
+
+const iso = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+
+/** A CAP 1.2 rainstorm warning for 新荣区, valid from now for a day. */
+const goodCap = (identifier: string) =>
+  Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>${identifier}</identifier>
+  <sender>qxt-datong@weather.example.cn</sender>
+  <sent>${iso(0)}</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <language>zh-CN</language>
+    <category>Met</category>
+    <event>暴雨</event>
+    <urgency>Immediate</urgency>
+    <severity>Severe</severity>
+    <certainty>Likely</certainty>
+    <headline>大同市气象台发布暴雨橙色预警信号</headline>
+    <expires>${iso(86_400_000)}</expires>
+    <parameter><valueName>预警级别</valueName><value>橙色</value></parameter>
+    <area>
+      <areaDesc>新荣区</areaDesc>
+      <geocode><valueName>行政区划代码</valueName><value>140212000000</value></geocode>
+    </area>
+  </info>
+</alert>`);
+
+/** Billion laughs: must be refused before any entity is expanded. */
+const hostileCap = Buffer.from(`<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>&lol2;</identifier></alert>`);
+
+describe('intake service (real Kafka and PostgreSQL)', () => {
+  const prefix = `${uniqueId('intake')}.`;
+  let tdb: TestDatabase;
+  let app: INestApplication;
+  let base: string;
+  let kafka: Kafka;
+  let consumer: Consumer;
+  let producer: Producer;
+  const seen = new Map<string, KafkaMessage[]>();
+  const on = (topic: string) => seen.get(prefix + topic) ?? [];
+  const json = <T>(m: KafkaMessage) => JSON.parse(m.value!.toString('utf8')) as T;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('intake');
+    const config = loadConfig({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: tdb.url,
+      INTAKE_ISSUER_CODE: '04100100',
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [InfraModule.forRoot({ service: 'intake-test', config }), IntakeModule],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: ['error'] });
+    app.enableShutdownHooks();
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+
+    kafka = new Kafka({ clientId: 'intake-int-spec', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    producer = kafka.producer();
+    await producer.connect();
+    consumer = kafka.consumer({ groupId: `${prefix}reader` });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [TOPICS.meteorological.name, TOPICS.coverageAlerts.name, `${TOPICS.cap.name}.dlq`].map(
+        (t) => prefix + t,
+      ),
+      fromBeginning: true,
+    });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        seen.set(topic, [...(seen.get(topic) ?? []), message]);
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer?.disconnect();
+    await app?.close();
+    await tdb?.drop();
+  });
+
+  const post = (path: string, body: unknown, method = 'POST') =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  const issue = {
+    hazard: 'meteorological',
+    subtype: 'rainstorm',
+    level: 'orange',
+    headline: '大同市应急管理局转发暴雨橙色预警',
+    instruction: '请立即组织巡查，做好人员转移准备',
+    areas: [{ code: '140212000000', name: '新荣区' }],
+    expires: iso(86_400_000),
+  };
+
+  it('POST /api/warnings publishes the canonical warning to its hazard topic, keyed by a generated national id', async () => {
+    const res = await post('/api/warnings', issue);
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { id: string; warning: WarningMessage };
+    expect(parseWarningId(body.id)).toMatchObject({ area: '140212', agency: '041', unit: '001', ext: '00' });
+
+    const msg = await waitFor(
+      () => on(TOPICS.meteorological.name).find((m) => m.key?.toString() === body.id),
+      'the warning on warnings.meteorological',
+    );
+    expect(json<WarningMessage>(msg)).toMatchObject({
+      id: body.id,
+      msgType: 'Alert',
+      hazard: 'meteorological',
+      subtype: 'rainstorm',
+      level: 'orange',
+      source: 'duty-officer',
+      areas: [{ code: '140212000000', name: '新荣区' }],
+    });
+
+    // Update and cancel (解除) are messages of their own that reference it.
+    const upd = await post(`/api/warnings/${body.id}`, { level: 'red' }, 'PUT');
+    expect(upd.status).toBe(202);
+    const updId = ((await upd.json()) as { id: string }).id;
+    const cancel = await post(`/api/warnings/${body.id}/cancel`, {});
+    expect(cancel.status).toBe(202);
+    const cancelId = ((await cancel.json()) as { id: string }).id;
+    const [u, c] = await waitFor(() => {
+      const u = on(TOPICS.meteorological.name).find((m) => m.key?.toString() === updId);
+      const c = on(TOPICS.meteorological.name).find((m) => m.key?.toString() === cancelId);
+      return u && c ? [json<WarningMessage>(u), json<WarningMessage>(c)] : undefined;
+    }, 'the update and the cancel');
+    expect(u).toMatchObject({ msgType: 'Update', references: [body.id], level: 'red' });
+    expect(c).toMatchObject({ msgType: 'Cancel', references: [body.id] });
+    expect(c.headline).toMatch(/^解除暴雨/);
+  });
+
+  it('answers a bad body with 400 and field-level messages, and records the rejection', async () => {
+    const res = await post('/api/warnings', {
+      ...issue,
+      subtype: 'frost',
+      level: 'red',
+      areas: [{ code: '1402' }],
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { field: string; message: string }[] };
+    expect(body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'areas[0].code' })]),
+    );
+    const rule = await post('/api/warnings', { ...issue, subtype: 'frost', level: 'red' });
+    expect(rule.status).toBe(400);
+    expect(((await rule.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: 'level', message: 'signal 霜冻 (frost) has no red level; allowed: blue, yellow, orange' },
+    ]);
+    const cancelUnknown = await post('/api/warnings/nope/cancel', {});
+    expect(cancelUnknown.status).toBe(404);
+    const { rows } = await tdb.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM intake.rejections WHERE channel = 'api'`,
+    );
+    expect(Number(rows[0].n)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('publishes a warning with one unknown area, records it and raises an unmapped-area alert', async () => {
+    const res = await post('/api/warnings', {
+      ...issue,
+      id: 'DUTY-UNMAPPED-1',
+      areas: [{ code: '140212000000' }, { code: '110101000000', name: '东城区' }],
+    });
+    expect(res.status).toBe(202);
+    const alert = await waitFor(
+      () => on(TOPICS.coverageAlerts.name).find((m) => m.key?.toString() === 'DUTY-UNMAPPED-1'),
+      'the unmapped-area alert',
+    );
+    expect(json<CoverageAlert>(alert)).toMatchObject({ kind: 'unmapped-area', areaCode: '110101000000' });
+    const { rows } = await tdb.db.query(`SELECT area_code FROM intake.unmapped_areas WHERE warning_id = $1`, [
+      'DUTY-UNMAPPED-1',
+    ]);
+    expect(rows).toEqual([{ area_code: '110101000000' }]);
+  });
+
+  it('POST /api/cap converts good CAP, rejects hostile CAP with reasons (recorded), refuses over 1 MiB with 413', async () => {
+    const send = (body: Buffer, type = 'application/cap+xml') =>
+      fetch(`${base}/api/cap`, { method: 'POST', headers: { 'content-type': type }, body });
+    const ok = await send(goodCap('HTTP-CAP-1'), 'text/xml');
+    expect(ok.status).toBe(202);
+    await waitFor(
+      () => on(TOPICS.meteorological.name).find((m) => m.key?.toString() === 'HTTP-CAP-1'),
+      'CAP on topic',
+    );
+
+    const bad = await send(hostileCap);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { reasons: string[] }).reasons.join(' ')).toMatch(/DOCTYPE/);
+
+    const big = await send(Buffer.concat([goodCap('HTTP-CAP-BIG'), Buffer.alloc(1024 * 1024, 0x20)]));
+    expect(big.status).toBe(413);
+
+    const { rows } = await tdb.db.query<{ reason: string }>(
+      `SELECT reason FROM intake.rejections WHERE channel = 'cap-http' ORDER BY id`,
+    );
+    expect(rows.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/DOCTYPE/),
+      expect.stringMatching(/1 MiB/),
+    ]);
+    expect(on(TOPICS.meteorological.name).some((m) => m.key?.toString() === 'HTTP-CAP-BIG')).toBe(false);
+  });
+
+  it('dead-letters a hostile CAP on warnings.cap with its reason, records it, and still converts the next good one', async () => {
+    await producer.send({
+      topic: prefix + TOPICS.cap.name,
+      messages: [
+        { key: 'feed-1', value: hostileCap, partition: 0 },
+        { key: 'feed-1', value: goodCap('KAFKA-CAP-2'), partition: 0 },
+      ],
+    });
+    const dead = await waitFor(() => on(`${TOPICS.cap.name}.dlq`)[0], 'the hostile CAP on warnings.cap.dlq');
+    expect(dead.headers?.['x-dlq-reason']?.toString()).toMatch(/CAP message rejected.*DOCTYPE/);
+    expect(dead.value?.equals(hostileCap)).toBe(true);
+
+    const good = await waitFor(
+      () => on(TOPICS.meteorological.name).find((m) => m.key?.toString() === 'KAFKA-CAP-2'),
+      'the good CAP converted after the hostile one',
+    );
+    expect(json<WarningMessage>(good)).toMatchObject({
+      source: 'cap',
+      level: 'orange',
+      subtype: 'rainstorm',
+    });
+
+    const { rows } = await tdb.db.query<{ source_ref: string; reason: string }>(
+      `SELECT source_ref, reason FROM intake.rejections WHERE channel = 'cap-kafka'`,
+    );
+    expect(rows).toEqual([
+      { source_ref: `${TOPICS.cap.name}@0:0`, reason: expect.stringMatching(/DOCTYPE/) },
+    ]);
+    const received = await tdb.db.query(
+      `SELECT outcome FROM intake.received WHERE warning_id = 'KAFKA-CAP-2'`,
+    );
+    expect(received.rows).toEqual([{ outcome: 'published' }]);
+  });
+});

@@ -1,0 +1,344 @@
+import { INestApplication } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
+import { createServer } from 'node:net';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { CalloutRequested } from '../../contracts/generated/callout-requested';
+import { CalloutResponse } from '../../contracts/generated/callout-response';
+import { CalloutStatus } from '../../contracts/generated/callout-status';
+import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import { loadConfig } from '../config/config';
+import { InfraModule } from '../infra/infra.module';
+import { createAckToken } from './ack-token';
+import { NotifyModule } from './notify.module';
+import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
+import { SAMPLE_DATA } from './template-data';
+
+jest.setTimeout(90_000);
+
+const ACCOUNT = 'AC' + 'ab'.repeat(16);
+const TOKEN = 'test-auth-token-0123456789';
+const SECRET = 'test-signing-secret-0123456789';
+const SMS_FROM = '+8610690000001';
+const VOICE_FROM = '+8610690000002';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
+  let db: TestDatabase;
+  let sim: TwilioSimulator;
+  let app: INestApplication;
+  let base: string;
+  let prefix: string;
+  let producer: Producer;
+  let consumer: Consumer;
+  const statuses: CalloutStatus[] = [];
+  const responses: CalloutResponse[] = [];
+  const dlq: { value: string; reason: string }[] = [];
+
+  const expires = new Date(Date.now() + 24 * 3600_000).toISOString();
+  let n = 0;
+  function request(to: string, over: Partial<CalloutRequested> = {}): CalloutRequested {
+    n += 1;
+    const calloutId = `co-${uniqueId('c')}`;
+    return {
+      schemaVersion: 1,
+      requestId: `${calloutId}#1:sms:callout`,
+      calloutId,
+      warningId: 'w-1',
+      personId: `p-${n}`,
+      to,
+      channel: 'sms',
+      purpose: 'callout',
+      attempt: 1,
+      drill: false,
+      language: 'zh-CN',
+      data: { ...SAMPLE_DATA, warning: { ...SAMPLE_DATA.warning, expires, seq: 100 + n } },
+      requestedAt: new Date().toISOString(),
+      ...over,
+    };
+  }
+  const publish = async (...reqs: CalloutRequested[]) =>
+    producer.send({
+      topic: `${prefix}callouts.requested`,
+      messages: reqs.map((r) => ({ key: r.calloutId, value: JSON.stringify(r) })),
+    });
+  const statusOf = (requestId: string, status: string) =>
+    statuses.find((s) => s.requestId === requestId && s.status === status);
+  const toNumber = (to: string) => sim.sent().filter((r) => r.to === to);
+
+  beforeAll(async () => {
+    db = await createTestDatabase('notify');
+    prefix = `${uniqueId('notify')}.`;
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    sim = await startTwilioSimulator({
+      accountSid: ACCOUNT,
+      authToken: TOKEN,
+      latencyMs: 0,
+      inboundSmsUrl: `${base}/twilio/sms/inbound`,
+      defaultInboundTo: SMS_FROM,
+      behaviours: {
+        rules: [
+          { suffix: '0404', behaviour: 'invalid-number' },
+          { suffix: '0501', behaviour: 'answer-and-press-1' },
+          { suffix: '0502', behaviour: 'answer-hang-up-early' },
+        ],
+        default: 'deliver',
+      },
+    });
+    const config = loadConfig({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: db.url,
+      TWILIO_ACCOUNT_SID: ACCOUNT,
+      TWILIO_AUTH_TOKEN: TOKEN,
+      TWILIO_API_BASE_URL: sim.url,
+      TWILIO_SMS_FROM: SMS_FROM,
+      TWILIO_VOICE_FROM: VOICE_FROM,
+      PUBLIC_BASE_URL: base,
+      SIGNING_SECRET: SECRET,
+      NOTIFY_SMS_PER_SECOND: '200',
+      NOTIFY_CALLS_PER_SECOND: '200',
+      NOTIFY_ACCOUNT_PER_SECOND: '200',
+      LOG_LEVEL: 'warn',
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [InfraModule.forRoot({ service: 'notifier-test', config, db: db.db }), NotifyModule],
+    }).compile();
+    const nest = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error'] });
+    nest.useBodyParser('urlencoded', { extended: false });
+    nest.useBodyParser('json');
+    nest.enableShutdownHooks();
+    await nest.listen(port, '127.0.0.1');
+    app = nest;
+
+    const kafka = new Kafka({ clientId: 'notify-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    producer = kafka.producer();
+    await producer.connect();
+    consumer = kafka.consumer({ groupId: `${prefix}observer` });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [`${prefix}callouts.status`, `${prefix}callouts.responses`, `${prefix}callouts.requested.dlq`],
+      fromBeginning: true,
+    });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const v = message.value!.toString();
+        if (topic.endsWith('callouts.status')) statuses.push(JSON.parse(v));
+        else if (topic.endsWith('callouts.responses')) responses.push(JSON.parse(v));
+        else dlq.push({ value: v, reason: message.headers?.['x-dlq-reason']?.toString() ?? '' });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await producer?.disconnect();
+    await app?.close();
+    await sim?.stop();
+    await db?.drop();
+  });
+
+  it('sends an SMS; its status callbacks arrive and are published', async () => {
+    const r = request('+8613800000101');
+    await publish(r);
+    await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered status');
+    expect(statusOf(r.requestId, 'submitted')).toBeTruthy();
+    expect(statusOf(r.requestId, 'sent')).toBeTruthy();
+    const sent = toNumber(r.to);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].body).toContain('张伟请回复1或收到确认');
+    expect(sent[0].body).toContain(`${base}/ack/`);
+    expect(statusOf(r.requestId, 'delivered')).toMatchObject({ calloutId: r.calloutId, channel: 'sms', providerId: sent[0].sid });
+  });
+
+  it('a redelivered request (same requestId twice on Kafka) sends nothing new', async () => {
+    const r = request('+8613800000102');
+    const marker = request('+8613800000103', { calloutId: r.calloutId, requestId: `${r.calloutId}#2:sms:redial`, purpose: 'redial', attempt: 2 });
+    await publish(r, r);
+    await publish(marker); // same key → same partition → handled after both copies
+    await waitFor(() => statusOf(marker.requestId, 'submitted'), 'marker submitted');
+    await sim.idle();
+    expect(toNumber(r.to)).toHaveLength(1);
+    expect(statuses.filter((s) => s.requestId === r.requestId && s.status === 'submitted')).toHaveLength(1);
+  });
+
+  it('recovers from a 429 storm with exactly one send', async () => {
+    const r = request('+8613800000104');
+    const before = sim.requests().length;
+    sim.storm(3);
+    await publish(r);
+    await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered after the storm');
+    const creates = sim.requests().slice(before).filter((x) => x.method === 'POST');
+    expect(creates.filter((x) => x.httpStatus === 429)).toHaveLength(3);
+    expect(creates.filter((x) => x.httpStatus === 201)).toHaveLength(1);
+    expect(toNumber(r.to)).toHaveLength(1);
+  });
+
+  it('does not retry a permanent error (21211) and publishes failed with the reason', async () => {
+    const r = request('+8613800000404');
+    const before = sim.requests().length;
+    await publish(r);
+    const failed = await waitFor(() => statusOf(r.requestId, 'failed'), 'failed status');
+    expect(failed.reason).toContain('21211');
+    expect(sim.requests().slice(before).filter((x) => x.code === 21211)).toHaveLength(1);
+    expect(toNumber(r.to)).toHaveLength(0);
+    const row = await db.db.query<{ state: string; error_code: number }>(
+      `SELECT state, error_code FROM notify.attempts WHERE request_id = $1`,
+      [r.requestId],
+    );
+    expect(row.rows[0]).toEqual({ state: 'failed', error_code: 21211 });
+  });
+
+  it('voice: answered and pressed 1 → heard and a confirm response', async () => {
+    const r = request('+8613800000501', { channel: 'voice' });
+    r.requestId = `${r.calloutId}#1:voice:callout`;
+    await publish(r);
+    const resp = await waitFor(() => responses.find((x) => x.calloutId === r.calloutId), 'voice confirm');
+    const call = toNumber(r.to)[0];
+    expect(resp).toMatchObject({ kind: 'confirm', via: 'voice', responseId: `${call.sid}:1` });
+    expect(call.twiml).toContain('<Say language="cmn-CN"');
+    expect(call.twiml).toContain('<Gather numDigits="1"');
+    await waitFor(() => statusOf(r.requestId, 'heard'), 'heard');
+    expect(statusOf(r.requestId, 'answered')).toBeTruthy();
+    expect(statusOf(r.requestId, 'ringing')).toBeTruthy();
+  });
+
+  it('voice: answered but hung up early → completed, not heard', async () => {
+    const r = request('+8613800000502', { channel: 'voice', requestId: 'early#1:voice:callout' });
+    await publish(r);
+    const done = await waitFor(() => statusOf(r.requestId, 'completed'), 'completed');
+    expect(done.durationSec).toBe(5);
+    expect(statusOf(r.requestId, 'heard')).toBeUndefined();
+  });
+
+  async function smsThenReply(to: string, text: string) {
+    const r = request(to);
+    await publish(r);
+    await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered');
+    const inbound = await sim.reply(to, text);
+    const resp = await waitFor(() => responses.find((x) => x.responseId === inbound.sid), `response to "${text}"`);
+    const reply = sim.records().find((x) => x.kind === 'reply' && x.to === to);
+    return { r, resp, reply };
+  }
+
+  it('inbound "收到" confirms the most recent call-out to that number', async () => {
+    const { r, resp, reply } = await smsThenReply('+8613800000601', '收到');
+    expect(resp).toMatchObject({ calloutId: r.calloutId, warningId: 'w-1', via: 'sms', kind: 'confirm', text: '收到' });
+    expect(reply?.body).toContain('已收到您的确认');
+  });
+
+  it('inbound "不收到" does not confirm', async () => {
+    const { resp, reply } = await smsThenReply('+8613800000602', '不收到');
+    expect(resp.kind).not.toBe('confirm');
+    expect(reply?.body).toContain('未能识别');
+  });
+
+  it('an unrecognised reply gets the help text', async () => {
+    const { resp, reply } = await smsThenReply('+8613800000603', '这是什么意思');
+    expect(resp.kind).toBe('unrecognised');
+    expect(reply?.body).toContain('回复1或收到=确认');
+  });
+
+  it('a short code picks the warning it names', async () => {
+    const to = '+8613800000604';
+    const a = request(to);
+    const b = request(to);
+    await publish(a);
+    await waitFor(() => statusOf(a.requestId, 'delivered'), 'a delivered');
+    await publish(b);
+    await waitFor(() => statusOf(b.requestId, 'delivered'), 'b delivered');
+    const seqA = (a.data as typeof SAMPLE_DATA).warning.seq;
+    const inbound = await sim.reply(to, `1 ${seqA}`);
+    const resp = await waitFor(() => responses.find((x) => x.responseId === inbound.sid), 'coded response');
+    expect(resp).toMatchObject({ kind: 'confirm', calloutId: a.calloutId });
+  });
+
+  it('feedback with a count', async () => {
+    const { resp } = await smsThenReply('+8613800000605', '已转移12人');
+    expect(resp).toMatchObject({ kind: 'feedback', feedback: { action: 'evacuated', count: 12 } });
+  });
+
+  it('accepts a signed webhook, refuses and records a bad or missing signature, and ignores a repeat', async () => {
+    const r = request('+8613800000701');
+    await publish(r);
+    await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered');
+    const sid = toNumber(r.to)[0].sid;
+    const url = `${base}/twilio/sms/status?rid=${encodeURIComponent(r.requestId)}`;
+    const params = { MessageSid: sid, MessageStatus: 'read', AccountSid: ACCOUNT };
+    const post = (sig?: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(sig ? { 'x-twilio-signature': sig } : {}) },
+        body: new URLSearchParams(params).toString(),
+      });
+    const bad = await post('bm90LWEtc2lnbmF0dXJl');
+    expect(bad.status).toBe(403);
+    expect((await post()).status).toBe(403);
+    const rejected = await db.db.query<{ reason: string }>(`SELECT reason FROM notify.rejected_webhooks ORDER BY id`);
+    expect(rejected.rows.map((x) => x.reason)).toEqual(['signature does not match', 'no X-Twilio-Signature header']);
+
+    const good = await post(getExpectedTwilioSignature(TOKEN, url, params));
+    expect(good.status).toBe(200);
+    expect(await good.text()).toContain('<Response/>');
+    // "read" maps to delivered, which was already applied for this sid: nothing new is published.
+    const again = await post(getExpectedTwilioSignature(TOKEN, url, { ...params, MessageStatus: 'delivered' }));
+    expect(again.status).toBe(403); // params differ from what was signed
+    const dup = await post(getExpectedTwilioSignature(TOKEN, url, params));
+    expect(dup.status).toBe(200);
+    await sim.idle();
+    const events = await db.db.query<{ n: string }>(`SELECT count(*) AS n FROM notify.webhook_events WHERE event_id = $1`, [`${sid}:delivered`]);
+    expect(Number(events.rows[0].n)).toBe(1);
+    expect(statuses.filter((s) => s.requestId === r.requestId && s.status === 'delivered')).toHaveLength(1);
+  });
+
+  it('ack link: GET shows, POST confirms once, forged and expired are refused', async () => {
+    const r = request('+8613800000801');
+    await publish(r);
+    await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered');
+    const link = /(http:\/\/\S+\/ack\/\S+)/.exec(toNumber(r.to)[0].body!)![1];
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('暴雨预警');
+    expect(html).toContain('method="post"');
+    expect(responses.find((x) => x.calloutId === r.calloutId)).toBeUndefined(); // GET confirms nothing
+
+    const confirm = await fetch(link, { method: 'POST' });
+    expect(confirm.status).toBe(200);
+    expect(await confirm.text()).toContain('已确认收到');
+    await fetch(link, { method: 'POST' });
+    const fb = await fetch(`${link}/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'action=evacuated&count=7&note=%E5%B7%B2%E8%BD%AC%E7%A7%BB',
+    });
+    expect(fb.status).toBe(200);
+    await waitFor(() => responses.filter((x) => x.calloutId === r.calloutId).length >= 2, 'web responses');
+    await waitFor(() => responses.find((x) => x.calloutId === r.calloutId && x.kind === 'feedback'), 'feedback');
+    const mine = responses.filter((x) => x.calloutId === r.calloutId);
+    expect(mine.filter((x) => x.kind === 'confirm')).toHaveLength(1);
+    expect(mine.find((x) => x.kind === 'feedback')).toMatchObject({ via: 'web', feedback: { action: 'evacuated', count: 7, note: '已转移' } });
+
+    const forged = link.slice(0, -3) + (link.endsWith('AAA') ? 'BBB' : 'AAA');
+    expect((await fetch(forged)).status).toBe(403);
+    const expired = `${base}/ack/${createAckToken(SECRET, r.calloutId, new Date(Date.now() - 1000))}`;
+    expect((await fetch(expired, { method: 'POST' })).status).toBe(410);
+  });
+
+  it('a request whose data cannot render goes to the DLQ with the reason', async () => {
+    const r = request('+8613800000901', { data: { warning: SAMPLE_DATA.warning } });
+    await publish(r);
+    const d = await waitFor(() => dlq.find((x) => x.value.includes(r.requestId)), 'dead letter');
+    expect(d.reason).toContain('data.person');
+    expect(toNumber(r.to)).toHaveLength(0);
+  });
+});
