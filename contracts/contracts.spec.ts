@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { generateContractTypes } from '../scripts/gen-contracts';
 import { projectRoot } from '../libs/common/project-root';
 import { allTopicSpecs, TOPICS } from './topics';
 import { hasContract, validateContract } from './validate';
@@ -19,12 +18,10 @@ describe('contracts', () => {
     }
   });
 
-  it('the committed TypeScript types match the schemas', async () => {
-    const files = await generateContractTypes(projectRoot());
-    for (const [name, ts] of files) {
-      const committed = readFileSync(join(projectRoot(), 'contracts', 'generated', name), 'utf8');
-      expect({ name, ts: committed }).toEqual({ name, ts });
-    }
+  it('the committed TypeScript types match the schemas', () => {
+    const r = spawnSync(process.execPath, [join(projectRoot(), 'scripts', 'gen-contracts.js'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   it('rejects a message with field-level reasons', () => {
@@ -46,6 +43,7 @@ describe('contracts', () => {
       eventId: 'SM1:delivered',
       requestId: 'c1:1:sms',
       calloutId: 'c1',
+      warningId: 'w1',
       channel: 'sms',
       status: 'delivered',
       at: new Date().toISOString(),

@@ -1,7 +1,7 @@
 /*
  * `npm run audit:verify [-- WARNING_ID]`: recomputes the ledger's hash chains (one warning's, or all)
  * in DATABASE_URL (or the embedded PGlite) and prints every break. Exit code 0 = intact, 1 = a break
- * was found, 2 = the check itself could not run.
+ * was found (or the named warning has no entries at all), 2 = the check itself could not run.
  */
 import { loadConfig } from '../config/config';
 import { openDb } from '../db/db';
@@ -23,7 +23,11 @@ export async function runVerify(
       for (const f of r.findings) out(`  ${describeFinding(f)}`);
       if (!r.ok) broken += 1;
     }
-    if (args[0] && reports.every((r) => r.entries === 0)) out(`no ledger entries for ${args[0]}`);
+    // A named chain with no entries and no head cannot be vouched for: it is reported, not "verified".
+    if (args[0] && reports.every((r) => r.entries === 0 && r.ok)) {
+      out(`no ledger entries for ${args[0]}`);
+      return 1;
+    }
     out(broken ? `${broken} of ${reports.length} chains broken` : `${reports.length} chains verified`);
     return broken ? 1 : 0;
   } finally {

@@ -362,6 +362,7 @@ describe('audit ledger against real PostgreSQL and Kafka', () => {
     const lines: string[] = [];
     expect(await runVerify([W], { DATABASE_URL: tdb.url }, (l) => lines.push(l))).toBe(0);
     expect(lines.join('\n')).toContain('1 chains verified');
+    expect(await runVerify(['no-such-warning'], { DATABASE_URL: tdb.url }, () => undefined)).toBe(1);
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE of ledger rows to the application', async () => {

@@ -85,6 +85,14 @@ export const configSchema = z.object({
   NOTIFY_CONFIRM_KEYWORDS: z.string().transform(csv).default(['1', '收到', '确认', '好', 'OK', 'YES', '是']),
   /** Notifier: Twilio <Say> voice for Mandarin. */
   NOTIFY_VOICE_ZH: z.string().default('Polly.Zhiyu'),
+  /**
+   * Console: base URLs of the services whose HTTP APIs it uses. Unset means the console's own origin
+   * (http://127.0.0.1:HTTP_PORT), as in the all-in-one app where every module is served on one port.
+   */
+  CONSOLE_INTAKE_URL: url.optional(),
+  CONSOLE_TRACKER_URL: url.optional(),
+  CONSOLE_AUDIT_URL: url.optional(),
+  CONSOLE_DIRECTORY_URL: url.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

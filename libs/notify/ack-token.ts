@@ -8,7 +8,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
 
 function mac(secret: string, calloutId: string, exp: number): string {
-  return createHmac('sha256', secret).update(`${calloutId}.${exp}`).digest().subarray(0, 16).toString('base64url');
+  return createHmac('sha256', secret)
+    .update(`${calloutId}.${exp}`)
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
 }
 
 export function createAckToken(secret: string, calloutId: string, expiresAt: Date): string {
@@ -28,7 +32,8 @@ export function verifyAckToken(secret: string, token: string, now = new Date()):
   if (!calloutId || !Number.isFinite(exp)) return { ok: false, reason: 'malformed' };
   const expected = Buffer.from(mac(secret, calloutId, exp));
   const given = Buffer.from(parts[2]);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'forged' };
   if (exp * 1000 < now.getTime()) return { ok: false, reason: 'expired', calloutId };
   return { ok: true, calloutId, expiresAt: new Date(exp * 1000) };
 }

@@ -85,12 +85,21 @@ export class MessageTemplates {
     );
     this.hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     for (const f of listFiles(join(dir, 'partials'))) {
-      this.hb.registerPartial(relative(join(dir, 'partials'), f).replace(/\.hbs$/, ''), readFileSync(f, 'utf8'));
+      this.hb.registerPartial(
+        relative(join(dir, 'partials'), f).replace(/\.hbs$/, ''),
+        readFileSync(f, 'utf8'),
+      );
     }
     for (const kind of ['sms', 'voice', 'web'] as const) {
       for (const f of listFiles(join(dir, kind))) {
-        const name = relative(dir, f).split(sep).join('/').replace(/\.hbs$/, '');
-        this.compiled.set(name, this.hb.compile(readFileSync(f, 'utf8'), { strict: true, noEscape: kind !== 'web' }));
+        const name = relative(dir, f)
+          .split(sep)
+          .join('/')
+          .replace(/\.hbs$/, '');
+        this.compiled.set(
+          name,
+          this.hb.compile(readFileSync(f, 'utf8'), { strict: true, noEscape: kind !== 'web' }),
+        );
       }
     }
   }
@@ -110,7 +119,9 @@ export class MessageTemplates {
     const t = this.compiled.get(key);
     if (!t) throw new TemplateError(`no template ${key}`);
     try {
-      return t(context).replace(/\s*\n\s*/g, kind === 'web' ? '\n' : ' ').trim();
+      return t(context)
+        .replace(/\s*\n\s*/g, kind === 'web' ? '\n' : ' ')
+        .trim();
     } catch (e) {
       throw new TemplateError(`template ${key}: ${(e as Error).message}`);
     }
@@ -120,7 +131,10 @@ export class MessageTemplates {
    * Start-up check: renders every SMS and voice template against the sample context (drill and
    * not); reports any that fail and any SMS over the segment budget.
    */
-  check(segmentBudget: number, ackUrl = 'https://notify.example.cn/ack/MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2.sgqm40.AAAAAAAAAAAAAAAAAAAAAA'): TemplateReport[] {
+  check(
+    segmentBudget: number,
+    ackUrl = 'https://notify.example.cn/ack/MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2.sgqm40.AAAAAAAAAAAAAAAAAAAAAA',
+  ): TemplateReport[] {
     const reports: TemplateReport[] = [];
     for (const name of this.names()) {
       const [kind] = name.split('/') as [TemplateKind];
@@ -129,7 +143,10 @@ export class MessageTemplates {
         const ctx = sampleContext({ drill, ackUrl });
         let text: string;
         try {
-          text = this.hb.compile(readFileSync(join(this.dir, `${name}.hbs`), 'utf8'), { strict: true, noEscape: true })(ctx);
+          text = this.hb.compile(readFileSync(join(this.dir, `${name}.hbs`), 'utf8'), {
+            strict: true,
+            noEscape: true,
+          })(ctx);
         } catch (e) {
           reports.push({ template: name, problem: `does not render: ${(e as Error).message}` });
           continue;

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/config';
-import { createTwilioClient, TwilioSmsChannel, TwilioVoiceChannel } from './twilio.channels';
+import { createTwilioClient, TwilioSmsChannel } from './twilio.channels';
 import { sayTwiml, VOICES } from './voice-twiml';
 
 /**
@@ -18,8 +18,16 @@ async function main(argv: string[]): Promise<number> {
     console.error('usage: npm run notify:test -- --to +8613800001234 --channel sms|voice');
     return 2;
   }
-  const cfg = loadConfig(process.env, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', channel === 'sms' ? 'TWILIO_SMS_FROM' : 'TWILIO_VOICE_FROM']);
-  const client = createTwilioClient({ accountSid: cfg.TWILIO_ACCOUNT_SID!, authToken: cfg.TWILIO_AUTH_TOKEN!, apiBaseUrl: cfg.TWILIO_API_BASE_URL });
+  const cfg = loadConfig(process.env, [
+    'TWILIO_ACCOUNT_SID',
+    'TWILIO_AUTH_TOKEN',
+    channel === 'sms' ? 'TWILIO_SMS_FROM' : 'TWILIO_VOICE_FROM',
+  ]);
+  const client = createTwilioClient({
+    accountSid: cfg.TWILIO_ACCOUNT_SID!,
+    authToken: cfg.TWILIO_AUTH_TOKEN!,
+    apiBaseUrl: cfg.TWILIO_API_BASE_URL,
+  });
   try {
     if (channel === 'sms') {
       const r = await new TwilioSmsChannel(client, cfg.TWILIO_SMS_FROM!).send({
@@ -40,7 +48,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const err = e as { status?: number; code?: number; message?: string };
-    console.error(`failed: ${err.status ? `HTTP ${err.status} ` : ''}${err.code ? `code ${err.code} ` : ''}${err.message ?? String(e)}`);
+    console.error(
+      `failed: ${err.status ? `HTTP ${err.status} ` : ''}${err.code ? `code ${err.code} ` : ''}${err.message ?? String(e)}`,
+    );
     return 1;
   }
 }

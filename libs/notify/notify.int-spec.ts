@@ -113,7 +113,10 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [InfraModule.forRoot({ service: 'notifier-test', config, db: db.db }), NotifyModule],
     }).compile();
-    const nest = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error'] });
+    const nest = moduleRef.createNestApplication<NestExpressApplication>({
+      bodyParser: false,
+      logger: ['error'],
+    });
     nest.useBodyParser('urlencoded', { extended: false });
     nest.useBodyParser('json');
     nest.enableShutdownHooks();
@@ -157,12 +160,21 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0].body).toContain('张伟请回复1或收到确认');
     expect(sent[0].body).toContain(`${base}/ack/`);
-    expect(statusOf(r.requestId, 'delivered')).toMatchObject({ calloutId: r.calloutId, channel: 'sms', providerId: sent[0].sid });
+    expect(statusOf(r.requestId, 'delivered')).toMatchObject({
+      calloutId: r.calloutId,
+      channel: 'sms',
+      providerId: sent[0].sid,
+    });
   });
 
   it('a redelivered request (same requestId twice on Kafka) sends nothing new', async () => {
     const r = request('+8613800000102');
-    const marker = request('+8613800000103', { calloutId: r.calloutId, requestId: `${r.calloutId}#2:sms:redial`, purpose: 'redial', attempt: 2 });
+    const marker = request('+8613800000103', {
+      calloutId: r.calloutId,
+      requestId: `${r.calloutId}#2:sms:redial`,
+      purpose: 'redial',
+      attempt: 2,
+    });
     await publish(r, r);
     await publish(marker); // same key → same partition → handled after both copies
     await waitFor(() => statusOf(marker.requestId, 'submitted'), 'marker submitted');
@@ -177,7 +189,10 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     sim.storm(3);
     await publish(r);
     await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered after the storm');
-    const creates = sim.requests().slice(before).filter((x) => x.method === 'POST');
+    const creates = sim
+      .requests()
+      .slice(before)
+      .filter((x) => x.method === 'POST');
     expect(creates.filter((x) => x.httpStatus === 429)).toHaveLength(3);
     expect(creates.filter((x) => x.httpStatus === 201)).toHaveLength(1);
     expect(toNumber(r.to)).toHaveLength(1);
@@ -189,7 +204,12 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     await publish(r);
     const failed = await waitFor(() => statusOf(r.requestId, 'failed'), 'failed status');
     expect(failed.reason).toContain('21211');
-    expect(sim.requests().slice(before).filter((x) => x.code === 21211)).toHaveLength(1);
+    expect(
+      sim
+        .requests()
+        .slice(before)
+        .filter((x) => x.code === 21211),
+    ).toHaveLength(1);
     expect(toNumber(r.to)).toHaveLength(0);
     const row = await db.db.query<{ state: string; error_code: number }>(
       `SELECT state, error_code FROM notify.attempts WHERE request_id = $1`,
@@ -225,14 +245,23 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     await publish(r);
     await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered');
     const inbound = await sim.reply(to, text);
-    const resp = await waitFor(() => responses.find((x) => x.responseId === inbound.sid), `response to "${text}"`);
+    const resp = await waitFor(
+      () => responses.find((x) => x.responseId === inbound.sid),
+      `response to "${text}"`,
+    );
     const reply = sim.records().find((x) => x.kind === 'reply' && x.to === to);
     return { r, resp, reply };
   }
 
   it('inbound "收到" confirms the most recent call-out to that number', async () => {
     const { r, resp, reply } = await smsThenReply('+8613800000601', '收到');
-    expect(resp).toMatchObject({ calloutId: r.calloutId, warningId: 'w-1', via: 'sms', kind: 'confirm', text: '收到' });
+    expect(resp).toMatchObject({
+      calloutId: r.calloutId,
+      warningId: 'w-1',
+      via: 'sms',
+      kind: 'confirm',
+      text: '收到',
+    });
     expect(reply?.body).toContain('已收到您的确认');
   });
 
@@ -277,25 +306,38 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     const post = (sig?: string) =>
       fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(sig ? { 'x-twilio-signature': sig } : {}) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(sig ? { 'x-twilio-signature': sig } : {}),
+        },
         body: new URLSearchParams(params).toString(),
       });
     const bad = await post('bm90LWEtc2lnbmF0dXJl');
     expect(bad.status).toBe(403);
     expect((await post()).status).toBe(403);
-    const rejected = await db.db.query<{ reason: string }>(`SELECT reason FROM notify.rejected_webhooks ORDER BY id`);
-    expect(rejected.rows.map((x) => x.reason)).toEqual(['signature does not match', 'no X-Twilio-Signature header']);
+    const rejected = await db.db.query<{ reason: string }>(
+      `SELECT reason FROM notify.rejected_webhooks ORDER BY id`,
+    );
+    expect(rejected.rows.map((x) => x.reason)).toEqual([
+      'signature does not match',
+      'no X-Twilio-Signature header',
+    ]);
 
     const good = await post(getExpectedTwilioSignature(TOKEN, url, params));
     expect(good.status).toBe(200);
     expect(await good.text()).toContain('<Response/>');
     // "read" maps to delivered, which was already applied for this sid: nothing new is published.
-    const again = await post(getExpectedTwilioSignature(TOKEN, url, { ...params, MessageStatus: 'delivered' }));
+    const again = await post(
+      getExpectedTwilioSignature(TOKEN, url, { ...params, MessageStatus: 'delivered' }),
+    );
     expect(again.status).toBe(403); // params differ from what was signed
     const dup = await post(getExpectedTwilioSignature(TOKEN, url, params));
     expect(dup.status).toBe(200);
     await sim.idle();
-    const events = await db.db.query<{ n: string }>(`SELECT count(*) AS n FROM notify.webhook_events WHERE event_id = $1`, [`${sid}:delivered`]);
+    const events = await db.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM notify.webhook_events WHERE event_id = $1`,
+      [`${sid}:delivered`],
+    );
     expect(Number(events.rows[0].n)).toBe(1);
     expect(statuses.filter((s) => s.requestId === r.requestId && s.status === 'delivered')).toHaveLength(1);
   });
@@ -323,10 +365,16 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     });
     expect(fb.status).toBe(200);
     await waitFor(() => responses.filter((x) => x.calloutId === r.calloutId).length >= 2, 'web responses');
-    await waitFor(() => responses.find((x) => x.calloutId === r.calloutId && x.kind === 'feedback'), 'feedback');
+    await waitFor(
+      () => responses.find((x) => x.calloutId === r.calloutId && x.kind === 'feedback'),
+      'feedback',
+    );
     const mine = responses.filter((x) => x.calloutId === r.calloutId);
     expect(mine.filter((x) => x.kind === 'confirm')).toHaveLength(1);
-    expect(mine.find((x) => x.kind === 'feedback')).toMatchObject({ via: 'web', feedback: { action: 'evacuated', count: 7, note: '已转移' } });
+    expect(mine.find((x) => x.kind === 'feedback')).toMatchObject({
+      via: 'web',
+      feedback: { action: 'evacuated', count: 7, note: '已转移' },
+    });
 
     const forged = link.slice(0, -3) + (link.endsWith('AAA') ? 'BBB' : 'AAA');
     expect((await fetch(forged)).status).toBe(403);

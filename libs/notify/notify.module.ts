@@ -45,12 +45,16 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     const reports = this.templates.check(this.cfg.NOTIFY_SEGMENT_BUDGET);
     for (const r of reports) this.logger.warn(`template ${r.template}: ${r.problem}`);
     const broken = reports.filter((r) => r.problem.startsWith('does not render'));
-    if (broken.length) throw new Error(`templates do not render: ${broken.map((r) => r.template).join(', ')}`);
+    if (broken.length)
+      throw new Error(`templates do not render: ${broken.map((r) => r.template).join(', ')}`);
     this.relay.start();
     const reconcile = () =>
       this.notify
         .reconcile()
-        .then((r) => r.adopted + r.resent && this.logger.log(`reconciled: ${r.adopted} adopted, ${r.resent} sent`))
+        .then(
+          (r) =>
+            r.adopted + r.resent && this.logger.log(`reconciled: ${r.adopted} adopted, ${r.resent} sent`),
+        )
         .catch((e: Error) => this.logger.warn(`reconcile failed: ${e.message}`));
     void reconcile();
     this.timer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
@@ -78,7 +82,11 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       inject: [CONFIG],
       useFactory: (cfg: AppConfig): SmsChannel =>
         new TwilioSmsChannel(
-          createTwilioClient({ accountSid: cfg.TWILIO_ACCOUNT_SID!, authToken: cfg.TWILIO_AUTH_TOKEN!, apiBaseUrl: cfg.TWILIO_API_BASE_URL }),
+          createTwilioClient({
+            accountSid: cfg.TWILIO_ACCOUNT_SID!,
+            authToken: cfg.TWILIO_AUTH_TOKEN!,
+            apiBaseUrl: cfg.TWILIO_API_BASE_URL,
+          }),
           cfg.TWILIO_SMS_FROM!,
         ),
     },
@@ -87,7 +95,11 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       inject: [CONFIG],
       useFactory: (cfg: AppConfig): VoiceChannel =>
         new TwilioVoiceChannel(
-          createTwilioClient({ accountSid: cfg.TWILIO_ACCOUNT_SID!, authToken: cfg.TWILIO_AUTH_TOKEN!, apiBaseUrl: cfg.TWILIO_API_BASE_URL }),
+          createTwilioClient({
+            accountSid: cfg.TWILIO_ACCOUNT_SID!,
+            authToken: cfg.TWILIO_AUTH_TOKEN!,
+            apiBaseUrl: cfg.TWILIO_API_BASE_URL,
+          }),
           cfg.TWILIO_VOICE_FROM!,
           cfg.NOTIFY_HEARD_SECONDS,
         ),
@@ -121,7 +133,8 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
         gate: SendGate,
         relay: OutboxRelay,
       ) => {
-        for (const k of NOTIFY_REQUIRED) if (!cfg[k]) throw new Error(`${k}: required by the notifier but not set`);
+        for (const k of NOTIFY_REQUIRED)
+          if (!cfg[k]) throw new Error(`${k}: required by the notifier but not set`);
         return new NotifyService(
           db,
           sms,

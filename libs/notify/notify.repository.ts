@@ -77,7 +77,13 @@ export class NotifyRepository {
     );
   }
 
-  async markFailed(q: Queryable, requestId: string, code: number | null, reason: string, tries: number): Promise<void> {
+  async markFailed(
+    q: Queryable,
+    requestId: string,
+    code: number | null,
+    reason: string,
+    tries: number,
+  ): Promise<void> {
     await q.query(
       `UPDATE notify.attempts SET state = 'failed', error_code = $2, error_reason = $3, tries = $4, updated_at = now()
        WHERE request_id = $1 AND state = 'sending'`,
@@ -86,11 +92,13 @@ export class NotifyRepository {
   }
 
   async byRequestId(q: Queryable, requestId: string): Promise<AttemptRow | undefined> {
-    return (await q.query<AttemptRow>(`SELECT * FROM notify.attempts WHERE request_id = $1`, [requestId])).rows[0];
+    return (await q.query<AttemptRow>(`SELECT * FROM notify.attempts WHERE request_id = $1`, [requestId]))
+      .rows[0];
   }
 
   async bySid(q: Queryable, sid: string): Promise<AttemptRow | undefined> {
-    return (await q.query<AttemptRow>(`SELECT * FROM notify.attempts WHERE provider_sid = $1`, [sid])).rows[0];
+    return (await q.query<AttemptRow>(`SELECT * FROM notify.attempts WHERE provider_sid = $1`, [sid]))
+      .rows[0];
   }
 
   async latestForCallout(q: Queryable, calloutId: string): Promise<AttemptRow | undefined> {
@@ -127,7 +135,13 @@ export class NotifyRepository {
   }
 
   /** Applies a webhook event once: false when this event id was seen before (a Twilio retry). */
-  async firstTime(q: Queryable, eventId: string, kind: string, requestId: string | null, payload: unknown): Promise<boolean> {
+  async firstTime(
+    q: Queryable,
+    eventId: string,
+    kind: string,
+    requestId: string | null,
+    payload: unknown,
+  ): Promise<boolean> {
     const r = await q.query(
       `INSERT INTO notify.webhook_events (event_id, kind, request_id, payload) VALUES ($1, $2, $3, $4::jsonb)
        ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,

@@ -9,7 +9,14 @@ import { Db, Queryable } from '../db/db';
 import { Outbox } from '../kafka/outbox';
 import { RejectMessage } from '../kafka/safe-consumer';
 import { createAckToken, verifyAckToken } from './ack-token';
-import { ChannelError, ChannelStatus, ChannelStatusCode, SendResult, SmsChannel, VoiceChannel } from './channel';
+import {
+  ChannelError,
+  ChannelStatus,
+  ChannelStatusCode,
+  SendResult,
+  SmsChannel,
+  VoiceChannel,
+} from './channel';
 import { langOf, MessageTemplates, TemplateError } from './message-templates';
 import { AttemptRow, NotifyRepository } from './notify.repository';
 import { classifyReply, Feedback } from './reply-classifier';
@@ -62,7 +69,10 @@ export class NotifyService {
   }
 
   ackUrl(calloutId: string, expires: string): string {
-    const exp = expires && !Number.isNaN(Date.parse(expires)) ? new Date(expires) : new Date(Date.now() + DEFAULT_LINK_LIFETIME_MS);
+    const exp =
+      expires && !Number.isNaN(Date.parse(expires))
+        ? new Date(expires)
+        : new Date(Date.now() + DEFAULT_LINK_LIFETIME_MS);
     return this.url(`/ack/${createAckToken(this.settings.signingSecret, calloutId, exp)}`);
   }
 
@@ -137,7 +147,10 @@ export class NotifyService {
   }
 
   private async dispatch(a: AttemptRow): Promise<'sent' | 'failed'> {
-    const statusCallbackUrl = this.url(a.channel === 'sms' ? '/twilio/sms/status' : '/twilio/voice/status', a.request_id);
+    const statusCallbackUrl = this.url(
+      a.channel === 'sms' ? '/twilio/sms/status' : '/twilio/voice/status',
+      a.request_id,
+    );
     const send = (): Promise<SendResult> =>
       a.channel === 'sms'
         ? this.sms.send({ requestId: a.request_id, to: a.to_number, body: a.body, statusCallbackUrl })
@@ -152,21 +165,30 @@ export class NotifyService {
         a.channel,
         a.channel === 'sms' ? this.sms.from : this.voice.from,
         send,
-        () => this.findSent(a).then((f) => (f ? { providerId: f.providerId, status: f.status, raw: f } : null)),
+        () =>
+          this.findSent(a).then((f) => (f ? { providerId: f.providerId, status: f.status, raw: f } : null)),
       );
       await this.accepted(a, value.providerId, tries);
-      this.logger.log(`${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} accepted as ${value.providerId}`);
+      this.logger.log(
+        `${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} accepted as ${value.providerId}`,
+      );
       return 'sent';
     } catch (e) {
       const err = e instanceof ChannelError ? e : new ChannelError((e as Error).message, false);
       if (!err.permanent && !err.definitelyNotAccepted) {
         // Outcome unknown (network/5xx to the end): leave it 'sending' for the reconciler.
-        this.logger.warn(`${a.request_id}: outcome unknown after retries (${err.message}); reconciling later`);
+        this.logger.warn(
+          `${a.request_id}: outcome unknown after retries (${err.message}); reconciling later`,
+        );
         throw err;
       }
       await this.db.transaction(async (tx) => {
         await this.repo.markFailed(tx, a.request_id, err.code ?? null, err.message, 0);
-        await this.publishStatus(tx, a, { eventId: `${a.request_id}:failed`, status: 'failed', reason: err.message });
+        await this.publishStatus(tx, a, {
+          eventId: `${a.request_id}:failed`,
+          status: 'failed',
+          reason: err.message,
+        });
       });
       this.published();
       this.logger.warn(`${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} failed: ${err.message}`);
@@ -215,7 +237,13 @@ export class NotifyService {
   private async publishStatus(
     tx: Queryable,
     a: AttemptRow,
-    s: { eventId: string; status: ChannelStatusCode; providerId?: string; durationSec?: number; reason?: string },
+    s: {
+      eventId: string;
+      status: ChannelStatusCode;
+      providerId?: string;
+      durationSec?: number;
+      reason?: string;
+    },
   ) {
     const v: CalloutStatus = {
       schemaVersion: 1,
@@ -236,7 +264,13 @@ export class NotifyService {
   private async publishResponse(
     tx: Queryable,
     a: AttemptRow,
-    r: { responseId: string; via: CalloutResponse['via']; kind: CalloutResponse['kind']; feedback?: Feedback; text?: string },
+    r: {
+      responseId: string;
+      via: CalloutResponse['via'];
+      kind: CalloutResponse['kind'];
+      feedback?: Feedback;
+      text?: string;
+    },
   ) {
     const v: CalloutResponse = {
       schemaVersion: 1,
@@ -253,20 +287,32 @@ export class NotifyService {
   }
 
   /** A status callback (SMS or voice). Repeats of the same sid + status are ignored. */
-  async statusCallback(channel: 'sms' | 'voice', params: Record<string, string>, rid?: string): Promise<void> {
+  async statusCallback(
+    channel: 'sms' | 'voice',
+    params: Record<string, string>,
+    rid?: string,
+  ): Promise<void> {
     const s: ChannelStatus | null = (channel === 'sms' ? this.sms : this.voice).parseStatusCallback(params);
     if (!s) return;
     const applied = await this.db.transaction(async (tx) => {
-      const a = (rid ? await this.repo.byRequestId(tx, rid) : undefined) ?? (await this.repo.bySid(tx, s.providerId));
+      const a =
+        (rid ? await this.repo.byRequestId(tx, rid) : undefined) ?? (await this.repo.bySid(tx, s.providerId));
       const eventId = `${s.providerId}:${s.status}`;
-      if (!(await this.repo.firstTime(tx, eventId, `${channel}-status`, a?.request_id ?? null, params))) return false;
+      if (!(await this.repo.firstTime(tx, eventId, `${channel}-status`, a?.request_id ?? null, params)))
+        return false;
       if (!a) {
         this.logger.warn(`status ${eventId} for an unknown send`);
         return false;
       }
       // The callback may overtake the API answer: the sid in it settles the attempt.
       if (a.state === 'sending') await this.repo.markSent(tx, a.request_id, s.providerId, 0);
-      await this.publishStatus(tx, a, { eventId, status: s.status, providerId: s.providerId, durationSec: s.durationSec, reason: s.reason });
+      await this.publishStatus(tx, a, {
+        eventId,
+        status: s.status,
+        providerId: s.providerId,
+        durationSec: s.durationSec,
+        reason: s.reason,
+      });
       return true;
     });
     if (applied) this.published();
@@ -279,7 +325,12 @@ export class NotifyService {
     const reply = classifyReply(m.body, { confirmKeywords: this.settings.confirmKeywords });
     const outcome = await this.db.transaction(async (tx) => {
       const a = await this.repo.answeredBy(tx, m.from, reply.shortCode);
-      if (!(await this.repo.firstTime(tx, m.messageId, 'sms-inbound', a?.request_id ?? null, { ...params, From: maskPhone(m.from) })))
+      if (
+        !(await this.repo.firstTime(tx, m.messageId, 'sms-inbound', a?.request_id ?? null, {
+          ...params,
+          From: maskPhone(m.from),
+        }))
+      )
         return 'repeat' as const;
       if (!a) return 'no-callout' as const;
       await this.publishResponse(tx, a, {
@@ -298,7 +349,12 @@ export class NotifyService {
     }
     this.published();
     const lang = langOf(outcome.language);
-    const name = reply.kind === 'confirm' ? 'reply/confirmed' : reply.kind === 'feedback' ? 'reply/feedback' : 'reply/help';
+    const name =
+      reply.kind === 'confirm'
+        ? 'reply/confirmed'
+        : reply.kind === 'feedback'
+          ? 'reply/feedback'
+          : 'reply/help';
     return messageTwiml(this.templates.render('sms', name, lang, { ...outcome.data }));
   }
 
@@ -311,7 +367,11 @@ export class NotifyService {
 
   /** A key press on a call: 1 confirms. */
   async gather(rid: string | undefined, params: Record<string, string>): Promise<string> {
-    const a = rid ? await this.repo.byRequestId(this.db, rid) : params.CallSid ? await this.repo.bySid(this.db, params.CallSid) : undefined;
+    const a = rid
+      ? await this.repo.byRequestId(this.db, rid)
+      : params.CallSid
+        ? await this.repo.bySid(this.db, params.CallSid)
+        : undefined;
     const lang = langOf(a?.language);
     const phrase = (name: string) => this.templates.render('voice', `phrases/${name}`, lang, {});
     if (!a || !params.CallSid) return sayTwiml(this.voiceOf(lang), phrase('no-input'));
@@ -368,7 +428,10 @@ export class NotifyService {
   async ackPage(token: string): Promise<WebPage> {
     const t = await this.ackTarget(token);
     if (t.page) return t.page;
-    return { status: 200, html: this.templates.render('web', 'ack', 'zh-CN', this.pageContext(t.attempt!, token)) };
+    return {
+      status: 200,
+      html: this.templates.render('web', 'ack', 'zh-CN', this.pageContext(t.attempt!, token)),
+    };
   }
 
   async ackConfirm(token: string): Promise<WebPage> {
@@ -382,29 +445,52 @@ export class NotifyService {
       return true;
     });
     if (first) this.published();
-    return { status: 200, html: this.templates.render('web', 'confirmed', 'zh-CN', this.pageContext(a, token)) };
+    return {
+      status: 200,
+      html: this.templates.render('web', 'confirmed', 'zh-CN', this.pageContext(a, token)),
+    };
   }
 
   async ackFeedback(token: string, form: Record<string, string>): Promise<WebPage> {
     const t = await this.ackTarget(token);
     if (t.page) return t.page;
     const a = t.attempt!;
-    const actions = ['patrol-done', 'evacuated', 'shelter-opened', 'need-help', 'reached-in-person', 'other'] as const;
+    const actions = [
+      'patrol-done',
+      'evacuated',
+      'shelter-opened',
+      'need-help',
+      'reached-in-person',
+      'other',
+    ] as const;
     const action = actions.find((x) => x === form.action) ?? 'other';
     const count = /^\d{1,6}$/.test(form.count ?? '') ? Number(form.count) : undefined;
     const note = (form.note ?? '').slice(0, 2000);
-    const feedback: Feedback = { action, ...(count !== undefined ? { count } : {}), ...(note ? { note } : {}) };
+    const feedback: Feedback = {
+      action,
+      ...(count !== undefined ? { count } : {}),
+      ...(note ? { note } : {}),
+    };
     const responseId = `web:${a.callout_id}:fb:${randomUUID()}`;
     await this.db.transaction(async (tx) => {
       await this.repo.firstTime(tx, responseId, 'web-feedback', a.request_id, feedback);
       await this.publishResponse(tx, a, { responseId, via: 'web', kind: 'feedback', feedback, text: note });
     });
     this.published();
-    return { status: 200, html: this.templates.render('web', 'feedback-done', 'zh-CN', this.pageContext(a, token)) };
+    return {
+      status: 200,
+      html: this.templates.render('web', 'feedback-done', 'zh-CN', this.pageContext(a, token)),
+    };
   }
 
   /** Records a webhook refused for its signature (kept for auditors). */
-  async rejectedWebhook(r: { path: string; reason: string; remoteAddr?: string; signature?: string; params: unknown }) {
+  async rejectedWebhook(r: {
+    path: string;
+    reason: string;
+    remoteAddr?: string;
+    signature?: string;
+    params: unknown;
+  }) {
     await this.repo.recordRejected(this.db, r);
   }
 }

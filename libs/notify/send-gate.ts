@@ -29,7 +29,10 @@ export class SendGate {
   private readonly perNumber = new Map<string, Bottleneck>();
 
   constructor(private readonly opts: SendGateOptions) {
-    this.account = new Bottleneck({ maxConcurrent: opts.concurrency, minTime: Math.floor(1000 / opts.accountPerSecond) });
+    this.account = new Bottleneck({
+      maxConcurrent: opts.concurrency,
+      minTime: Math.floor(1000 / opts.accountPerSecond),
+    });
   }
 
   private limiter(channel: 'sms' | 'voice', from: string): Bottleneck {

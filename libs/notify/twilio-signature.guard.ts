@@ -22,7 +22,10 @@ export class TwilioSignatureGuard implements CanActivate {
     const signature = req.header('x-twilio-signature');
     const url = `${(this.cfg.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '')}${req.originalUrl}`;
     const params = (req.body ?? {}) as Record<string, string>;
-    const ok = !!signature && !!this.cfg.TWILIO_AUTH_TOKEN && validateRequest(this.cfg.TWILIO_AUTH_TOKEN, signature, url, params);
+    const ok =
+      !!signature &&
+      !!this.cfg.TWILIO_AUTH_TOKEN &&
+      validateRequest(this.cfg.TWILIO_AUTH_TOKEN, signature, url, params);
     if (ok) return true;
     await this.notify.rejectedWebhook({
       path: req.path,

@@ -18,7 +18,20 @@ describe('Twilio SMS status mapping', () => {
 
   it('covers every status in the table', () => {
     expect(Object.keys(SMS_STATUS).sort()).toEqual(
-      ['accepted', 'canceled', 'delivered', 'failed', 'queued', 'read', 'received', 'receiving', 'scheduled', 'sending', 'sent', 'undelivered'].sort(),
+      [
+        'accepted',
+        'canceled',
+        'delivered',
+        'failed',
+        'queued',
+        'read',
+        'received',
+        'receiving',
+        'scheduled',
+        'sending',
+        'sent',
+        'undelivered',
+      ].sort(),
     );
   });
 
@@ -29,7 +42,9 @@ describe('Twilio SMS status mapping', () => {
   });
 
   it('keeps the error code as the reason', () => {
-    expect(mapSmsStatus({ MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30003' })).toMatchObject({
+    expect(
+      mapSmsStatus({ MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: '30003' }),
+    ).toMatchObject({
       status: 'undelivered',
       reason: 'Twilio error 30003',
     });
@@ -69,11 +84,16 @@ describe('Twilio call status mapping', () => {
 
   it('answered by a machine is never heard', () => {
     expect(
-      mapCallStatus({ CallSid: 'CA1', CallStatus: 'completed', CallDuration: '60', AnsweredBy: 'machine_start' }, 20)?.status,
+      mapCallStatus(
+        { CallSid: 'CA1', CallStatus: 'completed', CallDuration: '60', AnsweredBy: 'machine_start' },
+        20,
+      )?.status,
     ).toBe('completed');
   });
 
   it('respects the configured seconds', () => {
-    expect(mapCallStatus({ CallSid: 'CA1', CallStatus: 'completed', CallDuration: '12' }, 10)?.status).toBe('heard');
+    expect(mapCallStatus({ CallSid: 'CA1', CallStatus: 'completed', CallDuration: '12' }, 10)?.status).toBe(
+      'heard',
+    );
   });
 });

@@ -41,7 +41,9 @@ export function mapSmsStatus(params: Record<string, string>): ChannelStatus | nu
     providerId: sid,
     status,
     providerStatus: raw,
-    ...(code && code !== '0' ? { reason: `Twilio error ${code}${params.ErrorMessage ? `: ${params.ErrorMessage}` : ''}` } : {}),
+    ...(code && code !== '0'
+      ? { reason: `Twilio error ${code}${params.ErrorMessage ? `: ${params.ErrorMessage}` : ''}` }
+      : {}),
   };
 }
 

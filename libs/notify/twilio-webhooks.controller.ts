@@ -49,4 +49,3 @@ export class TwilioWebhooksController {
     return this.notify.gather(rid, body);
   }
 }
-

@@ -23,14 +23,18 @@ export interface TwilioSettings {
   heardSeconds: number;
 }
 
-export function createTwilioClient(s: Pick<TwilioSettings, 'accountSid' | 'authToken' | 'apiBaseUrl'>): Twilio {
+export function createTwilioClient(
+  s: Pick<TwilioSettings, 'accountSid' | 'authToken' | 'apiBaseUrl'>,
+): Twilio {
   return twilio(s.accountSid, s.authToken, {
     httpClient: new RebasedRequestClient(s.apiBaseUrl ?? 'https://api.twilio.com', { keepAlive: true }),
   });
 }
 
 /** Twilio errors that no retry can fix: bad or unreachable numbers, permissions, blocked destinations. */
-const PERMANENT_CODES = new Set([21211, 21214, 21217, 21219, 21401, 21408, 21610, 21612, 21614, 21215, 13223, 13224]);
+const PERMANENT_CODES = new Set([
+  21211, 21214, 21217, 21219, 21401, 21408, 21610, 21612, 21614, 21215, 13223, 13224,
+]);
 
 /** Turns whatever the SDK threw into a ChannelError that says whether to retry. */
 export function toChannelError(e: unknown): ChannelError {
@@ -39,7 +43,8 @@ export function toChannelError(e: unknown): ChannelError {
   const code = typeof err.code === 'number' ? err.code : undefined;
   const message = `${code ? `Twilio error ${code}: ` : ''}${err.message ?? String(e)}`;
   if (status === undefined) return new ChannelError(`network: ${message}`, false, code, undefined);
-  const permanent = (code !== undefined && PERMANENT_CODES.has(code)) || (status >= 400 && status < 500 && status !== 429);
+  const permanent =
+    (code !== undefined && PERMANENT_CODES.has(code)) || (status >= 400 && status < 500 && status !== 429);
   return new ChannelError(message, permanent, code, status);
 }
 
@@ -76,7 +81,12 @@ export class TwilioSmsChannel implements SmsChannel {
   }
 
   async findSent(to: string, body: string, after: Date): Promise<FoundSend | null> {
-    const list = await this.client.messages.list({ to, from: this.from, dateSentAfter: since(after), limit: 50 });
+    const list = await this.client.messages.list({
+      to,
+      from: this.from,
+      dateSentAfter: since(after),
+      limit: 50,
+    });
     const hit = list.find((m) => m.body === body && m.dateCreated.getTime() >= since(after).getTime());
     return hit ? { providerId: hit.sid, status: SMS_STATUS[hit.status] ?? 'submitted' } : null;
   }
@@ -115,7 +125,12 @@ export class TwilioVoiceChannel implements VoiceChannel {
   }
 
   async findSent(to: string, after: Date): Promise<FoundSend | null> {
-    const list = await this.client.calls.list({ to, from: this.from, startTimeAfter: since(after), limit: 50 });
+    const list = await this.client.calls.list({
+      to,
+      from: this.from,
+      startTimeAfter: since(after),
+      limit: 50,
+    });
     const hit = list.find((c) => c.dateCreated.getTime() >= since(after).getTime());
     return hit ? { providerId: hit.sid, status: CALL_STATUS[hit.status] ?? 'submitted' } : null;
   }

@@ -109,7 +109,14 @@ const E164 = /^\+[1-9]\d{5,14}$/;
 
 function twilioError(res: ServerResponse, httpStatus: number, code: number, message: string) {
   res.writeHead(httpStatus, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status: httpStatus }));
+  res.end(
+    JSON.stringify({
+      code,
+      message,
+      more_info: `https://www.twilio.com/docs/errors/${code}`,
+      status: httpStatus,
+    }),
+  );
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -122,7 +129,12 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 const unescapeXml = (s: string) =>
-  s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 export async function startTwilioSimulator(opts: SimulatorOptions): Promise<TwilioSimulator> {
   const latency = opts.latencyMs ?? 0;
@@ -149,7 +161,10 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
   }
 
   /** POSTs a form to the project, signed the way Twilio signs it. */
-  async function postSigned(url: string, params: Record<string, string>): Promise<{ status: number; text: string }> {
+  async function postSigned(
+    url: string,
+    params: Record<string, string>,
+  ): Promise<{ status: number; text: string }> {
     const signature = getExpectedTwilioSignature(opts.authToken, url, params);
     try {
       const r = await fetch(url, {
@@ -169,7 +184,12 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     const base: Record<string, string> =
       rec.kind === 'sms'
         ? { MessageSid: rec.sid, SmsSid: rec.sid, MessageStatus: status, SmsStatus: status }
-        : { CallSid: rec.sid, CallStatus: status, Direction: 'outbound-api', CallbackSource: 'call-progress-events' };
+        : {
+            CallSid: rec.sid,
+            CallStatus: status,
+            Direction: 'outbound-api',
+            CallbackSource: 'call-progress-events',
+          };
     const r = await postSigned(rec.statusCallback, {
       AccountSid: opts.accountSid,
       From: rec.from,
@@ -280,7 +300,10 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       }
     }
     await pause();
-    await callback(rec, 'completed', { CallDuration: String(duration), Duration: String(Math.ceil(duration / 60)) });
+    await callback(rec, 'completed', {
+      CallDuration: String(duration),
+      Duration: String(Math.ceil(duration / 60)),
+    });
     if (b === 'reply-after') {
       await pause(rule.afterMs ?? latency);
       if (!stopped) await inbound(rec.to, rule.reply ?? '收到', opts.defaultInboundTo);
@@ -340,7 +363,12 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, kind: 'sms' | 'call', url: URL) {
-    const entry: ApiRequestLog = { method: req.method ?? '', path: url.pathname, httpStatus: 0, at: new Date().toISOString() };
+    const entry: ApiRequestLog = {
+      method: req.method ?? '',
+      path: url.pathname,
+      httpStatus: 0,
+      at: new Date().toISOString(),
+    };
     log.push(entry);
     const fail = (status: number, code: number, message: string) => {
       entry.httpStatus = status;
@@ -383,7 +411,8 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       return fail(429, 20429, 'Too Many Requests');
     }
     if (overRate()) return fail(429, 20429, 'Too Many Requests');
-    if (opts.failureRate && Math.random() < opts.failureRate) return fail(500, 20500, 'Internal Server Error');
+    if (opts.failureRate && Math.random() < opts.failureRate)
+      return fail(500, 20500, 'Internal Server Error');
     const to = form.get('To') ?? '';
     const from = form.get('From') ?? '';
     const rule = ruleFor(to);
@@ -391,7 +420,8 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       return fail(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
     if (!E164.test(from)) return fail(400, 21212, `The 'From' number ${from} is not a valid phone number.`);
     if (kind === 'sms' && !form.get('Body')) return fail(400, 21602, 'Message body is required.');
-    if (kind === 'call' && !form.get('Url') && !form.get('Twiml')) return fail(400, 21205, 'Url parameter is required.');
+    if (kind === 'call' && !form.get('Url') && !form.get('Twiml'))
+      return fail(400, 21205, 'Url parameter is required.');
 
     const rec: SimRecord = {
       kind,
@@ -433,7 +463,10 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
         sim.storm(Number(input.count ?? 10));
         return json(200, { stormLeft });
       case 'POST /sim/reply':
-        return json(200, await sim.reply(String(input.from), String(input.body), input.to as string | undefined));
+        return json(
+          200,
+          await sim.reply(String(input.from), String(input.body), input.to as string | undefined),
+        );
       case 'POST /sim/inbound-url':
         sim.setInboundSmsUrl(String(input.url));
         return json(200, { inboundUrl });

@@ -1,0 +1,92 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { localTime, MessageTemplates, sampleContext, TemplateError, TemplateKind } from './message-templates';
+import { smsSegments } from './sms-segments';
+
+const GOLDEN = join(__dirname, '__golden__');
+const ACK = 'https://notify.example.cn/ack/Y28tMTIzNDU2Nzg.sgqm40.AAAAAAAAAAAAAAAAAAAAAA';
+const templates = new MessageTemplates();
+
+// Every SMS and voice template, rendered for the sample context (drill on, to show the marker), is
+// compared with its golden file. Set UPDATE_GOLDEN=1 to rewrite them after an intended change.
+describe('templates against golden files', () => {
+  const names = templates.names().filter((n) => !n.startsWith('web/'));
+  it.each(names)('%s', (name) => {
+    const [kind, ...rest] = name.split('/');
+    const lang = rest[0] === 'en' ? 'en' : 'zh-CN';
+    const text = templates.render(
+      kind as TemplateKind,
+      rest.filter((x) => x !== 'en').join('/'),
+      lang,
+      sampleContext({ drill: true, ackUrl: ACK }),
+    );
+    const file = join(GOLDEN, `${name.replace(/\//g, '__')}.txt`);
+    if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+      mkdirSync(GOLDEN, { recursive: true });
+      writeFileSync(file, text + '\n');
+    }
+    expect(text + '\n').toBe(readFileSync(file, 'utf8'));
+  });
+});
+
+describe('MessageTemplates', () => {
+  it('marks every drill message', () => {
+    for (const name of templates.names().filter((n) => /^(sms|voice)\/(en\/)?[a-z]+$/.test(n))) {
+      const [kind, ...rest] = name.split('/');
+      const lang = rest[0] === 'en' ? 'en' : 'zh-CN';
+      const text = templates.render(
+        kind as TemplateKind,
+        rest.filter((x) => x !== 'en').join('/'),
+        lang,
+        sampleContext({ drill: true }),
+      );
+      expect(text).toMatch(/【演练】|演练|DRILL|drill/);
+    }
+  });
+
+  it('renders the escalation SMS with the subject and the way to confirm', () => {
+    const t = templates.render('sms', 'escalation', 'zh-CN', sampleContext({ ackUrl: ACK }));
+    expect(t).toContain(
+      '李强（山洪预警员）未确认大同市气象台暴雨红色预警（东坊城村），请立即上门叫应并回复1或收到确认',
+    );
+    expect(t).toContain(ACK);
+  });
+
+  it('fails fast on a missing variable (strict)', () => {
+    const ctx = sampleContext();
+    delete (ctx as { subject?: unknown }).subject;
+    expect(() => templates.render('sms', 'escalation', 'zh-CN', ctx)).toThrow(TemplateError);
+    expect(() => templates.render('sms', 'nope', 'zh-CN', ctx)).toThrow(/no template/);
+  });
+
+  it('falls back to zh-CN when asked for a language it does not have and uses en when it does', () => {
+    expect(templates.key('sms', 'callout', 'en')).toBe('sms/en/callout');
+    expect(templates.key('web', 'ack', 'en')).toBe('web/ack');
+  });
+
+  it('keeps every zh-CN SMS within 3 segments and reports what is over the budget', () => {
+    const reports = templates.check(3);
+    expect(reports.filter((r) => r.problem.startsWith('does not render'))).toEqual([]);
+    expect(reports.filter((r) => !r.template.startsWith('sms/en/'))).toEqual([]);
+    expect(templates.check(1).some((r) => r.template === 'sms/callout')).toBe(true);
+  });
+
+  it('prints Beijing time', () => {
+    expect(localTime('2024-07-12T16:30:00Z')).toBe('7月13日00:30');
+    expect(localTime('')).toBe('另行通知');
+  });
+});
+
+describe('smsSegments', () => {
+  it('counts GSM-7 and UCS-2', () => {
+    expect(smsSegments('a'.repeat(160))).toEqual({ encoding: 'GSM-7', units: 160, segments: 1 });
+    expect(smsSegments('a'.repeat(161)).segments).toBe(2);
+    expect(smsSegments('a'.repeat(306)).segments).toBe(2);
+    expect(smsSegments('a'.repeat(307)).segments).toBe(3);
+    expect(smsSegments('^'.repeat(80))).toMatchObject({ units: 160, segments: 1 });
+    expect(smsSegments('预'.repeat(70))).toEqual({ encoding: 'UCS-2', units: 70, segments: 1 });
+    expect(smsSegments('预'.repeat(71)).segments).toBe(2);
+    expect(smsSegments('预'.repeat(134)).segments).toBe(2);
+    expect(smsSegments('预'.repeat(135)).segments).toBe(3);
+  });
+});
