@@ -120,7 +120,7 @@ export function loadConfig(
   const problems: string[] = [];
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push(`${issue.path.join('.')}: ${issue.message}`);
+      problems.push(`${String(issue.path[0])}: ${issue.message}`);
     }
   } else {
     for (const key of required) {

@@ -18,6 +18,8 @@ export interface ServiceOptions {
   title: string;
   /** Body size limit for JSON and form bodies (Twilio webhooks are forms). */
   bodyLimit?: string;
+  /** Close the app on SIGTERM/SIGINT (default); off when the caller closes more than the app. */
+  shutdownHooks?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function startService(module: Type<unknown> | ReturnType<typeof Obj
   });
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: opts.bodyLimit ?? '1mb' });
-  app.enableShutdownHooks();
+  if (opts.shutdownHooks !== false) app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(opts.title).setVersion('1').build());
   SwaggerModule.setup('docs', app, doc);
   await app.listen(cfg.HTTP_PORT, '0.0.0.0');

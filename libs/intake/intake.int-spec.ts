@@ -8,6 +8,7 @@ import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } fro
 import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { IntakeModule } from './intake.module';
+import { IntakeService } from './intake.service';
 import { parseWarningId } from './warning-id';
 
 jest.setTimeout(90_000);
@@ -170,6 +171,12 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
     expect(((await rule.json()) as { errors: unknown[] }).errors).toEqual([
       { field: 'level', message: 'signal 霜冻 (frost) has no red level; allowed: blue, yellow, orange' },
     ]);
+    const notJson = await fetch(`${base}/api/warnings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"hazard": ',
+    });
+    expect(notJson.status).toBe(400);
     const cancelUnknown = await post('/api/warnings/nope/cancel', {});
     expect(cancelUnknown.status).toBe(404);
     const { rows } = await tdb.db.query<{ n: string }>(
@@ -255,5 +262,37 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
       `SELECT outcome FROM intake.received WHERE warning_id = 'KAFKA-CAP-2'`,
     );
     expect(received.rows).toEqual([{ outcome: 'published' }]);
+  });
+
+  it('gives two warnings issued in the same second sequence digits _1 and _2', async () => {
+    const at = new Date('2024-07-01T00:30:00Z');
+    const svc = new IntakeService(tdb.db, {
+      issuerCode: '041001',
+      sender: '测试',
+      nudge: () => undefined,
+      clock: () => at,
+    });
+    const body = { ...issue, expires: '2024-07-02T08:00:00+08:00', areas: [{ code: '140213050000' }] };
+    const a = await svc.issue(body);
+    const b = await svc.issue(body);
+    expect([a.ok && a.warning.id, b.ok && b.warning.id]).toEqual([
+      '14021304100100_20240701083000_1',
+      '14021304100100_20240701083000_2',
+    ]);
+  });
+
+  it('records and publishes a redelivered CAP message (same topic position) once', async () => {
+    const svc = app.get(IntakeService);
+    const first = await svc.acceptCap(goodCap('REDELIVERED-1'), 'cap-kafka', 'warnings.cap@1:77');
+    const again = await svc.acceptCap(goodCap('REDELIVERED-1'), 'cap-kafka', 'warnings.cap@1:77');
+    expect([first.kind, again.kind]).toEqual(['published', 'duplicate']);
+    const { rows } = await tdb.db.query(
+      `SELECT outcome FROM intake.received WHERE warning_id = 'REDELIVERED-1'`,
+    );
+    expect(rows).toHaveLength(1);
+    await waitFor(
+      () => on(TOPICS.meteorological.name).find((m) => m.key?.toString() === 'REDELIVERED-1'),
+      'the redelivered CAP published',
+    );
   });
 });

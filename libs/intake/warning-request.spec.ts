@@ -55,6 +55,8 @@ describe('draftWarning (duty-officer request → canonical warning)', () => {
   });
 
   it('refuses statuses only feeds may send, and non-object bodies', () => {
+    const drill = draftWarning({ ...body, status: 'Exercise' }, ctx);
+    expect(drill.ok && drill.warning.status).toBe('Exercise');
     const d = draftWarning({ ...body, status: 'Test' }, ctx);
     expect(d.ok ? [] : d.errors).toEqual([{ field: 'status', message: 'must be one of Actual, Exercise' }]);
     const n = draftWarning([1], ctx);

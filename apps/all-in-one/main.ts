@@ -1,0 +1,86 @@
+import { DynamicModule, Logger, Module, Type } from '@nestjs/common';
+import { AuditModule } from '../../libs/audit/audit.module';
+import { DispatcherModule, TrackerModule } from '../../libs/callout/callout.module';
+import { Db } from '../../libs/db/db';
+import { seedDemoDirectory } from '../../libs/directory/seed/generate-directory';
+import { run, startService } from '../../libs/infra/bootstrap';
+import { InfraModule } from '../../libs/infra/infra.module';
+import { DB } from '../../libs/infra/tokens';
+import { IntakeModule } from '../../libs/intake/intake.module';
+import { NOTIFY_REQUIRED, NotifyModule } from '../../libs/notify/notify.module';
+import { startTwilioSimulator } from '../../libs/notify/simulator/twilio-simulator';
+import { DEMO_TWILIO, ensureLocalKafka, useSimulatorDefaults } from './embedded';
+
+/**
+ * The embedded default (`npm start`): every bounded context in one process, each with its own
+ * consumer group exactly as when deployed alone; PGlite unless DATABASE_URL is set; a local Kafka
+ * broker unless KAFKA_BROKERS is set; the Twilio simulator unless a Twilio account is configured; a
+ * demo directory of Datong (real division codes, generated villages, fake numbers) when empty.
+ */
+function allInOneModule(): Type<unknown> {
+  const contexts: (Type<unknown> | DynamicModule)[] = [IntakeModule, DispatcherModule, TrackerModule, NotifyModule, AuditModule];
+  @Module({
+    imports: [InfraModule.forRoot({ service: 'all-in-one', required: [...NOTIFY_REQUIRED] }), ...contexts],
+  })
+  class AllInOneModule {}
+  return AllInOneModule;
+}
+
+async function main() {
+  const env = process.env;
+  const log = new Logger('all-in-one');
+  env.HTTP_PORT ??= '3000';
+  const httpPort = Number(env.HTTP_PORT);
+  ensureLocalKafka(env);
+  const simPort = Number(env.SIM_PORT ?? 4010);
+  const simulate = useSimulatorDefaults(env, simPort, httpPort);
+  const sim = simulate
+    ? await startTwilioSimulator({
+        port: simPort,
+        accountSid: DEMO_TWILIO.accountSid,
+        authToken: DEMO_TWILIO.authToken,
+        latencyMs: Number(env.SIM_LATENCY_MS ?? 300),
+        inboundSmsUrl: `${env.PUBLIC_BASE_URL}/twilio/sms/inbound`,
+        defaultInboundTo: env.TWILIO_SMS_FROM,
+        // Most people answer within half a minute; numbers ending in 7 never do, so the demo shows
+        // redials, escalation and the not-woken list too.
+        behaviours: { default: 'reply-after', rules: [{ suffix: '7', behaviour: 'never-answer' }] },
+      })
+    : undefined;
+
+  const app = await startService(allInOneModule(), { title: 'all-in-one', shutdownHooks: false });
+  const db = app.get<Db>(DB);
+  const persons = await db.query<{ n: string }>(`SELECT count(*) AS n FROM directory.persons`);
+  if (Number(persons.rows[0].n) === 0) {
+    const seeded = await seedDemoDirectory(db);
+    log.log(`demo directory seeded: ${seeded.persons} persons in ${seeded.divisions} generated villages of Datong`);
+  }
+  const base = `http://127.0.0.1:${httpPort}`;
+  console.log(
+    [
+      '',
+      '叫应 call-out is running (all services in one process).',
+      `  API docs (OpenAPI):      ${base}/docs`,
+      `  Active warnings:         ${base}/api/callouts/warnings`,
+      `  Not-woken list:          ${base}/api/callouts/not-woken`,
+      `  Directory health:        ${base}/api/directory/health`,
+      `  Health:                  ${base}/health/ready`,
+      sim ? `  Twilio simulator:        ${sim.url}/sim/records (what was "sent")` : '  Twilio:                  the configured account',
+      `  Database:                ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.PGLITE_DIR ?? '.data/pglite'}`}`,
+      `  Kafka:                   ${env.KAFKA_BROKERS}`,
+      '',
+      'Issue a demo red rainstorm warning for 新荣区 (Datong):',
+      `  curl -s -X POST ${base}/api/warnings -H 'content-type: application/json' -d '{"hazard":"meteorological","subtype":"rainstorm","level":"red","headline":"新荣区暴雨红色预警","instruction":"立即转移低洼地带群众","areas":[{"code":"140212000000"}],"expires":"${new Date(Date.now() + 6 * 3600_000).toISOString()}"}'`,
+      '',
+    ].join('\n'),
+  );
+  const stop = async () => {
+    await app.close();
+    await sim?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+run(main);

@@ -1,0 +1,124 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { shanxiDivisions } from '../common/divisions';
+import { Db } from '../db/db';
+import { DB } from '../infra/tokens';
+import { ConsoleBackends } from './console-backends';
+import { ConsoleRepository } from './console.repository';
+import { LiveHub } from './live-hub';
+
+interface TrackerWarning {
+  id: string;
+  seq: number;
+  hazard: string;
+  subtype: string;
+  level: string | null;
+  status: string;
+  drill: boolean;
+  headline: string;
+  state: string;
+  expires: string;
+  persons: string | number;
+  confirmed: string | number;
+  pending: string | number;
+  escalated: string | number;
+  not_woken: string | number;
+  reached: string | number;
+}
+
+interface TrackerAreaRow {
+  township: string;
+  county: string;
+  persons: string | number;
+  confirmed: string | number;
+  pending: string | number;
+  escalated: string | number;
+  not_woken: string | number;
+}
+
+export interface Counts {
+  persons: number;
+  confirmed: number;
+  pending: number;
+  escalated: number;
+  notWoken: number;
+}
+
+const COUNT_KEYS = ['persons', 'confirmed', 'pending', 'escalated', 'notWoken'] as const;
+
+function countsOf(r: Record<string, unknown>): Counts {
+  return {
+    persons: Number(r.persons ?? 0),
+    confirmed: Number(r.confirmed ?? 0),
+    pending: Number(r.pending ?? 0),
+    escalated: Number(r.escalated ?? 0),
+    notWoken: Number(r.not_woken ?? r.notWoken ?? 0),
+  };
+}
+
+let divisionNames: Map<string, string> | undefined;
+/** Division names from the national code table (shared data, not another context's tables). */
+export function divisionName(code: string): string {
+  divisionNames ??= new Map(shanxiDivisions().map((d) => [d.code, d.name]));
+  return divisionNames.get(code) ?? code;
+}
+
+/** Per-township rows of the tracker → counties, each with its townships, counts added up. */
+export function groupByCounty(rows: TrackerAreaRow[]) {
+  const counties = new Map<string, { code: string; name: string; counts: Counts; townships: unknown[] }>();
+  for (const r of rows) {
+    let c = counties.get(r.county);
+    if (!c) {
+      c = { code: r.county, name: divisionName(r.county), counts: countsOf({}), townships: [] };
+      counties.set(r.county, c);
+    }
+    const t = countsOf(r as unknown as Record<string, unknown>);
+    for (const k of COUNT_KEYS) c.counts[k] += t[k];
+    c.townships.push({ code: r.township, name: divisionName(r.township), counts: t });
+  }
+  return [...counties.values()];
+}
+
+/** Everything the duty-officer board shows, fetched fresh (the tracker is the source of truth). */
+@Injectable()
+export class BoardService {
+  private readonly repo: ConsoleRepository;
+
+  constructor(
+    private readonly backends: ConsoleBackends,
+    private readonly hub: LiveHub,
+    @Inject(DB) db: Db,
+  ) {
+    this.repo = new ConsoleRepository(db);
+  }
+
+  async load() {
+    const [warnings, notWoken, alerts, dlq] = await Promise.all([
+      this.backends.call<TrackerWarning[]>('tracker', '/api/callouts/warnings'),
+      this.backends.call<Record<string, unknown>[]>('tracker', '/api/callouts/not-woken'),
+      this.repo.recent('alert', 30),
+      this.repo.recent('dlq', 30),
+    ]);
+    const active = Array.isArray(warnings.body) ? warnings.body : [];
+    const withAreas = await Promise.all(
+      active.map(async (w) => {
+        const areas = await this.backends.call<TrackerAreaRow[]>(
+          'tracker',
+          `/api/callouts/warnings/${encodeURIComponent(w.id)}/areas`,
+        );
+        return {
+          ...w,
+          counts: countsOf(w as unknown as Record<string, unknown>),
+          counties: groupByCounty(Array.isArray(areas.body) ? areas.body : []),
+        };
+      }),
+    );
+    return {
+      warnings: withAreas,
+      notWoken: Array.isArray(notWoken.body) ? notWoken.body : [],
+      alerts,
+      dlq,
+      activity: this.hub.recentActivity(15).map((a) => ({ ...a, areaName: a.areaCode ? divisionName(a.areaCode) : '' })),
+      loadedAt: new Date().toISOString(),
+    };
+  }
+}

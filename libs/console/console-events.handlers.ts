@@ -1,0 +1,117 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { CalloutEvent, CoverageAlert, WarningClosed } from '../../contracts/generated';
+import { allTopicSpecs, TOPICS } from '../../contracts/topics';
+import { Db } from '../db/db';
+import { DB } from '../infra/tokens';
+import { TopicHandlerSource } from '../kafka/consumer-host';
+import { MessageMeta, TopicHandler } from '../kafka/safe-consumer';
+import { ConsoleRepository } from './console.repository';
+import { LiveHub } from './live-hub';
+
+/** A readable one-line summary of a dead letter's body (it may be anything: XML, broken JSON, binary). */
+export function deadLetterSummary(value: Buffer | null): { summary: string; warningId: string | null; drill: boolean } {
+  if (!value || value.length === 0) return { summary: '(empty message)', warningId: null, drill: false };
+  const text = value.toString('utf8');
+  let warningId: string | null = null;
+  let drill = false;
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    const id = typeof v.warningId === 'string' ? v.warningId : typeof v.id === 'string' ? v.id : null;
+    warningId = id && /^[\w.:-]{1,200}$/.test(id) ? id : null;
+    drill = v.drill === true || v.status === 'Exercise';
+  } catch {
+    // not JSON: shown as text
+  }
+  // eslint-disable-next-line no-control-regex
+  const printable = text.replace(/[\u0000-\u0008\u000b-\u001f\ufffd]/g, '·').replace(/\s+/g, ' ');
+  return { summary: printable.slice(0, 240) + (printable.length > 240 ? '…' : ''), warningId, drill };
+}
+
+/**
+ * The console's own consumer group: call-out transitions and closed warnings nudge the board; coverage
+ * alerts and every dead letter (read raw: they may fit no contract) are kept in console.recent_events
+ * with their reasons and pushed to the duty officers' browsers.
+ */
+@Injectable()
+export class ConsoleEventsHandlers implements TopicHandlerSource {
+  private readonly repo: ConsoleRepository;
+
+  constructor(
+    @Inject(DB) db: Db,
+    private readonly hub: LiveHub,
+  ) {
+    this.repo = new ConsoleRepository(db);
+  }
+
+  handlers(): TopicHandler<never>[] {
+    const own: TopicHandler<never>[] = [
+      {
+        topic: TOPICS.calloutsEvents.name,
+        contract: 'callout-event',
+        handle: async (e: CalloutEvent) => {
+          this.hub.recordActivity({
+            at: e.at,
+            warningId: e.warningId,
+            calloutId: e.calloutId,
+            personName: e.personName,
+            areaCode: e.areaCode,
+            from: e.from,
+            to: e.to,
+            reason: e.reason,
+            drill: !!e.drill,
+          });
+          this.hub.boardChanged();
+        },
+      } as TopicHandler<never>,
+      {
+        topic: TOPICS.warningsClosed.name,
+        contract: 'warning-closed',
+        handle: async (_: WarningClosed) => this.hub.boardChanged(),
+      } as TopicHandler<never>,
+      {
+        topic: TOPICS.coverageAlerts.name,
+        contract: 'coverage-alert',
+        handle: async (a: CoverageAlert) => {
+          const details = (a.details ?? {}) as Record<string, unknown>;
+          const fresh = await this.repo.addRecent({
+            event_key: `alert:${a.alertId}`,
+            kind: 'alert',
+            warning_id: a.warningId,
+            drill: details.drill === true,
+            summary: [a.areaName ?? a.areaCode, a.message].filter(Boolean).join('：'),
+            reason: a.kind,
+            at: a.at,
+            detail: a,
+          });
+          if (fresh) this.hub.publish('alert', { kind: a.kind, warningId: a.warningId });
+        },
+      } as TopicHandler<never>,
+    ];
+    const dlqs = allTopicSpecs()
+      .filter((s) => s.name.endsWith('.dlq'))
+      .map(
+        (spec) =>
+          ({
+            topic: spec.name,
+            contract: 'raw',
+            handle: async (value: Buffer | null, meta: MessageMeta) => {
+              const h = meta.headers;
+              const s = deadLetterSummary(value);
+              const fresh = await this.repo.addRecent({
+                // The dead letter's own position: a redelivered one is stored once.
+                event_key: `dlq:${spec.name}:${meta.partition}:${meta.offset}`,
+                kind: 'dlq',
+                warning_id: s.warningId,
+                drill: s.drill,
+                summary: `${spec.name.replace(/\.dlq$/, '')}: ${s.summary}`,
+                reason: h['x-dlq-reason'] ?? null,
+                at: new Date(Number(meta.timestamp) || Date.now()).toISOString(),
+                detail: { headers: h, key: meta.key },
+              });
+              if (fresh) this.hub.publish('dlq', { topic: spec.name });
+            },
+          }) as TopicHandler<never>,
+      );
+    return [...own, ...dlqs];
+  }
+}

@@ -1,0 +1,130 @@
+import { Db } from '../db/db';
+import { ConsoleRole, isConsoleRole } from './access-policy';
+import { hashPassword } from './passwords';
+
+export interface ConsoleUser {
+  username: string;
+  display_name: string;
+  role: ConsoleRole;
+  password_hash: string;
+}
+
+export interface ConsoleSession {
+  id: string;
+  username: string;
+  display_name: string;
+  role: ConsoleRole;
+  csrf: string;
+}
+
+export interface RecentEvent {
+  event_key: string;
+  kind: 'alert' | 'dlq';
+  warning_id: string | null;
+  drill: boolean;
+  summary: string;
+  reason: string | null;
+  at: string;
+}
+
+/** Demo users seeded into an empty users table (documented in the README and docs/adr/0002). */
+export const DEMO_USERS: { username: string; password: string; role: ConsoleRole; display: string }[] = [
+  { username: 'duty', password: 'duty-demo', role: 'duty-officer', display: '值班员' },
+  { username: 'auditor', password: 'audit-demo', role: 'auditor', display: '审计员' },
+  { username: 'admin', password: 'admin-demo', role: 'directory-admin', display: '通讯录管理员' },
+];
+
+/** Recent alerts / dead letters kept per kind; older ones are deleted as new ones arrive. */
+export const RECENT_KEEP = 500;
+
+/** SQL of the console context (schema `console`): users, sessions, recent events, uploads. */
+export class ConsoleRepository {
+  constructor(private readonly db: Db) {}
+
+  async seedDemoUsers(): Promise<number> {
+    const n = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM console.users`);
+    if (Number(n.rows[0].n) > 0) return 0;
+    for (const u of DEMO_USERS) {
+      await this.db.query(
+        `INSERT INTO console.users (username, display_name, role, password_hash) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (username) DO NOTHING`,
+        [u.username, u.display, u.role, await hashPassword(u.password)],
+      );
+    }
+    return DEMO_USERS.length;
+  }
+
+  async user(username: string): Promise<ConsoleUser | undefined> {
+    const r = await this.db.query<ConsoleUser>(
+      `SELECT username, display_name, role, password_hash FROM console.users WHERE username = $1`,
+      [username],
+    );
+    const u = r.rows[0];
+    return u && isConsoleRole(u.role) ? u : undefined;
+  }
+
+  async createSession(id: string, username: string, csrf: string, ttlSeconds: number): Promise<void> {
+    await this.db.query(`DELETE FROM console.sessions WHERE expires_at < now()`);
+    await this.db.query(
+      `INSERT INTO console.sessions (id, username, csrf, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      [id, username, csrf, ttlSeconds],
+    );
+  }
+
+  async session(id: string): Promise<ConsoleSession | undefined> {
+    const r = await this.db.query<ConsoleSession>(
+      `SELECT s.id, s.username, u.display_name, u.role, s.csrf
+       FROM console.sessions s JOIN console.users u ON u.username = s.username
+       WHERE s.id = $1 AND s.expires_at > now()`,
+      [id],
+    );
+    return r.rows[0];
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.db.query(`DELETE FROM console.sessions WHERE id = $1`, [id]);
+  }
+
+  /** Stores an alert or dead letter once (redelivery is harmless) and trims the kind to RECENT_KEEP. */
+  async addRecent(e: Omit<RecentEvent, 'at'> & { at: string; detail?: unknown }): Promise<boolean> {
+    const r = await this.db.query(
+      `INSERT INTO console.recent_events (event_key, kind, warning_id, drill, summary, reason, detail, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_key) DO NOTHING`,
+      [e.event_key, e.kind, e.warning_id, e.drill, e.summary, e.reason, JSON.stringify(e.detail ?? null), e.at],
+    );
+    if (r.rowCount === 0) return false;
+    await this.db.query(
+      `DELETE FROM console.recent_events WHERE kind = $1 AND event_key NOT IN
+         (SELECT event_key FROM console.recent_events WHERE kind = $1 ORDER BY at DESC LIMIT $2)`,
+      [e.kind, RECENT_KEEP],
+    );
+    return true;
+  }
+
+  async recent(kind: 'alert' | 'dlq', limit = 50): Promise<RecentEvent[]> {
+    const r = await this.db.query<RecentEvent & { at: Date | string }>(
+      `SELECT event_key, kind, warning_id, drill, summary, reason, at FROM console.recent_events
+       WHERE kind = $1 ORDER BY at DESC LIMIT $2`,
+      [kind, limit],
+    );
+    return r.rows.map((x) => ({ ...x, at: new Date(x.at).toISOString() }));
+  }
+
+  async saveUpload(id: string, sessionId: string, filename: string, content: Buffer): Promise<void> {
+    await this.db.query(`DELETE FROM console.uploads WHERE created_at < now() - interval '1 day'`);
+    await this.db.query(
+      `INSERT INTO console.uploads (id, session_id, filename, content) VALUES ($1, $2, $3, $4)`,
+      [id, sessionId, filename, content],
+    );
+  }
+
+  async upload(id: string, sessionId: string): Promise<{ filename: string; content: Buffer } | undefined> {
+    const r = await this.db.query<{ filename: string; content: Buffer | Uint8Array }>(
+      `SELECT filename, content FROM console.uploads WHERE id = $1 AND session_id = $2`,
+      [id, sessionId],
+    );
+    const u = r.rows[0];
+    return u && { filename: u.filename, content: Buffer.from(u.content) };
+  }
+}
