@@ -244,10 +244,14 @@ export class CalloutRepository {
     await this.outbox.add(
       tx,
       TOPICS.coverageAlerts.name,
-      alerts.map((a) => ({
-        key: a.warningId,
-        value: { schemaVersion: 1, alertId: randomUUID(), at, ...a } satisfies CoverageAlert,
-      })),
+      alerts.map((a) => {
+        // An alert about a fact (an area, a call-out) has a deterministic id, so the intake and the
+        // dispatcher raising the same unmapped area, or a redelivered message, make one alert for
+        // the consumers, which dedupe by id.
+        const subject = a.calloutId ?? a.areaCode ?? randomUUID();
+        const alertId = `${a.warningId}:${a.kind === 'unmapped-area' ? 'unmapped' : a.kind}:${subject}`;
+        return { key: a.warningId, value: { schemaVersion: 1, alertId, at, ...a } satisfies CoverageAlert };
+      }),
     );
   }
 

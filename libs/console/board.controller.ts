@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Header, Param, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Header, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ConsoleBackends } from './console-backends';
@@ -26,8 +26,8 @@ export class BoardController {
   @Get()
   @Permit('view-board')
   @Header('cache-control', 'no-store')
-  async page(@Page() page: PageContext) {
-    return this.views.page('board', page, { board: await this.board.load(), done: undefined });
+  async page(@Page() page: PageContext, @Query('done') done?: string, @Query('failed') failed?: string) {
+    return this.views.page('board', page, { board: await this.board.load(), done: !!done, failed: !!failed });
   }
 
   /** The live part of the board alone: browsers fetch it when an event says the board changed. */

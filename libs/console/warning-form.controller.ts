@@ -1,0 +1,158 @@
+import { Body, Controller, Get, Inject, Param, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AppConfig } from '../config/config';
+import { CONFIG } from '../infra/tokens';
+import { MessageTemplates } from '../notify/message-templates';
+import { ConsoleBackends } from './console-backends';
+import { ConsoleAuthGuard, Page, Permit } from './console-auth.guard';
+import { ConsoleExceptionFilter } from './console-exception.filter';
+import { ConsoleViews, PageContext } from './console-views';
+import {
+  formToIntakeBody,
+  IntakeBody,
+  isoToBeijingLocal,
+  levelChoices,
+  previewMessages,
+  signalChoices,
+  WarningForm,
+} from './warning-form';
+
+interface IntakeError {
+  field: string;
+  message: string;
+}
+
+/**
+ * Issue, update and cancel a warning. The form only gathers the fields; the request goes to intake's
+ * API like any other client's, and intake's field errors are shown beside the form.
+ */
+@ApiExcludeController()
+@Controller('console')
+@UseGuards(ConsoleAuthGuard)
+@UseFilters(ConsoleExceptionFilter)
+export class WarningFormController {
+  constructor(
+    private readonly views: ConsoleViews,
+    private readonly backends: ConsoleBackends,
+    private readonly templates: MessageTemplates,
+    @Inject(CONFIG) private readonly cfg: AppConfig,
+  ) {}
+
+  @Get('warnings/new')
+  @Permit('issue')
+  async newForm(@Page() page: PageContext) {
+    const expires = isoToBeijingLocal(new Date(Date.now() + 12 * 3600_000));
+    return this.render(page, { expires, signal: 'meteorological/rainstorm', level: 'orange' }, {});
+  }
+
+  /** The area picker's children of one division (the directory's tree), as JSON for the page script. */
+  @Get('divisions')
+  @Permit('issue')
+  async divisions(@Query('parent') parent?: string) {
+    const q = parent ? `?parent=${encodeURIComponent(parent)}` : '';
+    return (await this.backends.call('directory', `/api/directory/divisions${q}`)).body;
+  }
+
+  /** op=preview re-renders the form with the SMS and voice text; op=send issues through intake. */
+  @Post('warnings')
+  @Permit('issue')
+  async issue(@Page() page: PageContext, @Body() form: WarningForm & { op?: string }, @Res() res: Response) {
+    return this.submit(page, form, res, undefined);
+  }
+
+  @Get('warnings/:id/edit')
+  @Permit('issue')
+  async editForm(@Page() page: PageContext, @Param('id') id: string) {
+    const w = await this.backends.call<{ warning: Record<string, unknown> }>(
+      'tracker',
+      `/api/callouts/warnings/${encodeURIComponent(id)}`,
+    );
+    const content = ((w.body?.warning as { content?: Record<string, unknown> })?.content ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const form: WarningForm = {
+      signal: `${String(content.hazard ?? '')}/${String(content.subtype ?? '')}`,
+      level: String(content.level ?? ''),
+      headline: String(content.headline ?? ''),
+      description: content.description as string | undefined,
+      instruction: content.instruction as string | undefined,
+      areaCodes: ((content.areas as { code: string }[] | undefined) ?? []).map((a) => a.code).join(', '),
+      expires: content.expires ? isoToBeijingLocal(String(content.expires)) : '',
+      drill: content.status === 'Exercise' ? 'on' : undefined,
+    };
+    return this.render(page, form, { editing: id });
+  }
+
+  @Post('warnings/:id/update')
+  @Permit('issue')
+  async update(
+    @Page() page: PageContext,
+    @Param('id') id: string,
+    @Body() form: WarningForm & { op?: string },
+    @Res() res: Response,
+  ) {
+    return this.submit(page, form, res, id);
+  }
+
+  @Post('warnings/:id/cancel')
+  @Permit('issue')
+  async cancel(@Page() page: PageContext, @Param('id') id: string, @Res() res: Response) {
+    const r = await this.backends.call<{ id: string; errors?: IntakeError[]; message?: string }>(
+      'intake',
+      `/api/warnings/${encodeURIComponent(id)}/cancel`,
+      { method: 'POST', json: {} },
+    );
+    if (r.ok) return res.redirect(303, '/?done=1');
+    res
+      .status(r.status)
+      .type('html')
+      .send(this.views.page('error', page, { status: r.status, message: r.body?.message ?? 'cancel refused' }));
+  }
+
+  private async submit(page: PageContext, form: WarningForm & { op?: string }, res: Response, id?: string) {
+    const body = formToIntakeBody(form);
+    if (form.op === 'preview') {
+      return res.type('html').send(this.render(page, form, { editing: id, preview: this.preview(body, page) }));
+    }
+    const r = await this.backends.call<{ id: string; errors?: IntakeError[]; message?: string }>(
+      'intake',
+      id ? `/api/warnings/${encodeURIComponent(id)}` : '/api/warnings',
+      { method: id ? 'PUT' : 'POST', json: body },
+    );
+    if (r.ok) return res.redirect(303, `/?done=1&issued=${encodeURIComponent(r.body.id)}`);
+    const errors = r.body?.errors ?? [{ field: '(body)', message: r.body?.message ?? `HTTP ${r.status}` }];
+    res
+      .status(r.status === 404 ? 404 : 400)
+      .type('html')
+      .send(this.render(page, form, { editing: id, errors }));
+  }
+
+  private preview(body: IntakeBody, page: PageContext) {
+    try {
+      return previewMessages(this.templates, body, {
+        lang: page.lang,
+        publicBaseUrl: this.cfg.PUBLIC_BASE_URL,
+        sender: this.cfg.INTAKE_SENDER,
+      });
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+
+  private render(page: PageContext, form: WarningForm, extra: Record<string, unknown>) {
+    const picked = ([] as string[]).concat(form.areas ?? []).map((a) => {
+      const [code, name] = a.split('|');
+      return { value: a, code, name: name ?? code };
+    });
+    return this.views.page('warning-form', page, {
+      form,
+      picked,
+      signals: signalChoices(page.lang, form.signal),
+      levels: levelChoices(page.lang, form.level),
+      action: extra.editing ? `/console/warnings/${encodeURIComponent(String(extra.editing))}/update` : '/console/warnings',
+      ...extra,
+    });
+  }
+}
