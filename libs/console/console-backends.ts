@@ -60,7 +60,7 @@ export class ConsoleBackends {
     init: { method?: string; json?: unknown; body?: Buffer | string; contentType?: string; auditor?: string } = {},
   ): Promise<BackendReply<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    let body: BodyInit | undefined;
+    let body: string | Uint8Array | undefined;
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(init.json);

@@ -52,7 +52,7 @@ export class ConsoleViews {
     hb.registerHelper('subtypeName', (h: string, s: string, o: Handlebars.HelperOptions) =>
       subtypeName(h, s, lang(o)),
     );
-    hb.registerHelper('phone', (p: string, o: Handlebars.HelperOptions) =>
+    hb.registerHelper('maskedPhone', (p: string, o: Handlebars.HelperOptions) =>
       phoneFor((o.data?.root?.session?.role as ConsoleRole) ?? 'auditor', p),
     );
     hb.registerHelper('pct', (x: unknown) => (typeof x === 'number' ? `${Math.round(x * 100)}%` : '—'));

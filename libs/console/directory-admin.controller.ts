@@ -1,0 +1,119 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Post,
+  Req,
+  Res,
+  UploadedFile,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { Db } from '../db/db';
+import { DB } from '../infra/tokens';
+import { Inject } from '@nestjs/common';
+import { ConsoleBackends } from './console-backends';
+import { ConsoleAuthGuard, ConsoleRequest, Page, Permit } from './console-auth.guard';
+import { ConsoleExceptionFilter } from './console-exception.filter';
+import { ConsoleRepository } from './console.repository';
+import { ConsoleViews, PageContext } from './console-views';
+
+const MAX_UPLOAD = 64 * 1024 * 1024;
+
+interface ImportReport {
+  total: number;
+  imported: number;
+  rejected: number;
+  errors: { line: number; id: string | null; reason: string }[];
+  applied: boolean;
+  dryRun: boolean;
+}
+
+/**
+ * Directory admin: upload a roster, see its row errors from a dry run, then apply the very same
+ * bytes (kept in console.uploads for the session); the directory health report.
+ */
+@ApiExcludeController()
+@Controller('console/directory')
+@UseGuards(ConsoleAuthGuard)
+@UseFilters(ConsoleExceptionFilter)
+export class DirectoryAdminController {
+  private readonly repo: ConsoleRepository;
+
+  constructor(
+    private readonly views: ConsoleViews,
+    private readonly backends: ConsoleBackends,
+    @Inject(DB) db: Db,
+  ) {
+    this.repo = new ConsoleRepository(db);
+  }
+
+  @Get()
+  @Permit('directory')
+  async page(@Page() page: PageContext) {
+    return this.views.page('directory', page, { health: await this.health() });
+  }
+
+  /** Multipart upload: the CSRF token rides in the query (the guard runs before the body is parsed). */
+  @Post('upload')
+  @Permit('directory')
+  @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MAX_UPLOAD } }))
+  async upload(
+    @Page() page: PageContext,
+    @Req() req: ConsoleRequest,
+    @UploadedFile() file: { originalname: string; buffer: Buffer; mimetype: string } | undefined,
+    @Body() body: { partial?: string },
+    @Res() res: Response,
+  ) {
+    if (!file) return res.status(400).type('html').send(this.views.page('error', page, { status: 400, message: 'no file' }));
+    const id = randomUUID();
+    await this.repo.saveUpload(id, req.consoleSession!.id, file.originalname, file.buffer);
+    const report = await this.import(file.buffer, file.originalname, { dryRun: true, partial: !!body?.partial });
+    res.type('html').send(
+      this.views.page('directory', page, {
+        health: await this.health(),
+        report,
+        uploadId: id,
+        filename: file.originalname,
+        partial: !!body?.partial,
+      }),
+    );
+  }
+
+  @Post('apply')
+  @Permit('directory')
+  async apply(
+    @Page() page: PageContext,
+    @Req() req: ConsoleRequest,
+    @Body() body: { uploadId?: string; partial?: string },
+    @Res() res: Response,
+  ) {
+    const upload = await this.repo.upload(String(body?.uploadId ?? ''), req.consoleSession!.id);
+    if (!upload)
+      return res.status(404).type('html').send(this.views.page('error', page, { status: 404, message: 'upload not found' }));
+    const report = await this.import(upload.content, upload.filename, { dryRun: false, partial: !!body?.partial });
+    res.status(report.applied ? 200 : 422).type('html').send(
+      this.views.page('directory', page, { health: await this.health(), report, filename: upload.filename, appliedNow: true }),
+    );
+  }
+
+  private async import(content: Buffer, filename: string, o: { dryRun: boolean; partial: boolean }) {
+    const q = `?dryRun=${o.dryRun}&partial=${o.partial}`;
+    const json = /\.json$/i.test(filename);
+    const r = await this.backends.call<ImportReport>('directory', `/api/directory/import${q}`, {
+      method: 'POST',
+      body: content,
+      contentType: json ? 'application/octet-stream' : 'text/csv',
+    });
+    return r.body;
+  }
+
+  private async health() {
+    return (await this.backends.call('directory', '/api/directory/health')).body;
+  }
+}

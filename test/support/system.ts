@@ -1,0 +1,226 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, Partitioners, Producer } from 'kafkajs';
+import type { WarningMessage } from '../../contracts/generated';
+import { hazardTopic } from '../../contracts/topics';
+import { DirectoryService } from '../../libs/directory/directory.service';
+import type { DirectoryDocument } from '../../libs/directory/directory-format';
+import type { Policy } from '../../libs/callout/policy';
+import type { BehaviourConfig, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
+import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from './infra';
+import { freePort, RunningService, startService } from './services';
+
+export const TEST_TWILIO = {
+  accountSid: 'AC' + 'e2e0'.repeat(8),
+  authToken: 'e2e-auth-token-0123456789abcdef',
+  from: '+15005550006',
+};
+
+export interface SystemOptions {
+  label: string;
+  directory: DirectoryDocument;
+  policy?: Policy;
+  behaviours?: BehaviourConfig;
+  /** How many tracker processes (replicas) to run. */
+  trackers?: number;
+  /** Also run the audit service. */
+  audit?: boolean;
+  /** Simulator pause between the steps of a message or call. */
+  simLatencyMs?: number;
+}
+
+/**
+ * The real system as separate processes for an end-to-end test: the Twilio simulator, notifier,
+ * dispatcher, tracker(s) (and audit) on the real Kafka (topics under a prefix of the test's own) and
+ * a fresh PostgreSQL database of the test's own, seeded with the given directory.
+ */
+export class TestSystem {
+  readonly prefix: string;
+  readonly services = new Map<string, RunningService>();
+  tdb!: TestDatabase;
+  simUrl!: string;
+  private producer!: Producer;
+  private kafka: Kafka;
+  private env: Record<string, string> = {};
+
+  constructor(private readonly opts: SystemOptions) {
+    this.prefix = `${uniqueId(opts.label)}.`;
+    this.kafka = new Kafka({ clientId: `e2e-${opts.label}`, brokers: kafkaBrokers(), logLevel: 1 });
+  }
+
+  async start(): Promise<this> {
+    this.tdb = await createTestDatabase(this.opts.label);
+    const report = await new DirectoryService(this.tdb.db).import(JSON.stringify(this.opts.directory), {
+      format: 'json',
+    });
+    if (!report.applied) throw new Error(`test directory rejected: ${JSON.stringify(report.errors)}`);
+    const simPort = await freePort();
+    const notifierPort = await freePort();
+    this.simUrl = `http://127.0.0.1:${simPort}`;
+    let policyFile = '';
+    if (this.opts.policy) {
+      policyFile = join(tmpdir(), `${this.prefix}policy.json`);
+      writeFileSync(policyFile, JSON.stringify(this.opts.policy));
+    }
+    this.env = {
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: this.prefix,
+      DATABASE_URL: this.tdb.url,
+      TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
+      TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
+      TWILIO_API_BASE_URL: this.simUrl,
+      TWILIO_SMS_FROM: TEST_TWILIO.from,
+      TWILIO_VOICE_FROM: TEST_TWILIO.from,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${notifierPort}`,
+      SIGNING_SECRET: 'e2e-signing-secret-0123456789',
+      NOTIFY_SEND_TRIES: '3',
+      ...(policyFile ? { POLICY_FILE: policyFile } : {}),
+    };
+    this.services.set(
+      'twilio-sim',
+      await startService(
+        'twilio-sim',
+        {
+          SIM_PORT: String(simPort),
+          TWILIO_ACCOUNT_SID: TEST_TWILIO.accountSid,
+          TWILIO_AUTH_TOKEN: TEST_TWILIO.authToken,
+          TWILIO_SMS_FROM: TEST_TWILIO.from,
+          SIM_LATENCY_MS: String(this.opts.simLatencyMs ?? 20),
+          SIM_INBOUND_URL: `http://127.0.0.1:${notifierPort}/twilio/sms/inbound`,
+          SIM_BEHAVIOURS: JSON.stringify(this.opts.behaviours ?? { default: 'deliver' }),
+        },
+        { port: simPort, ready: 'port' },
+      ),
+    );
+    // Start in parallel: each waits for its own readiness (Kafka and the database answering).
+    const starts: Promise<RunningService>[] = [
+      startService('notifier', this.env, { port: notifierPort }),
+      startService('dispatcher', this.env),
+      ...Array.from({ length: this.opts.trackers ?? 1 }, (_, i) =>
+        startService('tracker', this.env, { name: `tracker-${i + 1}` }),
+      ),
+      ...(this.opts.audit ? [startService('audit', this.env)] : []),
+    ];
+    for (const s of await Promise.all(starts)) this.services.set(s.name, s);
+    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await this.producer.connect();
+    return this;
+  }
+
+  service(name: string): RunningService {
+    const s = this.services.get(name);
+    if (!s) throw new Error(`no service ${name}`);
+    return s;
+  }
+
+  /** Starts another tracker process (e.g. after one was killed). */
+  async startTracker(name: string): Promise<RunningService> {
+    const s = await startService('tracker', this.env, { name });
+    this.services.set(name, s);
+    return s;
+  }
+
+  async publishWarning(w: WarningMessage): Promise<void> {
+    await this.producer.send({
+      topic: this.prefix + hazardTopic(w.hazard).name,
+      messages: [{ key: w.id, value: JSON.stringify(w) }],
+    });
+  }
+
+  async publishRaw(topic: string, value: string, key = 'raw'): Promise<void> {
+    await this.producer.send({ topic: this.prefix + topic, messages: [{ key, value }] });
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.tdb.db.query<T>(sql, params)).rows;
+  }
+
+  /** Call-outs of a warning: person, rung and state, in a stable order. */
+  callouts(warningId: string) {
+    return this.query<{
+      id: string;
+      person_id: string;
+      rung: number;
+      state: string;
+      late: boolean;
+      subject_callout_id: string | null;
+      handled_by: string | null;
+    }>(
+      `SELECT id, person_id, rung, state, late, subject_callout_id, handled_by FROM callout.callouts WHERE warning_id = $1 ORDER BY rung, person_id, id`,
+      [warningId],
+    );
+  }
+
+  /** Waits until every listed person's rung-0 call-out of the warning is in the expected state. */
+  async waitForStates(warningId: string, expected: Record<string, string>, timeoutMs = 30_000) {
+    return waitFor(
+      async () => {
+        const rows = (await this.callouts(warningId)).filter((c) => c.rung === 0);
+        const got = Object.fromEntries(rows.map((c) => [c.person_id, c.state]));
+        return Object.entries(expected).every(([p, s]) => got[p] === s) ? rows : undefined;
+      },
+      `call-outs of ${warningId} to reach ${JSON.stringify(expected)}`,
+      timeoutMs,
+      200,
+    );
+  }
+
+  async simRecords(): Promise<SimRecord[]> {
+    const r = await fetch(`${this.simUrl}/sim/records`);
+    return ((await r.json()) as { records: SimRecord[] }).records;
+  }
+
+  async setBehaviours(b: BehaviourConfig): Promise<void> {
+    const r = await fetch(`${this.simUrl}/sim/behaviours`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(b),
+    });
+    if (!r.ok) throw new Error(`simulator refused behaviours: ${r.status}`);
+  }
+
+  /** A person sends an SMS to the system. */
+  async reply(from: string, body: string): Promise<void> {
+    const r = await fetch(`${this.simUrl}/sim/reply`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from, body }),
+    });
+    if (!r.ok) throw new Error(`simulator refused reply: ${r.status}`);
+  }
+
+  output(): string {
+    return [...this.services.values()].map((s) => `--- ${s.name} ---\n${s.output().slice(-3000)}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    await Promise.all([...this.services.values()].map((s) => s.stop()));
+    await this.tdb?.drop().catch(() => undefined);
+  }
+}
+
+let counter = 0;
+/** A canonical warning for tests; override what matters. */
+export function testWarning(over: Partial<WarningMessage> = {}): WarningMessage {
+  const now = Date.now();
+  counter += 1;
+  return {
+    schemaVersion: 1,
+    id: `e2e-${now}-${counter}`,
+    msgType: 'Alert',
+    status: 'Actual',
+    sender: '大同市气象台',
+    sentAt: new Date(now).toISOString(),
+    hazard: 'meteorological',
+    subtype: 'rainstorm',
+    level: 'blue',
+    headline: '新荣镇暴雨蓝色预警',
+    instruction: '注意防范强降雨',
+    areas: [{ code: '140212100000', name: '新荣镇' }],
+    effective: new Date(now).toISOString(),
+    expires: new Date(now + 6 * 3600_000).toISOString(),
+    ...over,
+  };
+}
