@@ -39,8 +39,11 @@ export class ConsoleViews {
   private readonly hb = Handlebars.create();
   private readonly pages = new Map<string, Handlebars.TemplateDelegate>();
 
-  constructor(readonly dir: string = fromRoot('templates', 'web', 'console')) {
+  private readonly dir = fromRoot('templates', 'web', 'console');
+
+  constructor() {
     const hb = this.hb;
+    const dir = this.dir;
     const lang = (o: Handlebars.HelperOptions): ConsoleLang => (o.data?.root?.lang as ConsoleLang) ?? 'zh-CN';
     hb.registerHelper('t', (key: string, o: Handlebars.HelperOptions) => translate(key, lang(o)));
     hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);

@@ -114,7 +114,7 @@ export class WarningFormController {
   private async submit(page: PageContext, form: WarningForm & { op?: string }, res: Response, id?: string) {
     const body = formToIntakeBody(form);
     if (form.op === 'preview') {
-      return res.type('html').send(this.render(page, form, { editing: id, preview: this.preview(body, page) }));
+      return res.status(200).type('html').send(this.render(page, form, { editing: id, preview: this.preview(body, page) }));
     }
     const r = await this.backends.call<{ id: string; errors?: IntakeError[]; message?: string }>(
       'intake',

@@ -1,6 +1,7 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { KafkaContext, ServerKafka } from '@nestjs/microservices';
 import { KafkaRetriableException } from '@nestjs/microservices';
+import { Partitioners } from 'kafkajs';
 import { EventPublisher, TopicNamer } from './kafka-client';
 import { DEFAULT_RETRY, RawMessage, RetryPolicy, SafeConsumer, TopicHandler } from './safe-consumer';
 
@@ -48,6 +49,8 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
       subscribe: { fromBeginning: true },
       run: { partitionsConsumedConcurrently: this.opts.concurrency ?? 6 },
       parser: { keepBinary: true },
+      // ServerKafka's own producer (for replies, unused here): the current partitioner, stated.
+      producer: { createPartitioner: Partitioners.DefaultPartitioner },
       postfixId: '',
     });
     for (const h of this.opts.handlers) {

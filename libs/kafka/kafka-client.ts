@@ -28,6 +28,9 @@ export function createKafka(brokers: string[], clientId: string): Kafka {
       () =>
       ({ level, log }) => {
         const { message, ...extra } = log;
+        // Bounded producer retries are deliberate: the outbox retries a failed publish and every
+        // consumer is idempotent, so Kafka's exactly-once producer guarantee is not relied on.
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         const text = `${message} ${JSON.stringify(extra)}`;
         if (level <= logLevel.ERROR) logger.error(text);
         else logger.warn(text);

@@ -1,0 +1,272 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { TOPICS } from '../../contracts/topics';
+import { loadConfig } from '../config/config';
+import { InfraModule } from '../infra/infra.module';
+import { PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
+import { EventPublisher, TopicNamer } from '../kafka/kafka-client';
+import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import { ConsoleModule } from './console.module';
+
+/**
+ * The console module on real PostgreSQL and Kafka. The services it calls (tracker, intake, directory,
+ * audit) are a fake HTTP server here that records requests and answers fixed data: this spec is about
+ * the console's own rules (login, CSRF, roles, masking, Kafka → SSE); the browser e2e runs the real ones.
+ */
+describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
+  let t: TestDatabase;
+  let app: INestApplication;
+  let base: string;
+  let fake: Server;
+  let prefix: string;
+  const seen: { method: string; url: string; body: string }[] = [];
+  const NOT_WOKEN = [
+    {
+      id: 'c-1',
+      warning_id: 'w-1',
+      seq: 7,
+      headline: '暴雨橙色预警',
+      drill: true,
+      person_id: 'p1',
+      person_name: '赵六',
+      // The fake answers a whole number on purpose: the console must mask it anyway.
+      phone: '+8613800001234',
+      role: 'flood-control',
+      area_code: '140221101000',
+      area_name: '王官人屯镇',
+      state_reason: 'no answer after 3 calls',
+    },
+  ];
+
+  beforeAll(async () => {
+    fake = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, body });
+        res.setHeader('content-type', 'application/json');
+        const url = req.url!;
+        if (url === '/api/callouts/warnings')
+          return res.end(
+            JSON.stringify([
+              { id: 'w-1', seq: 7, hazard: 'meteorological', subtype: 'rainstorm', level: 'orange', drill: true,
+                headline: '暴雨橙色预警', state: 'active', persons: 3, confirmed: 1, pending: 1, escalated: 0, not_woken: 1 },
+            ]),
+          );
+        if (url === '/api/callouts/warnings/w-1/areas')
+          return res.end(
+            JSON.stringify([
+              { county: '140221000000', township: '140221101000', persons: 3, confirmed: 1, pending: 1, escalated: 0, not_woken: 1 },
+            ]),
+          );
+        if (url === '/api/callouts/not-woken') return res.end(JSON.stringify(NOT_WOKEN));
+        if (url.startsWith('/api/warnings') && req.method === 'POST') {
+          res.statusCode = 202;
+          return res.end(JSON.stringify({ id: 'new-1', warning: {} }));
+        }
+        if (url.startsWith('/api/callouts/c-1/reached')) {
+          res.statusCode = 202;
+          return res.end(JSON.stringify({ accepted: true }));
+        }
+        res.end('[]');
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const fakeUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    t = await createTestDatabase('console');
+    prefix = uniqueId('console') + '.';
+    const config = loadConfig({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: t.url,
+      SIGNING_SECRET: 'console-test-secret-0123456789',
+      CONSOLE_INTAKE_URL: fakeUrl,
+      CONSOLE_TRACKER_URL: fakeUrl,
+      CONSOLE_AUDIT_URL: fakeUrl,
+      CONSOLE_DIRECTORY_URL: fakeUrl,
+      LOG_LEVEL: 'warn',
+    });
+    const ref = await Test.createTestingModule({
+      imports: [InfraModule.forRoot({ service: 'console', config }), ConsoleModule],
+    }).compile();
+    app = ref.createNestApplication({ logger: ['error'] });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await t?.drop();
+    await new Promise((r) => fake?.close(r));
+  });
+
+  /** Signs in through the real login form; returns the session cookie and the page's CSRF token. */
+  async function signIn(username: string, password: string) {
+    const form = await fetch(`${base}/login`);
+    const loginCookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
+    const res = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
+      body: new URLSearchParams({ username, password, _csrf: token }),
+    });
+    expect(res.status).toBe(303);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('jy_console='))!.split(';')[0];
+    const board = await fetch(base + '/', { headers: { cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await board.text())![1];
+    return { cookie, csrf };
+  }
+
+  const post = (path: string, cookie: string, fields: Record<string, string>) =>
+    fetch(base + path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams(fields),
+    });
+
+  const issueFields = {
+    signal: 'meteorological/rainstorm',
+    level: 'orange',
+    headline: '大同市气象台发布暴雨橙色预警',
+    areas: '140221000000|阳高县',
+    expires: '2030-07-12T18:00',
+    op: 'send',
+  };
+
+  it('sends a signed-out browser to the login page and refuses a wrong password', async () => {
+    const r = await fetch(base + '/', { redirect: 'manual' });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/login?next=%2F');
+    const form = await fetch(`${base}/login`);
+    const loginCookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
+    const bad = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
+      body: new URLSearchParams({ username: 'duty', password: 'wrong', _csrf: token }),
+    });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.getSetCookie().some((c) => c.startsWith('jy_console='))).toBe(false);
+  });
+
+  it('refuses an auditor who tries to issue or cancel (403), and intake never hears of it', async () => {
+    const { cookie, csrf } = await signIn('auditor', 'audit-demo');
+    const before = seen.filter((s) => s.url.startsWith('/api/warnings')).length;
+    expect((await post('/console/warnings', cookie, { ...issueFields, _csrf: csrf })).status).toBe(403);
+    expect((await post('/console/warnings/w-1/cancel', cookie, { _csrf: csrf })).status).toBe(403);
+    expect((await fetch(base + '/console/warnings/new', { headers: { cookie } })).status).toBe(403);
+    expect(seen.filter((s) => s.url.startsWith('/api/warnings')).length).toBe(before);
+  });
+
+  it('refuses a POST without the CSRF token or with another session’s token (403)', async () => {
+    const duty = await signIn('duty', 'duty-demo');
+    const other = await signIn('duty', 'duty-demo');
+    expect((await post('/console/warnings', duty.cookie, issueFields)).status).toBe(403);
+    expect((await post('/console/warnings', duty.cookie, { ...issueFields, _csrf: other.csrf })).status).toBe(403);
+    expect((await post('/console/callouts/c-1/reached', duty.cookie, { note: 'x' })).status).toBe(403);
+    expect(seen.some((s) => s.url === '/api/warnings')).toBe(false);
+  });
+
+  it('lets a duty officer issue through the intake API with the form’s fields', async () => {
+    const { cookie, csrf } = await signIn('duty', 'duty-demo');
+    const r = await post('/console/warnings', cookie, { ...issueFields, drill: 'on', _csrf: csrf });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toContain('issued=new-1');
+    const sent = seen.find((s) => s.url === '/api/warnings' && s.method === 'POST')!;
+    expect(JSON.parse(sent.body)).toEqual({
+      hazard: 'meteorological',
+      subtype: 'rainstorm',
+      level: 'orange',
+      headline: '大同市气象台发布暴雨橙色预警',
+      areas: [{ code: '140221000000', name: '阳高县' }],
+      expires: '2030-07-12T18:00:00+08:00',
+      status: 'Exercise',
+    });
+  });
+
+  it('previews the SMS and voice text with a segment count, without sending', async () => {
+    const { cookie, csrf } = await signIn('duty', 'duty-demo');
+    const before = seen.length;
+    const r = await post('/console/warnings', cookie, { ...issueFields, op: 'preview', _csrf: csrf });
+    const html = await r.text();
+    expect(r.status).toBe(200);
+    expect(html).toMatch(/id="sms-segments">[1-9]\d* 条/);
+    expect(html).toContain('大同市气象台发布暴雨橙色预警');
+    expect(html).toMatch(/id="voice-text">[^<]*王建国您好/);
+    expect(seen.length).toBe(before);
+  });
+
+  it('shows per-county and township counts, marks drills, and masks phone numbers', async () => {
+    const { cookie, csrf } = await signIn('duty', 'duty-demo');
+    const html = await (await fetch(base + '/', { headers: { cookie } })).text();
+    expect(html).toContain('阳高县');
+    expect(html).toContain('王官人屯镇');
+    expect(html).toContain('演练');
+    expect(html).toContain('+86138****1234');
+    expect(html).not.toContain('+8613800001234');
+    const r = await post('/console/callouts/c-1/reached', cookie, { note: '已派村干部上门', _csrf: csrf });
+    expect(r.status).toBe(303);
+    const call = seen.find((s) => s.url === '/api/callouts/c-1/reached')!;
+    expect(JSON.parse(call.body)).toEqual({ note: '已派村干部上门', actor: 'console:duty' });
+  });
+
+  it('speaks English on request and remembers it', async () => {
+    const { cookie } = await signIn('duty', 'duty-demo');
+    const en = await fetch(base + '/?lang=en', { headers: { cookie } });
+    const langCookie = en.headers.getSetCookie().find((c) => c.startsWith('jy_lang='))!.split(';')[0];
+    expect(await en.text()).toContain('Not-woken list');
+    const again = await (await fetch(base + '/', { headers: { cookie: `${cookie}; ${langCookie}` } })).text();
+    expect(again).toContain('Not-woken list');
+    expect(await (await fetch(base + '/', { headers: { cookie } })).text()).toContain('未叫醒名单');
+  });
+
+  it('pushes coverage alerts and dead letters from Kafka to the board over SSE', async () => {
+    const { cookie } = await signIn('duty', 'duty-demo');
+    const events: string[] = [];
+    const ctrl = new AbortController();
+    const sse = await fetch(base + '/console/events', { headers: { cookie }, signal: ctrl.signal });
+    expect(sse.headers.get('content-type')).toContain('text/event-stream');
+    void (async () => {
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of sse.body as unknown as AsyncIterable<Uint8Array>) events.push(decoder.decode(chunk));
+      } catch {
+        // aborted at the end
+      }
+    })();
+    const publisher = app.get<EventPublisher>(PUBLISHER);
+    const namer = app.get<TopicNamer>(TOPIC_NAMER);
+    await publisher.publish(TOPICS.coverageAlerts.name, [
+      {
+        key: 'w-1',
+        value: {
+          schemaVersion: 1,
+          alertId: 'a-1',
+          warningId: 'w-1',
+          kind: 'no-reachable-person',
+          areaCode: '140221101000',
+          areaName: '王官人屯镇',
+          message: '该乡镇没有可联系的责任人',
+          at: new Date().toISOString(),
+        },
+      },
+    ]);
+    await publisher.publishRaw(namer.topic('warnings.flood.dlq'), {
+      key: null,
+      value: Buffer.from('<alert>not json'),
+      headers: { 'x-dlq-reason': 'value is not valid JSON', 'x-dlq-topic': namer.topic('warnings.flood') },
+    });
+    await waitFor(() => events.join('').includes('event: alert') && events.join('').includes('event: dlq'), 'alert and dlq events', 60_000);
+    ctrl.abort();
+    const fragment = await (await fetch(base + '/console/board/fragment', { headers: { cookie } })).text();
+    expect(fragment).toContain('该乡镇没有可联系的责任人');
+    expect(fragment).toContain('no-reachable-person');
+    expect(fragment).toContain('value is not valid JSON');
+    expect(fragment).toContain('&lt;alert&gt;not json');
+  }, 90_000);
+});
