@@ -44,7 +44,9 @@ export function grantsOf(role: ConsoleRole): Record<ConsoleAction, boolean> {
  * them masked (duty officers reach persons through "call again now", not by dialling by hand).
  */
 export function phoneFor(role: ConsoleRole, phone: string | null | undefined): string {
-  return role === 'directory-admin' ? (phone ?? '') : maskPhone(phone);
+  if (role === 'directory-admin') return phone ?? '';
+  // Services that already mask (the tracker does) send "+86138****1234": keep it as it is.
+  return phone?.includes('*') ? phone : maskPhone(phone);
 }
 
 export type AccessDecision =

@@ -85,21 +85,32 @@ export class OutboxRelay {
         let n: number;
         do n = await this.publishBatch();
         while (n === this.batchSize && !this.stopped);
+        // Another relay holds the outbox: look again soon, it may finish before our next tick.
+        if (n === OutboxRelay.BUSY) this.again = true;
       } catch (e) {
         this.logger.warn(`publish failed, will retry: ${(e as Error).message}`);
       }
     })();
     await this.running;
     this.running = undefined;
-    if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs);
+    if (!this.stopped) this.schedule(this.again ? 20 : this.intervalMs);
     this.again = false;
   }
 
-  /** Claims, publishes and deletes one batch; returns how many it published. */
+  /** publishBatch's answer when another relay is publishing this outbox. */
+  static readonly BUSY = -1;
+
+  /** Claims, publishes and deletes one batch; returns how many it published (or BUSY). */
   async publishBatch(): Promise<number> {
     return this.db.transaction(async (tx) => {
+      // One publisher per outbox at a time (replicas and services sharing a schema each run a
+      // relay): publishing in id order from a single place keeps the events of one key in order.
+      const turn = await tx.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [
+        `outbox:${this.schema}`,
+      ]);
+      if (!turn.rows[0].ok) return OutboxRelay.BUSY;
       const { rows } = await tx.query<OutboxRow>(
-        `SELECT id, topic, key, value, headers FROM ${this.schema}.outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `SELECT id, topic, key, value, headers FROM ${this.schema}.outbox ORDER BY id LIMIT $1`,
         [this.batchSize],
       );
       if (rows.length === 0) return 0;

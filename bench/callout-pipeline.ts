@@ -1,0 +1,704 @@
+/**
+ * The call-out pipeline under load, as separate processes on the real Kafka and PostgreSQL: the
+ * Twilio simulator, notifier, dispatcher and tracker (dist/apps/<app>/main.js) on a fresh database
+ * seeded with a generated Datong roster, topics under a prefix of the run's own. Used by
+ * bench/callout.bench.ts (figures) and test/bench-small.e2e-spec.ts (correctness at ~500 persons).
+ *
+ * Three phases, each on a city-wide red meteorological warning:
+ *  1. dispatch: warning produced to Kafka → every person's first call-out accepted by the Twilio API
+ *     (the simulator's createdAt of the person's first record);
+ *  2. confirmations: one signed inbound SMS "1" per person POSTed to the notifier's webhook → the
+ *     call-out CONFIRMED (callout.callouts.confirmed_at);
+ *  3. deadlines: a second warning's ack deadlines all set due at one instant → the rung-0 call-out
+ *     ESCALATED (or NOT_WOKEN when it has no ladder): lag = its updated_at − due_at.
+ * Every load loop is bounded and local (127.0.0.1 only).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import { AddressInfo, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Client } from 'pg';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import type { WarningMessage } from '../contracts/generated';
+import { DEFAULT_POLICY, Policy } from '../libs/callout/policy';
+import { PostgresDb } from '../libs/db/db';
+import { migrate } from '../libs/db/migrate';
+import { DirectoryService } from '../libs/directory/directory.service';
+import { DATONG, generateDirectory } from '../libs/directory/seed/generate-directory';
+import type { SimRecord } from '../libs/notify/simulator/twilio-simulator';
+
+const ROOT = join(__dirname, '..').replace(/[/\\]dist$/, '');
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const TWILIO = {
+  accountSid: 'AC' + 'be0c'.repeat(8),
+  authToken: 'bench-auth-token-0123456789abcdef',
+  from: '+15005550006',
+};
+
+export interface PipelineOptions {
+  /** Persons wanted; the roster is generated with enough villages per township to reach it. */
+  persons: number;
+  /** Simulator pause between the steps of a message or call (0 = zero-latency mode). */
+  simLatencyMs: number;
+  /** Extra delay before each Twilio API request reaches the simulator (a local delaying proxy). */
+  apiLatencyMs?: number;
+  /** Channels of the first call-out (default SMS + voice, as the red policy). */
+  channels?: ('sms' | 'voice')[];
+  confirmations?: boolean;
+  deadlines?: boolean;
+  /** Webhook POSTs in flight at once during the confirmations phase. */
+  webhookConcurrency?: number;
+  /** Notifier rate limits (default: high, so the pipeline, not the throttle, is measured). */
+  notifyRate?: { sms: number; calls: number; account: number; concurrency: number };
+  label?: string;
+  log?: (line: string) => void;
+  /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
+  cpuProfDir?: string;
+  timeoutMs?: number;
+}
+
+export interface Distribution {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface DispatchFigures {
+  warningId: string;
+  calloutsPlanned: number;
+  /** Warning produced → every person's first call-out accepted by the Twilio API (ms). */
+  allFirstCalloutsMs: number;
+  /** Warning produced → every requested send (all channels) accepted (ms). */
+  allSendsMs: number;
+  perCalloutMs: Distribution;
+  /** Where the time goes, per person (medians/p99 in ms): see docs/benchmarks.md. */
+  hops: {
+    producedToPlanCommitMs: number;
+    planToNotifierClaim: Distribution;
+    claimToApiAccepted: Distribution;
+  };
+  sendsPerSecond: number;
+}
+
+export interface RunResult {
+  persons: number;
+  villagesPerTownship: number;
+  simLatencyMs: number;
+  apiLatencyMs: number;
+  channels: string[];
+  importSeconds: number;
+  dispatch: DispatchFigures;
+  secondDispatch?: DispatchFigures;
+  confirmations?: {
+    n: number;
+    webhookConcurrency: number;
+    throughputPerSecond: number;
+    webhookHttp: Distribution;
+    webhookToConfirmed: Distribution;
+    totalMs: number;
+  };
+  deadlines?: { n: number; lag: Distribution; escalated: number; notWoken: number; totalMs: number };
+  peakMemoryMB: Record<string, number>;
+  /** Per person and channel: first call-outs the simulator accepted (exactly one each is right). */
+  correctness: { personsWithoutFirstCallout: number; personsWithMoreThanOne: number };
+}
+
+// ---------- small helpers ----------
+
+export const percentile = (xs: number[], p: number): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+export const dist = (xs: number[]): Distribution => ({
+  n: xs.length,
+  p50: Math.round(percentile(xs, 50)),
+  p99: Math.round(percentile(xs, 99)),
+  max: Math.round(xs.length ? Math.max(...xs) : NaN),
+});
+
+async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs: number, everyMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Villages per township so that the generated Datong roster has at least `persons` persons. */
+export function datongDirectory(persons: number) {
+  // Datong: 11 counties and 127 townships, 3 officials each, then 3 persons per village.
+  const base = generateDirectory({ cityCodes: [DATONG], villagesPerTownship: 0, seed: 1 });
+  const townships = new Set(base.persons.map((p) => p.roles[0].areaCode).filter((c) => !c.endsWith('000000')))
+    .size;
+  const v = Math.max(0, Math.ceil((persons - base.persons.length) / (3 * townships)));
+  return { villagesPerTownship: v, doc: generateDirectory({ cityCodes: [DATONG], villagesPerTownship: v, seed: 1 }) };
+}
+
+/**
+ * The benchmark's policy: the default policy, except that a red meteorological warning calls every
+ * role the generated roster holds (county/township heads, flood control and duty officers, and the
+ * three village roles), so call-outs = persons. Channels as given (default SMS + voice at once).
+ */
+export function benchPolicy(channels: ('sms' | 'voice')[]): Policy {
+  const p = structuredClone(DEFAULT_POLICY) as Policy;
+  const red = p.hazards.meteorological.red;
+  red.targets = [
+    { role: 'party-gov-head', levels: ['county', 'township'] },
+    { role: 'flood-control' },
+    { role: 'duty-officer', levels: ['county', 'township'] },
+    { role: 'grid-worker' },
+    { role: 'flash-flood-warner' },
+    { role: 'geo-monitor' },
+  ];
+  red.channels = channels;
+  red.escalationChannels = channels;
+  if (!channels.includes('voice')) red.redials = 0;
+  p.version = 'bench-1';
+  return p;
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  url: string;
+  out: () => string;
+}
+
+function startApp(
+  app: string,
+  name: string,
+  env: Record<string, string>,
+  port: number,
+  ready: 'health' | 'port',
+  cpuProfDir?: string,
+): Promise<Child> {
+  let out = '';
+  const args = [
+    ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
+    join(ROOT, 'dist', 'apps', app, 'main.js'),
+  ];
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Keep only the tail: a long run must not grow the benchmark's own memory.
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const path = ready === 'port' ? '/' : '/health/ready';
+  return waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
+      const r = await fetch(url + path).catch(() => undefined);
+      return r !== undefined && (ready === 'port' || r.ok);
+    },
+    `${name} to be ready`,
+    90_000,
+    200,
+  ).then(
+    () => ({ name, proc, url, out: () => out }),
+    (e: Error) => {
+      proc.kill('SIGKILL');
+      throw new Error(`${e.message}\n--- ${name} ---\n${out.slice(-3000)}`);
+    },
+  );
+}
+
+/** Peak resident set (VmHWM) of a live process, in MB (Linux). */
+function peakRssMB(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A local proxy that holds every request `delayMs` before passing it on: the provider's API latency. */
+async function delayingProxy(target: string, delayMs: number) {
+  const t = new URL(target);
+  const server = createServer((req, res) => {
+    setTimeout(() => {
+      const up = httpRequest(
+        { host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      req.pipe(up);
+    }, delayMs);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Parses the request id the notifier puts on each send's status callback (…?rid=<requestId>). */
+export function requestIdOf(rec: SimRecord): string | null {
+  if (!rec.statusCallback) return null;
+  return new URL(rec.statusCallback).searchParams.get('rid');
+}
+
+// ---------- the run ----------
+
+export class CalloutPipeline {
+  readonly prefix = `bench${randomBytes(4).toString('hex')}.`;
+  readonly children: Child[] = [];
+  db!: PostgresDb;
+  dbName = '';
+  simUrl = '';
+  notifierPort = 0;
+  phones = new Map<string, string>(); // person id → mobile
+  private producer?: Producer;
+  private proxy?: { url: string; close(): Promise<void> };
+  private policyFile = '';
+  private readonly log: (line: string) => void;
+  importSeconds = 0;
+  villagesPerTownship = 0;
+
+  constructor(readonly opts: PipelineOptions) {
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  get channels() {
+    return this.opts.channels ?? ['sms', 'voice'];
+  }
+
+  async start(): Promise<void> {
+    const { villagesPerTownship, doc } = datongDirectory(this.opts.persons);
+    this.villagesPerTownship = villagesPerTownship;
+    for (const p of doc.persons) this.phones.set(p.id, p.mobile);
+    this.dbName = `bench_callout_${this.prefix.slice(5, -1)}`;
+    const admin = new Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${this.dbName}`);
+    await admin.end();
+    const url = ADMIN_URL.replace(/\/[^/]*$/, `/${this.dbName}`);
+    this.db = new PostgresDb(url);
+    await migrate(this.db);
+    const t0 = Date.now();
+    const report = await new DirectoryService(this.db).import(JSON.stringify(doc), { format: 'json' });
+    if (!report.applied) throw new Error(`directory rejected: ${JSON.stringify(report.errors.slice(0, 5))}`);
+    this.importSeconds = (Date.now() - t0) / 1000;
+    await this.db.exec('ANALYZE');
+    this.log(`directory: ${doc.persons.length} persons (${villagesPerTownship} villages/township) in ${this.importSeconds.toFixed(1)} s`);
+
+    const simPort = await freePort();
+    this.notifierPort = await freePort();
+    this.simUrl = `http://127.0.0.1:${simPort}`;
+    this.policyFile = join(tmpdir(), `${this.prefix}policy.json`);
+    writeFileSync(this.policyFile, JSON.stringify(benchPolicy(this.channels)));
+    const rate = this.opts.notifyRate ?? { sms: 100_000, calls: 100_000, account: 100_000, concurrency: 200 };
+    const apiUrl = this.opts.apiLatencyMs
+      ? (this.proxy = await delayingProxy(this.simUrl, this.opts.apiLatencyMs)).url
+      : this.simUrl;
+    const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+    const env = {
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC_PREFIX: this.prefix,
+      DATABASE_URL: url,
+      TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+      TWILIO_AUTH_TOKEN: TWILIO.authToken,
+      TWILIO_API_BASE_URL: apiUrl,
+      TWILIO_SMS_FROM: TWILIO.from,
+      TWILIO_VOICE_FROM: TWILIO.from,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${this.notifierPort}`,
+      SIGNING_SECRET: 'bench-signing-secret-0123456789',
+      POLICY_FILE: this.policyFile,
+      NOTIFY_SMS_PER_SECOND: String(rate.sms),
+      NOTIFY_CALLS_PER_SECOND: String(rate.calls),
+      NOTIFY_ACCOUNT_PER_SECOND: String(rate.account),
+      NOTIFY_CONCURRENCY: String(rate.concurrency),
+      NOTIFY_SEND_TRIES: '3',
+    };
+    this.children.push(
+      await startApp(
+        'twilio-sim',
+        'twilio-sim',
+        {
+          SIM_PORT: String(simPort),
+          TWILIO_ACCOUNT_SID: TWILIO.accountSid,
+          TWILIO_AUTH_TOKEN: TWILIO.authToken,
+          TWILIO_SMS_FROM: TWILIO.from,
+          SIM_LATENCY_MS: String(this.opts.simLatencyMs),
+          SIM_INBOUND_URL: `http://127.0.0.1:${this.notifierPort}/twilio/sms/inbound`,
+          SIM_BEHAVIOURS: JSON.stringify({ default: 'deliver' }),
+        },
+        simPort,
+        'port',
+        this.opts.cpuProfDir,
+      ),
+    );
+    const started = await Promise.all([
+      startApp('notifier', 'notifier', env, this.notifierPort, 'health', this.opts.cpuProfDir),
+      freePort().then((p) => startApp('dispatcher', 'dispatcher', env, p, 'health', this.opts.cpuProfDir)),
+      freePort().then((p) => startApp('tracker', 'tracker', env, p, 'health', this.opts.cpuProfDir)),
+    ]);
+    this.children.push(...started);
+    const kafka = new Kafka({ clientId: `${this.prefix}bench`, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await this.producer.connect();
+  }
+
+  async q<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query<T>(sql, params)).rows;
+  }
+
+  warning(): WarningMessage {
+    const now = Date.now();
+    return {
+      schemaVersion: 1,
+      id: `bench-${now}-${randomBytes(3).toString('hex')}`,
+      msgType: 'Alert',
+      status: 'Actual',
+      sender: '大同市气象台',
+      sentAt: new Date(now).toISOString(),
+      hazard: 'meteorological',
+      subtype: 'rainstorm',
+      level: 'red',
+      headline: '大同市暴雨红色预警',
+      instruction: '立即转移危险区域人员，做好防御准备',
+      areas: [{ code: DATONG, name: '大同市' }],
+      effective: new Date(now).toISOString(),
+      expires: new Date(now + 12 * 3600_000).toISOString(),
+    };
+  }
+
+  async simRecords(): Promise<SimRecord[]> {
+    const r = await fetch(`${this.simUrl}/sim/records`);
+    return ((await r.json()) as { records: SimRecord[] }).records;
+  }
+
+  private timeout(base: number) {
+    return this.opts.timeoutMs ?? Math.max(base, this.opts.persons * 60);
+  }
+
+  /** Phase 1: one city-wide red warning; waits until every requested first send was answered by the API. */
+  async dispatch(): Promise<DispatchFigures> {
+    const w = this.warning();
+    const expected = this.phones.size * this.channels.length;
+    const t0 = Date.now();
+    await this.producer!.send({
+      topic: `${this.prefix}warnings.meteorological`,
+      messages: [{ key: w.id, value: JSON.stringify(w) }],
+    });
+    await waitFor(
+      async () => {
+        const [r] = await this.q<{ n: string }>(
+          `SELECT count(*) AS n FROM notify.attempts WHERE warning_id = $1 AND purpose = 'callout' AND state <> 'sending'`,
+          [w.id],
+        );
+        return Number(r.n) >= expected;
+      },
+      `${expected} first sends of ${w.id}`,
+      this.timeout(120_000),
+      250,
+    );
+    const records = (await this.simRecords()).filter((r) => r.kind === 'sms' || r.kind === 'call');
+    const mine = records
+      .map((r) => ({ r, rid: requestIdOf(r) }))
+      .filter((x) => x.rid?.startsWith(`${w.id}/`) && x.rid.endsWith(':callout'));
+    const firstByPerson = new Map<string, number>();
+    const acceptedByRequest = new Map<string, number>();
+    let last = 0;
+    for (const { r, rid } of mine) {
+      const at = Date.parse(r.createdAt);
+      acceptedByRequest.set(rid!, at);
+      last = Math.max(last, at);
+      const calloutId = rid!.split('#')[0];
+      firstByPerson.set(calloutId, Math.min(firstByPerson.get(calloutId) ?? Infinity, at));
+    }
+    const per = [...firstByPerson.values()].map((at) => at - t0);
+    const hopRows = await this.q<{ request_id: string; callout_id: string; claimed: Date; planned: Date }>(
+      `SELECT a.request_id, a.callout_id, a.created_at AS claimed, c.created_at AS planned
+       FROM notify.attempts a JOIN callout.callouts c ON c.id = a.callout_id
+       WHERE a.warning_id = $1 AND a.purpose = 'callout'`,
+      [w.id],
+    );
+    const planned = hopRows.length ? Math.min(...hopRows.map((h) => h.planned.getTime())) : NaN;
+    const [{ n: planCount }] = await this.q<{ n: string }>(
+      `SELECT count(*) AS n FROM callout.callouts WHERE warning_id = $1 AND rung = 0`,
+      [w.id],
+    );
+    const firstSubmitted = Math.min(...[...acceptedByRequest.values()]);
+    return {
+      warningId: w.id,
+      calloutsPlanned: Number(planCount),
+      allFirstCalloutsMs: Math.max(...per),
+      allSendsMs: last - t0,
+      perCalloutMs: dist(per),
+      hops: {
+        producedToPlanCommitMs: planned - t0,
+        planToNotifierClaim: dist(hopRows.map((h) => h.claimed.getTime() - h.planned.getTime())),
+        claimToApiAccepted: dist(
+          hopRows
+            .filter((h) => acceptedByRequest.has(h.request_id))
+            .map((h) => acceptedByRequest.get(h.request_id)! - h.claimed.getTime()),
+        ),
+      },
+      sendsPerSecond: Math.round(mine.length / ((last - firstSubmitted) / 1000 || 1)),
+    };
+  }
+
+  /** Waits until the simulator's callbacks of a warning's first sends have all been applied. */
+  async settle(warningId: string): Promise<void> {
+    await waitFor(
+      async () => {
+        const [r] = await this.q<{ n: string }>(
+          `SELECT count(*) AS n FROM callout.requests r JOIN callout.callouts c ON c.id = r.callout_id
+           WHERE c.warning_id = $1 AND r.status NOT IN ('delivered', 'completed', 'failed', 'undelivered', 'busy', 'no-answer')`,
+          [warningId],
+        );
+        return Number(r.n) === 0;
+      },
+      `status callbacks of ${warningId} to settle`,
+      this.timeout(180_000),
+      500,
+    );
+  }
+
+  /** Phase 2: every person confirms by a signed inbound SMS "1" to the notifier's webhook. */
+  async confirmAll(warningId: string) {
+    const concurrency = this.opts.webhookConcurrency ?? 32;
+    const url = `http://127.0.0.1:${this.notifierPort}/twilio/sms/inbound`;
+    const people = await this.q<{ id: string; phone: string }>(
+      `SELECT id, phone FROM callout.callouts WHERE warning_id = $1 AND rung = 0 ORDER BY id`,
+      [warningId],
+    );
+    const postedAt = new Map<string, number>();
+    const http: number[] = [];
+    let failures = 0;
+    const queue = [...people];
+    const t0 = Date.now();
+    const worker = async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) {
+        const sid = 'SM' + randomBytes(16).toString('hex');
+        const params = {
+          AccountSid: TWILIO.accountSid,
+          MessageSid: sid,
+          SmsSid: sid,
+          SmsMessageSid: sid,
+          From: p.phone,
+          To: TWILIO.from,
+          Body: '1',
+          NumMedia: '0',
+          NumSegments: '1',
+          SmsStatus: 'received',
+          ApiVersion: '2010-04-01',
+        };
+        const s = Date.now();
+        postedAt.set(p.id, s);
+        const r = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': getExpectedTwilioSignature(TWILIO.authToken, url, params),
+          },
+          body: new URLSearchParams(params).toString(),
+        }).catch(() => undefined);
+        if (!r || r.status !== 200) failures++;
+        await r?.text();
+        http.push(Date.now() - s);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    if (failures) this.log(`  ${failures} webhook POSTs failed`);
+    await waitFor(
+      async () => {
+        const [r] = await this.q<{ n: string }>(
+          `SELECT count(*) AS n FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND state <> 'CONFIRMED'`,
+          [warningId],
+        );
+        return Number(r.n) === 0;
+      },
+      `all call-outs of ${warningId} to be CONFIRMED`,
+      this.timeout(120_000),
+      100,
+    );
+    const rows = await this.q<{ id: string; confirmed_at: Date }>(
+      `SELECT id, confirmed_at FROM callout.callouts WHERE warning_id = $1 AND rung = 0`,
+      [warningId],
+    );
+    const lat = rows.map((r) => r.confirmed_at.getTime() - postedAt.get(r.id)!);
+    const end = Math.max(...rows.map((r) => r.confirmed_at.getTime()));
+    return {
+      n: rows.length,
+      webhookConcurrency: concurrency,
+      throughputPerSecond: Math.round(rows.length / ((end - t0) / 1000)),
+      webhookHttp: dist(http),
+      webhookToConfirmed: dist(lat),
+      totalMs: end - t0,
+    };
+  }
+
+  /** Phase 3: every rung-0 ack deadline of the warning due at one instant; lag to the escalation. */
+  async expireAll(warningId: string) {
+    const [{ due }] = await this.q<{ due: Date }>(
+      `UPDATE callout.deadlines d SET due_at = now() + interval '2 seconds'
+       FROM callout.callouts c
+       WHERE c.id = d.callout_id AND c.rung = 0 AND d.kind = 'ack' AND d.warning_id = $1 AND d.fired_at IS NULL
+       RETURNING d.due_at AS due`,
+      [warningId],
+    );
+    const dueMs = due.getTime();
+    await waitFor(
+      async () => {
+        const [r] = await this.q<{ n: string }>(
+          `SELECT count(*) AS n FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND state NOT IN ('ESCALATED', 'NOT_WOKEN')`,
+          [warningId],
+        );
+        return Number(r.n) === 0;
+      },
+      `all call-outs of ${warningId} to escalate`,
+      this.timeout(180_000),
+      100,
+    );
+    const rows = await this.q<{ state: string; updated_at: Date }>(
+      `SELECT state, updated_at FROM callout.callouts WHERE warning_id = $1 AND rung = 0`,
+      [warningId],
+    );
+    const lag = rows.map((r) => r.updated_at.getTime() - dueMs);
+    return {
+      n: rows.length,
+      lag: dist(lag),
+      escalated: rows.filter((r) => r.state === 'ESCALATED').length,
+      notWoken: rows.filter((r) => r.state === 'NOT_WOKEN').length,
+      totalMs: Math.max(...lag),
+    };
+  }
+
+  /** Per person: how many first call-outs of the warning the simulator accepted, per channel. */
+  async firstCalloutCounts(warningId: string): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const r of await this.simRecords()) {
+      const rid = requestIdOf(r);
+      if ((r.kind !== 'sms' && r.kind !== 'call') || !rid?.startsWith(`${warningId}/`)) continue;
+      if (!rid.endsWith(':callout')) continue;
+      counts.set(`${r.to}|${r.kind}`, (counts.get(`${r.to}|${r.kind}`) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  peakMemory(): Record<string, number> {
+    return Object.fromEntries(this.children.map((c) => [c.name, peakRssMB(c.proc.pid)]));
+  }
+
+  output(): string {
+    return this.children.map((c) => `--- ${c.name} ---\n${c.out().slice(-3000)}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.proc.exitCode !== null) return resolve();
+            const t = setTimeout(() => c.proc.kill('SIGKILL'), 20_000);
+            c.proc.once('exit', () => {
+              clearTimeout(t);
+              resolve();
+            });
+            c.proc.kill('SIGTERM');
+          }),
+      ),
+    );
+    await this.proxy?.close();
+    await this.db?.close().catch(() => undefined);
+    if (this.dbName) {
+      const admin = new Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
+      await admin.end();
+    }
+  }
+}
+
+/** One whole run at one scale: dispatch, confirmations, a second dispatch, deadlines, memory. */
+export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
+  const log = opts.log ?? (() => undefined);
+  const p = new CalloutPipeline(opts);
+  try {
+    await p.start();
+    log(`dispatch: city-wide red warning to ${p.phones.size} persons (${p.channels.join('+')})`);
+    const dispatch = await p.dispatch();
+    log(`  every first call-out accepted after ${dispatch.allFirstCalloutsMs} ms (${dispatch.sendsPerSecond} sends/s)`);
+    const counts = await p.firstCalloutCounts(dispatch.warningId);
+    const kinds = p.channels.map((c) => (c === 'voice' ? 'call' : 'sms'));
+    const phones = [...p.phones.values()];
+    const correctness = {
+      personsWithoutFirstCallout: phones.filter((ph) => kinds.some((k) => !counts.has(`${ph}|${k}`))).length,
+      personsWithMoreThanOne: phones.filter((ph) => kinds.some((k) => (counts.get(`${ph}|${k}`) ?? 0) > 1))
+        .length,
+    };
+    let confirmations: RunResult['confirmations'];
+    let deadlines: RunResult['deadlines'];
+    let secondDispatch: DispatchFigures | undefined;
+    if (opts.confirmations !== false) {
+      await p.settle(dispatch.warningId);
+      log(`confirmations: ${p.phones.size} signed inbound SMS "1"`);
+      confirmations = await p.confirmAll(dispatch.warningId);
+      log(`  ${confirmations.throughputPerSecond}/s, webhook→CONFIRMED p99 ${confirmations.webhookToConfirmed.p99} ms`);
+    }
+    if (opts.deadlines !== false) {
+      secondDispatch = await p.dispatch();
+      log(`second warning: every first call-out accepted after ${secondDispatch.allFirstCalloutsMs} ms`);
+      await p.settle(secondDispatch.warningId);
+      log(`deadlines: ${p.phones.size} ack deadlines due at one instant`);
+      deadlines = await p.expireAll(secondDispatch.warningId);
+      log(`  lag p50 ${deadlines.lag.p50} ms, p99 ${deadlines.lag.p99} ms`);
+    }
+    return {
+      persons: p.phones.size,
+      villagesPerTownship: p.villagesPerTownship,
+      simLatencyMs: opts.simLatencyMs,
+      apiLatencyMs: opts.apiLatencyMs ?? 0,
+      channels: p.channels,
+      importSeconds: +p.importSeconds.toFixed(2),
+      dispatch,
+      secondDispatch,
+      confirmations,
+      deadlines,
+      peakMemoryMB: p.peakMemory(),
+      correctness,
+    };
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${p.output()}`);
+  } finally {
+    await p.stop();
+  }
+}
