@@ -301,7 +301,7 @@ export class CalloutPipeline {
   async start(): Promise<void> {
     const { villagesPerTownship, doc } = datongDirectory(this.opts.persons);
     this.villagesPerTownship = villagesPerTownship;
-    for (const p of doc.persons) this.phones.set(p.id, p.mobile);
+    for (const p of doc.persons) this.phones.set(p.id, p.mobile ?? '');
     this.dbName = `bench_callout_${this.prefix.slice(5, -1)}`;
     const admin = new Client({ connectionString: ADMIN_URL });
     await admin.connect();

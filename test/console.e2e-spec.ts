@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,9 +108,7 @@ describe('console in a browser (whole system)', () => {
       await page.selectOption('#signal', 'flood/river');
       // The level list follows the signal: village-flash-flood allows only orange and red.
       await page.selectOption('#signal', 'flood/village-flash-flood');
-      expect(await page.$eval('#level option[value=blue]', (o) => (o as HTMLOptionElement).disabled)).toBe(
-        true,
-      );
+      expect(await page.evaluate("document.querySelector('#level option[value=blue]').disabled")).toBe(true);
       await page.selectOption('#signal', 'flood/river');
       await page.selectOption('#level', 'orange');
       await page.fill('#headline', '大同市水文局发布洪水橙色预警（控制台测试）');
@@ -126,21 +123,21 @@ describe('console in a browser (whole system)', () => {
       const warningId = decodeURIComponent(/issued=([^&]+)/.exec(page.url())![1]);
 
       // 2. The board shows it and updates live (no reload) as the simulator's persons confirm.
-      await page.waitForFunction(() => document.body.dataset.live === 'connected');
+      await page.waitForFunction("document.body.dataset.live === 'connected'");
       const card = `article[data-warning-id="${warningId}"]`;
       await page.waitForSelector(card, { timeout: 30_000 }).catch(async () => {
         await page.reload(); // the warning may reach the tracker after the redirect rendered the board
-        await page.waitForFunction(() => document.body.dataset.live === 'connected');
+        await page.waitForFunction("document.body.dataset.live === 'connected'");
         await page.waitForSelector(card, { timeout: 30_000 });
       });
-      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      await page.evaluate('window.marker = 42');
       await page.waitForFunction(
-        (sel) => Number(document.querySelector(`${sel} [data-count=confirmed]`)?.textContent ?? 0) >= 3,
-        card,
+        `Number(document.querySelector('${card} [data-count=confirmed]')?.textContent ?? 0) >= 3`,
+        undefined,
         { timeout: 60_000 },
       );
       // Same document (the marker survived): the counts came through SSE + fragment, not a reload.
-      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+      expect(await page.evaluate('window.marker')).toBe(42);
       expect(await page.textContent(`${card} tr.township[data-area="${TOWNSHIP}"]`)).toContain('新荣镇');
       await page.screenshot({ path: join(SHOTS, 'console-board.png'), fullPage: true });
 
@@ -160,13 +157,9 @@ describe('console in a browser (whole system)', () => {
         'the person marked reached in the tracker',
         30_000,
       );
-      await page.waitForFunction(
-        () => document.querySelectorAll('#not-woken .person').length === 0,
-        undefined,
-        {
-          timeout: 30_000,
-        },
-      );
+      await page.waitForFunction("document.querySelectorAll('#not-woken .person').length === 0", undefined, {
+        timeout: 30_000,
+      });
 
       // 4. An auditor cannot issue, but reads the timeline and exports CSV.
       await ctx.clearCookies();

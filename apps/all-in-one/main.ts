@@ -1,5 +1,6 @@
 import { DynamicModule, Logger, Module, Type } from '@nestjs/common';
 import { AuditModule } from '../../libs/audit/audit.module';
+import { ConsoleModule } from '../../libs/console/console.module';
 import { DispatcherModule, TrackerModule } from '../../libs/callout/callout.module';
 import { Db } from '../../libs/db/db';
 import { seedDemoDirectory } from '../../libs/directory/seed/generate-directory';
@@ -18,7 +19,14 @@ import { DEMO_TWILIO, ensureLocalKafka, useSimulatorDefaults } from './embedded'
  * demo directory of Datong (real division codes, generated villages, fake numbers) when empty.
  */
 function allInOneModule(): Type<unknown> {
-  const contexts: (Type<unknown> | DynamicModule)[] = [IntakeModule, DispatcherModule, TrackerModule, NotifyModule, AuditModule];
+  const contexts: (Type<unknown> | DynamicModule)[] = [
+    IntakeModule,
+    DispatcherModule,
+    TrackerModule,
+    NotifyModule,
+    AuditModule,
+    ConsoleModule,
+  ];
   @Module({
     imports: [InfraModule.forRoot({ service: 'all-in-one', required: [...NOTIFY_REQUIRED] }), ...contexts],
   })
@@ -53,19 +61,24 @@ async function main() {
   const persons = await db.query<{ n: string }>(`SELECT count(*) AS n FROM directory.persons`);
   if (Number(persons.rows[0].n) === 0) {
     const seeded = await seedDemoDirectory(db);
-    log.log(`demo directory seeded: ${seeded.persons} persons in ${seeded.divisions} generated villages of Datong`);
+    log.log(
+      `demo directory seeded: ${seeded.persons} persons in ${seeded.divisions} generated villages of Datong`,
+    );
   }
   const base = `http://127.0.0.1:${httpPort}`;
   console.log(
     [
       '',
       '叫应 call-out is running (all services in one process).',
+      `  Console:                 ${base}/   (demo users: duty / duty-demo, auditor / audit-demo, admin / admin-demo)`,
       `  API docs (OpenAPI):      ${base}/docs`,
       `  Active warnings:         ${base}/api/callouts/warnings`,
       `  Not-woken list:          ${base}/api/callouts/not-woken`,
       `  Directory health:        ${base}/api/directory/health`,
       `  Health:                  ${base}/health/ready`,
-      sim ? `  Twilio simulator:        ${sim.url}/sim/records (what was "sent")` : '  Twilio:                  the configured account',
+      sim
+        ? `  Twilio simulator:        ${sim.url}/sim/records (what was "sent")`
+        : '  Twilio:                  the configured account',
       `  Database:                ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.PGLITE_DIR ?? '.data/pglite'}`}`,
       `  Kafka:                   ${env.KAFKA_BROKERS}`,
       '',

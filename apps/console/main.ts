@@ -4,7 +4,9 @@ import { run, startService } from '../../libs/infra/bootstrap';
 import { InfraModule } from '../../libs/infra/infra.module';
 
 /** The web console for duty officers, auditors and directory admins. */
-@Module({ imports: [InfraModule.forRoot({ service: 'console', required: ['SIGNING_SECRET'] }), ConsoleModule] })
+@Module({
+  imports: [InfraModule.forRoot({ service: 'console', required: ['SIGNING_SECRET'] }), ConsoleModule],
+})
 class ConsoleAppModule {}
 
 run(() => startService(ConsoleAppModule, { title: 'console' }));

@@ -382,6 +382,60 @@ describe('call-out engine on PostgreSQL', () => {
     ]);
   });
 
+  it('expiry stops escalation by itself and closes the warning', async () => {
+    const w = warning();
+    await dispatcher.handle(w, 'warnings.flood');
+    const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
+    await makeDue([v1.id]);
+    await scanner.scanOnce();
+    expect((await callouts(w.id)).find((c) => c.id === v1.id)!.state).toBe('ESCALATED');
+    await q(
+      `UPDATE callout.deadlines SET due_at = now() - interval '1 second' WHERE warning_id = $1 AND kind = 'expire'`,
+      [w.id],
+    );
+    await scanner.scanOnce();
+    const rows = await callouts(w.id);
+    expect(new Set(rows.map((c) => c.state))).toEqual(new Set(['EXPIRED']));
+    expect(
+      await q(`SELECT 1 FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL`, [w.id]),
+    ).toHaveLength(0);
+    expect(await outbox('warnings.closed', w.id)).toEqual([expect.objectContaining({ reason: 'expired' })]);
+  });
+
+  it('feedback is kept with the call-out, and "need help" alerts the duty officer at once', async () => {
+    const w = warning();
+    await dispatcher.handle(w, 'warnings.flood');
+    const [v1] = await callouts(w.id);
+    await tracker.onResponse(confirm(v1.id, w.id, 'SM-c'));
+    await tracker.onResponse(
+      confirm(v1.id, w.id, 'SM-f1', {
+        kind: 'feedback',
+        feedback: { action: 'evacuated', count: 12 },
+        text: '已转移12人',
+      }),
+    );
+    await tracker.onResponse(
+      confirm(v1.id, w.id, 'SM-f2', {
+        kind: 'feedback',
+        feedback: { action: 'need-help', note: '桥被冲断' },
+        text: '求助 桥被冲断',
+      }),
+    );
+    const fb = await q<{ action: string; count: number | null }>(
+      `SELECT action, count FROM callout.responses WHERE callout_id = $1 AND kind = 'feedback' ORDER BY at, response_id`,
+      [v1.id],
+    );
+    expect(fb).toEqual([
+      { action: 'evacuated', count: 12 },
+      { action: 'need-help', count: null },
+    ]);
+    const help = ((await outbox('alerts.coverage', w.id)) as { kind: string; message: string }[]).filter(
+      (a) => a.kind === 'need-help',
+    );
+    expect(help).toHaveLength(1);
+    expect(help[0].message).toContain('桥被冲断');
+  });
+
   it('rejects a warning the rules refuse, with the reason', async () => {
     await expect(
       dispatcher.handle(

@@ -18,26 +18,38 @@ describe('console access rules', () => {
   });
 
   it('answers 403 to an auditor issuing, even with a valid CSRF token', () => {
-    expect(decideAccess({ method: 'POST', action: 'issue', session: auditor, csrfGiven: 'tok-456' })).toMatchObject({
+    expect(
+      decideAccess({ method: 'POST', action: 'issue', session: auditor, csrfGiven: 'tok-456' }),
+    ).toMatchObject({
       allow: false,
       status: 403,
     });
-    expect(decideAccess({ method: 'POST', action: 'issue', session: duty, csrfGiven: 'tok-123' })).toEqual({ allow: true });
+    expect(decideAccess({ method: 'POST', action: 'issue', session: duty, csrfGiven: 'tok-123' })).toEqual({
+      allow: true,
+    });
   });
 
   it('answers 403 to a POST without the CSRF token or with a wrong one', () => {
-    expect(decideAccess({ method: 'POST', action: 'issue', session: duty, csrfGiven: undefined })).toMatchObject({
+    expect(
+      decideAccess({ method: 'POST', action: 'issue', session: duty, csrfGiven: undefined }),
+    ).toMatchObject({
       allow: false,
       status: 403,
       reason: 'missing or wrong CSRF token',
     });
-    expect(decideAccess({ method: 'POST', action: 'act', session: duty, csrfGiven: 'tok-124' })).toMatchObject({ status: 403 });
+    expect(
+      decideAccess({ method: 'POST', action: 'act', session: duty, csrfGiven: 'tok-124' }),
+    ).toMatchObject({ status: 403 });
     // GET needs no token.
-    expect(decideAccess({ method: 'GET', action: 'view-board', session: duty, csrfGiven: undefined })).toEqual({ allow: true });
+    expect(
+      decideAccess({ method: 'GET', action: 'view-board', session: duty, csrfGiven: undefined }),
+    ).toEqual({ allow: true });
   });
 
   it('sends a signed-out page view to login, and refuses a signed-out POST with 401', () => {
-    expect(decideAccess({ method: 'GET', action: 'view-board', session: null, csrfGiven: undefined })).toMatchObject({
+    expect(
+      decideAccess({ method: 'GET', action: 'view-board', session: null, csrfGiven: undefined }),
+    ).toMatchObject({
       status: 401,
       redirectToLogin: true,
     });

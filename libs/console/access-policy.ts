@@ -50,8 +50,7 @@ export function phoneFor(role: ConsoleRole, phone: string | null | undefined): s
 }
 
 export type AccessDecision =
-  | { allow: true }
-  | { allow: false; status: 401 | 403; reason: string; redirectToLogin?: boolean };
+  { allow: true } | { allow: false; status: 401 | 403; reason: string; redirectToLogin?: boolean };
 
 /**
  * The whole access rule of one request, as plain logic: signed in → CSRF token on every state change
@@ -64,8 +63,7 @@ export function decideAccess(req: {
   csrfGiven: string | undefined;
 }): AccessDecision {
   const unsafe = !['GET', 'HEAD', 'OPTIONS'].includes(req.method.toUpperCase());
-  if (!req.session)
-    return { allow: false, status: 401, reason: 'not signed in', redirectToLogin: !unsafe };
+  if (!req.session) return { allow: false, status: 401, reason: 'not signed in', redirectToLogin: !unsafe };
   if (unsafe && !csrfMatches(req.session.csrf, req.csrfGiven))
     return { allow: false, status: 403, reason: 'missing or wrong CSRF token' };
   if (!can(req.session.role, req.action))

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { fromRoot } from '../common/project-root';
 import { ConsoleAuthGuard, Permit } from './console-auth.guard';
 
-const TYPES: Record<string, string> = { css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  css: 'text/css; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+};
 
 /** The console's two static files, read once; only names listed in the folder are served. */
 @ApiExcludeController()

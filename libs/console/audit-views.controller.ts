@@ -30,7 +30,9 @@ export class AuditViewsController {
   async list(@Page() page: PageContext, @Req() req: ConsoleRequest) {
     const actor = this.actor(req);
     const [warnings, verify] = await Promise.all([
-      this.backends.call<{ real: unknown[]; drill: unknown[] }>('audit', '/api/audit/warnings', { auditor: actor }),
+      this.backends.call<{ real: unknown[]; drill: unknown[] }>('audit', '/api/audit/warnings', {
+        auditor: actor,
+      }),
       this.backends.call<{ ok: boolean }>('audit', '/api/audit/verify', { auditor: actor }),
     ]);
     return this.views.page('audit-list', page, {
@@ -49,9 +51,13 @@ export class AuditViewsController {
       this.backends.call<Record<string, unknown>>('audit', `${base}/timeline`, { auditor: actor }),
       this.backends.call<Record<string, unknown>>('audit', `${base}/persons`, { auditor: actor }),
       this.backends.call<Record<string, unknown>>('audit', `${base}/areas`, { auditor: actor }),
-      this.backends.call<{ ok: boolean; chains: unknown[] }>('audit', `/api/audit/verify?warningId=${enc(id)}`, {
-        auditor: actor,
-      }),
+      this.backends.call<{ ok: boolean; chains: unknown[] }>(
+        'audit',
+        `/api/audit/verify?warningId=${enc(id)}`,
+        {
+          auditor: actor,
+        },
+      ),
     ]);
     if (!timeline.ok) {
       return this.views.page('error', page, { status: timeline.status, message: `no audit chain for ${id}` });
@@ -71,7 +77,12 @@ export class AuditViewsController {
   /** CSV / JSON exports and the printable report, passed through from the audit API. */
   @Get('warnings/:id/:file')
   @Permit('audit')
-  async download(@Param('id') id: string, @Param('file') file: string, @Req() req: ConsoleRequest, @Res() res: Response) {
+  async download(
+    @Param('id') id: string,
+    @Param('file') file: string,
+    @Req() req: ConsoleRequest,
+    @Res() res: Response,
+  ) {
     const allowed = ['export.csv', 'export.json', 'report'];
     if (!allowed.includes(file)) return res.status(404).send('not found');
     const q = typeof req.query.view === 'string' ? `?view=${enc(req.query.view)}` : '';

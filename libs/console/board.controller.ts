@@ -1,4 +1,16 @@
-import { Body, Controller, Get, Header, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ConsoleBackends } from './console-backends';
@@ -8,7 +20,8 @@ import { ConsoleViews, PageContext } from './console-views';
 import { BoardService } from './board.service';
 import { LiveHub } from './live-hub';
 
-const wantsJson = (req: ConsoleRequest) => /json/.test(req.headers.accept ?? '') && !/html/.test(req.headers.accept ?? '');
+const wantsJson = (req: ConsoleRequest) =>
+  /json/.test(req.headers.accept ?? '') && !/html/.test(req.headers.accept ?? '');
 
 /** The duty-officer board (/), its live fragment and events, and the one-click not-woken actions. */
 @ApiExcludeController()
@@ -63,7 +76,10 @@ export class BoardController {
   ) {
     const r = await this.backends.call('tracker', `/api/callouts/${encodeURIComponent(id)}/reached`, {
       method: 'POST',
-      json: { note: String(body?.note ?? '').slice(0, 2000), actor: `console:${req.consoleSession!.username}` },
+      json: {
+        note: String(body?.note ?? '').slice(0, 2000),
+        actor: `console:${req.consoleSession!.username}`,
+      },
     });
     return this.after(req, res, r.ok, r.body);
   }

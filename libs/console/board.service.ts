@@ -117,7 +117,9 @@ export class BoardService {
       notWoken: Array.isArray(notWoken.body) ? notWoken.body : [],
       alerts,
       dlq,
-      activity: this.hub.recentActivity(15).map((a) => ({ ...a, areaName: a.areaCode ? divisionName(a.areaCode) : '' })),
+      activity: this.hub
+        .recentActivity(15)
+        .map((a) => ({ ...a, areaName: a.areaCode ? divisionName(a.areaCode) : '' })),
       loadedAt: new Date().toISOString(),
     };
   }

@@ -61,7 +61,10 @@ export class ConsoleAuthGuard implements CanActivate {
     const asked = langOf(req.query?.lang);
     if (asked) res.cookie(LANG_COOKIE, asked, { httpOnly: true, sameSite: 'lax', path: '/' });
     req.consoleLang = asked ?? langOf(readCookie(req.headers.cookie, LANG_COOKIE)) ?? 'zh-CN';
-    const sid = unsignSessionId(readCookie(req.headers.cookie, SESSION_COOKIE), this.cfg.SIGNING_SECRET ?? '');
+    const sid = unsignSessionId(
+      readCookie(req.headers.cookie, SESSION_COOKIE),
+      this.cfg.SIGNING_SECRET ?? '',
+    );
     req.consoleSession = sid ? ((await this.repo.session(sid)) ?? null) : null;
 
     const action = this.reflector.getAllAndOverride<ConsoleAction | 'public'>(ACTION_KEY, [
@@ -83,9 +86,7 @@ export class ConsoleAuthGuard implements CanActivate {
 }
 
 /** The page context of the request (language, session, path) for ConsoleViews. */
-export const Page = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): PageContext => {
-    const req = ctx.switchToHttp().getRequest<ConsoleRequest>();
-    return { lang: req.consoleLang ?? 'zh-CN', session: req.consoleSession ?? null, path: req.path };
-  },
-);
+export const Page = createParamDecorator((_: unknown, ctx: ExecutionContext): PageContext => {
+  const req = ctx.switchToHttp().getRequest<ConsoleRequest>();
+  return { lang: req.consoleLang ?? 'zh-CN', session: req.consoleSession ?? null, path: req.path };
+});

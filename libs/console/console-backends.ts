@@ -57,7 +57,13 @@ export class ConsoleBackends {
   async call<T = unknown>(
     service: Service,
     path: string,
-    init: { method?: string; json?: unknown; body?: Buffer | string; contentType?: string; auditor?: string } = {},
+    init: {
+      method?: string;
+      json?: unknown;
+      body?: Buffer | string;
+      contentType?: string;
+      auditor?: string;
+    } = {},
   ): Promise<BackendReply<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     let body: string | Uint8Array | undefined;

@@ -9,7 +9,11 @@ import { ConsoleRepository } from './console.repository';
 import { LiveHub } from './live-hub';
 
 /** A readable one-line summary of a dead letter's body (it may be anything: XML, broken JSON, binary). */
-export function deadLetterSummary(value: Buffer | null): { summary: string; warningId: string | null; drill: boolean } {
+export function deadLetterSummary(value: Buffer | null): {
+  summary: string;
+  warningId: string | null;
+  drill: boolean;
+} {
   if (!value || value.length === 0) return { summary: '(empty message)', warningId: null, drill: false };
   const text = value.toString('utf8');
   let warningId: string | null = null;

@@ -38,7 +38,11 @@ export class ConsoleExceptionFilter implements ExceptionFilter {
       res.json({ statusCode: status, message });
       return;
     }
-    const ctx = { lang: req.consoleLang ?? 'zh-CN', session: req.consoleSession ?? null, path: req.path } as const;
+    const ctx = {
+      lang: req.consoleLang ?? 'zh-CN',
+      session: req.consoleSession ?? null,
+      path: req.path,
+    } as const;
     res.type('html').send(this.views.page('error', ctx, { status, message, forbidden: status === 403 }));
   }
 }

@@ -51,14 +51,35 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
         if (url === '/api/callouts/warnings')
           return res.end(
             JSON.stringify([
-              { id: 'w-1', seq: 7, hazard: 'meteorological', subtype: 'rainstorm', level: 'orange', drill: true,
-                headline: '暴雨橙色预警', state: 'active', persons: 3, confirmed: 1, pending: 1, escalated: 0, not_woken: 1 },
+              {
+                id: 'w-1',
+                seq: 7,
+                hazard: 'meteorological',
+                subtype: 'rainstorm',
+                level: 'orange',
+                drill: true,
+                headline: '暴雨橙色预警',
+                state: 'active',
+                persons: 3,
+                confirmed: 1,
+                pending: 1,
+                escalated: 0,
+                not_woken: 1,
+              },
             ]),
           );
         if (url === '/api/callouts/warnings/w-1/areas')
           return res.end(
             JSON.stringify([
-              { county: '140221000000', township: '140221101000', persons: 3, confirmed: 1, pending: 1, escalated: 0, not_woken: 1 },
+              {
+                county: '140221000000',
+                township: '140221101000',
+                persons: 3,
+                confirmed: 1,
+                pending: 1,
+                escalated: 0,
+                not_woken: 1,
+              },
             ]),
           );
         if (url === '/api/callouts/not-woken') return res.end(JSON.stringify(NOT_WOKEN));
@@ -105,7 +126,10 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
   /** Signs in through the real login form; returns the session cookie and the page's CSRF token. */
   async function signIn(username: string, password: string) {
     const form = await fetch(`${base}/login`);
-    const loginCookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const loginCookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
     const res = await fetch(`${base}/login`, {
       method: 'POST',
@@ -114,7 +138,10 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       body: new URLSearchParams({ username, password, _csrf: token }),
     });
     expect(res.status).toBe(303);
-    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('jy_console='))!.split(';')[0];
+    const cookie = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('jy_console='))!
+      .split(';')[0];
     const board = await fetch(base + '/', { headers: { cookie } });
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await board.text())![1];
     return { cookie, csrf };
@@ -142,7 +169,10 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     expect(r.status).toBe(303);
     expect(r.headers.get('location')).toBe('/login?next=%2F');
     const form = await fetch(`${base}/login`);
-    const loginCookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const loginCookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
     const bad = await fetch(`${base}/login`, {
       method: 'POST',
@@ -167,7 +197,9 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     const duty = await signIn('duty', 'duty-demo');
     const other = await signIn('duty', 'duty-demo');
     expect((await post('/console/warnings', duty.cookie, issueFields)).status).toBe(403);
-    expect((await post('/console/warnings', duty.cookie, { ...issueFields, _csrf: other.csrf })).status).toBe(403);
+    expect((await post('/console/warnings', duty.cookie, { ...issueFields, _csrf: other.csrf })).status).toBe(
+      403,
+    );
     expect((await post('/console/callouts/c-1/reached', duty.cookie, { note: 'x' })).status).toBe(403);
     expect(seen.some((s) => s.url === '/api/warnings')).toBe(false);
   });
@@ -218,7 +250,10 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
   it('speaks English on request and remembers it', async () => {
     const { cookie } = await signIn('duty', 'duty-demo');
     const en = await fetch(base + '/?lang=en', { headers: { cookie } });
-    const langCookie = en.headers.getSetCookie().find((c) => c.startsWith('jy_lang='))!.split(';')[0];
+    const langCookie = en.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('jy_lang='))!
+      .split(';')[0];
     expect(await en.text()).toContain('Not-woken list');
     const again = await (await fetch(base + '/', { headers: { cookie: `${cookie}; ${langCookie}` } })).text();
     expect(again).toContain('Not-woken list');
@@ -234,7 +269,8 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     void (async () => {
       const decoder = new TextDecoder();
       try {
-        for await (const chunk of sse.body as unknown as AsyncIterable<Uint8Array>) events.push(decoder.decode(chunk));
+        for await (const chunk of sse.body as unknown as AsyncIterable<Uint8Array>)
+          events.push(decoder.decode(chunk));
       } catch {
         // aborted at the end
       }
@@ -261,7 +297,11 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       value: Buffer.from('<alert>not json'),
       headers: { 'x-dlq-reason': 'value is not valid JSON', 'x-dlq-topic': namer.topic('warnings.flood') },
     });
-    await waitFor(() => events.join('').includes('event: alert') && events.join('').includes('event: dlq'), 'alert and dlq events', 60_000);
+    await waitFor(
+      () => events.join('').includes('event: alert') && events.join('').includes('event: dlq'),
+      'alert and dlq events',
+      60_000,
+    );
     ctrl.abort();
     const fragment = await (await fetch(base + '/console/board/fragment', { headers: { cookie } })).text();
     expect(fragment).toContain('该乡镇没有可联系的责任人');

@@ -48,6 +48,9 @@ export class ConsoleModule implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     const seeded = await new ConsoleRepository(this.db).seedDemoUsers();
-    if (seeded) new Logger('console').warn(`seeded ${seeded} demo users (duty, auditor, admin): change their passwords`);
+    if (seeded)
+      new Logger('console').warn(
+        `seeded ${seeded} demo users (duty, auditor, admin): change their passwords`,
+      );
   }
 }

@@ -91,7 +91,16 @@ export class ConsoleRepository {
     const r = await this.db.query(
       `INSERT INTO console.recent_events (event_key, kind, warning_id, drill, summary, reason, detail, at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_key) DO NOTHING`,
-      [e.event_key, e.kind, e.warning_id, e.drill, e.summary, e.reason, JSON.stringify(e.detail ?? null), e.at],
+      [
+        e.event_key,
+        e.kind,
+        e.warning_id,
+        e.drill,
+        e.summary,
+        e.reason,
+        JSON.stringify(e.detail ?? null),
+        e.at,
+      ],
     );
     if (r.rowCount === 0) return false;
     await this.db.query(

@@ -70,10 +70,17 @@ export class DirectoryAdminController {
     @Body() body: { partial?: string },
     @Res() res: Response,
   ) {
-    if (!file) return res.status(400).type('html').send(this.views.page('error', page, { status: 400, message: 'no file' }));
+    if (!file)
+      return res
+        .status(400)
+        .type('html')
+        .send(this.views.page('error', page, { status: 400, message: 'no file' }));
     const id = randomUUID();
     await this.repo.saveUpload(id, req.consoleSession!.id, file.originalname, file.buffer);
-    const report = await this.import(file.buffer, file.originalname, { dryRun: true, partial: !!body?.partial });
+    const report = await this.import(file.buffer, file.originalname, {
+      dryRun: true,
+      partial: !!body?.partial,
+    });
     res.type('html').send(
       this.views.page('directory', page, {
         health: await this.health(),
@@ -95,11 +102,25 @@ export class DirectoryAdminController {
   ) {
     const upload = await this.repo.upload(String(body?.uploadId ?? ''), req.consoleSession!.id);
     if (!upload)
-      return res.status(404).type('html').send(this.views.page('error', page, { status: 404, message: 'upload not found' }));
-    const report = await this.import(upload.content, upload.filename, { dryRun: false, partial: !!body?.partial });
-    res.status(report.applied ? 200 : 422).type('html').send(
-      this.views.page('directory', page, { health: await this.health(), report, filename: upload.filename, appliedNow: true }),
-    );
+      return res
+        .status(404)
+        .type('html')
+        .send(this.views.page('error', page, { status: 404, message: 'upload not found' }));
+    const report = await this.import(upload.content, upload.filename, {
+      dryRun: false,
+      partial: !!body?.partial,
+    });
+    res
+      .status(report.applied ? 200 : 422)
+      .type('html')
+      .send(
+        this.views.page('directory', page, {
+          health: await this.health(),
+          report,
+          filename: upload.filename,
+          appliedNow: true,
+        }),
+      );
   }
 
   private async import(content: Buffer, filename: string, o: { dryRun: boolean; partial: boolean }) {

@@ -1,4 +1,16 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AppConfig } from '../config/config';
@@ -59,7 +71,10 @@ export class LoginController {
   ) {
     const expected = readCookie(req.headers.cookie, LOGIN_CSRF_COOKIE);
     if (!expected || !csrfMatches(expected, body?._csrf)) {
-      res.status(403).type('html').send(this.views.page('error', page, { status: 403, message: 'CSRF', forbidden: true }));
+      res
+        .status(403)
+        .type('html')
+        .send(this.views.page('error', page, { status: 403, message: 'CSRF', forbidden: true }));
       return;
     }
     const user = body.username ? await this.repo.user(String(body.username)) : undefined;

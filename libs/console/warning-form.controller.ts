@@ -1,4 +1,15 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AppConfig } from '../config/config';
@@ -108,13 +119,18 @@ export class WarningFormController {
     res
       .status(r.status)
       .type('html')
-      .send(this.views.page('error', page, { status: r.status, message: r.body?.message ?? 'cancel refused' }));
+      .send(
+        this.views.page('error', page, { status: r.status, message: r.body?.message ?? 'cancel refused' }),
+      );
   }
 
   private async submit(page: PageContext, form: WarningForm & { op?: string }, res: Response, id?: string) {
     const body = formToIntakeBody(form);
     if (form.op === 'preview') {
-      return res.status(200).type('html').send(this.render(page, form, { editing: id, preview: this.preview(body, page) }));
+      return res
+        .status(200)
+        .type('html')
+        .send(this.render(page, form, { editing: id, preview: this.preview(body, page) }));
     }
     const r = await this.backends.call<{ id: string; errors?: IntakeError[]; message?: string }>(
       'intake',
@@ -151,7 +167,9 @@ export class WarningFormController {
       picked,
       signals: signalChoices(page.lang, form.signal),
       levels: levelChoices(page.lang, form.level),
-      action: extra.editing ? `/console/warnings/${encodeURIComponent(String(extra.editing))}/update` : '/console/warnings',
+      action: extra.editing
+        ? `/console/warnings/${encodeURIComponent(String(extra.editing))}/update`
+        : '/console/warnings',
       ...extra,
     });
   }

@@ -1,5 +1,13 @@
 import { HAZARDS } from '../../contracts/topics';
-import { hazardName, LEVEL_INFO, levelColour, levelName, LEVELS, subtypeName, subtypesOf } from '../intake/hazards';
+import {
+  hazardName,
+  LEVEL_INFO,
+  levelColour,
+  levelName,
+  LEVELS,
+  subtypeName,
+  subtypesOf,
+} from '../intake/hazards';
 import { MessageTemplates } from '../notify/message-templates';
 import { smsSegments, SegmentInfo } from '../notify/sms-segments';
 import { RenderContext } from '../notify/template-data';
@@ -94,7 +102,7 @@ export function formToIntakeBody(form: WarningForm): IntakeBody {
     level: form.level ?? '',
     headline: trimmed(form.headline) ?? '',
     areas,
-    expires: beijingLocalToIso(form.expires) ?? (form.expires ?? ''),
+    expires: beijingLocalToIso(form.expires) ?? form.expires ?? '',
     status: form.drill ? 'Exercise' : 'Actual',
   };
   const description = trimmed(form.description);

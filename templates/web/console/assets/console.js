@@ -11,20 +11,31 @@
     var inFlight = false;
     var again = false;
     var refresh = function () {
-      if (inFlight) { again = true; return; }
+      if (inFlight) {
+        again = true;
+        return;
+      }
       inFlight = true;
       fetch(live.dataset.fragment, { credentials: 'same-origin', headers: { accept: 'text/html' } })
-        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (r) {
+          return r.ok ? r.text() : Promise.reject(r.status);
+        })
         .then(function (html) {
           // Keep a note the officer is typing.
-          var typing = document.activeElement && live.contains(document.activeElement) && document.activeElement.tagName === 'INPUT';
+          var typing =
+            document.activeElement &&
+            live.contains(document.activeElement) &&
+            document.activeElement.tagName === 'INPUT';
           if (!typing) live.innerHTML = html;
           live.dataset.refreshed = String(Date.now());
         })
         .catch(function () {})
         .then(function () {
           inFlight = false;
-          if (again) { again = false; refresh(); }
+          if (again) {
+            again = false;
+            refresh();
+          }
         });
     };
     var schedule = function () {
@@ -32,7 +43,9 @@
       timer = setTimeout(refresh, 150);
     };
     var es = new EventSource(live.dataset.events);
-    ['board', 'alert', 'dlq'].forEach(function (t) { es.addEventListener(t, schedule); });
+    ['board', 'alert', 'dlq'].forEach(function (t) {
+      es.addEventListener(t, schedule);
+    });
     es.addEventListener('hello', function () {
       dot.className = 'dot on';
       text.textContent = text.dataset.live;
@@ -65,7 +78,8 @@
         o.hidden = !ok;
         if (ok && !firstAllowed) firstAllowed = o;
       });
-      if (level.selectedOptions[0] && level.selectedOptions[0].disabled && firstAllowed) firstAllowed.selected = true;
+      if (level.selectedOptions[0] && level.selectedOptions[0].disabled && firstAllowed)
+        firstAllowed.selected = true;
     };
     signal.addEventListener('change', syncLevels);
     syncLevels();
@@ -77,7 +91,9 @@
     var load = function (parent, into) {
       var url = tree.dataset.src + (parent ? '?parent=' + encodeURIComponent(parent) : '');
       return fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } })
-        .then(function (r) { return r.json(); })
+        .then(function (r) {
+          return r.json();
+        })
         .then(function (rows) {
           var ul = document.createElement('ul');
           rows.forEach(function (d) {
