@@ -150,7 +150,10 @@ export function datongDirectory(persons: number) {
   const townships = new Set(base.persons.map((p) => p.roles[0].areaCode).filter((c) => !c.endsWith('000000')))
     .size;
   const v = Math.max(0, Math.ceil((persons - base.persons.length) / (3 * townships)));
-  return { villagesPerTownship: v, doc: generateDirectory({ cityCodes: [DATONG], villagesPerTownship: v, seed: 1 }) };
+  return {
+    villagesPerTownship: v,
+    doc: generateDirectory({ cityCodes: [DATONG], villagesPerTownship: v, seed: 1 }),
+  };
 }
 
 /**
@@ -193,7 +196,9 @@ function startApp(
 ): Promise<Child> {
   let out = '';
   const args = [
-    ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
+    ...(cpuProfDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`]
+      : []),
     join(ROOT, 'dist', 'apps', app, 'main.js'),
   ];
   const proc = spawn(process.execPath, args, {
@@ -211,7 +216,8 @@ function startApp(
   const path = ready === 'port' ? '/' : '/health/ready';
   return waitFor(
     async () => {
-      if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
+      if (proc.exitCode !== null)
+        throw new Error(`${name} exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
       const r = await fetch(url + path).catch(() => undefined);
       return r !== undefined && (ready === 'port' || r.ok);
     },
@@ -315,7 +321,9 @@ export class CalloutPipeline {
     if (!report.applied) throw new Error(`directory rejected: ${JSON.stringify(report.errors.slice(0, 5))}`);
     this.importSeconds = (Date.now() - t0) / 1000;
     await this.db.exec('ANALYZE');
-    this.log(`directory: ${doc.persons.length} persons (${villagesPerTownship} villages/township) in ${this.importSeconds.toFixed(1)} s`);
+    this.log(
+      `directory: ${doc.persons.length} persons (${villagesPerTownship} villages/township) in ${this.importSeconds.toFixed(1)} s`,
+    );
 
     const simPort = await freePort();
     this.notifierPort = await freePort();
@@ -369,7 +377,11 @@ export class CalloutPipeline {
       freePort().then((p) => startApp('tracker', 'tracker', env, p, 'health', this.opts.cpuProfDir)),
     ]);
     this.children.push(...started);
-    const kafka = new Kafka({ clientId: `${this.prefix}bench`, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: `${this.prefix}bench`,
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
   }
@@ -656,7 +668,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     await p.start();
     log(`dispatch: city-wide red warning to ${p.phones.size} persons (${p.channels.join('+')})`);
     const dispatch = await p.dispatch();
-    log(`  every first call-out accepted after ${dispatch.allFirstCalloutsMs} ms (${dispatch.sendsPerSecond} sends/s)`);
+    log(
+      `  every first call-out accepted after ${dispatch.allFirstCalloutsMs} ms (${dispatch.sendsPerSecond} sends/s)`,
+    );
     const counts = await p.firstCalloutCounts(dispatch.warningId);
     const kinds = p.channels.map((c) => (c === 'voice' ? 'call' : 'sms'));
     const phones = [...p.phones.values()];
@@ -672,7 +686,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       await p.settle(dispatch.warningId);
       log(`confirmations: ${p.phones.size} signed inbound SMS "1"`);
       confirmations = await p.confirmAll(dispatch.warningId);
-      log(`  ${confirmations.throughputPerSecond}/s, webhook→CONFIRMED p99 ${confirmations.webhookToConfirmed.p99} ms`);
+      log(
+        `  ${confirmations.throughputPerSecond}/s, webhook→CONFIRMED p99 ${confirmations.webhookToConfirmed.p99} ms`,
+      );
     }
     if (opts.deadlines !== false) {
       secondDispatch = await p.dispatch();

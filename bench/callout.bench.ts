@@ -77,8 +77,10 @@ function summarise(runs: RunResult[]) {
 
 async function main() {
   const o = args();
-  const results: Record<string, { mode: Mode; settings: (typeof MODES)[Mode]; summary: unknown; runs: RunResult[] }> =
-    {};
+  const results: Record<
+    string,
+    { mode: Mode; settings: (typeof MODES)[Mode]; summary: unknown; runs: RunResult[] }
+  > = {};
   for (const mode of o.modes) {
     for (const persons of o.persons) {
       // The realistic mode holds each API request: above realisticMax it only slows the run, not the finding.
@@ -121,7 +123,8 @@ async function main() {
       notifierRateLimits:
         'NOTIFY_SMS_PER_SECOND = NOTIFY_CALLS_PER_SECOND = NOTIFY_ACCOUNT_PER_SECOND = 100000, NOTIFY_CONCURRENCY = 200 (set high: the pipeline is measured, not the throttle)',
       webhookConcurrency: 32,
-      simulatorBehaviour: 'deliver (SMS delivered, calls answered and heard); confirmations POSTed by the benchmark',
+      simulatorBehaviour:
+        'deliver (SMS delivered, calls answered and heard); confirmations POSTed by the benchmark',
       modes: MODES,
     },
     results,

@@ -19,7 +19,9 @@ describe('contracts', () => {
   });
 
   it('the committed TypeScript types match the schemas', () => {
-    const r = spawnSync(process.execPath, [join(projectRoot(), 'scripts', 'gen-contracts.js'), '--check'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(projectRoot(), 'scripts', 'gen-contracts.js'), '--check'], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

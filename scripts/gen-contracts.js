@@ -13,7 +13,9 @@ const outDir = join(root, 'contracts', 'generated');
 
 async function generate() {
   const files = new Map();
-  for (const f of readdirSync(schemas).filter((x) => x.endsWith('.schema.json')).sort()) {
+  for (const f of readdirSync(schemas)
+    .filter((x) => x.endsWith('.schema.json'))
+    .sort()) {
     const schema = JSON.parse(readFileSync(join(schemas, f), 'utf8'));
     const ts = await compile(schema, schema.title, {
       bannerComment: `/* Generated from contracts/schemas/${f} by scripts/gen-contracts.js. Do not edit. */`,

@@ -29,7 +29,13 @@ export function levelOfCode(code: string): DivisionLevel {
   return 'village';
 }
 
-const PREFIX_LENGTH: Record<DivisionLevel, number> = { province: 2, city: 4, county: 6, township: 9, village: 12 };
+const PREFIX_LENGTH: Record<DivisionLevel, number> = {
+  province: 2,
+  city: 4,
+  county: 6,
+  township: 9,
+  village: 12,
+};
 
 /** The significant prefix of a code: every code it covers starts with it ("140212000000" → "140212"). */
 export function codePrefix(code: string): string {
@@ -50,6 +56,11 @@ export function shanxiDivisions(): Division[] {
     columns: true,
     skip_empty_lines: true,
   }) as { code: string; name: string; level: DivisionLevel; parent_code: string }[];
-  shanxi = rows.map((r) => ({ code: r.code, name: r.name, level: r.level, parentCode: r.parent_code || null }));
+  shanxi = rows.map((r) => ({
+    code: r.code,
+    name: r.name,
+    level: r.level,
+    parentCode: r.parent_code || null,
+  }));
   return shanxi;
 }

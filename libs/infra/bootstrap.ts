@@ -27,7 +27,10 @@ export interface ServiceOptions {
  * modules host; shuts down cleanly on SIGTERM/SIGINT. A configuration error stops it with a message
  * that names the variable.
  */
-export async function startService(module: Type<unknown> | ReturnType<typeof Object>, opts: ServiceOptions): Promise<INestApplication> {
+export async function startService(
+  module: Type<unknown> | ReturnType<typeof Object>,
+  opts: ServiceOptions,
+): Promise<INestApplication> {
   let cfg: AppConfig;
   try {
     cfg = loadConfig();
@@ -45,10 +48,15 @@ export async function startService(module: Type<unknown> | ReturnType<typeof Obj
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: opts.bodyLimit ?? '1mb' });
   if (opts.shutdownHooks !== false) app.enableShutdownHooks();
-  const doc = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(opts.title).setVersion('1').build());
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle(opts.title).setVersion('1').build(),
+  );
   SwaggerModule.setup('docs', app, doc);
   await app.listen(cfg.HTTP_PORT, '0.0.0.0');
-  new Logger(opts.title).log(`listening on ${await app.getUrl()} (OpenAPI at /docs, health at /health/ready)`);
+  new Logger(opts.title).log(
+    `listening on ${await app.getUrl()} (OpenAPI at /docs, health at /health/ready)`,
+  );
   return app;
 }
 
