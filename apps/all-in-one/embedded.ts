@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { fromRoot } from '../../libs/common/project-root';
 
@@ -30,4 +33,20 @@ export function useSimulatorDefaults(env: NodeJS.ProcessEnv, simPort: number, ht
   env.PUBLIC_BASE_URL ??= `http://127.0.0.1:${httpPort}`;
   env.SIGNING_SECRET ??= 'demo-signing-secret-change-me';
   return true;
+}
+
+/**
+ * With the embedded database, the topics belong to that database: a prefix made once and kept beside
+ * it. Deleting the database folder then starts on fresh topics too, instead of replaying old
+ * call-out requests into a notifier that no longer remembers having sent them.
+ */
+export function embeddedTopicPrefix(env: NodeJS.ProcessEnv): void {
+  if (env.DATABASE_URL || env.KAFKA_TOPIC_PREFIX) return;
+  const dir = resolve(env.PGLITE_DIR ?? '.data/pglite');
+  const file = join(dirname(dir), `${dir.split('/').pop()}.topic-prefix`);
+  if (!existsSync(dir) || !existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `local-${randomBytes(3).toString('hex')}.`);
+  }
+  env.KAFKA_TOPIC_PREFIX = readFileSync(file, 'utf8').trim();
 }

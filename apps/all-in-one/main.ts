@@ -10,7 +10,7 @@ import { DB } from '../../libs/infra/tokens';
 import { IntakeModule } from '../../libs/intake/intake.module';
 import { NOTIFY_REQUIRED, NotifyModule } from '../../libs/notify/notify.module';
 import { startTwilioSimulator } from '../../libs/notify/simulator/twilio-simulator';
-import { DEMO_TWILIO, ensureLocalKafka, useSimulatorDefaults } from './embedded';
+import { DEMO_TWILIO, embeddedTopicPrefix, ensureLocalKafka, useSimulatorDefaults } from './embedded';
 
 /**
  * The embedded default (`npm start`): every bounded context in one process, each with its own
@@ -40,6 +40,7 @@ async function main() {
   env.HTTP_PORT ??= '3000';
   const httpPort = Number(env.HTTP_PORT);
   ensureLocalKafka(env);
+  embeddedTopicPrefix(env);
   const simPort = Number(env.SIM_PORT ?? 4010);
   const simulate = useSimulatorDefaults(env, simPort, httpPort);
   const sim = simulate
@@ -80,7 +81,7 @@ async function main() {
         ? `  Twilio simulator:        ${sim.url}/sim/records (what was "sent")`
         : '  Twilio:                  the configured account',
       `  Database:                ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.PGLITE_DIR ?? '.data/pglite'}`}`,
-      `  Kafka:                   ${env.KAFKA_BROKERS}`,
+      `  Kafka:                   ${env.KAFKA_BROKERS} (topics ${env.KAFKA_TOPIC_PREFIX || 'unprefixed'}*)`,
       '',
       'Issue a demo red rainstorm warning for 新荣区 (Datong):',
       `  curl -s -X POST ${base}/api/warnings -H 'content-type: application/json' -d '{"hazard":"meteorological","subtype":"rainstorm","level":"red","headline":"新荣区暴雨红色预警","instruction":"立即转移低洼地带群众","areas":[{"code":"140212000000"}],"expires":"${new Date(Date.now() + 6 * 3600_000).toISOString()}"}'`,
