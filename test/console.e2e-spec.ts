@@ -10,8 +10,8 @@ import { freePort, RunningService, startService } from './support/services';
 /**
  * The console in a real browser (Debian's headless Chromium driven by playwright-core) against the
  * whole system: the all-in-one app (intake, dispatcher, tracker, notifier, audit, directory with the
- * Datong demo roster, Twilio simulator) and the console app as a second process on the same
- * PostgreSQL database and Kafka topic prefix. The simulator answers every SMS with "1" except for
+ * Datong demo roster, Twilio simulator, console) on a fresh PostgreSQL database and Kafka topic
+ * prefix of the test's own. The simulator answers every SMS with "1" except for
  * numbers ending in 7, which never answer: in 新荣镇 that is one flash-flood warner, who ends on the
  * not-woken list.
  */
@@ -57,13 +57,8 @@ describe('console in a browser (whole system)', () => {
       { ...common, SIM_PORT: String(simPort), SIM_LATENCY_MS: '50' },
       { timeoutMs: 120_000 },
     );
-    consoleApp = await startService('console', {
-      ...common,
-      CONSOLE_INTAKE_URL: aio.url,
-      CONSOLE_TRACKER_URL: aio.url,
-      CONSOLE_AUDIT_URL: aio.url,
-      CONSOLE_DIRECTORY_URL: aio.url,
-    });
+    // The all-in-one app serves the console beside every API, as `npm start` does.
+    consoleApp = aio;
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       headless: true,
@@ -81,7 +76,6 @@ describe('console in a browser (whole system)', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await consoleApp?.stop();
     await aio?.stop();
     await t?.drop();
   }, 60_000);
@@ -98,9 +92,7 @@ describe('console in a browser (whole system)', () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await ctx.newPage();
     const fail = (e: unknown) =>
-      new Error(
-        `${(e as Error).message}\n--- all-in-one ---\n${aio.output().slice(-3000)}\n--- console ---\n${consoleApp.output().slice(-2000)}`,
-      );
+      new Error(`${(e as Error).message}\n--- all-in-one ---\n${aio.output().slice(-3000)}`);
     try {
       // 1. Sign in and issue a warning from the form, previewing the SMS first.
       await signIn(page, 'duty', 'duty-demo');
