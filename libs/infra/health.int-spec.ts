@@ -1,0 +1,50 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { loadConfig } from '../config/config';
+import { Db } from '../db/db';
+import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId } from '../../test/support/infra';
+import { InfraModule } from './infra.module';
+import { DB } from './tokens';
+
+describe('health endpoints (real PostgreSQL and Kafka)', () => {
+  let tdb: TestDatabase;
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('health', { migrate: false });
+    const config = loadConfig({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: `${uniqueId('health')}.`,
+      DATABASE_URL: tdb.url,
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [InfraModule.forRoot({ service: 'health-test', config })],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await tdb?.drop();
+  });
+
+  it('is ready when its database and Kafka answer, and says which is down when one is not', async () => {
+    const ready = await fetch(`${url}/health/ready`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as { status: string; info: Record<string, { status: string }> };
+    expect(body.status).toBe('ok');
+    expect(body.info.database.status).toBe('up');
+    expect(body.info.kafka.status).toBe('up');
+
+    // The database goes away: readiness fails and names it; liveness still answers.
+    await app.get<Db>(DB).close();
+    const notReady = await fetch(`${url}/health/ready`);
+    expect(notReady.status).toBe(503);
+    const down = (await notReady.json()) as { error: Record<string, { status: string }> };
+    expect(down.error.database.status).toBe('down');
+    expect((await fetch(`${url}/health/live`)).status).toBe(200);
+  }, 30_000);
+});
