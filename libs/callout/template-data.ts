@@ -1,5 +1,6 @@
 import { hazardName, levelColour, levelName, subtypeName } from '../intake/hazards';
 import { roleName } from '../directory/roles';
+import { shanxiDivisions } from '../common/divisions';
 import { CalloutRow, WarningRow } from './callout.types';
 
 /** The person an escalation call-out is about (the one who did not answer). */
@@ -32,7 +33,7 @@ export function buildTemplateData(w: WarningRow, c: CalloutRow, subject?: Subjec
       levelColour: levelColour(c.level),
       headline: w.headline ?? '',
       instruction: content.instruction ?? '',
-      areaNames: (content.areas ?? []).map((a) => a.name ?? a.code),
+      areaNames: (content.areas ?? []).map((a) => a.name ?? divisionName(a.code)),
       expires: w.expires ? new Date(w.expires).toISOString() : '',
       sender: content.sender ?? '',
       drill: w.drill,
@@ -49,4 +50,11 @@ export function buildTemplateData(w: WarningRow, c: CalloutRow, subject?: Subjec
       : {}),
     ...(note ? { note } : {}),
   };
+}
+
+let names: Map<string, string> | undefined;
+/** The name of a real division code when the warning gave none (people read names, not codes). */
+function divisionName(code: string): string {
+  names ??= new Map(shanxiDivisions().map((d) => [d.code, d.name]));
+  return names.get(code) ?? code;
 }
