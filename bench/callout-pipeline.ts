@@ -78,6 +78,7 @@ export interface DispatchFigures {
   perCalloutMs: Distribution;
   /** Where the time goes, per person (medians/p99 in ms): see docs/benchmarks.md. */
   hops: {
+    /** Produced → start of the planning transaction (callouts.created_at is its now()). */
     producedToPlanCommitMs: number;
     planToNotifierClaim: Distribution;
     claimToApiAccepted: Distribution;
@@ -486,16 +487,30 @@ export class CalloutPipeline {
     };
   }
 
-  /** Waits until the simulator's callbacks of a warning's first sends have all been applied. */
+  /**
+   * Waits until the simulator's callbacks of a warning's sends have all been applied: no call-out
+   * still SENT, and nothing moving (call-out states, applied events, both outboxes) for 2 s.
+   * (callout.requests.status is not usable here: a 'submitted' event may be applied after the
+   * 'delivered' callback that overtook it.)
+   */
   async settle(warningId: string): Promise<void> {
+    let last = '';
+    let quiet = 0;
     await waitFor(
       async () => {
-        const [r] = await this.q<{ n: string }>(
-          `SELECT count(*) AS n FROM callout.requests r JOIN callout.callouts c ON c.id = r.callout_id
-           WHERE c.warning_id = $1 AND r.status NOT IN ('delivered', 'completed', 'failed', 'undelivered', 'busy', 'no-answer')`,
+        const [r] = await this.q<Record<string, string>>(
+          `SELECT (SELECT count(*) FROM callout.callouts WHERE warning_id = $1 AND state = 'SENT') AS sent,
+                  (SELECT string_agg(state || ':' || n, ',' ORDER BY state) FROM
+                     (SELECT state, count(*) AS n FROM callout.callouts WHERE warning_id = $1 GROUP BY state) s) AS states,
+                  (SELECT count(*) FROM callout.applied_events) AS applied,
+                  (SELECT count(*) FROM callout.outbox) AS callout_outbox,
+                  (SELECT count(*) FROM notify.outbox) AS notify_outbox`,
           [warningId],
         );
-        return Number(r.n) === 0;
+        const sig = JSON.stringify(r);
+        quiet = sig === last && Number(r.sent) === 0 ? quiet + 1 : 0;
+        last = sig;
+        return quiet >= 4;
       },
       `status callbacks of ${warningId} to settle`,
       this.timeout(180_000),

@@ -39,7 +39,7 @@ function args() {
     runs: Number(get('runs') ?? 1),
     cpuProfDir: get('cpu-prof'),
     out: get('out') ?? join(root, 'bench', 'results', 'latest.json'),
-    realisticMax: Number(get('realistic-max') ?? 10_000),
+    realisticMax: Number(get('realistic-max') ?? 1_000),
   };
 }
 
