@@ -81,6 +81,34 @@ async function main() {
     string,
     { mode: Mode; settings: (typeof MODES)[Mode]; summary: unknown; runs: RunResult[] }
   > = {};
+  // Written after every configuration, so a long run interrupted keeps what it measured.
+  const write = () => {
+    const out = {
+      benchmark: 'callout-pipeline',
+      date: new Date().toISOString(),
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model,
+        memoryGB: Math.round(totalmem() / 1024 ** 3),
+        node: process.version,
+        kafka: kafkaVersion(),
+        note: 'Kafka, PostgreSQL, the simulator, the services and the load generator all on this machine',
+      },
+      parameters: {
+        policy:
+          'default policy; red meteorological targets every role of the generated roster (call-outs = persons), channels SMS + voice at once',
+        notifierRateLimits:
+          'NOTIFY_SMS_PER_SECOND = NOTIFY_CALLS_PER_SECOND = NOTIFY_ACCOUNT_PER_SECOND = 100000, NOTIFY_CONCURRENCY = 200 (set high: the pipeline is measured, not the throttle)',
+        webhookConcurrency: 32,
+        simulatorBehaviour:
+          'deliver (SMS delivered, calls answered and heard); confirmations POSTed by the benchmark',
+        modes: MODES,
+      },
+      results,
+    };
+    mkdirSync(dirname(o.out), { recursive: true });
+    writeFileSync(o.out, JSON.stringify(out, null, 2) + '\n');
+  };
   for (const mode of o.modes) {
     for (const persons of o.persons) {
       // The realistic mode holds each API request: above realisticMax it only slows the run, not the finding.
@@ -104,33 +132,10 @@ async function main() {
         console.log(JSON.stringify(runs[runs.length - 1]));
       }
       results[`${persons}-${mode}`] = { mode, settings: MODES[mode], summary: summarise(runs), runs };
+      write();
     }
   }
-  const out = {
-    benchmark: 'callout-pipeline',
-    date: new Date().toISOString(),
-    machine: {
-      cores: cpus().length,
-      cpu: cpus()[0]?.model,
-      memoryGB: Math.round(totalmem() / 1024 ** 3),
-      node: process.version,
-      kafka: kafkaVersion(),
-      note: 'Kafka, PostgreSQL, the simulator, the services and the load generator all on this machine',
-    },
-    parameters: {
-      policy:
-        'default policy; red meteorological targets every role of the generated roster (call-outs = persons), channels SMS + voice at once',
-      notifierRateLimits:
-        'NOTIFY_SMS_PER_SECOND = NOTIFY_CALLS_PER_SECOND = NOTIFY_ACCOUNT_PER_SECOND = 100000, NOTIFY_CONCURRENCY = 200 (set high: the pipeline is measured, not the throttle)',
-      webhookConcurrency: 32,
-      simulatorBehaviour:
-        'deliver (SMS delivered, calls answered and heard); confirmations POSTed by the benchmark',
-      modes: MODES,
-    },
-    results,
-  };
-  mkdirSync(dirname(o.out), { recursive: true });
-  writeFileSync(o.out, JSON.stringify(out, null, 2) + '\n');
+  write();
   console.log(`\nsummary (medians):`);
   for (const [k, v] of Object.entries(results)) console.log(k, JSON.stringify(v.summary));
   console.log(`written to ${o.out}`);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
+import { signRoleToken } from '../libs/common/auth';
 import { fromRoot } from '../libs/common/project-root';
 import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from './support/infra';
 import { freePort, RunningService, startService } from './support/services';
@@ -17,6 +18,9 @@ import { freePort, RunningService, startService } from './support/services';
  */
 const TOWNSHIP = '140212100000'; // 新荣区 新荣镇
 const SHOTS = fromRoot('docs', 'screenshots');
+const SECRET = 'console-e2e-secret-0123456789';
+/** A role token as `npm run token` makes it, signed with the app's secret. */
+const tokenFor = (role: string, actor = `e2e-${role}`) => signRoleToken({ actor, role }, SECRET);
 
 const policy = structuredClone(DEFAULT_POLICY);
 policy.hazards.flood.orange = {
@@ -49,7 +53,7 @@ describe('console in a browser (whole system)', () => {
       DATABASE_URL: t.url,
       KAFKA_BROKERS: kafkaBrokers().join(','),
       KAFKA_TOPIC_PREFIX: prefix,
-      SIGNING_SECRET: 'console-e2e-secret-0123456789',
+      SIGNING_SECRET: SECRET,
       POLICY_FILE: policyFile,
     };
     aio = await startService(
@@ -79,6 +83,17 @@ describe('console in a browser (whole system)', () => {
     await aio?.stop();
     await t?.drop();
   }, 60_000);
+
+  /** The app's HTTP API as a machine client: with a bearer token of `role`, or none when null. */
+  const api = (path: string, role: string | null, init: RequestInit = {}) =>
+    fetch(`${aio.url}${path}`, {
+      ...init,
+      headers: {
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        ...(role ? { authorization: `Bearer ${tokenFor(role)}` } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
 
   async function signIn(page: Page, user: string, password: string) {
     await page.goto(`${consoleApp.url}/`);
@@ -142,9 +157,12 @@ describe('console in a browser (whole system)', () => {
       await Promise.all([page.waitForURL(/done=1/), page.click(`${person} form.reached button`)]);
       await waitFor(
         async () => {
-          const r = await fetch(`${aio.url}/api/callouts/warnings/${encodeURIComponent(warningId)}`);
-          const body = (await r.json()) as { callouts: { state: string }[] };
-          return body.callouts.some((c) => c.state === 'REACHED');
+          const r = await api(`/api/callouts/warnings/${encodeURIComponent(warningId)}`, 'auditor');
+          const body = (await r.json()) as { callouts: { state: string; state_reason: string }[] };
+          // Who marked it comes from the console's token for the signed-in duty officer.
+          return body.callouts.some(
+            (c) => c.state === 'REACHED' && c.state_reason === 'reached in person (console:duty)',
+          );
         },
         'the person marked reached in the tracker',
         30_000,
@@ -206,4 +224,194 @@ describe('console in a browser (whole system)', () => {
       await ctx.close();
     }
   }, 300_000);
+
+  it('admits each API caller by role: none → 401, wrong role → 403, right role → works', async () => {
+    const issue = {
+      hazard: 'flood',
+      subtype: 'river',
+      level: 'orange',
+      headline: '角色检查用预警（不应发布）',
+      areas: [{ code: TOWNSHIP }],
+      expires: new Date(Date.now() + 6 * 3600_000).toISOString(),
+      status: 'Exercise',
+    };
+    const body = JSON.stringify(issue);
+    expect((await api('/api/warnings', null, { method: 'POST', body })).status).toBe(401);
+    expect((await api('/api/warnings', 'auditor', { method: 'POST', body })).status).toBe(403);
+    expect((await api('/api/callouts/warnings', null)).status).toBe(401);
+    expect((await api('/api/callouts/not-woken', 'directory-admin')).status).toBe(403);
+    expect((await api('/api/callouts/warnings', 'auditor')).status).toBe(200);
+    const anyCallout = '00000000-0000-0000-0000-000000000000';
+    expect(
+      (await api(`/api/callouts/${anyCallout}/reached`, 'auditor', { method: 'POST', body: '{}' })).status,
+    ).toBe(403);
+    expect(
+      (await api(`/api/callouts/${anyCallout}/recall`, 'auditor', { method: 'POST', body: '{}' })).status,
+    ).toBe(403);
+    const csv = readFileSync(fromRoot('examples', 'directory', 'directory.csv'), 'utf8');
+    const importAs = (role: string | null) =>
+      api('/api/directory/import?dryRun=true', role, {
+        method: 'POST',
+        body: csv,
+        headers: { 'content-type': 'text/csv' },
+      });
+    expect((await importAs(null)).status).toBe(401);
+    expect((await importAs('duty-officer')).status).toBe(403);
+    expect((await importAs('directory-admin')).status).toBe(200);
+    expect((await api('/api/directory/divisions', 'duty-officer')).status).toBe(200);
+    // The refused warning never reached the tracker.
+    const all = (await (await api('/api/callouts/warnings?all=true', 'duty-officer')).json()) as {
+      headline: string;
+    }[];
+    expect(all.some((w) => w.headline === issue.headline)).toBe(false);
+    // Not behind a role: health and the persons' confirmation pages (signed links of their own).
+    expect((await api('/health/ready', null)).status).toBe(200);
+  });
+
+  it('updates a warning from the pre-filled form and cancels it; the persons hear it is lifted', async () => {
+    const headline = '大同市水文局发布洪水橙色预警（更新撤销测试）';
+    const issued = await api('/api/warnings', 'duty-officer', {
+      method: 'POST',
+      body: JSON.stringify({
+        hazard: 'flood',
+        subtype: 'river',
+        level: 'orange',
+        headline,
+        instruction: '请沿河巡查',
+        areas: [{ code: TOWNSHIP }],
+        expires: new Date(Date.now() + 6 * 3600_000).toISOString(),
+        status: 'Exercise',
+      }),
+    });
+    expect(issued.status).toBe(202);
+    const warningId = ((await issued.json()) as { id: string }).id;
+    const detail = async () =>
+      (await (
+        await api(`/api/callouts/warnings/${encodeURIComponent(warningId)}`, 'duty-officer')
+      ).json()) as {
+        warning: { seq: number; state: string; content?: { headline?: string; areas?: { code: string }[] } };
+        callouts: { state: string }[];
+      };
+    // The field the console's update form reads: the tracker's warning detail carries the message.
+    const first = await waitFor(
+      async () => {
+        const d = await detail().catch(() => undefined);
+        return d?.warning?.content?.headline === headline && d.callouts.length > 0 ? d : undefined;
+      },
+      'the warning with its call-outs in the tracker',
+      60_000,
+    );
+    expect(first.warning.content!.areas!.map((a) => a.code)).toEqual([TOWNSHIP]);
+    const seq = first.warning.seq;
+
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    try {
+      await signIn(page, 'duty', 'duty-demo');
+      const card = `article[data-warning-id="${warningId}"]`;
+      await page.waitForSelector(card, { timeout: 30_000 });
+      await Promise.all([page.waitForURL(/\/edit$/), page.click(`${card} a[href$="/edit"]`)]);
+      expect(await page.inputValue('#headline')).toBe(headline);
+      expect(await page.inputValue('#signal')).toBe('flood/river');
+      expect(await page.inputValue('#level')).toBe('orange');
+      expect(await page.inputValue('#areaCodes')).toContain(TOWNSHIP);
+      expect(await page.isChecked('#drill')).toBe(true);
+      const updated = headline.replace('更新撤销测试', '已更新');
+      await page.fill('#headline', updated);
+      await Promise.all([page.waitForURL(/\/\?done=1&issued=/), page.click('#send')]);
+      await waitFor(
+        async () => (await detail()).warning.content?.headline === updated,
+        'the update applied by the tracker',
+        60_000,
+      );
+      await page.reload();
+      expect(await page.textContent(`${card} h3`)).toContain(updated);
+
+      // Cancel (解除) from the board: the confirm dialog is accepted, the warning leaves the board.
+      page.once('dialog', (d) => void d.accept());
+      await Promise.all([
+        page.waitForURL(/\/\?done=1/),
+        page.click(`${card} form[action$="/cancel"] button`),
+      ]);
+      await waitFor(async () => (await detail()).warning.state !== 'active', 'the warning cancelled', 60_000);
+      expect((await detail()).warning.state).toMatch(/cancelled|closed/);
+      await page.reload();
+      expect(await page.$(card)).toBeNull();
+
+      // Everyone who was called for it gets a lift SMS (预警解除) at the simulator.
+      const sms = async () =>
+        (
+          (await (await fetch(`${simUrl}/sim/records`)).json()) as {
+            records: { kind: string; to: string; body?: string }[];
+          }
+        ).records.filter((r) => r.kind === 'sms' && (r.body ?? '').includes(`〔${seq}〕`));
+      const lifts = await waitFor(
+        async () => {
+          const all = await sms();
+          return all.some((r) => r.body!.includes('预警解除')) ? all : undefined;
+        },
+        'lift SMS at the simulator',
+        60_000,
+      );
+      const called = new Set(lifts.filter((r) => !r.body!.includes('预警解除')).map((r) => r.to));
+      const lifted = new Set(lifts.filter((r) => r.body!.includes('预警解除')).map((r) => r.to));
+      expect(lifted.size).toBeGreaterThan(0);
+      for (const to of lifted) expect(called.has(to)).toBe(true);
+    } catch (e) {
+      await page
+        .screenshot({ path: join(tmpdir(), 'console-e2e-cancel-failure.png'), fullPage: true })
+        .catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- all-in-one ---\n${aio.output().slice(-3000)}`);
+    } finally {
+      await ctx.close();
+    }
+  }, 240_000);
+
+  it('lets a directory admin dry-run a CSV, see a bad row by its line, apply a good one, read health', async () => {
+    const good = readFileSync(fromRoot('examples', 'directory', 'directory.csv'), 'utf8');
+    const bad = good + 'x1,坏号码,12345,,flood-control,140212100201,,,,,2025-04-15,true,,,\n';
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    try {
+      await signIn(page, 'admin', 'admin-demo');
+      await page.goto(`${consoleApp.url}/console/directory`);
+      expect(await page.textContent('#health')).toMatch(/\d/);
+      const upload = async (name: string, content: string) => {
+        await page.setInputFiles('#upload-form input[type=file]', {
+          name,
+          mimeType: 'text/csv',
+          buffer: Buffer.from(content, 'utf8'),
+        });
+        await Promise.all([
+          page.waitForURL(/\/console\/directory\/upload/),
+          page.click('#upload-form button[type=submit]'),
+        ]);
+      };
+      await upload('bad.csv', bad);
+      expect(await page.textContent('#rejected-count')).toBe('1');
+      const row = await page.textContent('#row-errors tbody tr');
+      expect(row).toContain('11');
+      expect(row).toContain('x1');
+      await upload('good.csv', good);
+      expect(await page.$('#row-errors')).toBeNull();
+      await Promise.all([page.waitForURL(/\/console\/directory\/apply/), page.click('#apply')]);
+      expect(await page.textContent('#import-report')).toMatch(/已导入通讯录|Roster applied/);
+      expect(await page.textContent('#health')).toMatch(/\d/);
+      // The health lists run to thousands of rows with the demo roster: the first screen is the picture.
+      await page.screenshot({ path: join(SHOTS, 'console-directory.png') });
+      // The applied roster is in the directory (export is the admin's too).
+      const exported = (await (await api('/api/directory/export?format=json', 'directory-admin')).json()) as {
+        persons: { id: string }[];
+      };
+      const firstId = good.split('\n')[1].split(',')[0];
+      expect(exported.persons.some((p) => p.id === firstId)).toBe(true);
+    } catch (e) {
+      await page
+        .screenshot({ path: join(tmpdir(), 'console-e2e-directory-failure.png'), fullPage: true })
+        .catch(() => {});
+      throw new Error(`${(e as Error).message}\n--- all-in-one ---\n${aio.output().slice(-3000)}`);
+    } finally {
+      await ctx.close();
+    }
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import { DynamicModule, Logger, Module, Type } from '@nestjs/common';
+import { AppConfig } from '../../libs/config/config';
 import { AuditModule } from '../../libs/audit/audit.module';
 import { ConsoleModule } from '../../libs/console/console.module';
 import { DispatcherModule, TrackerModule } from '../../libs/callout/callout.module';
@@ -6,7 +7,8 @@ import { Db } from '../../libs/db/db';
 import { seedDemoDirectory } from '../../libs/directory/seed/generate-directory';
 import { run, startService } from '../../libs/infra/bootstrap';
 import { InfraModule } from '../../libs/infra/infra.module';
-import { DB } from '../../libs/infra/tokens';
+import { CONFIG, DB } from '../../libs/infra/tokens';
+import { signRoleToken } from '../../libs/common/auth';
 import { IntakeModule } from '../../libs/intake/intake.module';
 import { NOTIFY_REQUIRED, NotifyModule } from '../../libs/notify/notify.module';
 import { startTwilioSimulator } from '../../libs/notify/simulator/twilio-simulator';
@@ -67,15 +69,23 @@ async function main() {
     );
   }
   const base = `http://127.0.0.1:${httpPort}`;
+  // Every API that reads or changes personal data wants a role token: a demo duty officer's, signed
+  // with the configured secret, makes the printed commands work as they are.
+  const secret = app.get<AppConfig>(CONFIG).SIGNING_SECRET;
+  const demoHours = 12;
+  const token = secret
+    ? signRoleToken(
+        { actor: 'demo-duty-officer', role: 'duty-officer', ttlSeconds: demoHours * 3600 },
+        secret,
+      )
+    : '<SIGNING_SECRET is not set>';
+  const auth = `-H 'authorization: Bearer ${token}'`;
   console.log(
     [
       '',
       '叫应 call-out is running (all services in one process).',
       `  Console:                 ${base}/   (demo users: duty / duty-demo, auditor / audit-demo, admin / admin-demo)`,
       `  API docs (OpenAPI):      ${base}/docs`,
-      `  Active warnings:         ${base}/api/callouts/warnings`,
-      `  Not-woken list:          ${base}/api/callouts/not-woken`,
-      `  Directory health:        ${base}/api/directory/health`,
       `  Health:                  ${base}/health/ready`,
       sim
         ? `  Twilio simulator:        ${sim.url}/sim/records (what was "sent")`
@@ -83,8 +93,13 @@ async function main() {
       `  Database:                ${env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${env.PGLITE_DIR ?? '.data/pglite'}`}`,
       `  Kafka:                   ${env.KAFKA_BROKERS} (topics ${env.KAFKA_TOPIC_PREFIX || 'unprefixed'}*)`,
       '',
+      `The APIs want a role token; these carry a demo duty officer's (valid ${demoHours} h; more: npm run token -- --role duty-officer --actor NAME).`,
+      'Active warnings, and the not-woken list:',
+      `  curl -s ${auth} ${base}/api/callouts/warnings`,
+      `  curl -s ${auth} ${base}/api/callouts/not-woken`,
+      '',
       'Issue a demo red rainstorm warning for 新荣区 (Datong):',
-      `  curl -s -X POST ${base}/api/warnings -H 'content-type: application/json' -d '{"hazard":"meteorological","subtype":"rainstorm","level":"red","headline":"新荣区暴雨红色预警","instruction":"立即转移低洼地带群众","areas":[{"code":"140212000000"}],"expires":"${new Date(Date.now() + 6 * 3600_000).toISOString()}"}'`,
+      `  curl -s -X POST ${base}/api/warnings ${auth} -H 'content-type: application/json' -d '{"hazard":"meteorological","subtype":"rainstorm","level":"red","headline":"新荣区暴雨红色预警","instruction":"立即转移低洼地带群众","areas":[{"code":"140212000000"}],"expires":"${new Date(Date.now() + 6 * 3600_000).toISOString()}"}'`,
       '',
     ].join('\n'),
   );

@@ -13,7 +13,9 @@ import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '../../contracts/topics';
 import type { CalloutResponse } from '../../contracts/generated';
+import type { RoleClaims } from '../common/auth';
 import { maskPhone } from '../common/mask';
+import { Caller, Roles } from '../common/role.guard';
 import { Db } from '../db/db';
 import { DB, PUBLISHER } from '../infra/tokens';
 import { EventPublisher } from '../kafka/kafka-client';
@@ -23,10 +25,14 @@ import { CalloutOutboxRelay } from './callout-outbox.relay';
 /**
  * What duty officers watch and do: active warnings with call-out progress, the not-woken list,
  * "reached in person" and "call again now". Actions go through Kafka (callouts.responses) or the
- * tracker's own transaction, like every other change.
+ * tracker's own transaction, like every other change. Every route needs a role token: duty officers
+ * and auditors read (names, masked numbers); only duty officers act. The board's warning list and
+ * per-area figures (counts, no person named) are readable by directory admins too, because the
+ * console shows every signed-in role the board.
  */
 @ApiTags('callouts')
 @Controller('api/callouts')
+@Roles('duty-officer', 'auditor')
 export class CalloutQueryController {
   private readonly repo = new CalloutRepository();
 
@@ -37,6 +43,7 @@ export class CalloutQueryController {
   ) {}
 
   @Get('warnings')
+  @Roles('duty-officer', 'auditor', 'directory-admin')
   async warnings(@Query('all') all?: string) {
     const r = await this.db.query(
       `SELECT w.id, w.seq, w.hazard, w.subtype, w.level, w.status, w.drill, w.headline, w.state, w.expires, w.updated_at,
@@ -56,6 +63,7 @@ export class CalloutQueryController {
 
   /** Per-area progress of one warning (county and township of each call-out). */
   @Get('warnings/:id/areas')
+  @Roles('duty-officer', 'auditor', 'directory-admin')
   async areas(@Param('id') id: string) {
     const r = await this.db.query(
       `SELECT substr(area_code, 1, 9) || '000' AS township, substr(area_code, 1, 6) || '000000' AS county,
@@ -99,10 +107,14 @@ export class CalloutQueryController {
     return r.rows.map((c) => ({ ...c, phone: maskPhone(c.phone) }));
   }
 
-  /** The duty officer reports the person reached in person (published as a response, like any other). */
+  /**
+   * The duty officer reports the person reached in person (published as a response, like any other).
+   * Who did it is the token's actor, never a name in the body.
+   */
   @Post(':id/reached')
+  @Roles('duty-officer')
   @HttpCode(202)
-  async reached(@Param('id') id: string, @Body() body: { note?: string; actor?: string }) {
+  async reached(@Param('id') id: string, @Body() body: { note?: string }, @Caller() caller: RoleClaims) {
     const c = await this.repo.callout(this.db, id);
     if (!c) throw new NotFoundException(`no call-out ${id}`);
     const response: CalloutResponse = {
@@ -116,7 +128,7 @@ export class CalloutQueryController {
         action: 'reached-in-person',
         ...(body?.note ? { note: String(body.note).slice(0, 2000) } : {}),
       },
-      actor: String(body?.actor ?? 'duty-officer').slice(0, 200),
+      actor: caller.actor.slice(0, 200),
       at: new Date().toISOString(),
     };
     await this.publisher.publish(TOPICS.calloutsResponses.name, [{ key: id, value: response }]);
@@ -125,6 +137,7 @@ export class CalloutQueryController {
 
   /** "Call again now": one more voice call and SMS for a person not yet confirmed. */
   @Post(':id/recall')
+  @Roles('duty-officer')
   @HttpCode(202)
   async recall(@Param('id') id: string) {
     const done = await this.db.transaction(async (tx) => {

@@ -24,12 +24,18 @@ export class DeadlineScanner {
     private readonly tracker: TrackerService,
   ) {}
 
+  private lastSweep = 0;
+
   @Interval('callout-deadlines', 250)
   async tick(): Promise<void> {
     if (this.busy || this.stopped) return;
     this.busy = true;
     try {
       while (!this.stopped && (await this.scanOnce()) > 0);
+      if (Date.now() - this.lastSweep > 5_000) {
+        this.lastSweep = Date.now();
+        await this.tracker.closeSettledWarnings();
+      }
     } catch (e) {
       this.logger.error(`deadline scan failed: ${(e as Error).message}`);
     } finally {
@@ -58,7 +64,7 @@ export class DeadlineScanner {
   private async fireOne(d: DueDeadline): Promise<boolean> {
     try {
       const ladder = await this.tracker.ladderFor(d);
-      return await this.db.transaction(async (tx) => {
+      const fired = await this.db.transaction(async (tx) => {
         const claimed = await tx.query(
           `UPDATE callout.deadlines SET fired_at = now(), fired_by = $2
            WHERE id = (SELECT id FROM callout.deadlines WHERE id = $1 AND fired_at IS NULL FOR UPDATE SKIP LOCKED)
@@ -69,6 +75,8 @@ export class DeadlineScanner {
         await this.tracker.fire(d, tx, ladder);
         return true;
       });
+      if (fired && d.kind !== 'expire') await this.tracker.closeIfSettled(d.warning_id);
+      return fired;
     } catch (e) {
       // The transaction rolled back: the deadline stays due and is tried again on the next pass.
       this.logger.error(`deadline ${d.id} (${d.kind}) failed: ${(e as Error).message}`);

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CalloutResponse, CalloutStatus } from '../../contracts/generated';
 import { Db, Queryable } from '../db/db';
 import { DB } from '../infra/tokens';
-import { isOpen } from './callout-state';
+import { CALLOUT_STATES, isOpen, SETTLED_FOR_CLOSING } from './callout-state';
 import { CalloutRepository, SendSpec } from './callout.repository';
 import { CalloutRow, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
@@ -87,10 +87,13 @@ export class TrackerService {
   }
 
   async onResponse(r: CalloutResponse): Promise<void> {
-    await this.inTx(async (tx) => {
-      if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return;
+    const warningId = await this.inTx(async (tx) => {
+      if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return undefined;
       const c = await this.repo.lockCallout(tx, r.calloutId);
-      if (!c) return this.logger.warn(`response for unknown call-out ${r.calloutId}`);
+      if (!c) {
+        this.logger.warn(`response for unknown call-out ${r.calloutId}`);
+        return undefined;
+      }
       const w = (await this.repo.warning(tx, c.warning_id))!;
       const late = c.state === 'ESCALATED' || c.state === 'NOT_WOKEN';
       await tx.query(
@@ -112,8 +115,32 @@ export class TrackerService {
       );
       if (r.kind === 'confirm') await this.confirm(tx, w, c, r);
       else if (r.kind === 'feedback' && r.feedback) await this.feedback(tx, w, c, r);
-      await this.repo.closeIfSettled(tx, w.id, 'all-settled');
+      return w.id;
     });
+    if (warningId) await this.closeIfSettled(warningId);
+  }
+
+  /**
+   * Closes the warning when nothing is open any more, in a short transaction of its own after the
+   * change committed: every transaction that settles a call-out runs it, so the last one to commit
+   * sees everything settled, and the warning row is locked only for this check, not for the whole
+   * change (thousands of confirmations of one warning would otherwise queue on that one row). A crash
+   * between the two is caught by the scanner's sweep (closeSettledWarnings).
+   */
+  async closeIfSettled(warningId: string): Promise<void> {
+    await this.inTx((tx) => this.repo.closeIfSettled(tx, warningId, 'all-settled'));
+  }
+
+  /** Active warnings with nothing open left (a crash between a change and its close check). */
+  async closeSettledWarnings(): Promise<number> {
+    const r = await this.db.query<{ id: string }>(
+      `SELECT w.id FROM callout.warnings w
+       WHERE w.state = 'active' AND NOT EXISTS (
+         SELECT 1 FROM callout.callouts c WHERE c.warning_id = w.id AND c.state = ANY($1::text[]))`,
+      [CALLOUT_STATES.filter((s) => !SETTLED_FOR_CLOSING.includes(s))],
+    );
+    for (const { id } of r.rows) await this.closeIfSettled(id);
+    return r.rows.length;
   }
 
   private async confirm(tx: Queryable, w: WarningRow, c: CalloutRow, r: CalloutResponse): Promise<void> {
@@ -216,7 +243,6 @@ export class TrackerService {
       const subject = await this.repo.lockCallout(tx, c.subject_callout_id);
       if (subject && subject.state === 'ESCALATED') await this.nextStep(tx, w, subject, lp);
     }
-    await this.repo.closeIfSettled(tx, w.id, 'all-settled');
   }
 
   /** Calls the next step of a subject's ladder, walks it again up to the repeat limit, or gives up. */

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ConsoleBackends } from './console-backends';
+import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleAuthGuard, ConsoleRequest, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleViews, PageContext } from './console-views';
@@ -40,7 +40,11 @@ export class BoardController {
   @Permit('view-board')
   @Header('cache-control', 'no-store')
   async page(@Page() page: PageContext, @Query('done') done?: string, @Query('failed') failed?: string) {
-    return this.views.page('board', page, { board: await this.board.load(), done: !!done, failed: !!failed });
+    return this.views.page('board', page, {
+      board: await this.board.load(page.session!),
+      done: !!done,
+      failed: !!failed,
+    });
   }
 
   /** The live part of the board alone: browsers fetch it when an event says the board changed. */
@@ -48,7 +52,7 @@ export class BoardController {
   @Permit('view-board')
   @Header('cache-control', 'no-store')
   async fragment(@Page() page: PageContext) {
-    return this.views.fragment('board-live', page, { board: await this.board.load() });
+    return this.views.fragment('board-live', page, { board: await this.board.load(page.session!) });
   }
 
   /** Server-sent events: "board" (call-outs moved), "alert", "dlq". */
@@ -76,10 +80,9 @@ export class BoardController {
   ) {
     const r = await this.backends.call('tracker', `/api/callouts/${encodeURIComponent(id)}/reached`, {
       method: 'POST',
-      json: {
-        note: String(body?.note ?? '').slice(0, 2000),
-        actor: `console:${req.consoleSession!.username}`,
-      },
+      // Who marked it is the token's actor (console:<username>), not a field the tracker would trust.
+      json: { note: String(body?.note ?? '').slice(0, 2000) },
+      as: backendUserOf(req.consoleSession!),
     });
     return this.after(req, res, r.ok, r.body);
   }
@@ -90,6 +93,7 @@ export class BoardController {
     const r = await this.backends.call('tracker', `/api/callouts/${encodeURIComponent(id)}/recall`, {
       method: 'POST',
       json: {},
+      as: backendUserOf(req.consoleSession!),
     });
     return this.after(req, res, r.ok, r.body);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { shanxiDivisions } from '../common/divisions';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
-import { ConsoleBackends } from './console-backends';
+import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleRepository } from './console.repository';
 import { LiveHub } from './live-hub';
 
@@ -91,10 +91,18 @@ export class BoardService {
     this.repo = new ConsoleRepository(db);
   }
 
-  async load() {
+  /**
+   * Fetched with the viewer's own role token. A directory admin sees the warnings and their figures
+   * but not the not-woken list (persons' names): the tracker would refuse it, so it is not asked.
+   */
+  async load(viewer: { username: string; role: string }) {
+    const as = backendUserOf(viewer);
+    const seesPersons = viewer.role !== 'directory-admin';
     const [warnings, notWoken, alerts, dlq] = await Promise.all([
-      this.backends.call<TrackerWarning[]>('tracker', '/api/callouts/warnings'),
-      this.backends.call<Record<string, unknown>[]>('tracker', '/api/callouts/not-woken'),
+      this.backends.call<TrackerWarning[]>('tracker', '/api/callouts/warnings', { as }),
+      seesPersons
+        ? this.backends.call<Record<string, unknown>[]>('tracker', '/api/callouts/not-woken', { as })
+        : { body: [] },
       this.repo.recent('alert', 30),
       this.repo.recent('dlq', 30),
     ]);
@@ -104,6 +112,7 @@ export class BoardService {
         const areas = await this.backends.call<TrackerAreaRow[]>(
           'tracker',
           `/api/callouts/warnings/${encodeURIComponent(w.id)}/areas`,
+          { as },
         );
         return {
           ...w,

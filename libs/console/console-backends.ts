@@ -22,10 +22,32 @@ export class BackendUnavailable extends Error {
 
 type Service = 'intake' | 'tracker' | 'audit' | 'directory';
 
+/** Who a backend call is made for: the signed-in console user (actor `console:<username>`, their role). */
+export interface BackendUser {
+  actor: string;
+  role: string;
+}
+
+/** The backend identity of a console session. */
+export function backendUserOf(session: { username: string; role: string }): BackendUser {
+  return { actor: `console:${session.username}`, role: session.role };
+}
+
+/** How long a token minted for one backend call lives: long enough for a slow import, no more. */
+const CALL_TOKEN_SECONDS = 300;
+
+type CallInit = {
+  method?: string;
+  json?: unknown;
+  body?: Buffer | string;
+  contentType?: string;
+} & ({ as: BackendUser } | { auditor: string });
+
 /**
  * The console uses the other contexts only through their HTTP APIs, like any other client: intake
  * (warnings), tracker (call-out progress and actions), directory (divisions, import, health) and
- * audit (with an auditor token signed for the signed-in auditor).
+ * audit. Every call carries a short role token signed for the signed-in user's name and role, so each
+ * service applies its own role rules (libs/common/role.guard.ts) to the console as to anyone.
  */
 @Injectable()
 export class ConsoleBackends {
@@ -54,17 +76,7 @@ export class ConsoleBackends {
     }
   }
 
-  async call<T = unknown>(
-    service: Service,
-    path: string,
-    init: {
-      method?: string;
-      json?: unknown;
-      body?: Buffer | string;
-      contentType?: string;
-      auditor?: string;
-    } = {},
-  ): Promise<BackendReply<T>> {
+  async call<T = unknown>(service: Service, path: string, init: CallInit): Promise<BackendReply<T>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     let body: string | Uint8Array | undefined;
     if (init.json !== undefined) {
@@ -74,7 +86,8 @@ export class ConsoleBackends {
       headers['content-type'] = init.contentType ?? 'text/csv';
       body = typeof init.body === 'string' ? init.body : new Uint8Array(init.body);
     }
-    if (init.auditor) headers.authorization = `Bearer ${this.auditorToken(init.auditor)}`;
+    const user = 'as' in init ? init.as : { actor: init.auditor, role: 'auditor' };
+    headers.authorization = `Bearer ${this.tokenFor(user)}`;
     const res = await this.fetch(service, path, { method: init.method ?? 'GET', headers, body });
     const text = await res.text();
     let parsed: unknown = text;
@@ -90,8 +103,16 @@ export class ConsoleBackends {
     return { status: res.status, ok: res.ok, body: parsed as T };
   }
 
+  /** A short-lived role token in the name of the signed-in user. */
+  tokenFor(user: BackendUser): string {
+    return signRoleToken(
+      { actor: user.actor, role: user.role, ttlSeconds: CALL_TOKEN_SECONDS },
+      this.cfg.SIGNING_SECRET ?? '',
+    );
+  }
+
   /** A short-lived token for the audit API, in the name of the signed-in auditor. */
   auditorToken(actor: string): string {
-    return signRoleToken({ actor, role: 'auditor', ttlSeconds: 300 }, this.cfg.SIGNING_SECRET ?? '');
+    return this.tokenFor({ actor, role: 'auditor' });
   }
 }

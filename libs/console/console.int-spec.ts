@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { TOPICS } from '../../contracts/topics';
+import { verifyRoleToken } from '../common/auth';
 import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
@@ -21,7 +22,13 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
   let base: string;
   let fake: Server;
   let prefix: string;
-  const seen: { method: string; url: string; body: string }[] = [];
+  const SECRET = 'console-test-secret-0123456789';
+  const seen: { method: string; url: string; body: string; authorization?: string }[] = [];
+  /** The role token a backend request carried, verified with the services' secret. */
+  const claimsOf = (s: { authorization?: string }) => {
+    const check = verifyRoleToken((s.authorization ?? '').replace(/^Bearer /, ''), SECRET);
+    return check.ok ? { actor: check.claims.actor, role: check.claims.role } : null;
+  };
   const NOT_WOKEN = [
     {
       id: 'c-1',
@@ -45,7 +52,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        seen.push({ method: req.method!, url: req.url!, body });
+        seen.push({ method: req.method!, url: req.url!, body, authorization: req.headers.authorization });
         res.setHeader('content-type', 'application/json');
         const url = req.url!;
         if (url === '/api/callouts/warnings')
@@ -83,6 +90,8 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
             ]),
           );
         if (url === '/api/callouts/not-woken') return res.end(JSON.stringify(NOT_WOKEN));
+        if (url === '/api/directory/health')
+          return res.end(JSON.stringify({ at: new Date().toISOString(), persons: 0, staleContacts: [] }));
         if (url.startsWith('/api/warnings') && req.method === 'POST') {
           res.statusCode = 202;
           return res.end(JSON.stringify({ id: 'new-1', warning: {} }));
@@ -102,7 +111,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       KAFKA_BROKERS: kafkaBrokers().join(','),
       KAFKA_TOPIC_PREFIX: prefix,
       DATABASE_URL: t.url,
-      SIGNING_SECRET: 'console-test-secret-0123456789',
+      SIGNING_SECRET: SECRET,
       CONSOLE_INTAKE_URL: fakeUrl,
       CONSOLE_TRACKER_URL: fakeUrl,
       CONSOLE_AUDIT_URL: fakeUrl,
@@ -117,11 +126,12 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     base = await app.getUrl();
   }, 60_000);
 
+  // Closing takes about 5 s (the Kafka consumer group leaves): more than Jest's default hook timeout.
   afterAll(async () => {
     await app?.close();
     await t?.drop();
     await new Promise((r) => fake?.close(r));
-  });
+  }, 30_000);
 
   /** Signs in through the real login form; returns the session cookie and the page's CSRF token. */
   async function signIn(username: string, password: string) {
@@ -210,6 +220,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     expect(r.status).toBe(303);
     expect(r.headers.get('location')).toContain('issued=new-1');
     const sent = seen.find((s) => s.url === '/api/warnings' && s.method === 'POST')!;
+    expect(claimsOf(sent)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
     expect(JSON.parse(sent.body)).toEqual({
       hazard: 'meteorological',
       subtype: 'rainstorm',
@@ -244,7 +255,32 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     const r = await post('/console/callouts/c-1/reached', cookie, { note: '已派村干部上门', _csrf: csrf });
     expect(r.status).toBe(303);
     const call = seen.find((s) => s.url === '/api/callouts/c-1/reached')!;
-    expect(JSON.parse(call.body)).toEqual({ note: '已派村干部上门', actor: 'console:duty' });
+    // Who marked it travels in the signed token, not in the body.
+    expect(JSON.parse(call.body)).toEqual({ note: '已派村干部上门' });
+    expect(claimsOf(call)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
+  });
+
+  it('calls every backend with a token signed for the signed-in user and role', async () => {
+    const from = seen.length;
+    const admin = await signIn('admin', 'admin-demo');
+    await fetch(base + '/', { headers: { cookie: admin.cookie } });
+    await fetch(base + '/console/directory', { headers: { cookie: admin.cookie } });
+    const asAdmin = seen.slice(from);
+    expect(asAdmin.map((s) => s.url)).toEqual(
+      expect.arrayContaining(['/api/callouts/warnings', '/api/directory/health']),
+    );
+    for (const s of asAdmin) expect(claimsOf(s)).toEqual({ actor: 'console:admin', role: 'directory-admin' });
+    // The not-woken list names persons: a directory admin's board does not ask for it.
+    expect(asAdmin.some((s) => s.url.startsWith('/api/callouts/not-woken'))).toBe(false);
+
+    const mid = seen.length;
+    const duty = await signIn('duty', 'duty-demo');
+    await fetch(base + '/console/divisions?parent=140200000000', { headers: { cookie: duty.cookie } });
+    const asDuty = seen.slice(mid);
+    expect(asDuty.map((s) => s.url)).toEqual(
+      expect.arrayContaining(['/api/callouts/not-woken', '/api/directory/divisions?parent=140200000000']),
+    );
+    for (const s of asDuty) expect(claimsOf(s)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
   });
 
   it('speaks English on request and remembers it', async () => {

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
 import { Inject } from '@nestjs/common';
-import { ConsoleBackends } from './console-backends';
+import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleAuthGuard, ConsoleRequest, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleRepository } from './console.repository';
@@ -56,7 +56,7 @@ export class DirectoryAdminController {
   @Get()
   @Permit('directory')
   async page(@Page() page: PageContext) {
-    return this.views.page('directory', page, { health: await this.health() });
+    return this.views.page('directory', page, { health: await this.health(page) });
   }
 
   /** Multipart upload: the CSRF token rides in the query (the guard runs before the body is parsed). */
@@ -77,13 +77,13 @@ export class DirectoryAdminController {
         .send(this.views.page('error', page, { status: 400, message: 'no file' }));
     const id = randomUUID();
     await this.repo.saveUpload(id, req.consoleSession!.id, file.originalname, file.buffer);
-    const report = await this.import(file.buffer, file.originalname, {
+    const report = await this.import(page, file.buffer, file.originalname, {
       dryRun: true,
       partial: !!body?.partial,
     });
     res.type('html').send(
       this.views.page('directory', page, {
-        health: await this.health(),
+        health: await this.health(page),
         report,
         uploadId: id,
         filename: file.originalname,
@@ -106,7 +106,7 @@ export class DirectoryAdminController {
         .status(404)
         .type('html')
         .send(this.views.page('error', page, { status: 404, message: 'upload not found' }));
-    const report = await this.import(upload.content, upload.filename, {
+    const report = await this.import(page, upload.content, upload.filename, {
       dryRun: false,
       partial: !!body?.partial,
     });
@@ -115,7 +115,7 @@ export class DirectoryAdminController {
       .type('html')
       .send(
         this.views.page('directory', page, {
-          health: await this.health(),
+          health: await this.health(page),
           report,
           filename: upload.filename,
           appliedNow: true,
@@ -123,18 +123,26 @@ export class DirectoryAdminController {
       );
   }
 
-  private async import(content: Buffer, filename: string, o: { dryRun: boolean; partial: boolean }) {
+  private async import(
+    page: PageContext,
+    content: Buffer,
+    filename: string,
+    o: { dryRun: boolean; partial: boolean },
+  ) {
     const q = `?dryRun=${o.dryRun}&partial=${o.partial}`;
     const json = /\.json$/i.test(filename);
     const r = await this.backends.call<ImportReport>('directory', `/api/directory/import${q}`, {
       method: 'POST',
       body: content,
       contentType: json ? 'application/octet-stream' : 'text/csv',
+      as: backendUserOf(page.session!),
     });
     return r.body;
   }
 
-  private async health() {
-    return (await this.backends.call('directory', '/api/directory/health')).body;
+  private async health(page: PageContext) {
+    return (
+      await this.backends.call('directory', '/api/directory/health', { as: backendUserOf(page.session!) })
+    ).body;
   }
 }

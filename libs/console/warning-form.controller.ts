@@ -15,7 +15,7 @@ import type { Response } from 'express';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 import { MessageTemplates } from '../notify/message-templates';
-import { ConsoleBackends } from './console-backends';
+import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleAuthGuard, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleViews, PageContext } from './console-views';
@@ -60,9 +60,10 @@ export class WarningFormController {
   /** The area picker's children of one division (the directory's tree), as JSON for the page script. */
   @Get('divisions')
   @Permit('issue')
-  async divisions(@Query('parent') parent?: string) {
+  async divisions(@Page() page: PageContext, @Query('parent') parent?: string) {
     const q = parent ? `?parent=${encodeURIComponent(parent)}` : '';
-    return (await this.backends.call('directory', `/api/directory/divisions${q}`)).body;
+    const as = backendUserOf(page.session!);
+    return (await this.backends.call('directory', `/api/directory/divisions${q}`, { as })).body;
   }
 
   /** op=preview re-renders the form with the SMS and voice text; op=send issues through intake. */
@@ -78,6 +79,7 @@ export class WarningFormController {
     const w = await this.backends.call<{ warning: Record<string, unknown> }>(
       'tracker',
       `/api/callouts/warnings/${encodeURIComponent(id)}`,
+      { as: backendUserOf(page.session!) },
     );
     const content = ((w.body?.warning as { content?: Record<string, unknown> })?.content ?? {}) as Record<
       string,
@@ -113,7 +115,7 @@ export class WarningFormController {
     const r = await this.backends.call<{ id: string; errors?: IntakeError[]; message?: string }>(
       'intake',
       `/api/warnings/${encodeURIComponent(id)}/cancel`,
-      { method: 'POST', json: {} },
+      { method: 'POST', json: {}, as: backendUserOf(page.session!) },
     );
     if (r.ok) return res.redirect(303, '/?done=1');
     res
@@ -135,7 +137,7 @@ export class WarningFormController {
     const r = await this.backends.call<{ id: string; errors?: IntakeError[]; message?: string }>(
       'intake',
       id ? `/api/warnings/${encodeURIComponent(id)}` : '/api/warnings',
-      { method: id ? 'PUT' : 'POST', json: body },
+      { method: id ? 'PUT' : 'POST', json: body, as: backendUserOf(page.session!) },
     );
     if (r.ok) return res.redirect(303, `/?done=1&issued=${encodeURIComponent(r.body.id)}`);
     const errors = r.body?.errors ?? [{ field: '(body)', message: r.body?.message ?? `HTTP ${r.status}` }];

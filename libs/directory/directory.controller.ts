@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { Roles } from '../common/role.guard';
 import { DirectoryService } from './directory.service';
 
 const MAX_UPLOAD = 64 * 1024 * 1024;
@@ -30,9 +31,15 @@ async function rawBody(req: Request): Promise<Buffer> {
 
 const flag = (v: string | undefined) => v === 'true' || v === '1';
 
-/** Directory admin API (authentication comes with the console). Thin: DirectoryService does the work. */
+/**
+ * Directory admin API. Thin: DirectoryService does the work. Import, export (whole phone numbers) and
+ * the health report (names of persons with stale contacts) are for directory admins only. The
+ * division tree holds no personal data but is still behind a role: directory admins, and duty
+ * officers, whose warning form picks areas from it.
+ */
 @ApiTags('directory')
 @Controller('api/directory')
+@Roles('directory-admin')
 export class DirectoryController {
   constructor(private readonly directory: DirectoryService) {}
 
@@ -77,6 +84,7 @@ export class DirectoryController {
   }
 
   @Get('divisions')
+  @Roles('directory-admin', 'duty-officer')
   divisions(@Query('parent') parent?: string) {
     return this.directory.divisions(parent || null);
   }

@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Controller,
   HttpStatus,
+  Inject,
   Injectable,
   NestMiddleware,
   Post,
@@ -14,20 +15,28 @@ import type { NextFunction, Request, Response } from 'express';
 import { raw } from 'express';
 import { MAX_CAP_BYTES } from './cap/safe-xml';
 import { IntakeService } from './intake.service';
+import { checkBearer, Roles } from '../common/role.guard';
+import { AppConfig } from '../config/config';
+import { CONFIG } from '../infra/tokens';
 
 export const CAP_CONTENT_TYPES = ['application/cap+xml', 'text/xml', 'application/xml'];
 
 /**
  * Reads a CAP body as raw bytes (the parser honours the declared encoding itself) up to 1 MiB;
- * beyond that the request is refused with 413 and the refusal recorded.
+ * beyond that the request is refused with 413 and the refusal recorded. A request without a valid
+ * duty-officer token is not read at all: the role guard refuses it next, and strangers get no record.
  */
 @Injectable()
 export class CapBodyMiddleware implements NestMiddleware {
   private readonly parse = raw({ type: CAP_CONTENT_TYPES, limit: MAX_CAP_BYTES });
 
-  constructor(private readonly intake: IntakeService) {}
+  constructor(
+    private readonly intake: IntakeService,
+    @Inject(CONFIG) private readonly cfg: AppConfig,
+  ) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
+    if (!checkBearer(req.headers.authorization, this.cfg.SIGNING_SECRET, ['duty-officer']).ok) return next();
     this.parse(req, res, (err?: unknown) => {
       const e = err as { type?: string; status?: number; length?: number; message?: string } | undefined;
       if (!e) return next();
@@ -48,9 +57,13 @@ export class CapBodyMiddleware implements NestMiddleware {
   }
 }
 
-/** CAP 1.2 / 1.1 over HTTP: parsed, converted and published like a message on warnings.cap. */
+/**
+ * CAP 1.2 / 1.1 over HTTP: parsed, converted and published like a message on warnings.cap. A duty
+ * officer's API (role token); machine feeds publish to warnings.cap instead.
+ */
 @ApiTags('cap')
 @Controller('api/cap')
+@Roles('duty-officer')
 export class CapController {
   constructor(private readonly intake: IntakeService) {}
 

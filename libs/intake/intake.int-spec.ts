@@ -5,6 +5,7 @@ import { WarningMessage } from '../../contracts/generated/warning';
 import { CoverageAlert } from '../../contracts/generated/coverage-alert';
 import { TOPICS } from '../../contracts/topics';
 import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import { signRoleToken } from '../common/auth';
 import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { IntakeModule } from './intake.module';
@@ -12,6 +13,10 @@ import { IntakeService } from './intake.service';
 import { parseWarningId } from './warning-id';
 
 jest.setTimeout(90_000);
+
+const SECRET = 'intake-test-secret-0123456789';
+const DUTY = signRoleToken({ actor: 'duty-li', role: 'duty-officer' }, SECRET);
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 const iso = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 
@@ -66,6 +71,7 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
       KAFKA_TOPIC_PREFIX: prefix,
       DATABASE_URL: tdb.url,
       INTAKE_ISSUER_CODE: '04100100',
+      SIGNING_SECRET: SECRET,
     });
     const moduleRef = await Test.createTestingModule({
       imports: [InfraModule.forRoot({ service: 'intake-test', config }), IntakeModule],
@@ -100,10 +106,10 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
     await tdb?.drop();
   });
 
-  const post = (path: string, body: unknown, method = 'POST') =>
+  const post = (path: string, body: unknown, method = 'POST', token: string | null = DUTY) =>
     fetch(`${base}${path}`, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(token ? bearer(token) : {}) },
       body: JSON.stringify(body),
     });
 
@@ -154,6 +160,40 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
     expect(c.headline).toMatch(/^解除暴雨/);
   });
 
+  it('admits only a duty officer’s signed token to issue, update, cancel and send CAP', async () => {
+    const auditor = signRoleToken({ actor: 'auditor-zhao', role: 'auditor' }, SECRET);
+    const forged = signRoleToken({ actor: 'x', role: 'duty-officer' }, 'another-secret-0123456789');
+    const expired = signRoleToken({ actor: 'x', role: 'duty-officer', ttlSeconds: -1 }, SECRET);
+    const headline = '未授权的预警（不应发布）';
+    const rejections = async () =>
+      Number((await tdb.db.query<{ n: string }>(`SELECT count(*) AS n FROM intake.rejections`)).rows[0].n);
+    const before = await rejections();
+    for (const [token, status] of [
+      [null, 401],
+      [forged, 401],
+      [expired, 401],
+      [auditor, 403],
+    ] as const) {
+      expect((await post('/api/warnings', { ...issue, headline }, 'POST', token)).status).toBe(status);
+      expect((await post('/api/warnings/any-id', { level: 'red' }, 'PUT', token)).status).toBe(status);
+      expect((await post('/api/warnings/any-id/cancel', {}, 'POST', token)).status).toBe(status);
+      const cap = await fetch(`${base}/api/cap`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cap+xml', ...(token ? bearer(token) : {}) },
+        body: goodCap(`CAP-REFUSED-${status}`),
+      });
+      expect(cap.status).toBe(status);
+    }
+    // Refused before intake looked at them: nothing recorded, nothing published.
+    expect(await rejections()).toBe(before);
+    expect(on(TOPICS.meteorological.name).some((m) => json<WarningMessage>(m).headline === headline)).toBe(
+      false,
+    );
+    expect(on(TOPICS.meteorological.name).some((m) => /CAP-REFUSED/.test(m.key?.toString() ?? ''))).toBe(
+      false,
+    );
+  });
+
   it('answers a bad body with 400 and field-level messages, and records the rejection', async () => {
     const res = await post('/api/warnings', {
       ...issue,
@@ -173,7 +213,7 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
     ]);
     const notJson = await fetch(`${base}/api/warnings`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(DUTY) },
       body: '{"hazard": ',
     });
     expect(notJson.status).toBe(400);
@@ -205,7 +245,7 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
 
   it('POST /api/cap converts good CAP, rejects hostile CAP with reasons (recorded), refuses over 1 MiB with 413', async () => {
     const send = (body: Buffer, type = 'application/cap+xml') =>
-      fetch(`${base}/api/cap`, { method: 'POST', headers: { 'content-type': type }, body });
+      fetch(`${base}/api/cap`, { method: 'POST', headers: { 'content-type': type, ...bearer(DUTY) }, body });
     const ok = await send(goodCap('HTTP-CAP-1'), 'text/xml');
     expect(ok.status).toBe(202);
     await waitFor(

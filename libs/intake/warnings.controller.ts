@@ -13,13 +13,16 @@ import {
   UpdateWarningDto,
   ValidationErrorDto,
 } from './warning-request.dto';
+import { Roles } from '../common/role.guard';
 
 /**
  * The duty officer's warning API. Each accepted request is published to its hazard topic (through
- * the outbox, key = warning id); the call-out context takes it from there.
+ * the outbox, key = warning id); the call-out context takes it from there. Duty officers only (a
+ * signed role token, `npm run token`); upstream machine feeds use the Kafka topics instead.
  */
 @ApiTags('warnings')
 @Controller('api/warnings')
+@Roles('duty-officer')
 export class WarningsController {
   constructor(private readonly intake: IntakeService) {}
 

@@ -14,11 +14,13 @@ export interface AttemptRow {
   data: Record<string, unknown>;
   body: string;
   twiml: string | null;
-  state: 'sending' | 'sent' | 'failed';
+  state: 'queued' | 'sending' | 'sent' | 'failed';
   provider_sid: string | null;
   error_code: number | null;
   error_reason: string | null;
   created_at: Date;
+  /** When the send worker took the attempt from the queue (null while 'queued'). */
+  claimed_at: Date | null;
 }
 
 export type NewAttempt = Pick<
@@ -43,12 +45,15 @@ const CONFIRMABLE = ['callout', 'redial', 'escalation', 'update'];
 
 /** SQL of the notify context. Every method takes the connection or transaction it runs in. */
 export class NotifyRepository {
-  /** Records the attempt before the provider is called; false when it already exists (redelivery). */
-  async claim(q: Queryable, a: NewAttempt): Promise<boolean> {
+  /**
+   * Decide: records the rendered attempt 'queued' for the send worker; false when it already exists
+   * (a redelivered request), so a redelivery never queues a second send.
+   */
+  async enqueue(q: Queryable, a: NewAttempt): Promise<boolean> {
     const r = await q.query(
       `INSERT INTO notify.attempts (request_id, callout_id, warning_id, person_id, channel, purpose, to_number,
          from_number, warning_seq, language, data, body, twiml, state)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12,$13,'sending')
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12,$13,'queued')
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
       [
         a.request_id,
@@ -67,6 +72,24 @@ export class NotifyRepository {
       ],
     );
     return r.rowCount > 0;
+  }
+
+  /**
+   * Send: takes up to `limit` queued attempts, oldest first, and marks them 'sending' in one
+   * statement. SKIP LOCKED lets two notifier replicas claim side by side without ever taking the
+   * same attempt; the outer `state = 'queued'` re-check keeps a row another claim just committed out.
+   */
+  async claimQueued(q: Queryable, limit: number): Promise<AttemptRow[]> {
+    if (limit <= 0) return [];
+    const r = await q.query<AttemptRow>(
+      `UPDATE notify.attempts SET state = 'sending', claimed_at = now(), updated_at = now()
+       WHERE state = 'queued' AND request_id IN (
+         SELECT request_id FROM notify.attempts WHERE state = 'queued'
+         ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT $1)
+       RETURNING *`,
+      [limit],
+    );
+    return r.rows;
   }
 
   async markSent(q: Queryable, requestId: string, sid: string, tries: number): Promise<void> {
@@ -127,8 +150,8 @@ export class NotifyRepository {
   async stuckSending(q: Queryable, olderThanMs: number): Promise<AttemptRow[]> {
     return (
       await q.query<AttemptRow>(
-        `SELECT * FROM notify.attempts WHERE state = 'sending' AND created_at < now() - ($1::int * interval '1 millisecond')
-         ORDER BY created_at LIMIT 500`,
+        `SELECT * FROM notify.attempts WHERE state = 'sending' AND claimed_at < now() - ($1::int * interval '1 millisecond')
+         ORDER BY claimed_at LIMIT 500`,
         [olderThanMs],
       )
     ).rows;
