@@ -4,7 +4,9 @@ import { run, startService } from '../../libs/infra/bootstrap';
 import { InfraModule } from '../../libs/infra/infra.module';
 
 /** The tracker service: statuses and answers in; redials, escalation, not-woken list, closing. */
-@Module({ imports: [InfraModule.forRoot({ service: 'tracker' }), TrackerModule] })
+@Module({
+  imports: [InfraModule.forRoot({ service: 'tracker', required: ['SIGNING_SECRET'] }), TrackerModule],
+})
 class TrackerAppModule {}
 
 run(() => startService(TrackerAppModule, { title: 'tracker' }));

@@ -44,6 +44,8 @@ export async function startService(
   const app = await NestFactory.create<NestExpressApplication>(module as Type<unknown>, {
     logger: LEVELS[cfg.LOG_LEVEL],
     bodyParser: false,
+    // Throw start-up errors to run(), which names a bad variable instead of aborting the process.
+    abortOnError: false,
   });
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: opts.bodyLimit ?? '1mb' });
@@ -63,6 +65,10 @@ export async function startService(
 /** Runs `main` and turns an unexpected start-up failure into a clear message and exit code 1. */
 export function run(main: () => Promise<unknown>): void {
   main().catch((e) => {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(78); // EX_CONFIG
+    }
     console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     process.exit(1);
   });

@@ -35,29 +35,35 @@ export class InfraModule implements OnApplicationShutdown {
   ) {}
 
   static forRoot(opts: InfraOptions): DynamicModule {
-    const cfg = opts.config ?? loadConfig(process.env, ['KAFKA_BROKERS', ...(opts.required ?? [])]);
+    // Read when the application is created, not when its module is imported, so a bad variable is
+    // reported by startService's clean message rather than by an import-time stack trace.
+    const config = () => opts.config ?? loadConfig(process.env, ['KAFKA_BROKERS', ...(opts.required ?? [])]);
     return {
       module: InfraModule,
       imports: [TerminusModule],
       controllers: [HealthController],
       providers: [
-        { provide: CONFIG, useValue: { ...cfg, __ownsDb: !opts.db } },
+        { provide: CONFIG, useFactory: () => ({ ...config(), __ownsDb: !opts.db }) },
         {
           provide: DB,
-          useFactory: async () => {
+          inject: [CONFIG],
+          useFactory: async (cfg: AppConfig) => {
             const db = opts.db ?? (await openDb(cfg.DATABASE_URL, cfg.PGLITE_DIR));
             const applied = await migrate(db);
             if (applied.length) InfraModule.logger.log(`migrations applied: ${applied.join(', ')}`);
             return db;
           },
         },
-        { provide: TOPIC_NAMER, useValue: new TopicNamer(cfg.KAFKA_TOPIC_PREFIX) },
+        {
+          provide: TOPIC_NAMER,
+          inject: [CONFIG],
+          useFactory: (cfg: AppConfig) => new TopicNamer(cfg.KAFKA_TOPIC_PREFIX),
+        },
         {
           provide: KAFKA,
-          inject: [TOPIC_NAMER],
-          useFactory: async (namer: TopicNamer) => {
-            if (!cfg.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS: required by this service but not set');
-            const kafka = createKafka(cfg.KAFKA_BROKERS, opts.service);
+          inject: [CONFIG, TOPIC_NAMER],
+          useFactory: async (cfg: AppConfig, namer: TopicNamer) => {
+            const kafka = createKafka(cfg.KAFKA_BROKERS!, opts.service);
             const created = await ensureTopics(kafka, namer);
             if (created.length) InfraModule.logger.log(`topics created: ${created.join(', ')}`);
             return kafka;
