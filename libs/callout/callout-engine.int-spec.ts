@@ -228,6 +228,23 @@ describe('call-out engine on PostgreSQL', () => {
     expect(closed).toEqual([expect.objectContaining({ reason: 'all-settled', counts: { CONFIRMED: 2 } })]);
   });
 
+  it("a request's recorded status never moves back when callbacks race", async () => {
+    const w = warning();
+    await dispatcher.handle(w, 'warnings.flood');
+    const [v1] = await callouts(w.id);
+    const sms = (await requests(v1.id)).find((r) => r.channel === 'sms')!;
+    const at = (s: CalloutStatus['status'], n: number): CalloutStatus => ({
+      ...status(v1.id, w.id, s, 'sms', n),
+      requestId: sms.requestId,
+    });
+    await tracker.onStatus(at('delivered', 1));
+    await tracker.onStatus(at('submitted', 2)); // the API's answer, recorded after the callback
+    const r = await q<{ status: string }>(`SELECT status FROM callout.requests WHERE request_id = $1`, [
+      sms.requestId,
+    ]);
+    expect(r[0].status).toBe('delivered');
+  });
+
   it('a missed voice call is redialled once, then the deadline escalates up the ladder to the not-woken list', async () => {
     const w = warning();
     await dispatcher.handle(w, 'warnings.flood');

@@ -9,6 +9,23 @@ import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { LevelPolicy } from './policy';
 import type { LadderStep } from '../directory/directory.types';
 
+/** How far a send has got: a request's recorded status never moves back (callbacks race). */
+const STATUS_RANK: Record<CalloutStatus['status'], number> = {
+  submitted: 1,
+  queued: 1,
+  sent: 2,
+  ringing: 2,
+  answered: 3,
+  delivered: 4,
+  undelivered: 4,
+  failed: 4,
+  heard: 4,
+  completed: 4,
+  busy: 4,
+  'no-answer': 4,
+  canceled: 4,
+};
+
 /** Channel statuses that mean the voice call did not get through to a listening person. */
 const VOICE_MISSED = new Set(['busy', 'no-answer', 'failed', 'canceled', 'completed']);
 
@@ -50,10 +67,11 @@ export class TrackerService {
   async onStatus(s: CalloutStatus): Promise<void> {
     await this.inTx(async (tx) => {
       if (!(await this.repo.firstTime(tx, `status:${s.eventId}`))) return;
-      await tx.query(`UPDATE callout.requests SET status = $2, updated_at = now() WHERE request_id = $1`, [
-        s.requestId,
-        s.status,
-      ]);
+      await tx.query(
+        `UPDATE callout.requests SET status = $2, status_rank = $3, updated_at = now()
+         WHERE request_id = $1 AND status_rank <= $3`,
+        [s.requestId, s.status, STATUS_RANK[s.status]],
+      );
       const c = await this.repo.lockCallout(tx, s.calloutId);
       if (!c) return this.logger.warn(`status for unknown call-out ${s.calloutId}`);
       const w = (await this.repo.warning(tx, c.warning_id))!;
