@@ -4,19 +4,26 @@ import { TOPICS } from '../../contracts/topics';
 import { TopicHandler } from '../kafka/safe-consumer';
 import { TopicHandlerSource } from '../kafka/consumer-host';
 import { NotifyService } from './notify.service';
-import { NOTIFY_SERVICE } from './notify.tokens';
+import { NOTIFY_SERVICE, NOTIFY_WORKER } from './notify.tokens';
+import { SendWorker } from './send-worker';
 
-/** callouts.requested → one send. Render failures reject to the DLQ; redeliveries send nothing. */
+/**
+ * callouts.requested → one queued attempt (render + insert, then the offset commits); the send
+ * worker sends it. Render failures reject to the DLQ; redeliveries queue nothing.
+ */
 @Injectable()
 export class CalloutRequestHandlers implements TopicHandlerSource {
-  constructor(@Inject(NOTIFY_SERVICE) private readonly notify: NotifyService) {}
+  constructor(
+    @Inject(NOTIFY_SERVICE) private readonly notify: NotifyService,
+    @Inject(NOTIFY_WORKER) private readonly worker: Pick<SendWorker<unknown>, 'nudge'>,
+  ) {}
 
   handlers(): TopicHandler<never>[] {
     const h: TopicHandler<CalloutRequested> = {
       topic: TOPICS.calloutsRequested.name,
       contract: 'callout-requested',
       handle: async (value) => {
-        await this.notify.send(value);
+        if ((await this.notify.accept(value)) === 'queued') this.worker.nudge();
       },
     };
     return [h as TopicHandler<never>];

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { createAckToken } from './ack-token';
 import { NotifyModule } from './notify.module';
+import { NOTIFY_WORKER } from './notify.tokens';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
 import { SAMPLE_DATA } from './template-data';
 
@@ -178,6 +179,8 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     await publish(r, r);
     await publish(marker); // same key → same partition → handled after both copies
     await waitFor(() => statusOf(marker.requestId, 'submitted'), 'marker submitted');
+    // Both copies were accepted before the marker (same partition); the queue sends in any order.
+    await waitFor(() => statusOf(r.requestId, 'submitted'), 'request submitted');
     await sim.idle();
     expect(toNumber(r.to)).toHaveLength(1);
     expect(statuses.filter((s) => s.requestId === r.requestId && s.status === 'submitted')).toHaveLength(1);
@@ -388,5 +391,184 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     const d = await waitFor(() => dlq.find((x) => x.value.includes(r.requestId)), 'dead letter');
     expect(d.reason).toContain('data.person');
     expect(toNumber(r.to)).toHaveLength(0);
+  });
+});
+
+describe('notifier send queue: concurrent sends, at most once, resumed after a restart', () => {
+  /** Each create request is held this long by the simulator, as a real API round trip. */
+  const API_LATENCY_MS = 200;
+  const COUNT = 200;
+  let db: TestDatabase;
+  let sim: TwilioSimulator;
+  let port: number;
+  let prefix: string;
+  let producer: Producer;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('notify-queue');
+    prefix = `${uniqueId('notifyq')}.`;
+    port = await freePort();
+    sim = await startTwilioSimulator({
+      accountSid: ACCOUNT,
+      authToken: TOKEN,
+      latencyMs: 0,
+      apiLatencyMs: API_LATENCY_MS,
+      behaviours: { default: 'deliver' },
+    });
+    const kafka = new Kafka({
+      clientId: 'notifyq-test',
+      brokers: kafkaBrokers(),
+      logLevel: logLevel.NOTHING,
+    });
+    producer = kafka.producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await sim?.stop();
+    await db?.drop();
+  });
+
+  /** A notifier app on this describe's database and topics; `worker: false` leaves accepted attempts queued. */
+  async function startNotifier(worker: boolean): Promise<INestApplication> {
+    const base = `http://127.0.0.1:${port}`;
+    const config = loadConfig({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: prefix,
+      DATABASE_URL: db.url,
+      TWILIO_ACCOUNT_SID: ACCOUNT,
+      TWILIO_AUTH_TOKEN: TOKEN,
+      TWILIO_API_BASE_URL: sim.url,
+      TWILIO_SMS_FROM: SMS_FROM,
+      TWILIO_VOICE_FROM: VOICE_FROM,
+      PUBLIC_BASE_URL: base,
+      SIGNING_SECRET: SECRET,
+      NOTIFY_SMS_PER_SECOND: '10000',
+      NOTIFY_CALLS_PER_SECOND: '10000',
+      NOTIFY_ACCOUNT_PER_SECOND: '10000',
+      NOTIFY_CONCURRENCY: '50',
+      LOG_LEVEL: 'warn',
+    });
+    let builder = Test.createTestingModule({
+      imports: [InfraModule.forRoot({ service: 'notifier-queue-test', config, db: db.db }), NotifyModule],
+    });
+    if (!worker)
+      builder = builder
+        .overrideProvider(NOTIFY_WORKER)
+        .useValue({ start: () => undefined, nudge: () => undefined, stop: async () => undefined });
+    const nest = (await builder.compile()).createNestApplication<NestExpressApplication>({
+      bodyParser: false,
+      logger: ['error'],
+    });
+    nest.useBodyParser('urlencoded', { extended: false });
+    await nest.listen(port, '127.0.0.1');
+    return nest;
+  }
+
+  let n = 0;
+  const expires = new Date(Date.now() + 24 * 3600_000).toISOString();
+  function request(to: string, over: Partial<CalloutRequested> = {}): CalloutRequested {
+    n += 1;
+    const calloutId = `coq-${uniqueId('c')}`;
+    return {
+      schemaVersion: 1,
+      requestId: `${calloutId}#1:sms:callout`,
+      calloutId,
+      warningId: 'w-q',
+      personId: `pq-${n}`,
+      to,
+      channel: 'sms',
+      purpose: 'callout',
+      attempt: 1,
+      drill: false,
+      language: 'zh-CN',
+      data: { ...SAMPLE_DATA, warning: { ...SAMPLE_DATA.warning, expires, seq: n } },
+      requestedAt: new Date().toISOString(),
+      ...over,
+    };
+  }
+  const publish = (...reqs: CalloutRequested[]) =>
+    producer.send({
+      topic: `${prefix}callouts.requested`,
+      messages: reqs.map((r) => ({ key: r.calloutId, value: JSON.stringify(r) })),
+    });
+  const states = async (ids: string[]) =>
+    (
+      await db.db.query<{ request_id: string; state: string; provider_sid: string | null }>(
+        `SELECT request_id, state, provider_sid FROM notify.attempts WHERE request_id = ANY($1::text[])`,
+        [ids],
+      )
+    ).rows;
+
+  it(`sends ${COUNT} requests published at once exactly once each, many more than 6 at a time`, async () => {
+    const app = await startNotifier(true);
+    try {
+      const reqs = Array.from({ length: COUNT }, (_, i) => request(`+86139000${10000 + i}`));
+      const ids = reqs.map((r) => r.requestId);
+      const firstRequest = sim.requests().length;
+      await publish(...reqs);
+      await waitFor(
+        async () => (await states(ids)).filter((x) => x.state === 'sent').length === COUNT,
+        `all ${COUNT} sent`,
+        60_000,
+      );
+      await sim.idle();
+
+      // Exactly once: one message per number, and it is the one whose sid the attempt recorded.
+      const rows = await states(ids);
+      for (const r of reqs) {
+        const got = sim.sent().filter((x) => x.to === r.to);
+        expect(got).toHaveLength(1);
+        expect(rows.find((x) => x.request_id === r.requestId)?.provider_sid).toBe(got[0].sid);
+      }
+
+      // Concurrency: each create was held API_LATENCY_MS from its arrival, so [at, at + API_LATENCY_MS
+      // - 10 ms for timer and clock rounding) lies inside the time it was in flight. One message at a
+      // time per partition (6 partitions) could never overlap more than 6.
+      const creates = sim
+        .requests()
+        .slice(firstRequest)
+        .filter((x) => x.method === 'POST' && x.httpStatus === 201)
+        .map((x) => Date.parse(x.at));
+      expect(creates).toHaveLength(COUNT);
+      const maxOverlap = Math.max(
+        ...creates.map((t) => creates.filter((u) => u <= t && t < u + API_LATENCY_MS - 10).length),
+      );
+      expect(maxOverlap).toBeGreaterThan(6);
+      const span = Math.max(...creates) - Math.min(...creates) + API_LATENCY_MS;
+      expect(span).toBeLessThan((COUNT * API_LATENCY_MS) / 6);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('an accepted but unsent attempt is sent once after a restart; a later redelivery sends nothing', async () => {
+    const r = request('+8613900020001');
+    let app = await startNotifier(false);
+    try {
+      await publish(r);
+      await waitFor(async () => (await states([r.requestId]))[0]?.state === 'queued', 'accepted, queued');
+    } finally {
+      await app.close();
+    }
+    expect(sim.sent().filter((x) => x.to === r.to)).toHaveLength(0);
+
+    app = await startNotifier(true);
+    try {
+      await waitFor(async () => (await states([r.requestId]))[0]?.state === 'sent', 'sent after restart');
+      const marker = request('+8613900020002', {
+        calloutId: r.calloutId,
+        requestId: `${r.calloutId}#2:sms:redial`,
+        purpose: 'redial',
+        attempt: 2,
+      });
+      await publish(r, marker); // same key → same partition: the redelivery is handled before the marker
+      await waitFor(async () => (await states([marker.requestId]))[0]?.state === 'sent', 'marker sent');
+      await sim.idle();
+      expect(sim.sent().filter((x) => x.to === r.to)).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
   });
 });

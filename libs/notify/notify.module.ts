@@ -10,8 +10,9 @@ import { CalloutRequestHandlers } from './callout-request.handler';
 import { SMS_CHANNEL, SmsChannel, VOICE_CHANNEL, VoiceChannel } from './channel';
 import { MessageTemplates } from './message-templates';
 import { NotifyService } from './notify.service';
-import { NOTIFY_GATE, NOTIFY_RELAY, NOTIFY_SERVICE, NOTIFY_TEMPLATES } from './notify.tokens';
+import { NOTIFY_GATE, NOTIFY_RELAY, NOTIFY_SERVICE, NOTIFY_TEMPLATES, NOTIFY_WORKER } from './notify.tokens';
 import { SendGate } from './send-gate';
+import { SendWorker } from './send-worker';
 import { createTwilioClient, TwilioSmsChannel, TwilioVoiceChannel } from './twilio.channels';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { TwilioWebhooksController } from './twilio-webhooks.controller';
@@ -27,11 +28,17 @@ export const NOTIFY_REQUIRED = [
 ] as const;
 
 const RECONCILE_EVERY_MS = 30_000;
+/** The send worker looks for queued attempts this often when nothing nudges it. */
+const SEND_POLL_MS = 200;
 
-/** Outbox relay, start-up template check and crash reconciliation around the notify context. */
+/** The part of the send worker the lifecycle drives (tests may replace the worker). */
+type Worker = Pick<SendWorker<unknown>, 'start' | 'stop'>;
+
+/** Outbox relay, send worker, start-up template check and crash reconciliation around the notify context. */
 class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('NotifyModule');
   private timer?: NodeJS.Timeout;
+  private reconciling?: Promise<unknown>;
 
   constructor(
     @Inject(CONFIG) private readonly cfg: AppConfig,
@@ -39,6 +46,7 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(NOTIFY_TEMPLATES) private readonly templates: MessageTemplates,
     @Inject(NOTIFY_SERVICE) private readonly notify: NotifyService,
     @Inject(NOTIFY_GATE) private readonly gate: SendGate,
+    @Inject(NOTIFY_WORKER) private readonly worker: Worker,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -48,14 +56,17 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     if (broken.length)
       throw new Error(`templates do not render: ${broken.map((r) => r.template).join(', ')}`);
     this.relay.start();
+    this.worker.start();
+    // One reconciliation at a time: a slow one must not overlap the next tick.
     const reconcile = () =>
-      this.notify
+      (this.reconciling ??= this.notify
         .reconcile()
         .then(
           (r) =>
             r.adopted + r.resent && this.logger.log(`reconciled: ${r.adopted} adopted, ${r.resent} sent`),
         )
-        .catch((e: Error) => this.logger.warn(`reconcile failed: ${e.message}`));
+        .catch((e: Error) => this.logger.warn(`reconcile failed: ${e.message}`))
+        .finally(() => (this.reconciling = undefined)));
     void reconcile();
     this.timer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
     this.timer.unref();
@@ -63,15 +74,19 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    // Sends in flight finish (and write their outcome to the outbox) before the relay stops.
+    await this.worker.stop();
+    await this.reconciling;
     await this.relay.stop();
     await this.gate.stop();
   }
 }
 
 /**
- * The notify context: consumes callouts.requested, sends through Twilio (or the simulator, by
- * TWILIO_API_BASE_URL), receives Twilio's webhooks and the ack link, and publishes callouts.status
- * and callouts.responses through its outbox. Needs InfraModule (global) for CONFIG, DB, PUBLISHER.
+ * The notify context: accepts callouts.requested into a send queue (notify.attempts 'queued'), sends
+ * from it through Twilio (or the simulator, by TWILIO_API_BASE_URL), receives Twilio's webhooks and
+ * the ack link, and publishes callouts.status and callouts.responses through its outbox. Needs
+ * InfraModule (global) for CONFIG, DB, PUBLISHER.
  */
 @Module({
   controllers: [TwilioWebhooksController, AckController],
@@ -151,6 +166,12 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
           () => relay.nudge(),
         );
       },
+    },
+    {
+      provide: NOTIFY_WORKER,
+      inject: [CONFIG, NOTIFY_SERVICE],
+      useFactory: (cfg: AppConfig, notify: NotifyService) =>
+        new SendWorker(notify, { capacity: cfg.NOTIFY_CONCURRENCY, pollMs: SEND_POLL_MS }),
     },
     TwilioSignatureGuard,
     CalloutRequestHandlers,

@@ -77,16 +77,18 @@ export class NotifyRepository {
   /**
    * Send: takes up to `limit` queued attempts, oldest first, and marks them 'sending' in one
    * statement. SKIP LOCKED lets two notifier replicas claim side by side without ever taking the
-   * same attempt; the outer `state = 'queued'` re-check keeps a row another claim just committed out.
+   * same attempt. The choice is a MATERIALIZED CTE: as `IN (SELECT … LIMIT n)` the planner may
+   * evaluate the subquery more than once and claim more than n.
    */
   async claimQueued(q: Queryable, limit: number): Promise<AttemptRow[]> {
     if (limit <= 0) return [];
     const r = await q.query<AttemptRow>(
-      `UPDATE notify.attempts SET state = 'sending', claimed_at = now(), updated_at = now()
-       WHERE state = 'queued' AND request_id IN (
+      `WITH next AS MATERIALIZED (
          SELECT request_id FROM notify.attempts WHERE state = 'queued'
-         ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT $1)
-       RETURNING *`,
+         ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       UPDATE notify.attempts a SET state = 'sending', claimed_at = now(), updated_at = now()
+       FROM next WHERE a.request_id = next.request_id AND a.state = 'queued'
+       RETURNING a.*`,
       [limit],
     );
     return r.rows;
@@ -135,24 +137,35 @@ export class NotifyRepository {
 
   /**
    * The send an SMS reply answers: the most recent confirmable one sent to that number, or the one of
-   * the warning whose short code the person quoted.
+   * the warning whose short code the person quoted. A send still queued cannot have been answered.
    */
   async answeredBy(q: Queryable, from: string, shortCode?: number): Promise<AttemptRow | undefined> {
     const r = await q.query<AttemptRow>(
       `SELECT * FROM notify.attempts
-       WHERE to_number = $1 AND state <> 'failed' AND ($2::int IS NULL OR warning_seq = $2)
+       WHERE to_number = $1 AND state IN ('sending', 'sent') AND ($2::int IS NULL OR warning_seq = $2)
        ORDER BY (purpose = ANY($3::text[])) DESC, created_at DESC LIMIT 1`,
       [from, shortCode ?? null, CONFIRMABLE],
     );
     return r.rows[0];
   }
 
-  async stuckSending(q: Queryable, olderThanMs: number): Promise<AttemptRow[]> {
+  /**
+   * Attempts 'sending' since longer than `olderThanMs` (their sender crashed mid-send), re-claimed
+   * (claimed_at = now) in the same statement, so two reconcilers, here or in another replica, never
+   * take the same one. `skip`: attempts this process is still sending.
+   */
+  async reclaimStuck(q: Queryable, olderThanMs: number, skip: string[]): Promise<AttemptRow[]> {
     return (
       await q.query<AttemptRow>(
-        `SELECT * FROM notify.attempts WHERE state = 'sending' AND claimed_at < now() - ($1::int * interval '1 millisecond')
-         ORDER BY claimed_at LIMIT 500`,
-        [olderThanMs],
+        `WITH stuck AS MATERIALIZED (
+           SELECT request_id FROM notify.attempts
+           WHERE state = 'sending' AND claimed_at < now() - ($1::int * interval '1 millisecond')
+             AND NOT (request_id = ANY($2::text[]))
+           ORDER BY claimed_at LIMIT 500 FOR UPDATE SKIP LOCKED)
+         UPDATE notify.attempts a SET claimed_at = now(), updated_at = now()
+         FROM stuck WHERE a.request_id = stuck.request_id AND a.state = 'sending'
+         RETURNING a.*`,
+        [olderThanMs, skip],
       )
     ).rows;
   }

@@ -51,6 +51,11 @@ export class NotifyService {
   private readonly logger = new Logger('Notify');
   private readonly repo = new NotifyRepository();
   private readonly outbox = new Outbox('notify');
+  /**
+   * Attempts this process is sending right now (possibly still waiting in the SendGate's queue):
+   * the reconciler leaves them alone however long they have been 'sending'.
+   */
+  private readonly inFlight = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -115,15 +120,15 @@ export class NotifyService {
   }
 
   /**
-   * One send, at most once: the attempt is recorded ('sending') before the API call; a redelivered
-   * request finds it and sends nothing. The accepted or failed outcome and its status event are
-   * written together.
+   * Decide: renders the request and records the attempt 'queued' in one statement, nothing more, so
+   * the Kafka offset commits at once. A request that cannot render is rejected (DLQ) before anything
+   * is recorded; a redelivered request finds its attempt and queues nothing.
    */
-  async send(req: CalloutRequested): Promise<'sent' | 'failed' | 'duplicate'> {
+  async accept(req: CalloutRequested): Promise<'queued' | 'duplicate'> {
     const { body, twiml } = this.render(req);
     const channel = req.channel === 'sms' ? this.sms : this.voice;
     const seq = (req.data as { warning?: { seq?: number } }).warning?.seq;
-    const claimed = await this.repo.claim(this.db, {
+    const queued = await this.repo.enqueue(this.db, {
       request_id: req.requestId,
       callout_id: req.calloutId,
       warning_id: req.warningId,
@@ -138,15 +143,40 @@ export class NotifyService {
       body,
       twiml,
     });
-    if (!claimed) {
-      this.logger.log(`request ${req.requestId} already attempted: nothing sent`);
+    if (!queued) {
+      this.logger.log(`request ${req.requestId} already accepted: nothing queued`);
       return 'duplicate';
     }
-    const attempt = (await this.repo.byRequestId(this.db, req.requestId))!;
-    return this.dispatch(attempt);
+    return 'queued';
+  }
+
+  /**
+   * Send, step one: takes up to `limit` queued attempts ('sending' from now on, so no other worker
+   * or replica takes them). Each is then sent with `sendClaimed`.
+   */
+  claimQueued(limit: number): Promise<AttemptRow[]> {
+    return this.repo.claimQueued(this.db, limit);
+  }
+
+  /**
+   * Send, step two: one API call for an attempt this process claimed, at most once. The accepted or
+   * failed outcome and its status event are written together; an outcome still unknown after all
+   * tries leaves the attempt 'sending' for the reconciler (and rejects).
+   */
+  sendClaimed(a: AttemptRow): Promise<'sent' | 'failed'> {
+    return this.dispatch(a);
   }
 
   private async dispatch(a: AttemptRow): Promise<'sent' | 'failed'> {
+    this.inFlight.add(a.request_id);
+    try {
+      return await this.dispatchOnce(a);
+    } finally {
+      this.inFlight.delete(a.request_id);
+    }
+  }
+
+  private async dispatchOnce(a: AttemptRow): Promise<'sent' | 'failed'> {
     const statusCallbackUrl = this.url(
       a.channel === 'sms' ? '/twilio/sms/status' : '/twilio/voice/status',
       a.request_id,
@@ -217,7 +247,8 @@ export class NotifyService {
   async reconcile(): Promise<{ adopted: number; resent: number }> {
     let adopted = 0;
     let resent = 0;
-    for (const a of await this.repo.stuckSending(this.db, this.settings.reconcileAfterMs)) {
+    const stuck = await this.repo.reclaimStuck(this.db, this.settings.reconcileAfterMs, [...this.inFlight]);
+    for (const a of stuck) {
       try {
         const found = await this.findSent(a);
         if (found) {

@@ -46,6 +46,8 @@ export interface SimulatorOptions {
   authToken: string;
   /** Pause between the steps of a message or call (0 = as fast as possible). */
   latencyMs?: number;
+  /** How long each create request (POST Messages/Calls) is held before it is answered: the API's round trip. */
+  apiLatencyMs?: number;
   /** Fraction (0–1) of create requests answered with HTTP 500 (fault tests). */
   failureRate?: number;
   /** Create requests per second per account before Twilio's 20429 (default unlimited). */
@@ -406,6 +408,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     }
 
     const form = new URLSearchParams(await readBody(req));
+    if (opts.apiLatencyMs) await pause(opts.apiLatencyMs);
     if (stormLeft > 0) {
       stormLeft -= 1;
       return fail(429, 20429, 'Too Many Requests');
