@@ -45,7 +45,14 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
         brokers: this.opts.brokers,
         retry: { initialRetryTime: 200, retries: 10 },
       },
-      consumer: { groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 },
+      consumer: {
+        groupId,
+        allowAutoTopicCreation: false,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        // A short fetch wait lets a stopping consumer leave within about a second instead of five or more.
+        maxWaitTimeInMs: 1_000,
+      },
       subscribe: { fromBeginning: true },
       run: { partitionsConsumedConcurrently: this.opts.concurrency ?? 6 },
       parser: { keepBinary: true },
