@@ -23,6 +23,10 @@ personName?: string
 role?: string
 areaCode?: string
 /**
+ * The area's name as the directory knows it (generated villages have no national name).
+ */
+areaName?: string
+/**
  * Anything the transition carries: attempt number, channel, feedback, late flag.
  */
 details?: {

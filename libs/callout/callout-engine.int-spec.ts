@@ -208,6 +208,16 @@ describe('call-out engine on PostgreSQL', () => {
     );
     expect(order[0].topic).toBe('alerts.coverage');
 
+    // Each state change is announced with the person and the area's name (villages are the directory's own).
+    const events = (await outbox('callouts.events', cs[0].id)) as {
+      to: string;
+      personName: string;
+      areaName: string;
+    }[];
+    expect(events).toEqual([
+      expect.objectContaining({ to: 'SENT', personName: '王建国', areaName: '杏花峪村' }),
+    ]);
+
     // Consuming the same message again changes nothing.
     expect(await dispatcher.handle(w, 'warnings.flood')).toBe('duplicate');
     expect(await callouts(w.id)).toHaveLength(2);

@@ -149,6 +149,7 @@ export class CalloutRepository {
           personName: to.person_name,
           ...(to.role ? { role: to.role } : {}),
           ...(to.area_code ? { areaCode: to.area_code } : {}),
+          ...(to.area_name ? { areaName: to.area_name } : {}),
           rung: to.rung,
           subjectCalloutId: to.subject_callout_id,
           from: from ? from.state : null,

@@ -128,7 +128,7 @@ export class BoardService {
       dlq,
       activity: this.hub
         .recentActivity(15)
-        .map((a) => ({ ...a, areaName: a.areaCode ? divisionName(a.areaCode) : '' })),
+        .map((a) => ({ ...a, areaName: a.areaName ?? (a.areaCode ? divisionName(a.areaCode) : '') })),
       loadedAt: new Date().toISOString(),
     };
   }

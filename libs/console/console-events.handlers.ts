@@ -59,6 +59,7 @@ export class ConsoleEventsHandlers implements TopicHandlerSource {
             calloutId: e.calloutId,
             personName: e.personName,
             areaCode: e.areaCode,
+            areaName: e.areaName,
             from: e.from,
             to: e.to,
             reason: e.reason,

@@ -11,6 +11,7 @@ export interface ActivityItem {
   calloutId: string;
   personName?: string;
   areaCode?: string;
+  areaName?: string;
   from: string | null;
   to: string;
   reason: string;
