@@ -99,7 +99,7 @@ describe('one warning end to end (separate processes)', () => {
     const after = testWarning({ level: 'blue' });
     await system.publishWarning(after);
     await system.waitForStates(after.id, { W1: 'CONFIRMED' }, 45_000);
-    const consumer = system['kafka'].consumer({ groupId: `${system.prefix}dlq-reader` });
+    const consumer = system.kafka.consumer({ groupId: `${system.prefix}dlq-reader` });
     const reasons: string[] = [];
     await consumer.connect();
     await consumer.subscribe({ topic: `${system.prefix}warnings.meteorological.dlq`, fromBeginning: true });

@@ -19,6 +19,7 @@ import { Caller, Roles } from '../common/role.guard';
 import { Db } from '../db/db';
 import { DB, PUBLISHER } from '../infra/tokens';
 import { EventPublisher } from '../kafka/kafka-client';
+import { isFinal, OPEN_STATES } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 
@@ -49,14 +50,14 @@ export class CalloutQueryController {
       `SELECT w.id, w.seq, w.hazard, w.subtype, w.level, w.status, w.drill, w.headline, w.state, w.expires, w.updated_at,
               count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded) AS persons,
               count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = 'CONFIRMED') AS confirmed,
-              count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state IN ('PLANNED','SENT','DELIVERED','HEARD','REDIAL_PENDING')) AS pending,
+              count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = ANY($2::text[])) AS pending,
               count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = 'ESCALATED') AS escalated,
               count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = 'NOT_WOKEN') AS not_woken,
               count(c.id) FILTER (WHERE c.rung = 0 AND NOT c.superseded AND c.state = 'REACHED') AS reached
        FROM callout.warnings w LEFT JOIN callout.callouts c ON c.warning_id = w.id
        WHERE $1::boolean OR w.state = 'active'
        GROUP BY w.id ORDER BY w.updated_at DESC LIMIT 200`,
-      [all === 'true'],
+      [all === 'true', OPEN_STATES],
     );
     return r.rows;
   }
@@ -69,12 +70,12 @@ export class CalloutQueryController {
       `SELECT substr(area_code, 1, 9) || '000' AS township, substr(area_code, 1, 6) || '000000' AS county,
               count(*) AS persons,
               count(*) FILTER (WHERE state = 'CONFIRMED') AS confirmed,
-              count(*) FILTER (WHERE state IN ('PLANNED','SENT','DELIVERED','HEARD','REDIAL_PENDING')) AS pending,
+              count(*) FILTER (WHERE state = ANY($2::text[])) AS pending,
               count(*) FILTER (WHERE state = 'ESCALATED') AS escalated,
               count(*) FILTER (WHERE state = 'NOT_WOKEN') AS not_woken
        FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded
        GROUP BY 1, 2 ORDER BY 1`,
-      [id],
+      [id, OPEN_STATES],
     );
     return r.rows;
   }
@@ -143,8 +144,7 @@ export class CalloutQueryController {
     const done = await this.db.transaction(async (tx) => {
       const c = await this.repo.lockCallout(tx, id);
       if (!c) throw new NotFoundException(`no call-out ${id}`);
-      if (['CONFIRMED', 'REACHED', 'CANCELLED', 'EXPIRED', 'SETTLED', 'GIVEN_UP'].includes(c.state))
-        return false;
+      if (isFinal(c.state)) return false;
       const w = (await this.repo.warning(tx, c.warning_id))!;
       await this.repo.requestSends(tx, w, [
         { callout: c, channel: 'voice', purpose: 'redial' },

@@ -1,4 +1,4 @@
-import { Global, Inject, Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
@@ -29,9 +29,7 @@ import { TrackerService } from './tracker.service';
   ],
   exports: [CalloutOutboxRelay, CALLOUT_POLICY, TARGET_DIRECTORY],
 })
-export class CalloutCoreModule {
-  constructor(@Inject(CALLOUT_POLICY) _policy: unknown) {}
-}
+export class CalloutCoreModule {}
 
 /** The dispatcher: warnings in, call-out plans and sends out. */
 @Module({

@@ -242,9 +242,8 @@ export class DispatcherService {
       else if (levelRank(level) > levelRank(ex.level)) {
         // The level rose: everyone is called again at the new level, confirmed or not.
         await tx.query(`UPDATE callout.callouts SET superseded = true WHERE id = $1`, [ex.id]);
-        if (isOpen(ex.state) || ex.state === 'ESCALATED' || ex.state === 'NOT_WOKEN') {
-          await this.repo.apply(tx, ex, 'cancel', `superseded by level ${level}`, { drill: w.drill });
-        }
+        // A call-out already settled stays as it is (the state machine refuses cancelling it).
+        await this.repo.apply(tx, ex, 'cancel', `superseded by level ${level}`, { drill: w.drill });
         toCreate.push(fresh);
       } else if (isUpdate && isOpen(ex.state)) {
         sends.push({ callout: ex, channel: 'sms', purpose: 'update' });
@@ -313,7 +312,6 @@ export class DispatcherService {
     ).rows;
     const sends: SendSpec[] = [];
     for (const c of all) {
-      if (c.superseded && c.state === 'CANCELLED') continue;
       const after = await this.repo.apply(tx, c, 'cancel', reason, { drill: w.drill });
       if (c.state !== 'PLANNED' && !c.superseded)
         sends.push({ callout: after ?? c, channel: 'sms', purpose: 'lift' });

@@ -9,6 +9,14 @@ import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { LevelPolicy } from './policy';
 import type { LadderStep } from '../directory/directory.types';
 
+/** What an alert about one call-out says of its person and area. */
+const aboutCallout = (c: CalloutRow) => ({
+  personId: c.person_id,
+  calloutId: c.id,
+  areaCode: c.area_code ?? undefined,
+  areaName: c.area_name ?? undefined,
+});
+
 /** How far a send has got: a request's recorded status never moves back (callbacks race). */
 const STATUS_RANK: Record<CalloutStatus['status'], number> = {
   submitted: 1,
@@ -87,7 +95,7 @@ export class TrackerService {
   /** A voice call that did not get through: redial while the policy allows, after its interval. */
   private async voiceMissed(tx: Queryable, w: WarningRow, c: CalloutRow, s: CalloutStatus): Promise<void> {
     const lp = this.levelPolicy(w, c);
-    if (!lp || c.redials_used >= lp.redials || !isOpen(c.state)) return;
+    if (!lp || c.redials_used >= lp.redials) return;
     const after = await this.repo.apply(tx, c, 'voice-failed', `voice ${s.status}`, {
       drill: w.drill,
       details: { channel: 'voice', status: s.status, redial: c.redials_used + 1, of: lp.redials },
@@ -191,10 +199,7 @@ export class TrackerService {
         {
           warningId: w.id,
           kind: 'need-help',
-          personId: c.person_id,
-          calloutId: c.id,
-          areaCode: c.area_code ?? undefined,
-          areaName: c.area_name ?? undefined,
+          ...aboutCallout(c),
           message: `${c.person_name}（${c.area_name ?? ''}）请求支援：${r.feedback!.note ?? r.text ?? ''}`,
         },
       ]);
@@ -286,10 +291,7 @@ export class TrackerService {
         {
           warningId: w.id,
           kind: 'not-woken',
-          personId: subject.person_id,
-          calloutId: subject.id,
-          areaCode: subject.area_code ?? undefined,
-          areaName: subject.area_name ?? undefined,
+          ...aboutCallout(subject),
           message: `未叫醒：${subject.person_name}（${subject.area_name ?? ''}）/ not woken: ${subject.person_name}`,
         },
       ]);

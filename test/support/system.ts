@@ -41,7 +41,8 @@ export class TestSystem {
   tdb!: TestDatabase;
   simUrl!: string;
   private producer!: Producer;
-  private kafka: Kafka;
+  /** A kafkajs client on the test's broker (topics carry `prefix`). */
+  readonly kafka: Kafka;
   private env: Record<string, string> = {};
 
   constructor(private readonly opts: SystemOptions) {
