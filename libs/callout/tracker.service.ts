@@ -37,6 +37,10 @@ const STATUS_RANK: Record<CalloutStatus['status'], number> = {
 /** Channel statuses that mean the voice call did not get through to a listening person. */
 const VOICE_MISSED = new Set(['busy', 'no-answer', 'failed', 'canceled', 'completed']);
 
+/** Whether a status event can change its call-out's state (else it only records progress). */
+const changesCallout = (s: CalloutStatus) =>
+  s.status === 'delivered' || s.status === 'heard' || (s.channel === 'voice' && VOICE_MISSED.has(s.status));
+
 export interface DueDeadline {
   id: string;
   kind: 'ack' | 'redial' | 'voice-fallback' | 'expire';
@@ -73,13 +77,16 @@ export class TrackerService {
   }
 
   async onStatus(s: CalloutStatus): Promise<void> {
+    if (!changesCallout(s)) {
+      // Progress only (submitted, sent, ringing, answered, an SMS not delivered): the request's
+      // recorded status moves forward, nothing else changes. One statement, idempotent by the rank,
+      // instead of a transaction that locks the call-out: most of a call-out's status events are these.
+      await this.recordRequestStatus(this.db, s);
+      return;
+    }
     await this.inTx(async (tx) => {
       if (!(await this.repo.firstTime(tx, `status:${s.eventId}`))) return;
-      await tx.query(
-        `UPDATE callout.requests SET status = $2, status_rank = $3, updated_at = now()
-         WHERE request_id = $1 AND status_rank <= $3`,
-        [s.requestId, s.status, STATUS_RANK[s.status]],
-      );
+      await this.recordRequestStatus(tx, s);
       const c = await this.repo.lockCallout(tx, s.calloutId);
       if (!c) return this.logger.warn(`status for unknown call-out ${s.calloutId}`);
       const w = (await this.repo.warning(tx, c.warning_id))!;
@@ -90,6 +97,15 @@ export class TrackerService {
         await this.repo.apply(tx, c, 'heard', 'voice message heard', { drill: w.drill, details });
       else if (s.channel === 'voice' && VOICE_MISSED.has(s.status)) await this.voiceMissed(tx, w, c, s);
     });
+  }
+
+  /** A request's recorded status only moves forward (callbacks race), so a repeat changes nothing. */
+  private async recordRequestStatus(q: Queryable, s: CalloutStatus): Promise<void> {
+    await q.query(
+      `UPDATE callout.requests SET status = $2, status_rank = $3, updated_at = now()
+       WHERE request_id = $1 AND status_rank <= $3`,
+      [s.requestId, s.status, STATUS_RANK[s.status]],
+    );
   }
 
   /** A voice call that did not get through: redial while the policy allows, after its interval. */

@@ -232,7 +232,10 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     expect(call.twiml).toContain('<Gather numDigits="1"');
     await waitFor(() => statusOf(r.requestId, 'heard'), 'heard');
     expect(statusOf(r.requestId, 'answered')).toBeTruthy();
-    expect(statusOf(r.requestId, 'ringing')).toBeTruthy();
+    // Only answered and completed are asked for: no initiated / ringing webhooks per call.
+    expect(statusOf(r.requestId, 'ringing')).toBeUndefined();
+    // The TwiML went inline with the call: the provider fetched nothing.
+    expect(call.url).toBeUndefined();
   });
 
   it('voice: answered but hung up early → completed, not heard', async () => {

@@ -94,11 +94,14 @@ export class NotifyRepository {
     return r.rows;
   }
 
-  async markSent(q: Queryable, requestId: string, sid: string, tries: number): Promise<void> {
+  /** Records sends the API accepted (several at once: the send worker's group commit). */
+  async markSent(q: Queryable, sent: { requestId: string; sid: string; tries: number }[]): Promise<void> {
+    if (sent.length === 0) return;
     await q.query(
-      `UPDATE notify.attempts SET state = 'sent', provider_sid = COALESCE(provider_sid, $2), tries = $3,
-         sent_at = COALESCE(sent_at, now()), updated_at = now() WHERE request_id = $1`,
-      [requestId, sid, tries],
+      `UPDATE notify.attempts a SET state = 'sent', provider_sid = COALESCE(a.provider_sid, x.sid), tries = x.tries,
+         sent_at = COALESCE(a.sent_at, now()), updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS x(request_id, sid, tries) WHERE a.request_id = x.request_id`,
+      [sent.map((x) => x.requestId), sent.map((x) => x.sid), sent.map((x) => x.tries)],
     );
   }
 
@@ -119,6 +122,14 @@ export class NotifyRepository {
   async byRequestId(q: Queryable, requestId: string): Promise<AttemptRow | undefined> {
     return (await q.query<AttemptRow>(`SELECT * FROM notify.attempts WHERE request_id = $1`, [requestId]))
       .rows[0];
+  }
+
+  async byRequestIds(q: Queryable, requestIds: string[]): Promise<Map<string, AttemptRow>> {
+    if (requestIds.length === 0) return new Map();
+    const r = await q.query<AttemptRow>(`SELECT * FROM notify.attempts WHERE request_id = ANY($1::text[])`, [
+      requestIds,
+    ]);
+    return new Map(r.rows.map((a) => [a.request_id, a]));
   }
 
   async bySid(q: Queryable, sid: string): Promise<AttemptRow | undefined> {
@@ -184,6 +195,26 @@ export class NotifyRepository {
       [eventId, kind, requestId, JSON.stringify(payload)],
     );
     return r.rowCount > 0;
+  }
+
+  /** firstTime for a batch of webhook events: the ids seen for the first time. */
+  async firstTimes(
+    q: Queryable,
+    events: { eventId: string; kind: string; requestId: string | null; payload: unknown }[],
+  ): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const r = await q.query<{ event_id: string }>(
+      `INSERT INTO notify.webhook_events (event_id, kind, request_id, payload)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [
+        events.map((e) => e.eventId),
+        events.map((e) => e.kind),
+        events.map((e) => e.requestId),
+        events.map((e) => JSON.stringify(e.payload)),
+      ],
+    );
+    return new Set(r.rows.map((x) => x.event_id));
   }
 
   async recordRejected(

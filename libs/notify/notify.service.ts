@@ -6,6 +6,7 @@ import { CalloutStatus } from '../../contracts/generated/callout-status';
 import { TOPICS } from '../../contracts/topics';
 import { maskPhone } from '../common/mask';
 import { Db, Queryable } from '../db/db';
+import { GroupCommit } from '../db/group-commit';
 import { Outbox } from '../kafka/outbox';
 import { RejectMessage } from '../kafka/safe-consumer';
 import { createAckToken, verifyAckToken } from './ack-token';
@@ -33,6 +34,27 @@ export interface NotifySettings {
   reconcileAfterMs: number;
 }
 
+interface AcceptedSend {
+  a: AttemptRow;
+  sid: string;
+  tries: number;
+}
+
+interface StatusCallbackItem {
+  channel: 'sms' | 'voice';
+  params: Record<string, string>;
+  rid?: string;
+  s: ChannelStatus;
+}
+
+interface StatusEventFields {
+  eventId: string;
+  status: ChannelStatusCode;
+  providerId?: string;
+  durationSec?: number;
+  reason?: string;
+}
+
 export const CONFIRM_HINT = { 'zh-CN': '回复1或收到确认', en: 'Reply 1 or OK to confirm' } as const;
 /** Links of warnings without an expiry stay valid this long. */
 const DEFAULT_LINK_LIFETIME_MS = 48 * 3600_000;
@@ -56,6 +78,15 @@ export class NotifyService {
    * the reconciler leaves them alone however long they have been 'sending'.
    */
   private readonly inFlight = new Set<string>();
+  /**
+   * Sends the API accepted, and provider status callbacks, are written in group commits: during a
+   * city-wide call-out they arrive by the thousand a second, and one transaction each was most of the
+   * notifier's database work.
+   */
+  private readonly acceptedSends = new GroupCommit<AcceptedSend>((xs) => this.writeAccepted(xs));
+  private readonly statusCallbacks = new GroupCommit<StatusCallbackItem, boolean>((xs) =>
+    this.writeStatusCallbacks(xs),
+  );
 
   constructor(
     private readonly db: Db,
@@ -188,6 +219,7 @@ export class NotifyService {
             requestId: a.request_id,
             to: a.to_number,
             twimlUrl: this.url('/twilio/voice/twiml', a.request_id),
+            twiml: a.twiml,
             statusCallbackUrl,
           });
     try {
@@ -227,11 +259,26 @@ export class NotifyService {
   }
 
   private async accepted(a: AttemptRow, sid: string, tries: number) {
+    await this.acceptedSends.add({ a, sid, tries });
+  }
+
+  /** One transaction for a batch of accepted sends: their sids and their 'submitted' events. */
+  private async writeAccepted(xs: AcceptedSend[]): Promise<void[]> {
     await this.db.transaction(async (tx) => {
-      await this.repo.markSent(tx, a.request_id, sid, tries);
-      await this.publishStatus(tx, a, { eventId: `${sid}:submitted`, status: 'submitted', providerId: sid });
+      await this.repo.markSent(
+        tx,
+        xs.map((x) => ({ requestId: x.a.request_id, sid: x.sid, tries: x.tries })),
+      );
+      await this.outbox.add(
+        tx,
+        TOPICS.calloutsStatus.name,
+        xs.map((x) =>
+          this.statusMessage(x.a, { eventId: `${x.sid}:submitted`, status: 'submitted', providerId: x.sid }),
+        ),
+      );
     });
     this.published();
+    return xs.map(() => undefined);
   }
 
   private findSent(a: AttemptRow) {
@@ -265,17 +312,11 @@ export class NotifyService {
     return { adopted, resent };
   }
 
-  private async publishStatus(
-    tx: Queryable,
-    a: AttemptRow,
-    s: {
-      eventId: string;
-      status: ChannelStatusCode;
-      providerId?: string;
-      durationSec?: number;
-      reason?: string;
-    },
-  ) {
+  private async publishStatus(tx: Queryable, a: AttemptRow, s: StatusEventFields) {
+    await this.outbox.add(tx, TOPICS.calloutsStatus.name, [this.statusMessage(a, s)]);
+  }
+
+  private statusMessage(a: AttemptRow, s: StatusEventFields): { key: string; value: CalloutStatus } {
     const v: CalloutStatus = {
       schemaVersion: 1,
       eventId: s.eventId,
@@ -289,7 +330,7 @@ export class NotifyService {
       ...(s.reason ? { reason: s.reason.slice(0, 1000) } : {}),
       at: new Date().toISOString(),
     };
-    await this.outbox.add(tx, TOPICS.calloutsStatus.name, [{ key: a.callout_id, value: v }]);
+    return { key: a.callout_id, value: v };
   }
 
   private async publishResponse(
@@ -325,28 +366,60 @@ export class NotifyService {
   ): Promise<void> {
     const s: ChannelStatus | null = (channel === 'sms' ? this.sms : this.voice).parseStatusCallback(params);
     if (!s) return;
+    await this.statusCallbacks.add({ channel, params, rid, s });
+  }
+
+  /**
+   * One transaction for a batch of status callbacks: each recorded once by its sid + status (a
+   * repeat, in an earlier batch or in this one, changes nothing), and published as callouts.status.
+   */
+  private async writeStatusCallbacks(items: StatusCallbackItem[]): Promise<boolean[]> {
     const applied = await this.db.transaction(async (tx) => {
-      const a =
-        (rid ? await this.repo.byRequestId(tx, rid) : undefined) ?? (await this.repo.bySid(tx, s.providerId));
-      const eventId = `${s.providerId}:${s.status}`;
-      if (!(await this.repo.firstTime(tx, eventId, `${channel}-status`, a?.request_id ?? null, params)))
-        return false;
-      if (!a) {
-        this.logger.warn(`status ${eventId} for an unknown send`);
-        return false;
-      }
-      // The callback may overtake the API answer: the sid in it settles the attempt.
-      if (a.state === 'sending') await this.repo.markSent(tx, a.request_id, s.providerId, 0);
-      await this.publishStatus(tx, a, {
-        eventId,
-        status: s.status,
-        providerId: s.providerId,
-        durationSec: s.durationSec,
-        reason: s.reason,
+      const byRid = await this.repo.byRequestIds(
+        tx,
+        items.flatMap((i) => (i.rid ? [i.rid] : [])),
+      );
+      const attempts: (AttemptRow | undefined)[] = [];
+      for (const i of items)
+        attempts.push((i.rid ? byRid.get(i.rid) : undefined) ?? (await this.repo.bySid(tx, i.s.providerId)));
+      const events = items.map((i, k) => ({
+        eventId: `${i.s.providerId}:${i.s.status}`,
+        kind: `${i.channel}-status`,
+        requestId: attempts[k]?.request_id ?? null,
+        payload: i.params,
+      }));
+      const first = await this.repo.firstTimes(tx, events);
+      const taken = new Set<string>();
+      const sentNow: { requestId: string; sid: string; tries: number }[] = [];
+      const messages: { key: string; value: CalloutStatus }[] = [];
+      const result = items.map((i, k) => {
+        const { eventId } = events[k];
+        const a = attempts[k];
+        if (!first.has(eventId) || taken.has(eventId)) return false;
+        taken.add(eventId);
+        if (!a) {
+          this.logger.warn(`status ${eventId} for an unknown send`);
+          return false;
+        }
+        // The callback may overtake the API answer: the sid in it settles the attempt.
+        if (a.state === 'sending') sentNow.push({ requestId: a.request_id, sid: i.s.providerId, tries: 0 });
+        messages.push(
+          this.statusMessage(a, {
+            eventId,
+            status: i.s.status,
+            providerId: i.s.providerId,
+            durationSec: i.s.durationSec,
+            reason: i.s.reason,
+          }),
+        );
+        return true;
       });
-      return true;
+      await this.repo.markSent(tx, sentNow);
+      await this.outbox.add(tx, TOPICS.calloutsStatus.name, messages);
+      return result;
     });
-    if (applied) this.published();
+    if (applied.some(Boolean)) this.published();
+    return applied;
   }
 
   /** Inbound SMS: find the call-out it answers, classify, publish, and answer with TwiML. */

@@ -48,6 +48,15 @@ export function toChannelError(e: unknown): ChannelError {
   return new ChannelError(message, permanent, code, status);
 }
 
+/** Twilio's limit for TwiML passed inline with a call (longer TwiML is fetched from `url`). */
+export const INLINE_TWIML_MAX = 4000;
+
+/**
+ * The status callbacks asked for on a call: answered and completed are what the tracker and the
+ * console use; initiated and ringing would be two more signed webhooks per call for nothing.
+ */
+export const CALL_STATUS_EVENTS = ['answered', 'completed'];
+
 const since = (d: Date) => new Date(d.getTime() - 60_000);
 
 export class TwilioSmsChannel implements SmsChannel {
@@ -104,13 +113,14 @@ export class TwilioVoiceChannel implements VoiceChannel {
       const r = await this.client.calls.create({
         to: c.to,
         from: this.from,
-        url: c.twimlUrl,
-        method: 'POST',
+        ...(c.twiml && c.twiml.length <= INLINE_TWIML_MAX
+          ? { twiml: c.twiml }
+          : { url: c.twimlUrl, method: 'POST' }),
         ...(c.statusCallbackUrl
           ? {
               statusCallback: c.statusCallbackUrl,
               statusCallbackMethod: 'POST',
-              statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+              statusCallbackEvent: CALL_STATUS_EVENTS,
             }
           : {}),
       });

@@ -1,0 +1,59 @@
+/**
+ * Group commit: callers hand in one item each and wait; the items that arrive while a batch is being
+ * written are written together as the next batch, in one transaction (`write`). Under load that turns
+ * thousands of small transactions into a few dozen larger ones; when idle a lone item goes at once.
+ *
+ * If a batch fails, its items are written again one by one, so one bad item fails only its own
+ * caller and the others still commit. `write` must therefore be safe to repeat for items whose batch
+ * rolled back (it runs in a transaction, so nothing of the failed batch is left behind).
+ */
+export class GroupCommit<T, R = void> {
+  private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private running = 0;
+
+  constructor(
+    /** Writes a batch; returns one result per item, in order. */
+    private readonly write: (items: T[]) => Promise<R[]>,
+    private readonly opts: { maxBatch: number; maxConcurrent: number } = { maxBatch: 500, maxConcurrent: 2 },
+  ) {}
+
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.pending.push({ item, resolve, reject });
+      // Let the items of the same tick join before the first batch leaves.
+      if (this.running < this.opts.maxConcurrent) setImmediate(() => this.next());
+    });
+  }
+
+  /** Items waiting or being written. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  private next(): void {
+    if (this.running >= this.opts.maxConcurrent || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.opts.maxBatch);
+    this.running += 1;
+    void this.flush(batch).finally(() => {
+      this.running -= 1;
+      this.next();
+    });
+  }
+
+  private async flush(batch: typeof this.pending): Promise<void> {
+    try {
+      const results = await this.write(batch.map((b) => b.item));
+      batch.forEach((b, i) => b.resolve(results[i]));
+      return;
+    } catch (e) {
+      if (batch.length === 1) return batch[0].reject(e);
+    }
+    for (const b of batch) {
+      try {
+        b.resolve((await this.write([b.item]))[0]);
+      } catch (e) {
+        b.reject(e);
+      }
+    }
+  }
+}
