@@ -100,18 +100,25 @@ export class EventPublisher {
   }
 
   /** Publishes to a topic by its un-prefixed name; values are serialised as JSON unless already a Buffer/string. */
-  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    return this.publishMany([{ topic, messages }]);
+  }
+
+  /** Publishes to several topics in one produce request (the outbox relay's batches span topics). */
+  async publishMany(batches: { topic: string; messages: OutgoingMessage[] }[]): Promise<void> {
+    const topicMessages = batches
+      .filter((b) => b.messages.length > 0)
+      .map((b) => ({
+        topic: this.namer.topic(b.topic),
+        messages: b.messages.map((m): Message => ({
+          key: m.key,
+          value: Buffer.isBuffer(m.value) || typeof m.value === 'string' ? m.value : JSON.stringify(m.value),
+          headers: m.headers,
+        })),
+      }));
+    if (topicMessages.length === 0) return;
     await this.connect();
-    await this.producer.send({
-      topic: this.namer.topic(topic),
-      acks: -1,
-      messages: messages.map((m): Message => ({
-        key: m.key,
-        value: Buffer.isBuffer(m.value) || typeof m.value === 'string' ? m.value : JSON.stringify(m.value),
-        headers: m.headers,
-      })),
-    });
+    await this.producer.sendBatch({ acks: -1, topicMessages });
   }
 
   /** Publishes raw bytes to an already-prefixed topic name (used by the DLQ path). */

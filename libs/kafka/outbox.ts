@@ -114,14 +114,13 @@ export class OutboxRelay {
         [this.batchSize],
       );
       if (rows.length === 0) return 0;
-      const byTopic = new Map<string, OutboxRow[]>();
-      for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
-      for (const [topic, list] of byTopic) {
-        await this.publisher.publish(
-          topic,
-          list.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? undefined })),
-        );
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const r of rows) {
+        const list = byTopic.get(r.topic) ?? [];
+        list.push({ key: r.key, value: r.value, headers: r.headers ?? undefined });
+        byTopic.set(r.topic, list);
       }
+      await this.publisher.publishMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       await tx.query(`DELETE FROM ${this.schema}.outbox WHERE id = ANY($1::bigint[])`, [
         rows.map((r) => r.id),
       ]);

@@ -231,7 +231,7 @@ export class NotifyService {
           this.findSent(a).then((f) => (f ? { providerId: f.providerId, status: f.status, raw: f } : null)),
       );
       await this.accepted(a, value.providerId, tries);
-      this.logger.log(
+      this.logger.debug(
         `${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} accepted as ${value.providerId}`,
       );
       return 'sent';
