@@ -270,6 +270,16 @@ export class CalloutRepository {
       [warningId, CALLOUT_STATES.filter((s) => !SETTLED_FOR_CLOSING.includes(s))],
     );
     if (open.rows[0].open) return false;
+    if (reason === 'all-settled') {
+      // A message still 'pending' has call-outs yet to create (the dispatcher writes them chunk by
+      // chunk, or a crash cut it short and the redelivery will resume it): those already called may
+      // all have answered, but the warning is not settled. Looked at only when nothing is open.
+      const planning = await tx.query<{ pending: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM callout.warning_messages WHERE warning_id = $1 AND outcome = 'pending') AS pending`,
+        [warningId],
+      );
+      if (planning.rows[0].pending) return false;
+    }
     const w = await tx.query<WarningRow>(
       `UPDATE callout.warnings SET state = CASE WHEN state = 'active' THEN 'closed' ELSE state END, closed_reason = $2, updated_at = now()
        WHERE id = $1 AND state IN ('active', 'cancelled', 'expired') AND closed_reason IS NULL RETURNING *`,

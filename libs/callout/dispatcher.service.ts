@@ -25,15 +25,31 @@ const DISPATCHED_STATUSES = new Set(['Actual', 'Exercise']);
 
 /**
  * Turns a warning into call-outs (invariant 1): validate, apply once, resolve the persons, snapshot
- * the policy, write the plan and the sends in one transaction. Updates call the newly affected,
- * tell the no-longer-affected it is lifted, and re-call the confirmed only when the level rises.
- * A cancel stops everything and tells everyone already called. Messages may arrive out of order: the
- * warning aggregate is keyed by the first id of its chain and only a newer sentAt changes it.
+ * the policy, then write the plan and the sends. Updates call the newly affected, tell the
+ * no-longer-affected it is lifted, and re-call the confirmed only when the level rises. A cancel
+ * stops everything and tells everyone already called. Messages may arrive out of order: the warning
+ * aggregate is keyed by the first id of its chain and only a newer sentAt changes it.
+ *
+ * The warning itself (its row, alerts, what happens to call-outs that already exist) changes in one
+ * transaction; the new call-outs are then created in chunks of planChunkSize persons, one transaction
+ * each. A city-wide warning held in a single transaction kept every row, send and outbox message in
+ * memory at once, and nobody was called before the last of them was written. Until the last chunk
+ * the message's outcome stays 'pending': a redelivery of a pending message resumes the plan (see
+ * handle), and the warning cannot close as settled (CalloutRepository.closeIfSettled).
  */
 @Injectable()
 export class DispatcherService {
   private readonly logger = new Logger(DispatcherService.name);
   private readonly repo = new CalloutRepository();
+
+  static readonly DEFAULT_PLAN_CHUNK_SIZE = 1000;
+  /** Persons whose first call-outs are created per transaction. */
+  planChunkSize = DispatcherService.DEFAULT_PLAN_CHUNK_SIZE;
+  /**
+   * Test seam: awaited before each chunk's transaction (index from 0). Throwing there is a crash
+   * between two chunks; awaiting another message there is a message arriving between two chunks.
+   */
+  beforePlanChunk?: (index: number, warningId: string) => Promise<void> | void;
 
   constructor(
     @Inject(DB) private readonly db: Db,
@@ -71,27 +87,104 @@ export class DispatcherService {
           })
         : null;
 
-    const outcome = await this.db.transaction(async (tx) => {
-      const key = `${w.id}|${w.msgType}|${w.sentAt}`;
+    const key = `${w.id}|${w.msgType}|${w.sentAt}`;
+    const step = await this.db.transaction(async (tx): Promise<DispatchOutcome | NewCallout[]> => {
       const first = await tx.query(
         `INSERT INTO callout.warning_messages (message_key, warning_id, msg_type, sent_at, outcome) VALUES ($1, $2, $3, $4, 'pending')
          ON CONFLICT DO NOTHING`,
         [key, rootId, w.msgType, w.sentAt],
       );
-      if (first.rowCount === 0) return 'duplicate' as const;
+      if (first.rowCount === 0) {
+        const prior = await tx.query<{ outcome: string }>(
+          `SELECT outcome FROM callout.warning_messages WHERE message_key = $1`,
+          [key],
+        );
+        if (prior.rows[0]?.outcome !== 'pending') return 'duplicate';
+        // Resume: a delivery that applied the message to the warning stopped before its last chunk.
+        // The warning's changes (row, alerts, supersede, lift and update SMS to those already
+        // called) committed with the first transaction and are not run again: doing them twice
+        // would send the update and lift SMS twice. Only the creation is redone, for everyone the
+        // directory names now; createChunk skips whoever already has a call-out.
+        return resolution && w.level
+          ? resolution.targets.map((t) => this.newCallout(rootId, w.level!, t))
+          : [];
+      }
       await tx.query(`INSERT INTO callout.warnings (id) VALUES ($1) ON CONFLICT DO NOTHING`, [rootId]);
       const row = (await this.repo.lockWarning(tx, rootId))!;
       const result = await this.apply(tx, row, w, snapshot, resolution, unmappedAreas, dispatchable);
-      await tx.query(`UPDATE callout.warning_messages SET outcome = $2 WHERE message_key = $1`, [
-        key,
-        result,
-      ]);
+      // A plan to carry out keeps the outcome pending until its last chunk (finish).
+      if (typeof result === 'string')
+        await tx.query(`UPDATE callout.warning_messages SET outcome = $2 WHERE message_key = $1`, [
+          key,
+          result,
+        ]);
       return result;
     });
     this.relay.nudge();
+
+    let outcome: DispatchOutcome;
+    if (typeof step === 'string') outcome = step;
+    else {
+      await this.createInChunks(rootId, w, step);
+      outcome = await this.finish(rootId, w, key);
+    }
     this.logger.log(
       `warning ${w.id} (${w.msgType}, ${w.hazard}/${w.subtype} ${w.level ?? 'no level'}): ${outcome}`,
     );
+    return outcome;
+  }
+
+  /**
+   * Creates the new call-outs chunk by chunk. Each chunk locks the warning first (the order every
+   * writer of the warning follows) and looks again: a cancel or expiry between two chunks stops the
+   * rest, and so does a newer message applied meanwhile, whose own plan has called whoever it still
+   * names. Each chunk is nudged out at once, so the first sends leave while later chunks are planned.
+   */
+  private async createInChunks(warningId: string, w: WarningMessage, toCreate: NewCallout[]): Promise<void> {
+    const size = Math.max(1, this.planChunkSize);
+    for (let i = 0; i < toCreate.length; i += size) {
+      await this.beforePlanChunk?.(i / size, warningId);
+      const goOn = await this.db.transaction(async (tx) => {
+        const row = await this.repo.lockWarning(tx, warningId);
+        if (!row || row.state !== 'active') return false;
+        if (row.sent_at && new Date(row.sent_at) > new Date(w.sentAt)) return false;
+        const lp = row.policy?.levels[w.level!];
+        if (!lp) return false;
+        await this.createChunk(tx, row, lp, toCreate.slice(i, i + size));
+        return true;
+      });
+      this.relay.nudge();
+      if (!goOn) {
+        this.logger.log(`warning ${w.id}: planning stopped after ${i} of ${toCreate.length} persons`);
+        return;
+      }
+    }
+  }
+
+  /** After the last chunk: the expiry deadline, closing when nothing is open, and the final outcome. */
+  private async finish(warningId: string, w: WarningMessage, key: string): Promise<DispatchOutcome> {
+    const outcome = w.msgType === 'Update' ? 'updated' : 'dispatched';
+    await this.db.transaction(async (tx) => {
+      const row = (await this.repo.lockWarning(tx, warningId))!;
+      // Final before closeIfSettled, which does not close a warning while a message is pending.
+      await tx.query(
+        `UPDATE callout.warning_messages SET outcome = $2 WHERE message_key = $1 AND outcome = 'pending'`,
+        [key, outcome],
+      );
+      // A warning cancelled or expired between the chunks has been closed by that; nothing to add.
+      if (row.state !== 'active') return;
+      await this.repo.addDeadlines(tx, [
+        {
+          kind: 'expire',
+          calloutId: null,
+          warningId,
+          dueAt: new Date(w.expires),
+          ref: `${warningId}@${w.expires}`,
+        },
+      ]);
+      await this.repo.closeIfSettled(tx, warningId, 'all-settled');
+    });
+    this.relay.nudge();
     return outcome;
   }
 
@@ -110,7 +203,7 @@ export class DispatcherService {
     resolution: Resolution | null,
     unmappedAreas: string[],
     dispatchable: boolean,
-  ): Promise<DispatchOutcome> {
+  ): Promise<DispatchOutcome | NewCallout[]> {
     if (row.sent_at && new Date(w.sentAt) < new Date(row.sent_at)) return 'stale';
     if (row.state === 'cancelled' || row.state === 'expired') return 'ignored-after-end';
 
@@ -160,28 +253,20 @@ export class DispatcherService {
     }
     if (!dispatchable || !resolution) return 'recorded';
 
-    const lp = updated.policy!.levels[w.level!];
-    await this.plan(tx, updated, lp, resolution, w.msgType === 'Update');
-    await this.repo.addDeadlines(tx, [
-      {
-        kind: 'expire',
-        calloutId: null,
-        warningId: row.id,
-        dueAt: new Date(w.expires),
-        ref: `${row.id}@${w.expires}`,
-      },
-    ]);
-    await this.repo.closeIfSettled(tx, row.id, 'all-settled');
-    return w.msgType === 'Update' ? 'updated' : 'dispatched';
+    return this.plan(tx, updated, resolution, w.msgType === 'Update');
   }
 
+  /**
+   * The first transaction's part of a plan: coverage alerts and the call-outs that already exist
+   * (superseded when the level rises, lifted when out of scope, told of the update). Returns the
+   * call-outs to create, which createInChunks writes.
+   */
   private async plan(
     tx: Queryable,
     w: WarningRow,
-    lp: LevelPolicy,
     resolution: Resolution,
     isUpdate: boolean,
-  ): Promise<void> {
+  ): Promise<NewCallout[]> {
     // Coverage first: the duty officer hears of an uncovered area before any call is placed.
     const alerts: Parameters<CalloutRepository['alert']>[1] = [
       ...resolution.gaps.map((g) => ({
@@ -225,19 +310,7 @@ export class DispatcherService {
 
     for (const t of resolution.targets) {
       const ex = byPerson.get(t.personId);
-      const fresh: NewCallout = {
-        id: `${w.id}/${level}/${t.personId}`,
-        warningId: w.id,
-        personId: t.personId,
-        personName: t.name,
-        phone: t.phone,
-        role: t.role,
-        areaCode: t.areaCode,
-        areaName: t.areaName,
-        level,
-        rung: 0,
-        subjectCalloutId: null,
-      };
+      const fresh = this.newCallout(w.id, level, t);
       if (!ex) toCreate.push(fresh);
       else if (levelRank(level) > levelRank(ex.level)) {
         // The level rose: everyone is called again at the new level, confirmed or not.
@@ -258,7 +331,50 @@ export class DispatcherService {
       await this.repo.settleLadder(tx, w, ex.id, 'lift');
     }
 
-    const created = await this.repo.insertCallouts(tx, toCreate, 'PLANNED');
+    await this.repo.requestSends(tx, w, sends);
+    return toCreate;
+  }
+
+  private newCallout(warningId: string, level: string, t: Resolution['targets'][number]): NewCallout {
+    return {
+      id: `${warningId}/${level}/${t.personId}`,
+      warningId,
+      personId: t.personId,
+      personName: t.name,
+      phone: t.phone,
+      role: t.role,
+      areaCode: t.areaCode,
+      areaName: t.areaName,
+      level,
+      rung: 0,
+      subjectCalloutId: null,
+    };
+  }
+
+  /**
+   * One chunk of first call-outs: created, sent, announced, with their deadlines. Only rows this
+   * chunk actually creates get sends and deadlines, so running a chunk again (a resumed or
+   * concurrent delivery) calls nobody twice.
+   */
+  private async createChunk(
+    tx: Queryable,
+    w: WarningRow,
+    lp: LevelPolicy,
+    chunk: NewCallout[],
+  ): Promise<void> {
+    // A person who has a current call-out (this level's, or a higher level's when the message lowered
+    // it) is not called again; on a first delivery plan() left them out already, on a resume not.
+    const current = await tx.query<{ person_id: string }>(
+      `SELECT person_id FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded AND person_id = ANY($2::text[])`,
+      [w.id, chunk.map((c) => c.personId)],
+    );
+    const taken = new Set(current.rows.map((r) => r.person_id));
+    const created = await this.repo.insertCallouts(
+      tx,
+      chunk.filter((c) => !taken.has(c.personId)),
+      'PLANNED',
+    );
+    if (created.length === 0) return;
     const sent = created.map((c) => ({ ...c, state: 'SENT' as const }));
     await tx.query(
       `UPDATE callout.callouts SET state = 'SENT', state_reason = 'first call-out', updated_at = now() WHERE id = ANY($1::text[])`,
@@ -274,6 +390,7 @@ export class DispatcherService {
       })),
       w.drill,
     );
+    const sends: SendSpec[] = [];
     for (const c of sent)
       for (const channel of lp.channels) sends.push({ callout: c, channel, purpose: 'callout' });
     await this.repo.requestSends(tx, w, sends);
