@@ -24,22 +24,21 @@ export class TemplateError extends Error {
 const LEVEL_EN: Record<string, string> = { blue: 'Blue', yellow: 'Yellow', orange: 'Orange', red: 'Red' };
 const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** Made once: building an Intl formatter costs far more than formatting with it. */
+const SHANGHAI_TIME = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Asia/Shanghai',
+  month: 'numeric',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
 /** Date and time parts in Beijing time, whatever the server's zone. */
 function shanghai(iso: string): { M: number; D: number; hh: string; mm: string } | null {
   const d = new Date(iso);
   if (!iso || Number.isNaN(d.getTime())) return null;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: 'Asia/Shanghai',
-      month: 'numeric',
-      day: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
+  const parts = Object.fromEntries(SHANGHAI_TIME.formatToParts(d).map((p) => [p.type, p.value]));
   return { M: Number(parts.month), D: Number(parts.day), hh: parts.hour, mm: parts.minute };
 }
 
