@@ -16,8 +16,11 @@ export class DeadlineScanner {
   readonly instance = `tracker-${process.pid}-${randomUUID().slice(0, 8)}`;
   private busy = false;
   private stopped = false;
-  /** How many deadlines are worked on at once (PostgreSQL; PGlite serialises anyway). */
-  concurrency = 8;
+  /**
+   * How many deadlines are worked on at once: their ladders are read side by side and their
+   * changes share the tracker's group commits (PostgreSQL; PGlite serialises anyway).
+   */
+  concurrency = 32;
 
   constructor(
     @Inject(DB) private readonly db: Db,
@@ -64,25 +67,22 @@ export class DeadlineScanner {
   private async fireOne(d: DueDeadline): Promise<boolean> {
     try {
       const ladder = await this.tracker.ladderFor(d);
-      const fired = await this.db.transaction(async (tx) => {
+      const { applied } = await this.tracker.applyChange(async (tx) => {
         const claimed = await tx.query(
           `UPDATE callout.deadlines SET fired_at = now(), fired_by = $2
            WHERE id = (SELECT id FROM callout.deadlines WHERE id = $1 AND fired_at IS NULL FOR UPDATE SKIP LOCKED)
            RETURNING id`,
           [d.id, this.instance],
         );
-        if (claimed.rowCount === 0) return false; // another replica has it, or it fired already
+        if (claimed.rowCount === 0) return { applied: false }; // another replica has it, or it fired already
         await this.tracker.fire(d, tx, ladder);
-        return true;
+        return { applied: true, warningId: d.kind === 'expire' ? undefined : d.warning_id };
       });
-      if (fired && d.kind !== 'expire') await this.tracker.closeIfSettled(d.warning_id);
-      return fired;
+      return applied;
     } catch (e) {
       // The transaction rolled back: the deadline stays due and is tried again on the next pass.
       this.logger.error(`deadline ${d.id} (${d.kind}) failed: ${(e as Error).message}`);
       return false;
-    } finally {
-      this.tracker.nudge();
     }
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CalloutResponse, CalloutStatus } from '../../contracts/generated';
 import { Db, Queryable } from '../db/db';
+import { GroupCommit } from '../db/group-commit';
 import { DB } from '../infra/tokens';
 import { CALLOUT_STATES, isOpen, SETTLED_FOR_CLOSING } from './callout-state';
 import { CalloutRepository, SendSpec } from './callout.repository';
@@ -41,6 +42,12 @@ const VOICE_MISSED = new Set(['busy', 'no-answer', 'failed', 'canceled', 'comple
 const changesCallout = (s: CalloutStatus) =>
   s.status === 'delivered' || s.status === 'heard' || (s.channel === 'voice' && VOICE_MISSED.has(s.status));
 
+/**
+ * One change the tracker applies in a transaction shared with the changes that arrive with it.
+ * Answers whether it did anything (a deadline fired) and which warning may now be settled.
+ */
+type Change = (tx: Queryable) => Promise<{ applied: boolean; warningId?: string }>;
+
 export interface DueDeadline {
   id: string;
   kind: 'ack' | 'redial' | 'voice-fallback' | 'expire';
@@ -76,6 +83,34 @@ export class TrackerService {
     return r;
   }
 
+  /**
+   * Changes (answers, status events, due deadlines) are applied in group commits: those that
+   * arrive together share one transaction, and each warning they touch gets one close check after
+   * it commits instead of one per change. Every change is idempotent (event ids, deadline claims),
+   * so the one-by-one retry after a failed batch applies each at most once.
+   */
+  private readonly changes = new GroupCommit<Change, { applied: boolean }>(
+    async (list) => {
+      const results = await this.db.transaction(async (tx) => {
+        const out: { applied: boolean; warningId?: string }[] = [];
+        for (const change of list) out.push(await change(tx));
+        return out;
+      });
+      this.relay.nudge();
+      for (const id of new Set(results.flatMap((r) => (r.warningId ? [r.warningId] : []))))
+        await this.closeIfSettled(id).catch((e: Error) =>
+          this.logger.warn(`close check of ${id} failed (the sweep will retry): ${e.message}`),
+        );
+      return results;
+    },
+    { maxBatch: 100, maxConcurrent: 2 },
+  );
+
+  /** Applies a change in the next group commit; resolves once it is committed. */
+  applyChange(change: Change): Promise<{ applied: boolean }> {
+    return this.changes.add(change);
+  }
+
   async onStatus(s: CalloutStatus): Promise<void> {
     if (!changesCallout(s)) {
       // Progress only (submitted, sent, ringing, answered, an SMS not delivered): the request's
@@ -84,11 +119,14 @@ export class TrackerService {
       await this.recordRequestStatus(this.db, s);
       return;
     }
-    await this.inTx(async (tx) => {
-      if (!(await this.repo.firstTime(tx, `status:${s.eventId}`))) return;
+    await this.applyChange(async (tx) => {
+      if (!(await this.repo.firstTime(tx, `status:${s.eventId}`))) return { applied: false };
       await this.recordRequestStatus(tx, s);
       const c = await this.repo.lockCallout(tx, s.calloutId);
-      if (!c) return this.logger.warn(`status for unknown call-out ${s.calloutId}`);
+      if (!c) {
+        this.logger.warn(`status for unknown call-out ${s.calloutId}`);
+        return { applied: false };
+      }
       const w = (await this.repo.warning(tx, c.warning_id))!;
       const details = { channel: s.channel, status: s.status, requestId: s.requestId, reason: s.reason };
       if (s.status === 'delivered')
@@ -96,6 +134,7 @@ export class TrackerService {
       else if (s.status === 'heard')
         await this.repo.apply(tx, c, 'heard', 'voice message heard', { drill: w.drill, details });
       else if (s.channel === 'voice' && VOICE_MISSED.has(s.status)) await this.voiceMissed(tx, w, c, s);
+      return { applied: true };
     });
   }
 
@@ -129,12 +168,12 @@ export class TrackerService {
   }
 
   async onResponse(r: CalloutResponse): Promise<void> {
-    const warningId = await this.inTx(async (tx) => {
-      if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return undefined;
+    await this.applyChange(async (tx) => {
+      if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return { applied: false };
       const c = await this.repo.lockCallout(tx, r.calloutId);
       if (!c) {
         this.logger.warn(`response for unknown call-out ${r.calloutId}`);
-        return undefined;
+        return { applied: false };
       }
       const w = (await this.repo.warning(tx, c.warning_id))!;
       const late = c.state === 'ESCALATED' || c.state === 'NOT_WOKEN';
@@ -157,9 +196,8 @@ export class TrackerService {
       );
       if (r.kind === 'confirm') await this.confirm(tx, w, c, r);
       else if (r.kind === 'feedback' && r.feedback) await this.feedback(tx, w, c, r);
-      return w.id;
+      return { applied: true, warningId: w.id };
     });
-    if (warningId) await this.closeIfSettled(warningId);
   }
 
   /**
