@@ -13,7 +13,11 @@ export interface ConsumerHostOptions {
   publisher: EventPublisher;
   handlers: TopicHandler<never>[];
   retry?: RetryPolicy;
-  /** Partitions of one topic handled in parallel (messages within a partition stay in order). */
+  /**
+   * Partitions handled in parallel (messages within a partition stay in order). Default 12, the
+   * partition count of the call-out topics: a tracker or notifier then has one message of each
+   * partition in flight, which its group commits write together.
+   */
   concurrency?: number;
 }
 
@@ -54,7 +58,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
         maxWaitTimeInMs: 1_000,
       },
       subscribe: { fromBeginning: true },
-      run: { partitionsConsumedConcurrently: this.opts.concurrency ?? 6 },
+      run: { partitionsConsumedConcurrently: this.opts.concurrency ?? 12 },
       parser: { keepBinary: true },
       // ServerKafka's own producer (for replies, unused here): the current partitioner, stated.
       producer: { createPartitioner: Partitioners.DefaultPartitioner },
