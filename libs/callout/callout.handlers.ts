@@ -22,6 +22,12 @@ export class DispatcherHandlers implements TopicHandlerSource {
   }
 }
 
+/**
+ * Call-outs of one fetched batch handled at once: the tracker group-commits their changes, so they
+ * share a few transactions (each call-out's own messages still one after the other).
+ */
+const TRACKER_KEY_CONCURRENCY = 64;
+
 /** The tracker consumes what channels report and what people answer. */
 @Injectable()
 export class TrackerHandlers implements TopicHandlerSource {
@@ -31,11 +37,13 @@ export class TrackerHandlers implements TopicHandlerSource {
     const status: TopicHandler<CalloutStatus> = {
       topic: TOPICS.calloutsStatus.name,
       contract: 'callout-status',
+      keyConcurrency: TRACKER_KEY_CONCURRENCY,
       handle: (s) => this.tracker.onStatus(s),
     };
     const responses: TopicHandler<CalloutResponse> = {
       topic: TOPICS.calloutsResponses.name,
       contract: 'callout-response',
+      keyConcurrency: TRACKER_KEY_CONCURRENCY,
       handle: (r) => this.tracker.onResponse(r),
     };
     return [status, responses] as TopicHandler<never>[];

@@ -106,6 +106,27 @@ export class TrackerService {
     { maxBatch: 100, maxConcurrent: 2 },
   );
 
+  /** Progress-only statuses, written in group commits too: one statement per batch. */
+  private readonly progress = new GroupCommit<CalloutStatus>(
+    async (list) => {
+      // Several statuses of one request in a batch: the furthest wins, as it would one by one.
+      const furthest = new Map<string, CalloutStatus>();
+      for (const s of list) {
+        const seen = furthest.get(s.requestId);
+        if (!seen || STATUS_RANK[s.status] >= STATUS_RANK[seen.status]) furthest.set(s.requestId, s);
+      }
+      const rows = [...furthest.values()];
+      await this.db.query(
+        `UPDATE callout.requests r SET status = x.status, status_rank = x.rank, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::int[]) AS x(request_id, status, rank)
+         WHERE r.request_id = x.request_id AND r.status_rank <= x.rank`,
+        [rows.map((s) => s.requestId), rows.map((s) => s.status), rows.map((s) => STATUS_RANK[s.status])],
+      );
+      return list.map(() => undefined);
+    },
+    { maxBatch: 500, maxConcurrent: 2 },
+  );
+
   /** Applies a change in the next group commit; resolves once it is committed. */
   applyChange(change: Change): Promise<{ applied: boolean }> {
     return this.changes.add(change);
@@ -116,7 +137,7 @@ export class TrackerService {
       // Progress only (submitted, sent, ringing, answered, an SMS not delivered): the request's
       // recorded status moves forward, nothing else changes. One statement, idempotent by the rank,
       // instead of a transaction that locks the call-out: most of a call-out's status events are these.
-      await this.recordRequestStatus(this.db, s);
+      await this.progress.add(s);
       return;
     }
     await this.applyChange(async (tx) => {

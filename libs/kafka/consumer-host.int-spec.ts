@@ -103,6 +103,57 @@ describe('safe consumption on the real Kafka broker', () => {
     expect(JSON.parse(dlq[1].value).eventId).toBe('poison');
   }, 60_000);
 
+  it('with keyConcurrency, runs different keys of a batch at once and each key in order', async () => {
+    const topic = TOPICS.calloutsResponses.name;
+    // Four keys interleaved, all on partition 0, published before the consumer starts: one batch.
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: namer.topic(topic),
+      messages: Array.from({ length: 40 }, (_, i) => ({
+        key: `k${i % 4}`,
+        partition: 0,
+        value: JSON.stringify(status(`k${i % 4}:${Math.floor(i / 4)}`)),
+      })),
+    });
+    await producer.disconnect();
+    const seen: string[] = [];
+    let running = 0;
+    let widest = 0;
+    const handler: TopicHandler<ReturnType<typeof status>> = {
+      topic,
+      contract: 'callout-status',
+      keyConcurrency: 4,
+      handle: async (s) => {
+        running += 1;
+        widest = Math.max(widest, running);
+        await new Promise((r) => setTimeout(r, 10));
+        seen.push(s.eventId);
+        running -= 1;
+      },
+    };
+    const batchHost = new ConsumerHost({
+      brokers: kafkaBrokers(),
+      group: 'batching',
+      namer,
+      publisher,
+      handlers: [handler as TopicHandler<never>],
+    });
+    await batchHost.start();
+    try {
+      await waitFor(() => seen.length >= 40, '40 messages handled', 30_000);
+    } finally {
+      await batchHost.stop();
+    }
+    expect(new Set(seen).size).toBe(40);
+    for (const k of ['k0', 'k1', 'k2', 'k3'])
+      expect(seen.filter((e) => e.startsWith(`${k}:`))).toEqual(
+        Array.from({ length: 10 }, (_, i) => `${k}:${i}`),
+      );
+    expect(widest).toBeGreaterThan(1);
+    expect(widest).toBeLessThanOrEqual(4);
+  }, 60_000);
+
   it('publishes what a transaction wrote to the outbox, after commit, and only then', async () => {
     await tdb.db.exec(`CREATE SCHEMA ctx; ${outboxTableSql('ctx')}`);
     const outbox = new Outbox('ctx');

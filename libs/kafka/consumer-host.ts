@@ -1,7 +1,6 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { KafkaContext, ServerKafka } from '@nestjs/microservices';
-import { KafkaRetriableException } from '@nestjs/microservices';
-import { Partitioners } from 'kafkajs';
+import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
+import { Consumer, EachBatchPayload, KafkaMessage, Partitioners } from 'kafkajs';
 import { EventPublisher, TopicNamer } from './kafka-client';
 import { DEFAULT_RETRY, RawMessage, RetryPolicy, SafeConsumer, TopicHandler } from './safe-consumer';
 
@@ -22,6 +21,31 @@ export interface ConsumerHostOptions {
 }
 
 /**
+ * Nest's Kafka transport (connection, group membership, status events, logging, close) consuming
+ * whole fetched batches instead of one message at a time, so a handler can take the messages of a
+ * batch together (TopicHandler.keyConcurrency).
+ */
+class BatchingServerKafka extends ServerKafka {
+  constructor(
+    options: Required<KafkaOptions>['options'],
+    private readonly topics: string[],
+    private readonly onBatch: (p: EachBatchPayload) => Promise<void>,
+  ) {
+    super(options);
+  }
+
+  override async bindEvents(consumer: Consumer): Promise<void> {
+    await consumer.subscribe({ ...(this.options.subscribe ?? {}), topics: this.topics });
+    await consumer.run({
+      ...(this.options.run ?? {}),
+      // Offsets are resolved here, only for messages that are done (or dead-lettered).
+      eachBatchAutoResolve: false,
+      eachBatch: (p) => this.onBatch(p),
+    });
+  }
+}
+
+/**
  * Hosts one consumer group on @nestjs/microservices' Kafka transport (ServerKafka over kafkajs).
  * Each bounded context gets its own host and group, also inside the all-in-one process, so a
  * context consumes exactly as it does when deployed alone. Every message passes through SafeConsumer.
@@ -30,6 +54,8 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger: Logger;
   private server?: ServerKafka;
   readonly safe: SafeConsumer;
+  /** Handlers by prefixed topic name. */
+  private readonly byTopic = new Map<string, TopicHandler<never>>();
 
   constructor(private readonly opts: ConsumerHostOptions) {
     this.logger = new Logger(`ConsumerHost:${opts.group}`);
@@ -38,58 +64,87 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
       opts.namer.group(opts.group),
       opts.retry ?? DEFAULT_RETRY,
     );
+    for (const h of opts.handlers) this.byTopic.set(opts.namer.topic(h.topic), h);
   }
 
   async start(): Promise<void> {
     if (this.opts.handlers.length === 0) return;
     const groupId = this.opts.namer.group(this.opts.group);
-    const server = new ServerKafka({
-      client: {
-        clientId: groupId,
-        brokers: this.opts.brokers,
-        retry: { initialRetryTime: 200, retries: 10 },
-      },
-      consumer: {
-        groupId,
-        allowAutoTopicCreation: false,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
-        // A short fetch wait lets a stopping consumer leave within about a second instead of five or more.
-        maxWaitTimeInMs: 1_000,
-      },
-      subscribe: { fromBeginning: true },
-      run: { partitionsConsumedConcurrently: this.opts.concurrency ?? 12 },
-      parser: { keepBinary: true },
-      // ServerKafka's own producer (for replies, unused here): the current partitioner, stated.
-      producer: { createPartitioner: Partitioners.DefaultPartitioner },
-      postfixId: '',
-    });
-    for (const h of this.opts.handlers) {
-      const topic = this.opts.namer.topic(h.topic);
-      server.addHandler(
-        topic,
-        async (_data: unknown, ctx: KafkaContext) => {
-          try {
-            await this.safe.process(
-              h,
-              ctx.getTopic(),
-              ctx.getPartition(),
-              ctx.getMessage() as unknown as RawMessage,
-            );
-          } catch (e) {
-            // Only a failed DLQ write gets here: do not commit; Kafka redelivers the message.
-            this.logger.error(`could not dead-letter a message of ${topic}: ${(e as Error).message}`);
-            throw new KafkaRetriableException((e as Error).message);
-          }
+    const server = new BatchingServerKafka(
+      {
+        client: {
+          clientId: groupId,
+          brokers: this.opts.brokers,
+          retry: { initialRetryTime: 200, retries: 10 },
         },
-        true,
-      );
-    }
+        consumer: {
+          groupId,
+          allowAutoTopicCreation: false,
+          sessionTimeout: 30_000,
+          heartbeatInterval: 3_000,
+          // A short fetch wait lets a stopping consumer leave within about a second instead of five or more.
+          maxWaitTimeInMs: 1_000,
+        },
+        subscribe: { fromBeginning: true },
+        run: { partitionsConsumedConcurrently: this.opts.concurrency ?? 12 },
+        // ServerKafka's own producer (for replies, unused here): the current partitioner, stated.
+        producer: { createPartitioner: Partitioners.DefaultPartitioner },
+        postfixId: '',
+      },
+      [...this.byTopic.keys()],
+      (p) => this.handleBatch(p),
+    );
     await new Promise<void>((resolve, reject) => {
       server.listen((err?: unknown) => (err ? reject(err) : resolve())).catch(reject);
     });
     this.server = server;
     this.logger.log(`consuming ${this.opts.handlers.map((h) => h.topic).join(', ')} as ${groupId}`);
+  }
+
+  /**
+   * One fetched batch of one partition. By default its messages run one after the other and each
+   * offset is resolved as soon as its message is done, exactly as the partition orders them. A
+   * handler with keyConcurrency > 1 gets the messages of different keys at once (each key's
+   * messages still in order); the batch's offset is resolved when all of them are done, so a crash
+   * or a rebalance midway redelivers the batch, which idempotent handlers absorb.
+   */
+  private async handleBatch(p: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = p;
+    const h = this.byTopic.get(batch.topic);
+    if (!h || batch.messages.length === 0) return;
+    const one = async (m: KafkaMessage) => {
+      // Throws only when even the DLQ cannot be written: the offset stays unresolved and Kafka
+      // delivers the message again.
+      await this.safe.process(h, batch.topic, batch.partition, m as unknown as RawMessage);
+      await heartbeat();
+    };
+    const width = h.keyConcurrency ?? 1;
+    if (width <= 1) {
+      for (const m of batch.messages) {
+        if (!isRunning() || isStale()) return;
+        await one(m);
+        resolveOffset(m.offset);
+      }
+      return;
+    }
+    const lanes = new Map<string, KafkaMessage[]>();
+    for (const m of batch.messages) {
+      // Messages without a key belong to no sequence: each is a lane of its own.
+      const key = m.key ? m.key.toString('utf8') : `#${m.offset}`;
+      const lane = lanes.get(key);
+      if (lane) lane.push(m);
+      else lanes.set(key, [m]);
+    }
+    const queue = [...lanes.values()];
+    let stopped = false;
+    const worker = async () => {
+      for (let lane = queue.shift(); lane && !stopped; lane = queue.shift()) {
+        if (!isRunning() || isStale()) stopped = true;
+        else for (const m of lane) await one(m);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(width, queue.length) }, worker));
+    if (!stopped) resolveOffset(batch.messages[batch.messages.length - 1].offset);
   }
 
   onApplicationBootstrap(): Promise<void> {

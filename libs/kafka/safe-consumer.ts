@@ -20,6 +20,13 @@ export interface TopicHandler<T = unknown> {
   topic: string;
   contract: ContractName;
   handle(value: T, meta: MessageMeta): Promise<void>;
+  /**
+   * Messages of different keys of one fetched batch handled at once (default 1: one after the
+   * other, as the partition orders them). Messages of the same key always run one after the other,
+   * in partition order. A handler whose writes are group-committed sets this high, so the messages
+   * of a batch share a few transactions instead of waiting for one commit each.
+   */
+  keyConcurrency?: number;
 }
 
 /**

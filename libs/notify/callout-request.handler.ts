@@ -22,6 +22,8 @@ export class CalloutRequestHandlers implements TopicHandlerSource {
     const h: TopicHandler<CalloutRequested> = {
       topic: TOPICS.calloutsRequested.name,
       contract: 'callout-requested',
+      // The requests of a fetched batch are accepted together (NotifyService's accept group commit).
+      keyConcurrency: 64,
       handle: async (value) => {
         if ((await this.notify.accept(value)) === 'queued') this.worker.nudge();
       },

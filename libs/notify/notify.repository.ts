@@ -46,32 +46,36 @@ const CONFIRMABLE = ['callout', 'redial', 'escalation', 'update'];
 /** SQL of the notify context. Every method takes the connection or transaction it runs in. */
 export class NotifyRepository {
   /**
-   * Decide: records the rendered attempt 'queued' for the send worker; false when it already exists
-   * (a redelivered request), so a redelivery never queues a second send.
+   * Decide: records rendered attempts 'queued' for the send worker (several at once: the accept
+   * group commit). Answers the request ids it recorded: one that already exists (a redelivered
+   * request) is left alone, so a redelivery never queues a second send.
    */
-  async enqueue(q: Queryable, a: NewAttempt): Promise<boolean> {
-    const r = await q.query(
+  async enqueue(q: Queryable, list: NewAttempt[]): Promise<Set<string>> {
+    if (list.length === 0) return new Set();
+    const col = <K extends keyof NewAttempt>(k: K) => list.map((a) => a[k]);
+    const r = await q.query<{ request_id: string }>(
       `INSERT INTO notify.attempts (request_id, callout_id, warning_id, person_id, channel, purpose, to_number,
          from_number, warning_seq, language, data, body, twiml, state)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11::jsonb,$12,$13,'queued')
+       SELECT *, 'queued' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+         $7::text[], $8::text[], $9::int[], $10::text[], $11::jsonb[], $12::text[], $13::text[])
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
       [
-        a.request_id,
-        a.callout_id,
-        a.warning_id,
-        a.person_id,
-        a.channel,
-        a.purpose,
-        a.to_number,
-        a.from_number,
-        a.warning_seq,
-        a.language,
-        JSON.stringify(a.data),
-        a.body,
-        a.twiml,
+        col('request_id'),
+        col('callout_id'),
+        col('warning_id'),
+        col('person_id'),
+        col('channel'),
+        col('purpose'),
+        col('to_number'),
+        col('from_number'),
+        col('warning_seq'),
+        col('language'),
+        list.map((a) => JSON.stringify(a.data)),
+        col('body'),
+        col('twiml'),
       ],
     );
-    return r.rowCount > 0;
+    return new Set(r.rows.map((x) => x.request_id));
   }
 
   /**

@@ -14,12 +14,13 @@ import {
   ChannelError,
   ChannelStatus,
   ChannelStatusCode,
+  InboundSms,
   SendResult,
   SmsChannel,
   VoiceChannel,
 } from './channel';
 import { langOf, MessageTemplates, TemplateError } from './message-templates';
-import { AttemptRow, NotifyRepository } from './notify.repository';
+import { AttemptRow, NewAttempt, NotifyRepository } from './notify.repository';
 import { classifyReply, Feedback } from './reply-classifier';
 import { SendGate } from './send-gate';
 import { checkTemplateData, RenderContext } from './template-data';
@@ -46,6 +47,22 @@ interface StatusCallbackItem {
   rid?: string;
   s: ChannelStatus;
 }
+
+interface ResponseFields {
+  responseId: string;
+  via: CalloutResponse['via'];
+  kind: CalloutResponse['kind'];
+  feedback?: Feedback;
+  text?: string;
+}
+
+interface InboundItem {
+  m: InboundSms;
+  reply: ReturnType<typeof classifyReply>;
+  params: Record<string, string>;
+}
+
+type InboundOutcome = 'repeat' | 'no-callout' | AttemptRow;
 
 interface StatusEventFields {
   eventId: string;
@@ -83,7 +100,15 @@ export class NotifyService {
    * city-wide call-out they arrive by the thousand a second, and one transaction each was most of the
    * notifier's database work.
    */
+  private readonly accepts = new GroupCommit<NewAttempt, boolean>(async (list) => {
+    // The same request twice in one batch (a redelivery racing its original) is queued once.
+    const recorded = await this.repo.enqueue(this.db, [
+      ...new Map(list.map((a) => [a.request_id, a])).values(),
+    ]);
+    return list.map((a) => recorded.delete(a.request_id));
+  });
   private readonly acceptedSends = new GroupCommit<AcceptedSend>((xs) => this.writeAccepted(xs));
+  private readonly inbound = new GroupCommit<InboundItem, InboundOutcome>((xs) => this.writeInbound(xs));
   private readonly statusCallbacks = new GroupCommit<StatusCallbackItem, boolean>((xs) =>
     this.writeStatusCallbacks(xs),
   );
@@ -159,7 +184,7 @@ export class NotifyService {
     const { body, twiml } = this.render(req);
     const channel = req.channel === 'sms' ? this.sms : this.voice;
     const seq = (req.data as { warning?: { seq?: number } }).warning?.seq;
-    const queued = await this.repo.enqueue(this.db, {
+    const queued = await this.accepts.add({
       request_id: req.requestId,
       callout_id: req.calloutId,
       warning_id: req.warningId,
@@ -333,17 +358,11 @@ export class NotifyService {
     return { key: a.callout_id, value: v };
   }
 
-  private async publishResponse(
-    tx: Queryable,
-    a: AttemptRow,
-    r: {
-      responseId: string;
-      via: CalloutResponse['via'];
-      kind: CalloutResponse['kind'];
-      feedback?: Feedback;
-      text?: string;
-    },
-  ) {
+  private async publishResponse(tx: Queryable, a: AttemptRow, r: ResponseFields) {
+    await this.outbox.add(tx, TOPICS.calloutsResponses.name, [this.responseMessage(a, r)]);
+  }
+
+  private responseMessage(a: AttemptRow, r: ResponseFields): { key: string; value: CalloutResponse } {
     const v: CalloutResponse = {
       schemaVersion: 1,
       responseId: r.responseId,
@@ -355,7 +374,7 @@ export class NotifyService {
       ...(r.text !== undefined ? { text: r.text.slice(0, 2000) } : {}),
       at: new Date().toISOString(),
     };
-    await this.outbox.add(tx, TOPICS.calloutsResponses.name, [{ key: a.callout_id, value: v }]);
+    return { key: a.callout_id, value: v };
   }
 
   /** A status callback (SMS or voice). Repeats of the same sid + status are ignored. */
@@ -427,31 +446,12 @@ export class NotifyService {
     const m = this.sms.parseInbound(params);
     if (!m) return messageTwiml();
     const reply = classifyReply(m.body, { confirmKeywords: this.settings.confirmKeywords });
-    const outcome = await this.db.transaction(async (tx) => {
-      const a = await this.repo.answeredBy(tx, m.from, reply.shortCode);
-      if (
-        !(await this.repo.firstTime(tx, m.messageId, 'sms-inbound', a?.request_id ?? null, {
-          ...params,
-          From: maskPhone(m.from),
-        }))
-      )
-        return 'repeat' as const;
-      if (!a) return 'no-callout' as const;
-      await this.publishResponse(tx, a, {
-        responseId: m.messageId,
-        via: 'sms',
-        kind: reply.kind,
-        ...(reply.kind === 'feedback' ? { feedback: reply.feedback } : {}),
-        text: m.body,
-      });
-      return a;
-    });
+    const outcome = await this.inbound.add({ m, reply, params });
     if (outcome === 'repeat') return messageTwiml();
     if (outcome === 'no-callout') {
       this.logger.warn(`SMS from ${maskPhone(m.from)} answers no call-out`);
       return messageTwiml(this.templates.render('sms', 'reply/no-callout', 'zh-CN', {}));
     }
-    this.published();
     const lang = langOf(outcome.language);
     const name =
       reply.kind === 'confirm'
@@ -460,6 +460,50 @@ export class NotifyService {
           ? 'reply/feedback'
           : 'reply/help';
     return messageTwiml(this.templates.render('sms', name, lang, { ...outcome.data }));
+  }
+
+  /**
+   * One transaction for a batch of inbound SMS: each finds the send it answers, is recorded once by
+   * its message sid (a Twilio retry, in an earlier batch or this one, is a repeat) and becomes a
+   * callouts.responses event.
+   */
+  private async writeInbound(items: InboundItem[]): Promise<InboundOutcome[]> {
+    const outcomes = await this.db.transaction(async (tx) => {
+      const attempts: (AttemptRow | undefined)[] = [];
+      for (const { m, reply } of items)
+        attempts.push(await this.repo.answeredBy(tx, m.from, reply.shortCode));
+      const first = await this.repo.firstTimes(
+        tx,
+        items.map(({ m, params }, k) => ({
+          eventId: m.messageId,
+          kind: 'sms-inbound',
+          requestId: attempts[k]?.request_id ?? null,
+          payload: { ...params, From: maskPhone(m.from) },
+        })),
+      );
+      const taken = new Set<string>();
+      const messages: { key: string; value: CalloutResponse }[] = [];
+      const result = items.map(({ m, reply }, k): InboundOutcome => {
+        if (!first.has(m.messageId) || taken.has(m.messageId)) return 'repeat';
+        taken.add(m.messageId);
+        const a = attempts[k];
+        if (!a) return 'no-callout';
+        messages.push(
+          this.responseMessage(a, {
+            responseId: m.messageId,
+            via: 'sms',
+            kind: reply.kind,
+            ...(reply.kind === 'feedback' ? { feedback: reply.feedback } : {}),
+            text: m.body,
+          }),
+        );
+        return a;
+      });
+      await this.outbox.add(tx, TOPICS.calloutsResponses.name, messages);
+      return result;
+    });
+    if (outcomes.some((o) => typeof o === 'object')) this.published();
+    return outcomes;
   }
 
   /** The TwiML of a call (Twilio fetches it when the call is answered). */
