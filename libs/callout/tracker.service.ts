@@ -103,7 +103,7 @@ export class TrackerService {
         );
       return results;
     },
-    { maxBatch: 100, maxConcurrent: 2 },
+    { maxBatch: 200, maxConcurrent: 1 },
   );
 
   /** Progress-only statuses, written in group commits too: one statement per batch. */
@@ -124,7 +124,7 @@ export class TrackerService {
       );
       return list.map(() => undefined);
     },
-    { maxBatch: 500, maxConcurrent: 2 },
+    { maxBatch: 500, maxConcurrent: 1 },
   );
 
   /** Applies a change in the next group commit; resolves once it is committed. */

@@ -14,7 +14,11 @@ export class GroupCommit<T, R = void> {
   constructor(
     /** Writes a batch; returns one result per item, in order. */
     private readonly write: (items: T[]) => Promise<R[]>,
-    private readonly opts: { maxBatch: number; maxConcurrent: number } = { maxBatch: 500, maxConcurrent: 2 },
+    /**
+     * maxConcurrent 1 (the default): while one batch is written the next gathers, so batches grow
+     * with the load; more lanes shorten the wait of a lone item but split the batches.
+     */
+    private readonly opts: { maxBatch: number; maxConcurrent: number } = { maxBatch: 500, maxConcurrent: 1 },
   ) {}
 
   add(item: T): Promise<R> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Agent, createServer, IncomingMessage, request, Server, ServerResponse } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AddressInfo } from 'node:net';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 
@@ -148,6 +149,8 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
   const log: ApiRequestLog[] = [];
   const recent: number[] = [];
   const pending = new Set<Promise<unknown>>();
+  const httpAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
 
   const pause = (ms = latency) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
   const track = (p: Promise<unknown>) => {
@@ -168,16 +171,34 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     params: Record<string, string>,
   ): Promise<{ status: number; text: string }> {
     const signature = getExpectedTwilioSignature(opts.authToken, url, params);
-    try {
-      const r = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-        body: new URLSearchParams(params).toString(),
-      });
-      return { status: r.status, text: await r.text() };
-    } catch {
-      return { status: 0, text: '' };
-    }
+    const body = new URLSearchParams(params).toString();
+    const u = new URL(url);
+    const secure = u.protocol === 'https:';
+    // node:http with kept-alive connections: a callback storm costs the machine far less than fetch.
+    return new Promise((resolve) => {
+      const req = (secure ? httpsRequest : request)(
+        u,
+        {
+          method: 'POST',
+          agent: secure ? httpsAgent : httpAgent,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': Buffer.byteLength(body),
+            'x-twilio-signature': signature,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', () => resolve({ status: 0, text: '' }));
+        },
+      );
+      req.on('error', () => resolve({ status: 0, text: '' }));
+      req.end(body);
+    });
   }
 
   async function callback(rec: SimRecord, status: string, extra: Record<string, string> = {}) {
@@ -522,6 +543,8 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await Promise.allSettled([...pending]);
+      httpAgent.destroy();
+      httpsAgent.destroy();
     },
   };
   return sim;
