@@ -5,6 +5,7 @@ import { Availability, Contact, reach } from './availability';
 import { DirectoryDocument, parseDirectory, PersonRecord, RowError, toCsv } from './directory-format';
 import { validateDirectory } from './directory-validation';
 import { DirectoryRepository, DivisionRow, PersonRow } from './directory.repository';
+import { LadderReads } from './ladder-reads';
 import {
   CoverageGap,
   LadderStep,
@@ -75,10 +76,13 @@ const ruleApplies = (rules: TargetRule[], role: RoleCode, level: DivisionLevel) 
  */
 export class DirectoryService {
   readonly repo: DirectoryRepository;
+  /** What escalation ladders read, kept for a moment (see LadderReads). */
+  readonly ladderReads: LadderReads;
   private seeded = false;
 
   constructor(db: Db) {
     this.repo = new DirectoryRepository(db);
+    this.ladderReads = new LadderReads(this.repo);
   }
 
   /** The real Shanxi province → township codes into directory.divisions (idempotent). */
@@ -169,19 +173,19 @@ export class DirectoryService {
     at: Date,
     maxSteps = 6,
   ): Promise<LadderStep[]> {
-    const availability = new Availability(await this.repo.periodsAt(at), at);
+    const availability = new Availability(await this.ladderReads.periodsAt(at), at);
     const cache = new Map<string, PersonRow | null>();
     const load = async (ids: string[]) => {
       const need = ids.filter((id) => !cache.has(id));
       if (need.length) {
-        const rows = await this.repo.persons(need);
+        const rows = await this.ladderReads.persons(need);
         for (const id of need) cache.set(id, rows.find((r) => r.id === id) ?? null);
       }
     };
     const divisionCache = new Map<string, DivisionRow | null>();
     const division = async (code: string) => {
       if (!divisionCache.has(code))
-        divisionCache.set(code, (await this.repo.divisionsByCode([code]))[0] ?? null);
+        divisionCache.set(code, (await this.ladderReads.divisionsByCode([code]))[0] ?? null);
       return divisionCache.get(code)!;
     };
     await load([personId]);
@@ -226,7 +230,7 @@ export class DirectoryService {
       const holder = ctx.personId ? cache.get(ctx.personId) : null;
       const superior = holder?.superior_person_id;
       if (superior && !visited.has(superior)) {
-        const own = (await this.repo.assignmentsOf(superior)).sort(
+        const own = (await this.ladderReads.assignmentsOf(superior)).sort(
           (a, b) =>
             Number(b.role === ctx.role) - Number(a.role === ctx.role) ||
             LEVEL_RANK[a.level] - LEVEL_RANK[b.level],
@@ -251,7 +255,7 @@ export class DirectoryService {
         [candidatesRole, candidatesArea, nextStage] = ['duty-officer', ctx.area, 3];
       }
       let chosen: string | null = null;
-      for (const h of await this.repo.holders(candidatesRole, candidatesArea)) {
+      for (const h of await this.ladderReads.holders(candidatesRole, candidatesArea)) {
         cache.set(h.id, h);
         if (await tryAdd('superior', h.id, candidatesRole, candidatesArea)) {
           chosen = h.id;
@@ -302,6 +306,7 @@ export class DirectoryService {
       await this.repo.upsertDivisions(tx, report.divisions);
       await this.repo.upsertPersons(tx, report.persons);
     });
+    this.ladderReads.clear();
     return { ...base, imported: report.persons.length, divisions: report.divisions.length, applied: true };
   }
 
