@@ -9,12 +9,15 @@
  *   npm run bench -- --runs 3              repeat each configuration; the JSON keeps every run and medians
  *   npm run bench -- --cpu-prof DIR        V8 CPU profiles of every service into DIR
  *   npm run bench -- --out FILE            results file (default bench/results/latest.json)
+ *   npm run bench -- --merge               keep the other configurations already in the results file
+ *   npm run bench -- --phases dispatch     only some phases (dispatch,confirmations,deadlines; default all)
+ *   npm run bench -- --reply-concurrency N confirmations POSTed at once (default 32)
  *
  * KAFKA_BROKERS (default 127.0.0.1:9092) and TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test;
  * a fresh database is created per run and dropped afterwards) select the infrastructure.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { percentile, RunResult, runPipeline } from './callout-pipeline';
@@ -40,6 +43,9 @@ function args() {
     cpuProfDir: get('cpu-prof'),
     out: get('out') ?? join(root, 'bench', 'results', 'latest.json'),
     realisticMax: Number(get('realistic-max') ?? 1_000),
+    merge: a.includes('--merge'),
+    phases: new Set((get('phases') ?? 'dispatch,confirmations,deadlines').split(',')),
+    replyConcurrency: Number(get('reply-concurrency') ?? 32),
   };
 }
 
@@ -77,10 +83,12 @@ function summarise(runs: RunResult[]) {
 
 async function main() {
   const o = args();
-  const results: Record<
-    string,
-    { mode: Mode; settings: (typeof MODES)[Mode]; summary: unknown; runs: RunResult[] }
-  > = {};
+  type Entry = { mode: Mode; settings: (typeof MODES)[Mode]; summary: unknown; runs: RunResult[] };
+  // --merge: the configurations measured before (other scales or modes) stay in the file.
+  const results: Record<string, Entry> =
+    o.merge && existsSync(o.out)
+      ? (JSON.parse(readFileSync(o.out, 'utf8')) as { results: Record<string, Entry> }).results
+      : {};
   // Written after every configuration, so a long run interrupted keeps what it measured.
   const write = () => {
     const out = {
@@ -99,7 +107,7 @@ async function main() {
           'default policy; red meteorological targets every role of the generated roster (call-outs = persons), channels SMS + voice at once',
         notifierRateLimits:
           'NOTIFY_SMS_PER_SECOND = NOTIFY_CALLS_PER_SECOND = NOTIFY_ACCOUNT_PER_SECOND = 100000, NOTIFY_CONCURRENCY = 200 (set high: the pipeline is measured, not the throttle)',
-        webhookConcurrency: 32,
+        webhookConcurrency: o.replyConcurrency,
         simulatorBehaviour:
           'deliver (SMS delivered, calls answered and heard); confirmations POSTed by the benchmark',
         modes: MODES,
@@ -123,8 +131,9 @@ async function main() {
             ...MODES[mode],
             // The realistic mode measures the dispatch (where API latency matters); confirmations and
             // deadlines do not touch the provider's API and are measured in the zero-latency mode.
-            confirmations: full,
-            deadlines: full,
+            confirmations: full && o.phases.has('confirmations'),
+            deadlines: full && o.phases.has('deadlines'),
+            webhookConcurrency: o.replyConcurrency,
             cpuProfDir: o.cpuProfDir,
             log: (l) => console.log(l),
           }),
