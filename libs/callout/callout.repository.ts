@@ -129,6 +129,40 @@ export class CalloutRepository {
     return r.rows[0];
   }
 
+  /**
+   * `apply` for many call-outs of one warning at once: one UPDATE and one outbox write. Returns the
+   * updated rows in the order given, undefined where the state machine refuses.
+   */
+  async applyMany(
+    tx: Queryable,
+    list: { c: CalloutRow; event: CalloutEventKind; reason: string; details?: Record<string, unknown> }[],
+    drill: boolean,
+  ): Promise<(CalloutRow | undefined)[]> {
+    const moves = list.map((x) => ({ ...x, t: transition(x.c.state, x.event, x.c.rung) }));
+    const ok = moves.filter((m) => m.t.ok);
+    if (ok.length === 0) return list.map(() => undefined);
+    const to = (m: (typeof moves)[number]) => (m.t.ok ? m.t : undefined)!;
+    const r = await tx.query<CalloutRow>(
+      `UPDATE callout.callouts c SET state = x.state, state_reason = x.reason, late = c.late OR x.late, updated_at = now(),
+         confirmed_at = CASE WHEN x.state = 'CONFIRMED' THEN now() ELSE c.confirmed_at END
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[]) AS x(id, state, reason, late)
+       WHERE c.id = x.id RETURNING c.*`,
+      [ok.map((m) => m.c.id), ok.map((m) => to(m).to), ok.map((m) => m.reason), ok.map((m) => to(m).late)],
+    );
+    const byId = new Map(r.rows.map((row) => [row.id, row]));
+    await this.announce(
+      tx,
+      ok.map((m) => ({
+        from: m.c,
+        to: byId.get(m.c.id)!,
+        reason: m.reason,
+        details: { ...m.details, late: to(m).late || undefined },
+      })),
+      drill,
+    );
+    return moves.map((m) => (m.t.ok ? byId.get(m.c.id) : undefined));
+  }
+
   /** Writes callouts.events for state changes (from null = created). */
   async announce(
     tx: Queryable,

@@ -16,10 +16,7 @@ export class DeadlineScanner {
   readonly instance = `tracker-${process.pid}-${randomUUID().slice(0, 8)}`;
   private busy = false;
   private stopped = false;
-  /**
-   * How many deadlines are worked on at once: their ladders are read side by side and their
-   * changes share the tracker's group commits (PostgreSQL; PGlite serialises anyway).
-   */
+  /** How many ladders are read at once before a pass fires (PostgreSQL; PGlite serialises anyway). */
   concurrency = 32;
 
   constructor(
@@ -46,15 +43,42 @@ export class DeadlineScanner {
     }
   }
 
-  /** One pass over the due deadlines; returns how many this instance fired. */
-  async scanOnce(limit = 200): Promise<number> {
-    const due = await this.db.query<DueDeadline>(
-      `SELECT id, kind, callout_id, warning_id, due_at FROM callout.deadlines
-       WHERE fired_at IS NULL AND due_at <= now() ORDER BY due_at LIMIT $1`,
-      [limit],
-    );
+  /**
+   * One pass over the due deadlines; returns how many this instance fired. The pass's ladders are
+   * read first, then the whole pass fires in one transaction (TrackerService.fireDue). Should that
+   * transaction fail (one bad deadline, a deadlock), each deadline is fired on its own instead, so
+   * one cannot hold back the others.
+   */
+  async scanOnce(limit = 500): Promise<number> {
+    const due = (
+      await this.db.query<DueDeadline>(
+        `SELECT id::text, kind, callout_id, warning_id, due_at FROM callout.deadlines
+         WHERE fired_at IS NULL AND due_at <= now()
+         -- Due at the same instant: an expiry first (nobody is escalated after it), a call before the
+         -- escalation it might make unnecessary, then creation order.
+         ORDER BY due_at, CASE kind WHEN 'expire' THEN 0 WHEN 'ack' THEN 2 ELSE 1 END, id
+         LIMIT $1`,
+        [limit],
+      )
+    ).rows;
+    if (due.length === 0) return 0;
+    try {
+      const ladders = await this.tracker.laddersFor(due, this.concurrency);
+      const { fired, warningIds } = await this.tracker.fireDue(due, ladders, this.instance);
+      for (const id of warningIds)
+        await this.tracker
+          .closeIfSettled(id)
+          .catch((e: Error) =>
+            this.logger.warn(`close check of ${id} failed (the sweep will retry): ${e.message}`),
+          );
+      return fired;
+    } catch (e) {
+      this.logger.warn(
+        `firing ${due.length} deadlines together failed (${(e as Error).message}): one by one`,
+      );
+    }
     let fired = 0;
-    const queue = [...due.rows];
+    const queue = [...due];
     const worker = async () => {
       for (let d = queue.shift(); d; d = queue.shift()) {
         if (await this.fireOne(d)) fired++;

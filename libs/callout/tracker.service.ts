@@ -48,6 +48,17 @@ const changesCallout = (s: CalloutStatus) =>
  */
 type Change = (tx: Queryable) => Promise<{ applied: boolean; warningId?: string }>;
 
+/** The id of the ladder step a subject calls next (as nextStep names it: round and position). */
+const stepId = (subject: CalloutRow) => `${subject.id}/e${subject.round}.${subject.ladder_pos + 1}`;
+
+/** A person whose ack deadline passed, with what escalating them to their first step needs. */
+interface FirstStep {
+  c: CalloutRow;
+  w: WarningRow;
+  lp: LevelPolicy;
+  steps: LadderStep[];
+}
+
 export interface DueDeadline {
   id: string;
   kind: 'ack' | 'redial' | 'voice-fallback' | 'expire';
@@ -299,6 +310,166 @@ export class TrackerService {
     }
   }
 
+  /**
+   * Fires a batch of due deadlines in one transaction: claims them (SKIP LOCKED: another scanner's
+   * are left to it), escalates the persons whose ack deadline passed to the first step of their
+   * ladder together (a handful of statements for the whole batch, see escalateToFirstStep), and
+   * fires every other deadline one by one as `fire` does. Returns how many it fired and the warnings
+   * to check for closing.
+   */
+  async fireDue(
+    due: DueDeadline[],
+    ladders: Map<string, LadderStep[]>,
+    firedBy: string,
+  ): Promise<{ fired: number; warningIds: string[] }> {
+    const r = await this.inTx(async (tx) => {
+      const claimed = new Set(
+        (
+          await tx.query<{ id: string }>(
+            `UPDATE callout.deadlines SET fired_at = now(), fired_by = $2
+             WHERE id IN (SELECT id FROM callout.deadlines WHERE id = ANY($1::bigint[]) AND fired_at IS NULL
+                          ORDER BY id FOR UPDATE SKIP LOCKED)
+             RETURNING id::text`,
+            [due.map((d) => d.id), firedBy],
+          )
+        ).rows.map((x) => x.id),
+      );
+      const mine = due.filter((d) => claimed.has(String(d.id)));
+      const ackIds = mine.filter((d) => d.kind === 'ack').map((d) => d.callout_id!);
+      const callouts = new Map(
+        (
+          await tx.query<CalloutRow>(
+            `SELECT * FROM callout.callouts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+            [ackIds],
+          )
+        ).rows.map((c) => [c.id, c]),
+      );
+      const warnings = new Map(
+        (
+          await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = ANY($1::text[])`, [
+            [...new Set(mine.map((d) => d.warning_id))],
+          ])
+        ).rows.map((w) => [w.id, w]),
+      );
+      // Escalated together only when nothing else of the same call-out or warning is due in this
+      // pass: otherwise due order decides (a redial due before the ack deadline is sent first; an
+      // expiry due first means nobody is escalated), so those go one by one, in due order.
+      const perCallout = new Map<string, number>();
+      for (const d of mine)
+        if (d.callout_id) perCallout.set(d.callout_id, (perCallout.get(d.callout_id) ?? 0) + 1);
+      const expiring = new Set(mine.filter((d) => d.kind === 'expire').map((d) => d.warning_id));
+      const firstSteps: FirstStep[] = [];
+      const others: DueDeadline[] = [];
+      for (const d of mine) {
+        const alone = perCallout.get(d.callout_id ?? '') === 1 && !expiring.has(d.warning_id);
+        const c = d.kind === 'ack' && alone ? callouts.get(d.callout_id!) : undefined;
+        const w = warnings.get(d.warning_id);
+        const lp = c && w ? this.levelPolicy(w, c) : undefined;
+        const steps = (ladders.get(String(d.id)) ?? []).slice(0, lp?.escalationSteps ?? 0);
+        if (c && w && lp && c.rung === 0 && isOpen(c.state) && c.ladder_pos < steps.length)
+          firstSteps.push({ c, w, lp, steps });
+        else others.push(d);
+      }
+      await this.escalateToFirstStep(tx, firstSteps);
+      for (const d of others) await this.fire(d, tx, ladders.get(String(d.id)));
+      return {
+        fired: mine.length,
+        warningIds: [...new Set(mine.filter((d) => d.kind !== 'expire').map((d) => d.warning_id))],
+      };
+    });
+    return r;
+  }
+
+  /**
+   * The common case of a deadline firing, for many persons at once: each (rung 0, still open, with a
+   * ladder) becomes ESCALATED with the ladder stored, and the first step is created and called
+   * (SENT, its sends requested, its own ack deadline set): the same changes and events as `fire` and
+   * `nextStep` make one by one.
+   */
+  private async escalateToFirstStep(tx: Queryable, list: FirstStep[]): Promise<void> {
+    const byWarning = new Map<string, FirstStep[]>();
+    for (const x of list) {
+      const same = byWarning.get(x.w.id);
+      if (same) same.push(x);
+      else byWarning.set(x.w.id, [x]);
+    }
+    for (const items of byWarning.values()) {
+      const w = items[0].w;
+      const escalated = await this.repo.applyMany(
+        tx,
+        items.map((x) => ({
+          c: x.c,
+          event: 'deadline',
+          reason: `not confirmed within ${x.lp.ackDeadlineSec} s`,
+        })),
+        w.drill,
+      );
+      const going = items.filter((_, i) => escalated[i]);
+      if (going.length === 0) continue;
+      await tx.query(
+        `UPDATE callout.callouts c SET ladder = x.ladder::jsonb, ladder_pos = c.ladder_pos + 1
+         FROM unnest($1::text[], $2::text[]) AS x(id, ladder) WHERE c.id = x.id`,
+        [going.map((x) => x.c.id), going.map((x) => JSON.stringify(x.steps))],
+      );
+      const created = await this.repo.insertCallouts(
+        tx,
+        going.map(({ c, steps }) => {
+          const step = steps[c.ladder_pos];
+          return {
+            id: stepId(c),
+            warningId: w.id,
+            personId: step.personId,
+            personName: step.name,
+            phone: step.phone,
+            role: step.role,
+            areaCode: step.areaCode,
+            areaName: step.areaName,
+            level: c.level,
+            rung: c.ladder_pos + 1,
+            subjectCalloutId: c.id,
+          };
+        }),
+        'PLANNED',
+      );
+      const subjectOf = new Map(going.map((x) => [stepId(x.c), x]));
+      const sent = await this.repo.applyMany(
+        tx,
+        created.map((step) => {
+          const x = subjectOf.get(step.id)!;
+          return {
+            c: step,
+            event: 'send' as const,
+            reason: `escalation step ${x.c.ladder_pos + 1} (${x.steps[x.c.ladder_pos].kind})`,
+            details: { step: x.steps[x.c.ladder_pos].kind, subject: x.c.person_id, round: x.c.round },
+          };
+        }),
+        w.drill,
+      );
+      const specs: SendSpec[] = [];
+      const now = Date.now();
+      const deadlines: Parameters<CalloutRepository['addDeadlines']>[1] = [];
+      created.forEach((step, i) => {
+        const x = subjectOf.get(step.id)!;
+        for (const channel of x.lp.escalationChannels)
+          specs.push({
+            callout: sent[i]!,
+            channel,
+            purpose: 'escalation',
+            subject: { name: x.c.person_name, role: x.c.role, areaName: x.c.area_name },
+          });
+        deadlines.push({
+          kind: 'ack',
+          calloutId: step.id,
+          warningId: w.id,
+          dueAt: new Date(now + x.lp.escalationAckDeadlineSec * 1000),
+          ref: step.id,
+        });
+      });
+      await this.repo.requestSends(tx, w, specs);
+      await this.repo.addDeadlines(tx, deadlines);
+    }
+  }
+
   /** Fires one due deadline; stale ones (the call-out moved on) are ignored. */
   async fire(d: DueDeadline, tx: Queryable, ladder: LadderStep[] | undefined): Promise<void> {
     if (d.kind === 'expire') return this.expire(tx, (await this.repo.lockWarning(tx, d.warning_id))!);
@@ -439,6 +610,34 @@ export class TrackerService {
 
   private levelPolicy(w: WarningRow, c: CalloutRow): LevelPolicy | undefined {
     return w.policy?.levels[c.level];
+  }
+
+  /**
+   * The ladders a batch of deadlines will need (rung-0 ack deadlines of open call-outs), read before
+   * their transaction (PGlite has one connection), `concurrency` at a time.
+   */
+  async laddersFor(due: DueDeadline[], concurrency = 32): Promise<Map<string, LadderStep[]>> {
+    const acks = due.filter((d) => d.kind === 'ack' && d.callout_id);
+    const callouts = new Map(
+      (
+        await this.db.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE id = ANY($1::text[])`, [
+          acks.map((d) => d.callout_id),
+        ])
+      ).rows.map((c) => [c.id, c]),
+    );
+    const out = new Map<string, LadderStep[]>();
+    const queue = acks.filter((d) => {
+      const c = callouts.get(d.callout_id!);
+      return c && c.rung === 0 && isOpen(c.state) && c.role && c.area_code;
+    });
+    const worker = async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) {
+        const c = callouts.get(d.callout_id!)!;
+        out.set(String(d.id), await this.directory.ladder(c.person_id, c.role!, c.area_code!, new Date(), 6));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    return out;
   }
 
   /** The ladder a rung-0 deadline will need, read before its transaction (PGlite has one connection). */
