@@ -4,7 +4,7 @@ import { Db, Queryable } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { DB } from '../infra/tokens';
 import { CALLOUT_STATES, isOpen, SETTLED_FOR_CLOSING } from './callout-state';
-import { CalloutRepository, SendSpec } from './callout.repository';
+import { CalloutRepository } from './callout.repository';
 import { CalloutRow, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { LevelPolicy } from './policy';
@@ -47,9 +47,6 @@ const changesCallout = (s: CalloutStatus) =>
  * Answers whether it did anything (a deadline fired) and which warning may now be settled.
  */
 type Change = (tx: Queryable) => Promise<{ applied: boolean; warningId?: string }>;
-
-/** The id of the ladder step a subject calls next (as nextStep names it: round and position). */
-const stepId = (subject: CalloutRow) => `${subject.id}/e${subject.round}.${subject.ladder_pos + 1}`;
 
 /** A person whose ack deadline passed, with what escalating them to their first step needs. */
 interface FirstStep {
@@ -411,62 +408,17 @@ export class TrackerService {
          FROM unnest($1::text[], $2::text[]) AS x(id, ladder) WHERE c.id = x.id`,
         [going.map((x) => x.c.id), going.map((x) => JSON.stringify(x.steps))],
       );
-      const created = await this.repo.insertCallouts(
+      await this.callSteps(
         tx,
-        going.map(({ c, steps }) => {
-          const step = steps[c.ladder_pos];
-          return {
-            id: stepId(c),
-            warningId: w.id,
-            personId: step.personId,
-            personName: step.name,
-            phone: step.phone,
-            role: step.role,
-            areaCode: step.areaCode,
-            areaName: step.areaName,
-            level: c.level,
-            rung: c.ladder_pos + 1,
-            subjectCalloutId: c.id,
-          };
-        }),
-        'PLANNED',
+        w,
+        going.map(({ c, lp, steps }) => ({
+          subject: c,
+          lp,
+          step: steps[c.ladder_pos],
+          pos: c.ladder_pos,
+          round: c.round,
+        })),
       );
-      const subjectOf = new Map(going.map((x) => [stepId(x.c), x]));
-      const sent = await this.repo.applyMany(
-        tx,
-        created.map((step) => {
-          const x = subjectOf.get(step.id)!;
-          return {
-            c: step,
-            event: 'send' as const,
-            reason: `escalation step ${x.c.ladder_pos + 1} (${x.steps[x.c.ladder_pos].kind})`,
-            details: { step: x.steps[x.c.ladder_pos].kind, subject: x.c.person_id, round: x.c.round },
-          };
-        }),
-        w.drill,
-      );
-      const specs: SendSpec[] = [];
-      const now = Date.now();
-      const deadlines: Parameters<CalloutRepository['addDeadlines']>[1] = [];
-      created.forEach((step, i) => {
-        const x = subjectOf.get(step.id)!;
-        for (const channel of x.lp.escalationChannels)
-          specs.push({
-            callout: sent[i]!,
-            channel,
-            purpose: 'escalation',
-            subject: { name: x.c.person_name, role: x.c.role, areaName: x.c.area_name },
-          });
-        deadlines.push({
-          kind: 'ack',
-          calloutId: step.id,
-          warningId: w.id,
-          dueAt: new Date(now + x.lp.escalationAckDeadlineSec * 1000),
-          ref: step.id,
-        });
-      });
-      await this.repo.requestSends(tx, w, specs);
-      await this.repo.addDeadlines(tx, deadlines);
     }
   }
 
@@ -549,46 +501,72 @@ export class TrackerService {
       pos + 1,
       round,
     ]);
-    const [created] = await this.repo.insertCallouts(
+    await this.callSteps(tx, w, [{ subject, lp, step, pos, round }]);
+  }
+
+  /**
+   * Calls ladder steps of one warning: each step's call-out is created (id by subject, round and
+   * position, so a repeat creates nothing), made SENT, its escalation sends requested and its own ack
+   * deadline set. One person's (nextStep) or a whole scan pass's (escalateToFirstStep) at once.
+   */
+  private async callSteps(
+    tx: Queryable,
+    w: WarningRow,
+    list: { subject: CalloutRow; lp: LevelPolicy; step: LadderStep; pos: number; round: number }[],
+  ): Promise<void> {
+    const idOf = (x: (typeof list)[number]) => `${x.subject.id}/e${x.round}.${x.pos + 1}`;
+    const created = await this.repo.insertCallouts(
       tx,
-      [
-        {
-          id: `${subject.id}/e${round}.${pos + 1}`,
-          warningId: w.id,
-          personId: step.personId,
-          personName: step.name,
-          phone: step.phone,
-          role: step.role,
-          areaCode: step.areaCode,
-          areaName: step.areaName,
-          level: subject.level,
-          rung: pos + 1,
-          subjectCalloutId: subject.id,
-        },
-      ],
+      list.map((x) => ({
+        id: idOf(x),
+        warningId: w.id,
+        personId: x.step.personId,
+        personName: x.step.name,
+        phone: x.step.phone,
+        role: x.step.role,
+        areaCode: x.step.areaCode,
+        areaName: x.step.areaName,
+        level: x.subject.level,
+        rung: x.pos + 1,
+        subjectCalloutId: x.subject.id,
+      })),
       'PLANNED',
     );
-    if (!created) return;
-    const sent = await this.repo.apply(tx, created, 'send', `escalation step ${pos + 1} (${step.kind})`, {
-      drill: w.drill,
-      details: { step: step.kind, subject: subject.person_id, round },
-    });
-    const specs: SendSpec[] = lp.escalationChannels.map((channel) => ({
-      callout: sent!,
-      channel,
-      purpose: 'escalation' as const,
-      subject: { name: subject.person_name, role: subject.role, areaName: subject.area_name },
-    }));
-    await this.repo.requestSends(tx, w, specs);
-    await this.repo.addDeadlines(tx, [
-      {
-        kind: 'ack',
-        calloutId: created.id,
+    const byId = new Map(list.map((x) => [idOf(x), x]));
+    const steps = created.map((c) => ({ c, x: byId.get(c.id)! }));
+    const sent = await this.repo.applyMany(
+      tx,
+      steps.map(({ c, x }) => ({
+        c,
+        event: 'send' as const,
+        reason: `escalation step ${x.pos + 1} (${x.step.kind})`,
+        details: { step: x.step.kind, subject: x.subject.person_id, round: x.round },
+      })),
+      w.drill,
+    );
+    const now = Date.now();
+    await this.repo.requestSends(
+      tx,
+      w,
+      steps.flatMap(({ x }, i) =>
+        x.lp.escalationChannels.map((channel) => ({
+          callout: sent[i]!,
+          channel,
+          purpose: 'escalation' as const,
+          subject: { name: x.subject.person_name, role: x.subject.role, areaName: x.subject.area_name },
+        })),
+      ),
+    );
+    await this.repo.addDeadlines(
+      tx,
+      steps.map(({ c, x }) => ({
+        kind: 'ack' as const,
+        calloutId: c.id,
         warningId: w.id,
-        dueAt: new Date(Date.now() + lp.escalationAckDeadlineSec * 1000),
-        ref: created.id,
-      },
-    ]);
+        dueAt: new Date(now + x.lp.escalationAckDeadlineSec * 1000),
+        ref: c.id,
+      })),
+    );
   }
 
   private async expire(tx: Queryable, w: WarningRow): Promise<void> {
@@ -642,9 +620,6 @@ export class TrackerService {
 
   /** The ladder a rung-0 deadline will need, read before its transaction (PGlite has one connection). */
   async ladderFor(d: DueDeadline): Promise<LadderStep[] | undefined> {
-    if (d.kind !== 'ack' || !d.callout_id) return undefined;
-    const c = await this.repo.callout(this.db, d.callout_id);
-    if (!c || c.rung !== 0 || !isOpen(c.state) || !c.role || !c.area_code) return undefined;
-    return this.directory.ladder(c.person_id, c.role, c.area_code, new Date(), 6);
+    return (await this.laddersFor([d])).get(String(d.id));
   }
 }
