@@ -8,7 +8,14 @@ import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
 import { EventPublisher, TopicNamer } from '../kafka/kafka-client';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  uniqueId,
+  waitFor,
+  testSecret,
+} from '../../test/support/infra';
 import { ConsoleModule } from './console.module';
 
 /**
@@ -22,7 +29,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
   let base: string;
   let fake: Server;
   let prefix: string;
-  const SECRET = 'console-test-secret-0123456789';
+  const SECRET = testSecret();
   const seen: { method: string; url: string; body: string; authorization?: string }[] = [];
   /** The role token a backend request carried, verified with the services' secret. */
   const claimsOf = (s: { authorization?: string }) => {

@@ -1,6 +1,7 @@
 import { Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
-import { DB } from '../infra/tokens';
+import { CONFIG, DB } from '../infra/tokens';
 import { consumerHostProvider } from '../kafka/consumer-host.provider';
 import { MessageTemplates } from '../notify/message-templates';
 import { AssetsController } from './assets.controller';
@@ -44,9 +45,14 @@ import { WarningFormController } from './warning-form.controller';
   ],
 })
 export class ConsoleModule implements OnModuleInit {
-  constructor(@Inject(DB) private readonly db: Db) {}
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    @Inject(CONFIG) private readonly cfg: AppConfig,
+  ) {}
 
+  /** Demo users (public passwords) only in demo mode; otherwise users come from `npm run users`. */
   async onModuleInit(): Promise<void> {
+    if (!this.cfg.DEMO) return;
     const seeded = await new ConsoleRepository(this.db).seedDemoUsers();
     if (seeded)
       new Logger('console').warn(

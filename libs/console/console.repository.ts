@@ -27,7 +27,7 @@ export interface RecentEvent {
   at: string;
 }
 
-/** Demo users seeded into an empty users table (documented in the README and docs/adr/0002). */
+/** Demo users seeded into an empty users table in demo mode only (README, docs/security.md). */
 export const DEMO_USERS: { username: string; password: string; role: ConsoleRole; display: string }[] = [
   { username: 'duty', password: 'duty-demo', role: 'duty-officer', display: '值班员' },
   { username: 'auditor', password: 'audit-demo', role: 'auditor', display: '审计员' },

@@ -15,15 +15,24 @@ export function signSessionId(id: string, secret: string): string {
   return `${id}.${mac(id, secret)}`;
 }
 
-/** The session id, or null when the cookie is absent, malformed or not signed with this secret. */
-export function unsignSessionId(cookie: string | undefined, secret: string): string | null {
+/**
+ * The session id, or null when the cookie is absent, malformed or signed with none of `secrets`
+ * (the current secret and, during a rotation, the previous one).
+ */
+export function unsignSessionId(
+  cookie: string | undefined,
+  secrets: string | readonly string[],
+): string | null {
   if (!cookie) return null;
   const dot = cookie.lastIndexOf('.');
   if (dot <= 0) return null;
   const id = cookie.slice(0, dot);
   const given = Buffer.from(cookie.slice(dot + 1));
-  const expected = Buffer.from(mac(id, secret));
-  return given.length === expected.length && timingSafeEqual(given, expected) ? id : null;
+  for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+    const expected = Buffer.from(mac(id, secret));
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return id;
+  }
+  return null;
 }
 
 /** Reads one cookie from a Cookie header (no cookie-parser needed for two cookies). */
