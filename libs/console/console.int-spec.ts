@@ -17,6 +17,8 @@ import {
   testSecret,
 } from '../../test/support/infra';
 import { ConsoleModule } from './console.module';
+import { ConsoleRepository, DEMO_USERS } from './console.repository';
+import { hashPassword } from './passwords';
 
 /**
  * The console module on real PostgreSQL and Kafka. The services it calls (tracker, intake, directory,
@@ -124,7 +126,17 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       CONSOLE_AUDIT_URL: fakeUrl,
       CONSOLE_DIRECTORY_URL: fakeUrl,
       LOG_LEVEL: 'warn',
+      // This spec signs in often; the per-address limit has its own spec (login.int-spec.ts).
+      LOGIN_ATTEMPTS_PER_ADDRESS: '1000',
     });
+    // Not demo mode: the users are made as an operator would (npm run users), with the demo passwords.
+    for (const u of DEMO_USERS)
+      await new ConsoleRepository(t.db).saveUser(
+        u.username,
+        u.display,
+        u.role,
+        await hashPassword(u.password),
+      );
     const ref = await Test.createTestingModule({
       imports: [InfraModule.forRoot({ service: 'console', config }), ConsoleModule],
     }).compile();
