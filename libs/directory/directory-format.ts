@@ -1,6 +1,6 @@
 import * as iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
+import { restoreCsvCell, safeCsv } from '../common/safe-csv';
 
 /**
  * The roster exchange format (docs/directory.md): JSON (`DirectoryDocument`) or CSV with one row per
@@ -140,6 +140,8 @@ export function parseCsv(text: string): ParsedDirectory {
       trim: true,
       info: true,
       relax_column_count: true,
+      // The project's own export neutralises formula-like cells ('+86…); read them back as they were.
+      cast: (value) => restoreCsvCell(value),
     });
   } catch (e) {
     const line = (e as { lines?: number }).lines ?? 1;
@@ -280,5 +282,5 @@ export function toCsv(doc: DirectoryDocument): string {
     ];
   });
   // Divisions that no person's row carries would be lost in CSV: they are exported only in JSON.
-  return stringify([[...CSV_COLUMNS], ...rows]);
+  return safeCsv([[...CSV_COLUMNS], ...rows]);
 }
