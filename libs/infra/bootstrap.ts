@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig, ConfigError, loadConfig } from '../config/config';
+import { securityHeaders } from './http-security';
 
 const LEVELS: Record<AppConfig['LOG_LEVEL'], LogLevel[]> = {
   trace: ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'],
@@ -16,6 +17,8 @@ const LEVELS: Record<AppConfig['LOG_LEVEL'], LogLevel[]> = {
 
 export interface ServiceOptions {
   title: string;
+  /** OpenAPI description of the service. */
+  description?: string;
   /** Body size limit for JSON and form bodies (Twilio webhooks are forms). */
   bodyLimit?: string;
   /** Close the app on SIGTERM/SIGINT (default); off when the caller closes more than the app. */
@@ -37,7 +40,7 @@ export async function startService(
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`${opts.title}: ${e.message}`);
-      process.exit(78); // EX_CONFIG
+      process.exit(e.exitCode);
     }
     throw e;
   }
@@ -47,18 +50,33 @@ export async function startService(
     // Throw start-up errors to run(), which names a bad variable instead of aborting the process.
     abortOnError: false,
   });
+  app.disable('x-powered-by');
+  app.use(securityHeaders());
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: opts.bodyLimit ?? '1mb' });
   if (opts.shutdownHooks !== false) app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle(opts.title).setVersion('1').build(),
+    new DocumentBuilder()
+      .setTitle(opts.title)
+      .setDescription(opts.description ?? '')
+      .setVersion('1')
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'role token',
+        description: 'npm run token; docs/security.md',
+      })
+      .build(),
   );
   SwaggerModule.setup('docs', app, doc);
-  await app.listen(cfg.HTTP_PORT, '0.0.0.0');
-  new Logger(opts.title).log(
-    `listening on ${await app.getUrl()} (OpenAPI at /docs, health at /health/ready)`,
-  );
+  await app.listen(cfg.HTTP_PORT, cfg.HTTP_HOST);
+  const logger = new Logger(opts.title);
+  logger.log(`listening on ${await app.getUrl()} (OpenAPI at /docs, health at /health/ready)`);
+  if (cfg.DEMO)
+    logger.warn(
+      'DEMO mode (DEMO=1): demo secrets and demo users are accepted; never use it for real warnings',
+    );
   return app;
 }
 
@@ -67,7 +85,7 @@ export function run(main: () => Promise<unknown>): void {
   main().catch((e) => {
     if (e instanceof ConfigError) {
       console.error(e.message);
-      process.exit(78); // EX_CONFIG
+      process.exit(e.exitCode);
     }
     console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     process.exit(1);

@@ -7,7 +7,14 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { CalloutResponse } from '../../contracts/generated/callout-response';
 import { CalloutStatus } from '../../contracts/generated/callout-status';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  uniqueId,
+  waitFor,
+  testSecret,
+} from '../../test/support/infra';
 import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { createAckToken } from './ack-token';
@@ -19,8 +26,8 @@ import { SAMPLE_DATA } from './template-data';
 jest.setTimeout(90_000);
 
 const ACCOUNT = 'AC' + 'ab'.repeat(16);
-const TOKEN = 'test-auth-token-0123456789';
-const SECRET = 'test-signing-secret-0123456789';
+const TOKEN = testSecret();
+const SECRET = testSecret();
 const SMS_FROM = '+8610690000001';
 const VOICE_FROM = '+8610690000002';
 
