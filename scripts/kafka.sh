@@ -4,7 +4,8 @@
 #   scripts/kafka.sh stop     stop the broker and wait until no process is left
 #   scripts/kafka.sh status   exit 0 if the broker answers on its port
 #   scripts/kafka.sh reset    stop and delete its data
-# Environment: KAFKA_VERSION (default 3.9.1), KAFKA_PORT (9092), KAFKA_HOME_DIR (.kafka), KAFKA_HEAP (-Xmx512m).
+# Environment: KAFKA_VERSION (default 3.9.1), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT + 1),
+# KAFKA_HOME_DIR (.kafka), KAFKA_HEAP (-Xmx512m). Exit 98 when the controller port is taken.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +22,7 @@ HEAP="${KAFKA_HEAP:--Xmx512m -Xms256m}"
 
 log() { echo "[kafka] $*" >&2; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/${1:-$KAFKA_PORT}") 2>/dev/null; }
 
 running_pid() {
   [[ -f "$PIDFILE" ]] || return 1
@@ -86,6 +87,10 @@ L4J
 
 start() {
   if port_open; then log "already answering on 127.0.0.1:$KAFKA_PORT"; return 0; fi
+  if port_open "$CONTROLLER_PORT"; then
+    log "port $CONTROLLER_PORT is taken; the broker's controller needs it. Stop what is listening there, or choose another port: KAFKA_CONTROLLER_PORT=<port> (default KAFKA_PORT + 1)."
+    exit 98
+  fi
   fetch
   configure
   log "starting broker on 127.0.0.1:$KAFKA_PORT (log: $LOG)"

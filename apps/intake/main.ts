@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '../../libs/config/config';
+import { HTTP_PORT_USE, run } from '../../libs/infra/bootstrap';
+import { portError } from '../../libs/infra/ports';
 import { CONFIG } from '../../libs/infra/tokens';
 import { AppModule } from './intake-app.module';
 
@@ -16,7 +18,9 @@ async function main() {
     .build();
   SwaggerModule.setup('docs', app, SwaggerModule.createDocument(app, doc));
   const cfg = app.get<AppConfig>(CONFIG);
-  await app.listen(cfg.HTTP_PORT);
+  await app.listen(cfg.HTTP_PORT).catch((e: unknown) => {
+    throw portError(e, HTTP_PORT_USE(cfg.HTTP_PORT));
+  });
 }
 
-void main();
+run(main);
