@@ -11,8 +11,9 @@ export interface NotWokenFilter {
   q?: string;
 }
 
-/** Persons not woken in one village (or an area below township level), the unit the board groups by. */
+/** Persons of one warning not woken in one village (or other area), the unit the board groups by. */
 export interface NotWokenGroupRow {
+  warning_id: string;
   area_code: string;
   area_name: string | null;
   n: number;
@@ -81,9 +82,9 @@ export class NotWokenRepository {
   async groups(q: Queryable, f: NotWokenFilter): Promise<NotWokenGroupRow[]> {
     const w = where(f);
     const r = await q.query<NotWokenGroupRow & { n: string | number; oldest: Date | string }>(
-      `SELECT c.area_code, min(c.area_name) AS area_name, count(*) AS n, min(c.created_at) AS oldest
+      `SELECT c.warning_id, c.area_code, min(c.area_name) AS area_name, count(*) AS n, min(c.created_at) AS oldest
        FROM callout.callouts c WHERE ${w.sql} AND c.area_code IS NOT NULL
-       GROUP BY c.area_code ORDER BY c.area_code`,
+       GROUP BY c.warning_id, c.area_code ORDER BY c.area_code, c.warning_id`,
       w.params,
     );
     return r.rows.map((x) => ({ ...x, n: Number(x.n), oldest: new Date(x.oldest).toISOString() }));
