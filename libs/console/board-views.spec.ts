@@ -4,11 +4,41 @@ import { cumulativeShare, progressSvg, TARGETS } from './progress-chart';
 describe('groupNotWoken', () => {
   it('groups villages by county and township with counts and the longest wait at every level', () => {
     const g = groupNotWoken([
-      { warning_id: 'w1', area_code: '140212100201', area_name: '甲村', n: 3, oldest: '2026-07-12T00:02:00Z' },
-      { warning_id: 'w2', area_code: '140212100201', area_name: '甲村', n: 1, oldest: '2026-07-12T00:01:00Z' },
-      { warning_id: 'w1', area_code: '140212100202', area_name: '乙村', n: 2, oldest: '2026-07-12T00:03:00Z' },
-      { warning_id: 'w1', area_code: '140212101201', area_name: '丙村', n: 5, oldest: '2026-07-12T00:00:30Z' },
-      { warning_id: 'w1', area_code: '140213100201', area_name: '丁村', n: 1, oldest: '2026-07-12T00:05:00Z' },
+      {
+        warning_id: 'w1',
+        area_code: '140212100201',
+        area_name: '甲村',
+        n: 3,
+        oldest: '2026-07-12T00:02:00Z',
+      },
+      {
+        warning_id: 'w2',
+        area_code: '140212100201',
+        area_name: '甲村',
+        n: 1,
+        oldest: '2026-07-12T00:01:00Z',
+      },
+      {
+        warning_id: 'w1',
+        area_code: '140212100202',
+        area_name: '乙村',
+        n: 2,
+        oldest: '2026-07-12T00:03:00Z',
+      },
+      {
+        warning_id: 'w1',
+        area_code: '140212101201',
+        area_name: '丙村',
+        n: 5,
+        oldest: '2026-07-12T00:00:30Z',
+      },
+      {
+        warning_id: 'w1',
+        area_code: '140213100201',
+        area_name: '丁村',
+        n: 1,
+        oldest: '2026-07-12T00:05:00Z',
+      },
     ]);
     expect(g.total).toBe(12);
     expect(g.counties.map((c) => [c.code, c.name, c.n])).toEqual([

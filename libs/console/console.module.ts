@@ -16,6 +16,7 @@ import { ConsoleViews } from './console-views';
 import { DirectoryAdminController } from './directory-admin.controller';
 import { LiveHub } from './live-hub';
 import { LoginController } from './login.controller';
+import { NotWokenController } from './not-woken.controller';
 import { WarningFormController } from './warning-form.controller';
 
 /**
@@ -29,6 +30,7 @@ import { WarningFormController } from './warning-form.controller';
     WarningFormController,
     AuditViewsController,
     DirectoryAdminController,
+    NotWokenController,
     AssetsController,
   ],
   providers: [

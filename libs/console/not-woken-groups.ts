@@ -31,7 +31,12 @@ export const townshipOf = (code: string) => `${code.slice(0, 9)}000`;
 
 const older = (a: string, b: string) => (a < b ? a : b);
 
-function bump<T extends NotWokenGroup>(map: Map<string, T>, code: string, make: () => T, r: NotWokenCount): T {
+function bump<T extends NotWokenGroup>(
+  map: Map<string, T>,
+  code: string,
+  make: () => T,
+  r: NotWokenCount,
+): T {
   let g = map.get(code);
   if (!g) map.set(code, (g = make()));
   g.n += r.n;
