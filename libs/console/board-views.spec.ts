@@ -98,7 +98,7 @@ describe('progress chart', () => {
     expect(svg).toContain('data-share="0.9000"');
     expect(svg).toContain('已确认 90%（共 10 人）');
     // The 3-minute line sits at half of a 6-minute axis.
-    const line = /data-target-sec="180"><line x1="([\d.]+)"/.exec(svg)!;
+    const line = /data-target-sec="180"[^>]*><line [^>]*x1="([\d.]+)"/.exec(svg)!;
     expect(Number(line[1])).toBeCloseTo(48 + (180 / 360) * (640 - 48 - 16), 0);
     expect(progressSvg(data, { title: '<x>', lang: 'en' })).toContain('&lt;x&gt;');
   });

@@ -33,7 +33,8 @@ export function cumulativeShare(p: ProgressData): [number, number][] {
 /**
  * The confirmation curve as an SVG document (server-rendered, readable without JavaScript): persons
  * confirmed over time as a share of all called, with the practice targets as dashed vertical lines.
- * The time axis covers at least the targets and at most the last confirmation plus a margin.
+ * The time axis covers at least the targets and at most the last confirmation plus a margin. Styled
+ * with presentation attributes only (no <style>, no script), so a strict content security policy holds.
  */
 export function progressSvg(p: ProgressData, opts: { title: string; lang: 'zh-CN' | 'en' }): string {
   const points = cumulativeShare(p);
@@ -51,7 +52,7 @@ export function progressSvg(p: ProgressData, opts: { title: string; lang: 'zh-CN
   const grid = [0, 0.25, 0.5, 0.75, 1]
     .map(
       (v) =>
-        `<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${f(y(v))}" y2="${f(y(v))}"/>` +
+        `<line class="grid" stroke="#ddd" x1="${PAD.left}" x2="${W - PAD.right}" y1="${f(y(v))}" y2="${f(y(v))}"/>` +
         `<text x="${PAD.left - 6}" y="${f(y(v) + 4)}" text-anchor="end">${v * 100}%</text>`,
     )
     .join('');
@@ -61,22 +62,23 @@ export function progressSvg(p: ProgressData, opts: { title: string; lang: 'zh-CN
     ticks.push(`<text x="${f(x(s))}" y="${H - PAD.bottom + 16}" text-anchor="middle">${s / 60}</text>`);
   const targets = TARGETS.map(
     (t) =>
-      `<g class="target" data-target-sec="${t.sec}"><line x1="${f(x(t.sec))}" x2="${f(x(t.sec))}" y1="${PAD.top}" y2="${H - PAD.bottom}"/>` +
-      `<text x="${f(x(t.sec) + 4)}" y="${PAD.top + 12}">${esc(en ? t.en : t.zh)}</text></g>`,
+      `<g class="target" data-target-sec="${t.sec}" stroke="#d9001b" fill="#d9001b"><line stroke-dasharray="4 3" x1="${f(x(t.sec))}" x2="${f(x(t.sec))}" y1="${PAD.top}" y2="${H - PAD.bottom}"/>` +
+      `<text stroke="none" x="${f(x(t.sec) + 4)}" y="${PAD.top + 12}">${esc(en ? t.en : t.zh)}</text></g>`,
   ).join('');
   const summary = en
     ? `${Math.round(share * 100)}% of ${p.total} confirmed`
     : `已确认 ${Math.round(share * 100)}%（共 ${p.total} 人）`;
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" class="progress-chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(opts.title)}: ${esc(summary)}">` +
-    `<style>text{font:11px sans-serif;fill:#444}.grid{stroke:#ddd}.target line{stroke:#d9001b;stroke-dasharray:4 3}.target text{fill:#d9001b}.curve{fill:none;stroke:#1a7f37;stroke-width:2}</style>` +
+    `<svg xmlns="http://www.w3.org/2000/svg" class="progress-chart" font-family="sans-serif" font-size="11" fill="#444" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(opts.title)}: ${esc(summary)}">` +
     `<title>${esc(opts.title)}</title>` +
     `<text x="${PAD.left}" y="14">${esc(opts.title)} — ${esc(summary)}</text>` +
     grid +
     ticks.join('') +
     `<text x="${W - PAD.right}" y="${H - 6}" text-anchor="end">${en ? 'minutes after the first call' : '首次呼叫后（分钟）'}</text>` +
     targets +
-    (path ? `<path class="curve" data-share="${share.toFixed(4)}" d="${path}H${f(x(span))}"/>` : '') +
+    (path
+      ? `<path class="curve" fill="none" stroke="#1a7f37" stroke-width="2" data-share="${share.toFixed(4)}" d="${path}H${f(x(span))}"/>`
+      : '') +
     `</svg>`
   );
 }
