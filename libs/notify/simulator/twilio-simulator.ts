@@ -598,8 +598,15 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     const body = req.method === 'POST' ? await readBody(req) : '';
     const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
     switch (`${req.method} ${url.pathname}`) {
-      case 'GET /sim/records':
-        return json(200, { records, requests: log });
+      case 'GET /sim/records': {
+        // ?offset=N: only the records from the N-th on; &compact=1: without bodies and TwiML (and
+        // without the request log), for runs that read back tens of thousands of records.
+        const offset = Number(url.searchParams.get('offset') ?? 0);
+        if (url.searchParams.get('compact') !== '1')
+          return json(200, { records: records.slice(offset), requests: log });
+        const slim = records.slice(offset).map(({ body: _b, twiml: _t, url: _u, ...r }) => r);
+        return json(200, { total: records.length, records: slim });
+      }
       case 'POST /sim/behaviours':
         sim.setBehaviours(input as BehaviourConfig);
         return json(200, behaviours);
