@@ -440,6 +440,89 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     expect(responses.filter((x) => x.calloutId === soon.calloutId)).toEqual([]);
   });
 
+  it('accepted but the answer lost: the reconciler finds the message at the provider, none is sent twice', async () => {
+    const r = request('+8613800000611');
+    // Every create: made, then the connection reset; its callbacks late (the sid is learnt by asking).
+    sim.setFaults({ answerLostRate: 1, lateRate: 1, lateMs: 3000 });
+    try {
+      await publish(r);
+      await waitFor(() => statusOf(r.requestId, 'submitted'), 'submitted after the lost answer', 30_000);
+    } finally {
+      sim.setFaults({});
+    }
+    await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered');
+    const sent = toNumber(r.to);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].answerLost).toBe(true);
+    const row = await db.db.query<{ state: string; provider_sid: string }>(
+      `SELECT state, provider_sid FROM notify.attempts WHERE request_id = $1`,
+      [r.requestId],
+    );
+    expect(row.rows[0]).toEqual({ state: 'sent', provider_sid: sent[0].sid });
+    // It was asked through the Messages list filtered by To and date sent.
+    expect(
+      sim
+        .requests()
+        .some((x) => x.method === 'GET' && x.path.endsWith('/Messages.json') && x.httpStatus === 200),
+    ).toBe(true);
+  });
+
+  it('two calls to one number, both answers lost: each attempt adopts a call of its own, none placed twice', async () => {
+    const to = '+8613800000612';
+    const a = request(to, { channel: 'voice' });
+    a.requestId = `${a.calloutId}#1:voice:callout`;
+    const b = request(to, { channel: 'voice', purpose: 'escalation' });
+    b.requestId = `${b.calloutId}#1:voice:escalation`;
+    // Callbacks late as well: the sids reach the notifier only through the reconciler's lookups.
+    sim.setFaults({ answerLostRate: 1, lateRate: 1, lateMs: 3000 });
+    try {
+      await publish(a, b);
+      await waitFor(
+        () => statusOf(a.requestId, 'submitted') && statusOf(b.requestId, 'submitted'),
+        'both submitted after the lost answers',
+        30_000,
+      );
+    } finally {
+      sim.setFaults({});
+    }
+    await sim.idle();
+    const calls = toNumber(to);
+    expect(calls).toHaveLength(2);
+    const rows = await db.db.query<{ request_id: string; provider_sid: string }>(
+      `SELECT request_id, provider_sid FROM notify.attempts WHERE request_id = ANY($1::text[]) ORDER BY request_id`,
+      [[a.requestId, b.requestId]],
+    );
+    expect(rows.rows.map((x) => x.provider_sid).sort()).toEqual(calls.map((c) => c.sid).sort());
+  });
+
+  it('a send refused with 429 on every try is left to the reconciler, not failed', async () => {
+    const r = request('+8613800000613');
+    const worker = app.get<{ inFlight: number }>(NOTIFY_WORKER);
+    const before = sim.requests().length;
+    sim.setFaults({ tooManyRate: 1 });
+    try {
+      await publish(r);
+      // NOTIFY_SEND_TRIES (default 6) refusals, then the worker is done with it.
+      await waitFor(
+        () =>
+          sim
+            .requests()
+            .slice(before)
+            .filter((x) => x.method === 'POST' && x.code === 20429).length >= 6 && worker.inFlight === 0,
+        'every try refused',
+        30_000,
+      );
+    } finally {
+      sim.setFaults({});
+    }
+    const row = await db.db.query<{ state: string }>(
+      `SELECT state FROM notify.attempts WHERE request_id = $1`,
+      [r.requestId],
+    );
+    expect(row.rows[0].state).toBe('sending');
+    expect(statusOf(r.requestId, 'failed')).toBeUndefined();
+  });
+
   it('a request whose data cannot render goes to the DLQ with the reason', async () => {
     const r = request('+8613800000901', { data: { warning: SAMPLE_DATA.warning } });
     await publish(r);
