@@ -5,7 +5,7 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { fromRoot } from '../libs/common/project-root';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from './support/infra';
+import { createTestDatabase, kafkaBrokers, TestDatabase, testSecret, uniqueId, waitFor } from './support/infra';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -16,7 +16,7 @@ import { freePort, RunningService, startService } from './support/services';
  * running a 10,000-person dispatch first.
  */
 const PERSONS = 10_000;
-const SECRET = 'board-scale-e2e-secret-0123456789';
+const SECRET = testSecret();
 const SHOTS = fromRoot('docs', 'screenshots');
 const BOARD_MAX_BYTES = 100 * 1024;
 /** Wall-clock on a shared machine is noisy: the target is 300 ms, the assertion only catches the absurd. */
