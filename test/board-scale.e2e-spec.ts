@@ -5,7 +5,14 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { fromRoot } from '../libs/common/project-root';
-import { createTestDatabase, kafkaBrokers, TestDatabase, testSecret, uniqueId, waitFor } from './support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  testSecret,
+  uniqueId,
+  waitFor,
+} from './support/infra';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
