@@ -173,9 +173,14 @@ describe('console in a browser (whole system)', () => {
       expect(await page.textContent(`${card} tr.township[data-area="${TOWNSHIP}"]`)).toContain('新荣镇');
       await page.screenshot({ path: join(SHOTS, 'console-board.png'), fullPage: true });
 
-      // 3. The flash-flood warner (number ends in 7) never answers → not-woken list → mark reached.
-      const person = '#not-woken .person';
-      await page.waitForSelector(person, { timeout: 60_000 });
+      // 3. The flash-flood warner (number ends in 7) never answers → not-woken list, grouped by
+      //    county and township (collapsed): open the township's group → mark reached.
+      const group = `#not-woken details.nw-t[data-area="${TOWNSHIP}"]`;
+      await page.waitForSelector(group, { state: 'attached', timeout: 60_000 });
+      await page.click(`#not-woken details.nw-c[data-area="${TOWNSHIP.slice(0, 6)}000000"] > summary`);
+      await page.click(`${group} > summary`);
+      const person = `${group} .person`;
+      await page.waitForSelector(person, { timeout: 30_000 });
       expect(await page.textContent(`${person} .phone`)).toMatch(/^\+86138\*+\d{4}$/);
       await page.screenshot({ path: join(SHOTS, 'console-not-woken.png'), fullPage: true });
       await page.fill(`${person} input[name=note]`, '已派村干部上门叫醒');

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { fromRoot } from '../../libs/common/project-root';
 import { demoModeOf } from '../../libs/config/config';
+import { assertLocalKafkaPortsUsable } from '../../libs/infra/ports';
 
 /**
  * The embedded default's outside parts: a local Kafka broker when KAFKA_BROKERS is unset, and, in
@@ -19,8 +20,10 @@ export const DEMO_TWILIO = {
 };
 export const DEMO_SIGNING_SECRET = 'demo-signing-secret-0123456789abcdef0123456789abcdef';
 
-export function ensureLocalKafka(env: NodeJS.ProcessEnv): void {
+export async function ensureLocalKafka(env: NodeJS.ProcessEnv): Promise<void> {
   if (env.KAFKA_BROKERS) return;
+  const port = Number(env.KAFKA_PORT ?? 9092);
+  await assertLocalKafkaPortsUsable(port, Number(env.KAFKA_CONTROLLER_PORT ?? port + 1));
   new Logger('all-in-one').log('KAFKA_BROKERS is unset: starting the local Kafka broker (scripts/kafka.sh)');
   execFileSync('bash', [fromRoot('scripts', 'kafka.sh'), 'start'], { stdio: 'inherit' });
   env.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT ?? 9092}`;

@@ -5,9 +5,11 @@ import { ConsoleModule } from '../../libs/console/console.module';
 import { DispatcherModule, TrackerModule } from '../../libs/callout/callout.module';
 import { Db } from '../../libs/db/db';
 import { seedDemoDirectory } from '../../libs/directory/seed/generate-directory';
-import { run, startService } from '../../libs/infra/bootstrap';
+import { HTTP_PORT_USE, run, startService } from '../../libs/infra/bootstrap';
+import { assertPortsFree, portError } from '../../libs/infra/ports';
 import { InfraModule } from '../../libs/infra/infra.module';
-import { CONFIG, DB } from '../../libs/infra/tokens';
+import { Readiness } from '../../libs/infra/readiness';
+import { CONFIG, DB, READINESS } from '../../libs/infra/tokens';
 import { signingKeysOf, signRoleToken } from '../../libs/common/auth';
 import { IntakeModule } from '../../libs/intake/intake.module';
 import { NOTIFY_REQUIRED, NotifyModule } from '../../libs/notify/notify.module';
@@ -21,6 +23,9 @@ import { DEMO_TWILIO, embeddedTopicPrefix, ensureLocalKafka, useSimulatorDefault
  * simulator unless a Twilio account is configured, demo secrets, demo console users, and a demo
  * directory of Datong (real division codes, generated villages, fake numbers) when empty.
  */
+/** Readiness waits for this too: the directory seeded (when it was empty) and the banner printed. */
+const DEMO_READY = 'demo directory and start-up banner';
+
 function allInOneModule(): Type<unknown> {
   const contexts: (Type<unknown> | DynamicModule)[] = [
     IntakeModule,
@@ -31,7 +36,10 @@ function allInOneModule(): Type<unknown> {
     ConsoleModule,
   ];
   @Module({
-    imports: [InfraModule.forRoot({ service: 'all-in-one', required: [...NOTIFY_REQUIRED] }), ...contexts],
+    imports: [
+      InfraModule.forRoot({ service: 'all-in-one', required: [...NOTIFY_REQUIRED], awaiting: [DEMO_READY] }),
+      ...contexts,
+    ],
   })
   class AllInOneModule {}
   return AllInOneModule;
@@ -44,10 +52,18 @@ async function main() {
   const log = new Logger('all-in-one');
   env.HTTP_PORT ??= '3000';
   const httpPort = Number(env.HTTP_PORT);
-  ensureLocalKafka(env);
-  embeddedTopicPrefix(env);
   const simPort = Number(env.SIM_PORT ?? 4010);
   const simulate = useSimulatorDefaults(env, simPort, httpPort);
+  const simUse = {
+    port: simPort,
+    component: 'the Twilio simulator',
+    variable: 'SIM_PORT',
+    host: '127.0.0.1',
+  };
+  // Every port is checked before anything starts, so a taken one is named at once.
+  await assertPortsFree([HTTP_PORT_USE(httpPort), ...(simulate ? [simUse] : [])]);
+  await ensureLocalKafka(env);
+  embeddedTopicPrefix(env);
   const sim = simulate
     ? await startTwilioSimulator({
         port: simPort,
@@ -59,6 +75,8 @@ async function main() {
         // Most people answer within half a minute; numbers ending in 7 never do, so the demo shows
         // redials, escalation and the not-woken list too.
         behaviours: { default: 'reply-after', rules: [{ suffix: '7', behaviour: 'never-answer' }] },
+      }).catch((e: unknown) => {
+        throw portError(e, simUse);
       })
     : undefined;
 
@@ -113,6 +131,7 @@ async function main() {
     );
   }
   console.log(lines.join('\n'));
+  app.get<Readiness>(READINESS).done(DEMO_READY);
   const stop = async () => {
     await app.close();
     await sim?.stop();

@@ -361,6 +361,9 @@ describe('audit ledger against real PostgreSQL and Kafka', () => {
       ok: true,
       chains: [{ chainId: W, entries: scenario(W).length, ok: true, findings: [] }],
     });
+    const unknown = await get(`/api/audit/verify?warningId=no-such-warning`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as Json).ok).toBeUndefined();
     const all = (await (await get(`/api/audit/verify`)).json()) as Json;
     expect(all.ok).toBe(true);
     expect(all.chains.map((c: { chainId: string }) => c.chainId)).toEqual(

@@ -39,6 +39,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     const check = verifyRoleToken((s.authorization ?? '').replace(/^Bearer /, ''), SECRET);
     return check.ok ? { actor: check.claims.actor, role: check.claims.role } : null;
   };
+  const NOT_WOKEN_SINCE = new Date(Date.now() - 4 * 60_000).toISOString();
   const NOT_WOKEN = [
     {
       id: 'c-1',
@@ -54,6 +55,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       area_code: '140221101000',
       area_name: '王官人屯镇',
       state_reason: 'no answer after 3 calls',
+      created_at: NOT_WOKEN_SINCE,
     },
   ];
 
@@ -99,7 +101,19 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
               },
             ]),
           );
-        if (url === '/api/callouts/not-woken') return res.end(JSON.stringify(NOT_WOKEN));
+        if (url.startsWith('/api/callouts/not-woken/groups'))
+          return res.end(
+            JSON.stringify([
+              {
+                warning_id: 'w-1',
+                area_code: '140221101000',
+                area_name: '王官人屯镇',
+                n: 1,
+                oldest: NOT_WOKEN_SINCE,
+              },
+            ]),
+          );
+        if (url.startsWith('/api/callouts/not-woken/page')) return res.end(JSON.stringify(NOT_WOKEN));
         if (url === '/api/directory/health')
           return res.end(JSON.stringify({ at: new Date().toISOString(), persons: 0, staleContacts: [] }));
         if (url.startsWith('/api/warnings') && req.method === 'POST') {
@@ -268,10 +282,18 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     const { cookie, csrf } = await signIn('duty', 'duty-demo');
     const html = await (await fetch(base + '/', { headers: { cookie } })).text();
     expect(html).toContain('阳高县');
-    expect(html).toContain('王官人屯镇');
     expect(html).toContain('演练');
-    expect(html).toContain('+86138****1234');
-    expect(html).not.toContain('+8613800001234');
+    // The board carries counts per county and township; a township's persons load when it is opened.
+    expect(html).toMatch(/data-area="140221101000"><summary>罗文皂镇 <b>1<\/b>/);
+    expect(html).not.toContain('赵六');
+    const group = await (
+      await fetch(base + '/console/not-woken/140221101000/fragment', { headers: { cookie } })
+    ).text();
+    expect(group).toContain('赵六');
+    expect(group).toContain('王官人屯镇');
+    expect(group).toContain('+86138****1234');
+    expect(group).not.toContain('+8613800001234');
+    expect(group).toMatch(/class="waited">4分</);
     const r = await post('/console/callouts/c-1/reached', cookie, { note: '已派村干部上门', _csrf: csrf });
     expect(r.status).toBe(303);
     const call = seen.find((s) => s.url === '/api/callouts/c-1/reached')!;
@@ -298,7 +320,11 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     await fetch(base + '/console/divisions?parent=140200000000', { headers: { cookie: duty.cookie } });
     const asDuty = seen.slice(mid);
     expect(asDuty.map((s) => s.url)).toEqual(
-      expect.arrayContaining(['/api/callouts/not-woken', '/api/directory/divisions?parent=140200000000']),
+      expect.arrayContaining([
+        '/api/callouts/not-woken/groups',
+        '/api/callouts/field-tasks?open=true',
+        '/api/directory/divisions?parent=140200000000',
+      ]),
     );
     for (const s of asDuty) expect(claimsOf(s)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
   });

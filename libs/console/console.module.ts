@@ -18,6 +18,7 @@ import { ConsoleViews } from './console-views';
 import { DirectoryAdminController } from './directory-admin.controller';
 import { LiveHub } from './live-hub';
 import { LOGIN_THROTTLER, LoginController } from './login.controller';
+import { NotWokenController } from './not-woken.controller';
 import { WarningFormController } from './warning-form.controller';
 
 /**
@@ -44,6 +45,7 @@ import { WarningFormController } from './warning-form.controller';
     WarningFormController,
     AuditViewsController,
     DirectoryAdminController,
+    NotWokenController,
     AssetsController,
   ],
   providers: [

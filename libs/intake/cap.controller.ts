@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  ConflictException,
   Controller,
   HttpStatus,
   Inject,
@@ -89,6 +90,11 @@ export class CapController {
     description: 'Valid but recorded only (status Test/Draft/System, msgType Ack/Error).',
   })
   @ApiResponse({ status: 400, description: 'Rejected; `reasons` says why. The rejection is recorded.' })
+  @ApiResponse({
+    status: 409,
+    description:
+      'The identifier was received before with other content (a redelivery of the same bytes is 200 duplicate); recorded.',
+  })
   @ApiResponse({ status: 413, description: 'Larger than 1 MiB.' })
   @ApiResponse({ status: 415, description: 'Not a CAP content type.' })
   async receive(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
@@ -100,6 +106,12 @@ export class CapController {
         throw new BadRequestException({
           statusCode: 400,
           message: 'CAP message rejected',
+          reasons: r.reasons,
+        });
+      case 'conflict':
+        throw new ConflictException({
+          statusCode: 409,
+          message: 'CAP message refused: its identifier names another message',
           reasons: r.reasons,
         });
       case 'record-only':
