@@ -11,17 +11,21 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { TOPICS } from '../../contracts/topics';
 import type { CalloutResponse } from '../../contracts/generated';
 import type { RoleClaims } from '../common/auth';
 import { maskPhone } from '../common/mask';
 import { Caller, Roles } from '../common/role.guard';
+import { optionalText, validBody } from '../common/valid-body';
 import { Db } from '../db/db';
 import { DB, PUBLISHER } from '../infra/tokens';
 import { EventPublisher } from '../kafka/kafka-client';
 import { isFinal, OPEN_STATES } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
+
+const REACHED_BODY = z.object({ note: optionalText(2000) });
 
 /**
  * What duty officers watch and do: active warnings with call-out progress, the not-woken list,
@@ -115,7 +119,8 @@ export class CalloutQueryController {
   @Post(':id/reached')
   @Roles('duty-officer')
   @HttpCode(202)
-  async reached(@Param('id') id: string, @Body() body: { note?: string }, @Caller() caller: RoleClaims) {
+  async reached(@Param('id') id: string, @Body() raw: unknown, @Caller() caller: RoleClaims) {
+    const body = validBody(REACHED_BODY, raw);
     const c = await this.repo.callout(this.db, id);
     if (!c) throw new NotFoundException(`no call-out ${id}`);
     const response: CalloutResponse = {
@@ -127,7 +132,7 @@ export class CalloutQueryController {
       kind: 'feedback',
       feedback: {
         action: 'reached-in-person',
-        ...(body?.note ? { note: String(body.note).slice(0, 2000) } : {}),
+        ...(body.note ? { note: body.note } : {}),
       },
       actor: caller.actor.slice(0, 200),
       at: new Date().toISOString(),

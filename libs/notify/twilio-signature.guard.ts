@@ -1,10 +1,21 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import {
+  BadRequestException,
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import { z } from 'zod';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 import { NotifyService } from './notify.service';
 import { NOTIFY_SERVICE } from './notify.tokens';
+
+/** Twilio posts flat forms of text fields; anything else (JSON objects, repeated fields) is not Twilio. */
+const TWILIO_FORM = z.record(z.string(), z.string());
 
 /**
  * X-Twilio-Signature on every Twilio webhook, checked with the SDK's validator against the public
@@ -21,7 +32,9 @@ export class TwilioSignatureGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<Request>();
     const signature = req.header('x-twilio-signature');
     const url = `${(this.cfg.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '')}${req.originalUrl}`;
-    const params = (req.body ?? {}) as Record<string, string>;
+    const form = TWILIO_FORM.safeParse(req.body ?? {});
+    if (!form.success) throw new BadRequestException('a Twilio webhook is a form of text fields');
+    const params = form.data;
     const ok =
       !!signature &&
       !!this.cfg.TWILIO_AUTH_TOKEN &&
