@@ -6,14 +6,14 @@ import { signRoleToken } from '../common/auth';
 import { fromRoot } from '../common/project-root';
 import { loadConfig } from '../config/config';
 import { CONFIG, DB } from '../infra/tokens';
-import { createTestDatabase, TestDatabase } from '../../test/support/infra';
+import { createTestDatabase, TestDatabase, testSecret } from '../../test/support/infra';
 import { DirectoryModule } from './directory.module';
 
 // Response bodies are checked field by field below; a loose type keeps those checks readable.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (r: Response | Promise<Response>): Promise<any> => (await r).json();
 
-const SECRET = 'directory-test-secret-0123456789';
+const SECRET = testSecret();
 const auth = (role: string) => ({
   authorization: `Bearer ${signRoleToken({ actor: `${role}-1`, role }, SECRET)}`,
 });

@@ -16,7 +16,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { raw } from 'express';
 import { MAX_CAP_BYTES } from './cap/safe-xml';
 import { IntakeService } from './intake.service';
-import { checkBearer, Roles } from '../common/role.guard';
+import { lifetimePolicyOf } from '../common/auth';
+import { checkBearer, keysOfConfig, Roles } from '../common/role.guard';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 
@@ -37,7 +38,16 @@ export class CapBodyMiddleware implements NestMiddleware {
   ) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    if (!checkBearer(req.headers.authorization, this.cfg.SIGNING_SECRET, ['duty-officer']).ok) return next();
+    if (
+      !checkBearer(
+        req.headers.authorization,
+        keysOfConfig(this.cfg),
+        ['duty-officer'],
+        new Date(),
+        lifetimePolicyOf(this.cfg),
+      ).ok
+    )
+      return next();
     this.parse(req, res, (err?: unknown) => {
       const e = err as { type?: string; status?: number; length?: number; message?: string } | undefined;
       if (!e) return next();

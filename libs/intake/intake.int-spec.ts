@@ -4,7 +4,14 @@ import { Consumer, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
 import { WarningMessage } from '../../contracts/generated/warning';
 import { CoverageAlert } from '../../contracts/generated/coverage-alert';
 import { TOPICS } from '../../contracts/topics';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  uniqueId,
+  waitFor,
+  testSecret,
+} from '../../test/support/infra';
 import { signRoleToken } from '../common/auth';
 import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
@@ -14,7 +21,7 @@ import { parseWarningId } from './warning-id';
 
 jest.setTimeout(90_000);
 
-const SECRET = 'intake-test-secret-0123456789';
+const SECRET = testSecret();
 const DUTY = signRoleToken({ actor: 'duty-li', role: 'duty-officer' }, SECRET);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
