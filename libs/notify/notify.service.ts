@@ -678,14 +678,14 @@ export class NotifyService {
     };
   }
 
-  /** Records a webhook refused for its signature (kept for auditors). */
+  /** Records a refused webhook for auditors: a bounded excerpt, only counted past a rate per source. */
   async rejectedWebhook(r: {
     path: string;
     reason: string;
     remoteAddr?: string;
     signature?: string;
-    params: unknown;
-  }) {
-    await this.repo.recordRejected(this.db, r);
+    params: Record<string, unknown>;
+  }): Promise<boolean> {
+    return this.repo.recordRejected(this.db, r);
   }
 }

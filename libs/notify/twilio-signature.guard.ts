@@ -33,7 +33,17 @@ export class TwilioSignatureGuard implements CanActivate {
     const signature = req.header('x-twilio-signature');
     const url = `${(this.cfg.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '')}${req.originalUrl}`;
     const form = TWILIO_FORM.safeParse(req.body ?? {});
-    if (!form.success) throw new BadRequestException('a Twilio webhook is a form of text fields');
+    if (!form.success) {
+      await this.notify.rejectedWebhook({
+        path: req.path,
+        reason: 'not a form of text fields',
+        remoteAddr: req.ip,
+        signature,
+        params:
+          typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {},
+      });
+      throw new BadRequestException('a Twilio webhook is a form of text fields');
+    }
     const params = form.data;
     const ok =
       !!signature &&
@@ -45,8 +55,8 @@ export class TwilioSignatureGuard implements CanActivate {
       reason: signature ? 'signature does not match' : 'no X-Twilio-Signature header',
       remoteAddr: req.ip,
       signature,
-      // The sender's number is personal data: kept masked-free only in the provider's own records.
-      params: Object.fromEntries(Object.entries(params).filter(([k]) => !['From', 'To', 'Body'].includes(k))),
+      // Kept as a bounded excerpt without From/To/Body (personal data): see rejected-webhook.ts.
+      params,
     });
     throw new ForbiddenException('invalid Twilio signature');
   }
