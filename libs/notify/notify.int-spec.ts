@@ -20,6 +20,7 @@ import { InfraModule } from '../infra/infra.module';
 import { createAckToken } from './ack-token';
 import { NotifyModule } from './notify.module';
 import { NOTIFY_WORKER } from './notify.tokens';
+import { REJECTED_EXCERPT_BYTES, REJECTED_PER_MINUTE } from './rejected-webhook';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
 import { SAMPLE_DATA } from './template-data';
 
@@ -353,6 +354,47 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     );
     expect(Number(events.rows[0].n)).toBe(1);
     expect(statuses.filter((s) => s.requestId === r.requestId && s.status === 'delivered')).toHaveLength(1);
+  });
+
+  it('keeps a bounded excerpt of each forged webhook and, past the rate per source, only counts them', async () => {
+    const stored = async () =>
+      (
+        await db.db.query<{ n: string; bytes: string | null }>(
+          `SELECT count(*) AS n, sum(pg_column_size(params) + coalesce(length(signature), 0)) AS bytes FROM notify.rejected_webhooks`,
+        )
+      ).rows[0];
+    const before = await stored();
+    // About 90 KB of parameters each, the most the webhook body limit lets through.
+    const form = new URLSearchParams({ MessageSid: 'SM-forged', AccountSid: ACCOUNT });
+    for (let i = 0; i < 45; i++) form.set(`Pad${i}`, 'x'.repeat(2000));
+    const forged = 2 * REJECTED_PER_MINUTE;
+    for (let i = 0; i < forged; i++) {
+      const r = await fetch(`${base}/twilio/sms/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' },
+        body: form.toString(),
+      });
+      expect(r.status).toBe(403);
+    }
+    const after = await stored();
+    // Earlier tests' refusals from this address in the same minute count towards its limit too.
+    const storedNow = Number(after.n) - Number(before.n);
+    expect(storedNow).toBeLessThanOrEqual(REJECTED_PER_MINUTE);
+    expect(storedNow).toBeGreaterThan(0);
+    // Each stored row: a 2 KiB excerpt at most (plus jsonb's own overhead), whatever was sent.
+    expect(Number(after.bytes) - Number(before.bytes ?? 0)).toBeLessThan(
+      REJECTED_PER_MINUTE * 2 * REJECTED_EXCERPT_BYTES,
+    );
+    const last = await db.db.query<{ params_bytes: number; params_omitted: number }>(
+      `SELECT params_bytes, params_omitted FROM notify.rejected_webhooks ORDER BY id DESC LIMIT 1`,
+    );
+    expect(last.rows[0].params_bytes).toBeGreaterThan(90_000);
+    expect(last.rows[0].params_omitted).toBeGreaterThan(30);
+    const counted = await db.db.query<{ n: string }>(
+      `SELECT sum(requests) AS n FROM notify.rejected_webhook_overflow`,
+    );
+    // Nothing lost from the count: every forged request is either stored or counted.
+    expect(Number(counted.rows[0].n) + storedNow).toBe(forged);
   });
 
   it('ack link: GET shows, POST confirms once, forged and expired are refused', async () => {

@@ -9,6 +9,7 @@ import { Db, Queryable } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { Outbox } from '../kafka/outbox';
 import { RejectMessage } from '../kafka/safe-consumer';
+import { parseFeedbackForm } from './ack-feedback-form';
 import { createAckToken, verifyAckToken } from './ack-token';
 import {
   ChannelError,
@@ -648,26 +649,23 @@ export class NotifyService {
     };
   }
 
-  async ackFeedback(token: string, form: Record<string, string>): Promise<WebPage> {
+  async ackFeedback(token: string, form: unknown): Promise<WebPage> {
     const t = await this.ackTarget(token);
     if (t.page) return t.page;
     const a = t.attempt!;
-    const actions = [
-      'patrol-done',
-      'evacuated',
-      'shelter-opened',
-      'need-help',
-      'reached-in-person',
-      'other',
-    ] as const;
-    const action = actions.find((x) => x === form.action) ?? 'other';
-    const count = /^\d{1,6}$/.test(form.count ?? '') ? Number(form.count) : undefined;
-    const note = (form.note ?? '').slice(0, 2000);
-    const feedback: Feedback = {
-      action,
-      ...(count !== undefined ? { count } : {}),
-      ...(note ? { note } : {}),
-    };
+    // Refused here with the reason, never shown "received" and then dropped by the tracker's schema.
+    const parsed = parseFeedbackForm(form);
+    if (!parsed.ok)
+      return {
+        status: 400,
+        html: this.templates.render('web', 'error', 'zh-CN', {
+          title: '反馈未提交',
+          message: `反馈未能提交，请返回修改后重新提交：${parsed.problems.join('；')}`,
+          messageEn: `Your report was not recorded; go back, correct it and send it again: ${parsed.problems.join('; ')}`,
+        }),
+      };
+    const feedback = parsed.feedback;
+    const note = feedback.note ?? '';
     const responseId = `web:${a.callout_id}:fb:${randomUUID()}`;
     await this.db.transaction(async (tx) => {
       await this.repo.firstTime(tx, responseId, 'web-feedback', a.request_id, feedback);
@@ -680,14 +678,14 @@ export class NotifyService {
     };
   }
 
-  /** Records a webhook refused for its signature (kept for auditors). */
+  /** Records a refused webhook for auditors: a bounded excerpt, only counted past a rate per source. */
   async rejectedWebhook(r: {
     path: string;
     reason: string;
     remoteAddr?: string;
     signature?: string;
-    params: unknown;
-  }) {
-    await this.repo.recordRejected(this.db, r);
+    params: Record<string, unknown>;
+  }): Promise<boolean> {
+    return this.repo.recordRejected(this.db, r);
   }
 }
