@@ -59,6 +59,8 @@ export interface PipelineOptions {
   /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
   cpuProfDir?: string;
   timeoutMs?: number;
+  /** The PostgreSQL server (any database on it) the run creates its database on; TEST_DATABASE_URL by default. */
+  adminUrl?: string;
 }
 
 export interface Distribution {
@@ -306,6 +308,10 @@ export class CalloutPipeline {
     this.log = opts.log ?? (() => undefined);
   }
 
+  get adminUrl(): string {
+    return this.opts.adminUrl ?? ADMIN_URL;
+  }
+
   get channels() {
     return this.opts.channels ?? ['sms', 'voice'];
   }
@@ -315,11 +321,11 @@ export class CalloutPipeline {
     this.villagesPerTownship = villagesPerTownship;
     for (const p of doc.persons) this.phones.set(p.id, p.mobile ?? '');
     this.dbName = `bench_callout_${this.prefix.slice(5, -1)}`;
-    const admin = new Client({ connectionString: ADMIN_URL });
+    const admin = new Client({ connectionString: this.adminUrl });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${this.dbName}`);
     await admin.end();
-    const url = ADMIN_URL.replace(/\/[^/]*$/, `/${this.dbName}`);
+    const url = this.adminUrl.replace(/\/[^/]*$/, `/${this.dbName}`);
     this.db = new PostgresDb(url);
     await migrate(this.db);
     const t0 = Date.now();
@@ -425,15 +431,21 @@ export class CalloutPipeline {
     return this.opts.timeoutMs ?? Math.max(base, this.opts.persons * 60);
   }
 
-  /** Phase 1: one city-wide red warning; waits until every requested first send was answered by the API. */
-  async dispatch(): Promise<DispatchFigures> {
+  /** Produces one city-wide red warning to Kafka and returns it, without waiting for anything else. */
+  async sendWarning(): Promise<WarningMessage> {
     const w = this.warning();
-    const expected = this.phones.size * this.channels.length;
-    const t0 = Date.now();
     await this.producer!.send({
       topic: `${this.prefix}warnings.meteorological`,
       messages: [{ key: w.id, value: JSON.stringify(w) }],
     });
+    return w;
+  }
+
+  /** Phase 1: one city-wide red warning; waits until every requested first send was answered by the API. */
+  async dispatch(): Promise<DispatchFigures> {
+    const expected = this.phones.size * this.channels.length;
+    const t0 = Date.now();
+    const w = await this.sendWarning();
     await waitFor(
       async () => {
         const [r] = await this.q<{ n: string }>(
@@ -673,7 +685,7 @@ export class CalloutPipeline {
     if (this.policyFile) rmSync(this.policyFile, { force: true });
     await this.db?.close().catch(() => undefined);
     if (this.dbName) {
-      const admin = new Client({ connectionString: ADMIN_URL });
+      const admin = new Client({ connectionString: this.adminUrl });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
       await admin.end();
