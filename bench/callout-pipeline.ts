@@ -35,7 +35,8 @@ const ROOT = join(__dirname, '..').replace(/[/\\]dist$/, '');
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TWILIO = {
   accountSid: 'AC' + 'be0c'.repeat(8),
-  authToken: 'bench-auth-token-0123456789abcdef',
+  // Secrets of this run's own: the services refuse short or published ones.
+  authToken: randomBytes(16).toString('hex'),
   from: '+15005550006',
 };
 
@@ -357,7 +358,7 @@ export class CalloutPipeline {
       TWILIO_SMS_FROM: TWILIO.from,
       TWILIO_VOICE_FROM: TWILIO.from,
       PUBLIC_BASE_URL: `http://127.0.0.1:${this.notifierPort}`,
-      SIGNING_SECRET: 'bench-signing-secret-0123456789',
+      SIGNING_SECRET: randomBytes(32).toString('base64url'),
       POLICY_FILE: this.policyFile,
       NOTIFY_SMS_PER_SECOND: String(rate.sms),
       NOTIFY_CALLS_PER_SECOND: String(rate.calls),

@@ -13,7 +13,8 @@ export type ContractName =
   | 'callout-response'
   | 'callout-event'
   | 'coverage-alert'
-  | 'warning-closed';
+  | 'warning-closed'
+  | 'field-task-event';
 
 export interface TopicSpec {
   name: string;
@@ -36,6 +37,7 @@ export const TOPICS = {
   calloutsEvents: { name: 'callouts.events', partitions: 12, contract: 'callout-event' },
   coverageAlerts: { name: 'alerts.coverage', partitions: 3, contract: 'coverage-alert' },
   warningsClosed: { name: 'warnings.closed', partitions: 3, contract: 'warning-closed' },
+  fieldTasksEvents: { name: 'fieldtasks.events', partitions: 3, contract: 'field-task-event' },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;

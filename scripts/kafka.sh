@@ -7,9 +7,10 @@
 #   scripts/kafka.sh cluster start|stop|status|reset|kill N
 #                             three brokers on loopback, each also a voter of a 3-controller quorum;
 #                             `start` (re)starts every node that does not answer, `kill N` kill -9s node N
-# Environment: KAFKA_VERSION (default 3.9.1), KAFKA_PORT (9092), KAFKA_HOME_DIR (.kafka), KAFKA_HEAP (-Xmx512m);
-# for the cluster KAFKA_CLUSTER_PORTS (19092,19094,19096: each broker's port, its controller on the next
-# one) and KAFKA_HEAP (-Xmx384m per broker).
+# Environment: KAFKA_VERSION (default 3.9.1), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (KAFKA_PORT + 1),
+# KAFKA_HOME_DIR (.kafka), KAFKA_HEAP (-Xmx512m); exit 98 when the controller port is taken.
+# For the cluster KAFKA_CLUSTER_PORTS (19092,19094,19096: each broker's port, its controller on the
+# next one) and KAFKA_HEAP (-Xmx384m per broker).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,7 +59,7 @@ cluster_node() { # node number, 1-based
 
 log() { echo "[kafka] $*" >&2; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/${1:-$KAFKA_PORT}") 2>/dev/null; }
 
 running_pid() {
   [[ -f "$PIDFILE" ]] || return 1
@@ -153,6 +154,10 @@ await_node() {
 
 start() {
   if port_open; then log "already answering on 127.0.0.1:$KAFKA_PORT"; return 0; fi
+  if port_open "$CONTROLLER_PORT"; then
+    log "port $CONTROLLER_PORT is taken; the broker's controller needs it. Stop what is listening there, or choose another port: KAFKA_CONTROLLER_PORT=<port> (default KAFKA_PORT + 1)."
+    exit 98
+  fi
   fetch
   launch
   await_node

@@ -5,7 +5,14 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { fromRoot } from '../libs/common/project-root';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from './support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  testSecret,
+  uniqueId,
+  waitFor,
+} from './support/infra';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -18,7 +25,7 @@ import { freePort, RunningService, startService } from './support/services';
  */
 const TOWNSHIP = '140212100000'; // 新荣区 新荣镇
 const SHOTS = fromRoot('docs', 'screenshots');
-const SECRET = 'console-e2e-secret-0123456789';
+const SECRET = testSecret();
 /** A role token as `npm run token` makes it, signed with the app's secret. */
 const tokenFor = (role: string, actor = `e2e-${role}`) => signRoleToken({ actor, role }, SECRET);
 
@@ -56,9 +63,10 @@ describe('console in a browser (whole system)', () => {
       SIGNING_SECRET: SECRET,
       POLICY_FILE: policyFile,
     };
+    // Demo mode, as `npm start`: the simulator, the demo users and the demo directory.
     aio = await startService(
       'all-in-one',
-      { ...common, SIM_PORT: String(simPort), SIM_LATENCY_MS: '50' },
+      { ...common, DEMO: '1', SIM_PORT: String(simPort), SIM_LATENCY_MS: '50' },
       { timeoutMs: 120_000 },
     );
     // The all-in-one app serves the console beside every API, as `npm start` does.
@@ -148,9 +156,14 @@ describe('console in a browser (whole system)', () => {
       expect(await page.textContent(`${card} tr.township[data-area="${TOWNSHIP}"]`)).toContain('新荣镇');
       await page.screenshot({ path: join(SHOTS, 'console-board.png'), fullPage: true });
 
-      // 3. The flash-flood warner (number ends in 7) never answers → not-woken list → mark reached.
-      const person = '#not-woken .person';
-      await page.waitForSelector(person, { timeout: 60_000 });
+      // 3. The flash-flood warner (number ends in 7) never answers → not-woken list, grouped by
+      //    county and township (collapsed): open the township's group → mark reached.
+      const group = `#not-woken details.nw-t[data-area="${TOWNSHIP}"]`;
+      await page.waitForSelector(group, { state: 'attached', timeout: 60_000 });
+      await page.click(`#not-woken details.nw-c[data-area="${TOWNSHIP.slice(0, 6)}000000"] > summary`);
+      await page.click(`${group} > summary`);
+      const person = `${group} .person`;
+      await page.waitForSelector(person, { timeout: 30_000 });
       expect(await page.textContent(`${person} .phone`)).toMatch(/^\+86138\*+\d{4}$/);
       await page.screenshot({ path: join(SHOTS, 'console-not-woken.png'), fullPage: true });
       await page.fill(`${person} input[name=note]`, '已派村干部上门叫醒');

@@ -1,3 +1,4 @@
+import { EXIT_PORT_TAKEN, portError, PortTakenError } from '../../libs/infra/ports';
 import { BehaviourConfig, startTwilioSimulator } from '../../libs/notify/simulator/twilio-simulator';
 
 /**
@@ -9,8 +10,9 @@ import { BehaviourConfig, startTwilioSimulator } from '../../libs/notify/simulat
  */
 async function main() {
   const env = process.env;
+  const port = Number(env.SIM_PORT ?? 4010);
   const sim = await startTwilioSimulator({
-    port: Number(env.SIM_PORT ?? 4010),
+    port,
     host: env.SIM_HOST ?? '127.0.0.1',
     accountSid: env.TWILIO_ACCOUNT_SID ?? 'AC00000000000000000000000000000000',
     authToken: env.TWILIO_AUTH_TOKEN ?? 'simulator-auth-token-0000',
@@ -20,6 +22,8 @@ async function main() {
     inboundSmsUrl: env.SIM_INBOUND_URL,
     defaultInboundTo: env.TWILIO_SMS_FROM,
     behaviours: env.SIM_BEHAVIOURS ? (JSON.parse(env.SIM_BEHAVIOURS) as BehaviourConfig) : undefined,
+  }).catch((e: unknown) => {
+    throw portError(e, { port, component: 'the Twilio simulator', variable: 'SIM_PORT' });
   });
   console.log(`Twilio simulator listening on ${sim.url}`);
   const stop = () => void sim.stop().then(() => process.exit(0));
@@ -28,6 +32,6 @@ async function main() {
 }
 
 void main().catch((e) => {
-  console.error(e);
-  process.exit(1);
+  console.error(e instanceof PortTakenError ? e.message : e);
+  process.exit(e instanceof PortTakenError ? EXIT_PORT_TAKEN : 1);
 });

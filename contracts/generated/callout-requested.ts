@@ -11,7 +11,7 @@ warningId: string
 personId: string
 to: string
 channel: ("sms" | "voice")
-purpose: ("callout" | "redial" | "escalation" | "update" | "lift" | "settled" | "help")
+purpose: ("callout" | "redial" | "escalation" | "update" | "lift" | "settled" | "help" | "handoff")
 attempt: number
 drill: boolean
 language?: string

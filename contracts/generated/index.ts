@@ -4,5 +4,6 @@ export * from './callout-requested';
 export * from './callout-response';
 export * from './callout-status';
 export * from './coverage-alert';
+export * from './field-task-event';
 export * from './warning-closed';
 export * from './warning';

@@ -11,6 +11,7 @@ import {
   fromClosed,
   fromCoverageAlert,
   fromDeadLetter,
+  fromFieldTaskEvent,
   fromRequested,
   fromResponse,
   fromStatus,
@@ -29,6 +30,7 @@ const MAPPERS: Record<Exclude<ContractName, 'raw'>, Mapper> = {
   'callout-event': fromCalloutEvent,
   'coverage-alert': fromCoverageAlert,
   'warning-closed': fromClosed,
+  'field-task-event': fromFieldTaskEvent,
 };
 
 /**

@@ -5,6 +5,7 @@ import {
   CalloutResponse,
   CalloutStatus,
   CoverageAlert,
+  FieldTaskEvent,
   WarningClosed,
   WarningMessage,
 } from '../../contracts/generated';
@@ -148,6 +149,21 @@ export function fromClosed(topic: string, c: WarningClosed, now: string): EntryD
     { warningId: c.warningId },
     c.drill === true,
     c,
+  );
+}
+
+/** A step of a door-to-door hand-off joins the chain of its warning; the actor is who took it. */
+export function fromFieldTaskEvent(topic: string, e: FieldTaskEvent, now: string): EntryDraft {
+  return draft(
+    topic,
+    e.warningId,
+    `fieldtask:${e.eventId}`,
+    e.at,
+    now,
+    e.actor,
+    { warningId: e.warningId, calloutId: e.calloutId, personId: e.assignee.personId },
+    e.drill,
+    e,
   );
 }
 

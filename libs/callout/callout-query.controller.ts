@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   Controller,
   Get,
@@ -21,6 +22,16 @@ import { isFinal, OPEN_STATES } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { TrackerService } from './tracker.service';
+
+/** Call-out ids of a set action: distinct strings, at most a township's worth. */
+export function idsOf(v: unknown): string[] {
+  if (!Array.isArray(v)) throw new BadRequestException('calloutIds must be a list');
+  const ids = [
+    ...new Set(v.filter((x): x is string => typeof x === 'string' && x.length > 0 && x.length <= 300)),
+  ];
+  if (ids.length === 0 || ids.length > 2000) throw new BadRequestException('1 to 2000 calloutIds');
+  return ids;
+}
 
 /**
  * What duty officers watch and do: active warnings with call-out progress, the not-woken list,
@@ -116,24 +127,47 @@ export class CalloutQueryController {
   @Roles('duty-officer')
   @HttpCode(202)
   async reached(@Param('id') id: string, @Body() body: { note?: string }, @Caller() caller: RoleClaims) {
-    const c = await this.repo.callout(this.db, id);
-    if (!c) throw new NotFoundException(`no call-out ${id}`);
-    const response: CalloutResponse = {
-      schemaVersion: 1,
-      responseId: `duty:${randomUUID()}`,
-      calloutId: id,
-      warningId: c.warning_id,
-      via: 'duty-officer',
-      kind: 'feedback',
-      feedback: {
-        action: 'reached-in-person',
-        ...(body?.note ? { note: String(body.note).slice(0, 2000) } : {}),
-      },
-      actor: caller.actor.slice(0, 200),
-      at: new Date().toISOString(),
-    };
-    await this.tracker.reportResponse(response);
-    return { accepted: true, responseId: response.responseId };
+    const [r] = await this.reachedMany([id], body?.note, caller);
+    if (!r) throw new NotFoundException(`no call-out ${id}`);
+    return { accepted: true, responseId: r };
+  }
+
+  /** "Reached in person" for a set: still one response per person, each with the actor. */
+  @Post('reached')
+  @Roles('duty-officer')
+  @HttpCode(202)
+  async reachedSet(@Body() body: { calloutIds?: unknown; note?: string }, @Caller() caller: RoleClaims) {
+    const ids = idsOf(body?.calloutIds);
+    const accepted = (await this.reachedMany(ids, body?.note, caller)).filter(Boolean).length;
+    return { accepted, of: ids.length };
+  }
+
+  /** Records a reached-in-person response for each known call-out; '' where the id is unknown. */
+  private async reachedMany(ids: string[], note: string | undefined, caller: RoleClaims): Promise<string[]> {
+    const known = await this.db.query<{ id: string; warning_id: string }>(
+      `SELECT id, warning_id FROM callout.callouts WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+    const warningOf = new Map(known.rows.map((c) => [c.id, c.warning_id]));
+    const at = new Date().toISOString();
+    const responses: CalloutResponse[] = ids
+      .filter((id) => warningOf.has(id))
+      .map((id) => ({
+        schemaVersion: 1,
+        responseId: `duty:${randomUUID()}`,
+        calloutId: id,
+        warningId: warningOf.get(id)!,
+        via: 'duty-officer',
+        kind: 'feedback',
+        feedback: { action: 'reached-in-person', ...(note ? { note: String(note).slice(0, 2000) } : {}) },
+        actor: caller.actor.slice(0, 200),
+        at,
+      }));
+    // Each applied and announced through the outbox in the tracker's transaction (the group
+    // commit takes them together): the 202 means they are recorded.
+    await Promise.all(responses.map((r) => this.tracker.reportResponse(r)));
+    const byId = new Map(responses.map((r) => [r.calloutId, r.responseId]));
+    return ids.map((id) => byId.get(id) ?? '');
   }
 
   /** "Call again now": one more voice call and SMS for a person not yet confirmed. */
@@ -141,18 +175,41 @@ export class CalloutQueryController {
   @Roles('duty-officer')
   @HttpCode(202)
   async recall(@Param('id') id: string) {
+    const [done] = await this.recallMany([id]);
+    if (done === undefined) throw new NotFoundException(`no call-out ${id}`);
+    return { accepted: done };
+  }
+
+  /** "Call again" for a set (a township's not-woken): one transaction, each person's sends of their own. */
+  @Post('recall')
+  @Roles('duty-officer')
+  @HttpCode(202)
+  async recallSet(@Body() body: { calloutIds?: unknown }) {
+    const ids = idsOf(body?.calloutIds);
+    const accepted = (await this.recallMany(ids)).filter(Boolean).length;
+    return { accepted, of: ids.length };
+  }
+
+  /** true: called again; false: already settled; undefined: no such call-out. */
+  private async recallMany(ids: string[]): Promise<(boolean | undefined)[]> {
     const done = await this.db.transaction(async (tx) => {
-      const c = await this.repo.lockCallout(tx, id);
-      if (!c) throw new NotFoundException(`no call-out ${id}`);
-      if (isFinal(c.state)) return false;
-      const w = (await this.repo.warning(tx, c.warning_id))!;
-      await this.repo.requestSends(tx, w, [
-        { callout: c, channel: 'voice', purpose: 'redial' },
-        { callout: c, channel: 'sms', purpose: 'redial' },
-      ]);
-      return true;
+      const out: (boolean | undefined)[] = [];
+      for (const id of ids) {
+        const c = await this.repo.lockCallout(tx, id);
+        if (!c || isFinal(c.state)) {
+          out.push(c ? false : undefined);
+          continue;
+        }
+        const w = (await this.repo.warning(tx, c.warning_id))!;
+        await this.repo.requestSends(tx, w, [
+          { callout: c, channel: 'voice', purpose: 'redial' },
+          { callout: c, channel: 'sms', purpose: 'redial' },
+        ]);
+        out.push(true);
+      }
+      return out;
     });
     this.relay.nudge();
-    return { accepted: done };
+    return done;
   }
 }

@@ -11,6 +11,8 @@ import { CALLOUT_POLICY, TARGET_DIRECTORY } from './callout.types';
 import { DispatcherHandlers, TrackerHandlers } from './callout.handlers';
 import { DeadlineScanner } from './deadline-scanner';
 import { DispatcherService } from './dispatcher.service';
+import { FieldTaskController } from './field-task.controller';
+import { FieldTaskService } from './field-task.service';
 import { loadPolicy } from './policy';
 import { TrackerService } from './tracker.service';
 
@@ -46,9 +48,10 @@ export class DispatcherModule {}
 /** The tracker: statuses and answers in, redials, escalation, not-woken list and closing out. */
 @Module({
   imports: [CalloutCoreModule, ScheduleModule.forRoot()],
-  controllers: [CalloutQueryController],
+  controllers: [CalloutQueryController, FieldTaskController],
   providers: [
     TrackerService,
+    FieldTaskService,
     DeadlineScanner,
     TrackerHandlers,
     consumerHostProvider('tracker', [TrackerHandlers]),

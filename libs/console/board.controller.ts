@@ -17,7 +17,7 @@ import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleAuthGuard, ConsoleRequest, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleViews, PageContext } from './console-views';
-import { BoardService } from './board.service';
+import { BoardService, notWokenFilterOf } from './board.service';
 import { LiveHub } from './live-hub';
 
 const wantsJson = (req: ConsoleRequest) =>
@@ -39,9 +39,10 @@ export class BoardController {
   @Get()
   @Permit('view-board')
   @Header('cache-control', 'no-store')
-  async page(@Page() page: PageContext, @Query('done') done?: string, @Query('failed') failed?: string) {
+  async page(@Page() page: PageContext, @Query() query: Record<string, unknown>) {
+    const { done, failed } = query;
     return this.views.page('board', page, {
-      board: await this.board.load(page.session!),
+      board: await this.board.load(page.session!, notWokenFilterOf(query)),
       done: !!done,
       failed: !!failed,
     });
@@ -51,8 +52,10 @@ export class BoardController {
   @Get('console/board/fragment')
   @Permit('view-board')
   @Header('cache-control', 'no-store')
-  async fragment(@Page() page: PageContext) {
-    return this.views.fragment('board-live', page, { board: await this.board.load(page.session!) });
+  async fragment(@Page() page: PageContext, @Query() query: Record<string, unknown>) {
+    return this.views.fragment('board-live', page, {
+      board: await this.board.load(page.session!, notWokenFilterOf(query)),
+    });
   }
 
   /** Server-sent events: "board" (call-outs moved), "alert", "dlq". */

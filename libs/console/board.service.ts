@@ -1,10 +1,53 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { shanxiDivisions } from '../common/divisions';
+import { ROLE_CODES, ROLES } from '../directory/roles';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
 import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleRepository } from './console.repository';
 import { LiveHub } from './live-hub';
+import { groupNotWoken, NotWokenCount } from './not-woken-groups';
+
+/** What the duty officer narrows the not-woken list to (query parameters of the board). */
+export interface NotWokenFilter {
+  warning?: string;
+  area?: string;
+  role?: string;
+  q?: string;
+}
+
+const FILTER_KEYS = ['warning', 'area', 'role', 'q'] as const;
+
+/** The filter from a request's query, each value trimmed and bounded. */
+export function notWokenFilterOf(query: Record<string, unknown>): NotWokenFilter {
+  const f: NotWokenFilter = {};
+  for (const k of FILTER_KEYS) {
+    const v = query[k];
+    if (typeof v === 'string' && v.trim()) f[k] = v.trim().slice(0, k === 'q' ? 50 : 200);
+  }
+  return f;
+}
+
+/** "?warning=…&q=…" of a filter ('' when there is none), for links that keep it. */
+export function filterQuery(f: NotWokenFilter, extra: Record<string, string | number> = {}): string {
+  const p = new URLSearchParams();
+  for (const k of FILTER_KEYS) if (f[k]) p.set(k, f[k]!);
+  for (const [k, v] of Object.entries(extra)) p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+/** The tracker's query for a filter (its parameter names). */
+export function trackerQuery(f: NotWokenFilter, extra: Record<string, string | number> = {}): string {
+  const p = new URLSearchParams();
+  if (f.warning) p.set('warningId', f.warning);
+  if (f.area) p.set('area', f.area);
+  if (f.role) p.set('role', f.role);
+  if (f.q) p.set('q', f.q);
+  for (const [k, v] of Object.entries(extra)) p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
 
 interface TrackerWarning {
   id: string;
@@ -95,13 +138,24 @@ export class BoardService {
    * Fetched with the viewer's own role token. A directory admin sees the warnings and their figures
    * but not the not-woken list (persons' names): the tracker would refuse it, so it is not asked.
    */
-  async load(viewer: { username: string; role: string }) {
+  async load(viewer: { username: string; role: string }, filter: NotWokenFilter = {}) {
     const as = backendUserOf(viewer);
     const seesPersons = viewer.role !== 'directory-admin';
-    const [warnings, notWoken, alerts, dlq] = await Promise.all([
+    const [warnings, notWoken, tasks, alerts, dlq] = await Promise.all([
       this.backends.call<TrackerWarning[]>('tracker', '/api/callouts/warnings', { as }),
       seesPersons
-        ? this.backends.call<Record<string, unknown>[]>('tracker', '/api/callouts/not-woken', { as })
+        ? this.backends.call<NotWokenCount[]>(
+            'tracker',
+            `/api/callouts/not-woken/groups${trackerQuery(filter)}`,
+            {
+              as,
+            },
+          )
+        : { body: [] },
+      seesPersons
+        ? this.backends.call<Record<string, unknown>[]>('tracker', '/api/callouts/field-tasks?open=true', {
+            as,
+          })
         : { body: [] },
       this.repo.recent('alert', 30),
       this.repo.recent('dlq', 30),
@@ -123,7 +177,16 @@ export class BoardService {
     );
     return {
       warnings: withAreas,
-      notWoken: Array.isArray(notWoken.body) ? notWoken.body : [],
+      notWoken: groupNotWoken(Array.isArray(notWoken.body) ? notWoken.body : []),
+      seesPersons,
+      filter,
+      filterQs: filterQuery(filter),
+      fragmentUrl: `/console/board/fragment${filterQuery(filter)}`,
+      tasks: Array.isArray(tasks.body) ? tasks.body : [],
+      areaOptions: [
+        ...new Map(withAreas.flatMap((w) => w.counties.map((c) => [c.code, c.name]))).entries(),
+      ].map(([code, name]) => ({ code, name, selected: filter.area === code })),
+      roleOptions: ROLE_CODES.map((code) => ({ code, ...ROLES[code], selected: filter.role === code })),
       alerts,
       dlq,
       activity: this.hub

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CalloutEvent, CoverageAlert, WarningClosed } from '../../contracts/generated';
+import type { CalloutEvent, CoverageAlert, FieldTaskEvent, WarningClosed } from '../../contracts/generated';
 import { allTopicSpecs, TOPICS } from '../../contracts/topics';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
@@ -65,13 +65,18 @@ export class ConsoleEventsHandlers implements TopicHandlerSource {
             reason: e.reason,
             drill: !!e.drill,
           });
-          this.hub.boardChanged();
+          this.hub.boardChanged({ areaCode: e.areaCode, to: e.to });
         },
       } as TopicHandler<never>,
       {
         topic: TOPICS.warningsClosed.name,
         contract: 'warning-closed',
         handle: async (_: WarningClosed) => this.hub.boardChanged(),
+      } as TopicHandler<never>,
+      {
+        topic: TOPICS.fieldTasksEvents.name,
+        contract: 'field-task-event',
+        handle: async (_: FieldTaskEvent) => this.hub.boardChanged(),
       } as TopicHandler<never>,
       {
         topic: TOPICS.coverageAlerts.name,

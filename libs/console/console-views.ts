@@ -7,6 +7,7 @@ import { hazardName, levelColour, levelName, subtypeName } from '../intake/hazar
 import { ConsoleRole, grantsOf, phoneFor } from './access-policy';
 import { ConsoleLang, translate } from './console-i18n';
 import { ConsoleSession } from './console.repository';
+import { waited } from './not-woken-groups';
 
 /** What every page knows: who is signed in, their grants, the language and the CSRF token for forms. */
 export interface PageContext {
@@ -57,6 +58,9 @@ export class ConsoleViews {
     );
     hb.registerHelper('maskedPhone', (p: string, o: Handlebars.HelperOptions) =>
       phoneFor((o.data?.root?.session?.role as ConsoleRole) ?? 'auditor', p),
+    );
+    hb.registerHelper('waited', (iso: unknown, o: Handlebars.HelperOptions) =>
+      typeof iso === 'string' ? waited(iso, Date.now(), lang(o)) : '',
     );
     hb.registerHelper('pct', (x: unknown) => (typeof x === 'number' ? `${Math.round(x * 100)}%` : '—'));
     hb.registerHelper('json', (x: unknown) => JSON.stringify(x));

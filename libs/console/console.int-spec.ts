@@ -8,8 +8,17 @@ import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
 import { EventPublisher, TopicNamer } from '../kafka/kafka-client';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  uniqueId,
+  waitFor,
+  testSecret,
+} from '../../test/support/infra';
 import { ConsoleModule } from './console.module';
+import { ConsoleRepository, DEMO_USERS } from './console.repository';
+import { hashPassword } from './passwords';
 
 /**
  * The console module on real PostgreSQL and Kafka. The services it calls (tracker, intake, directory,
@@ -22,13 +31,14 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
   let base: string;
   let fake: Server;
   let prefix: string;
-  const SECRET = 'console-test-secret-0123456789';
+  const SECRET = testSecret();
   const seen: { method: string; url: string; body: string; authorization?: string }[] = [];
   /** The role token a backend request carried, verified with the services' secret. */
   const claimsOf = (s: { authorization?: string }) => {
     const check = verifyRoleToken((s.authorization ?? '').replace(/^Bearer /, ''), SECRET);
     return check.ok ? { actor: check.claims.actor, role: check.claims.role } : null;
   };
+  const NOT_WOKEN_SINCE = new Date(Date.now() - 4 * 60_000).toISOString();
   const NOT_WOKEN = [
     {
       id: 'c-1',
@@ -44,6 +54,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       area_code: '140221101000',
       area_name: '王官人屯镇',
       state_reason: 'no answer after 3 calls',
+      created_at: NOT_WOKEN_SINCE,
     },
   ];
 
@@ -89,7 +100,19 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
               },
             ]),
           );
-        if (url === '/api/callouts/not-woken') return res.end(JSON.stringify(NOT_WOKEN));
+        if (url.startsWith('/api/callouts/not-woken/groups'))
+          return res.end(
+            JSON.stringify([
+              {
+                warning_id: 'w-1',
+                area_code: '140221101000',
+                area_name: '王官人屯镇',
+                n: 1,
+                oldest: NOT_WOKEN_SINCE,
+              },
+            ]),
+          );
+        if (url.startsWith('/api/callouts/not-woken/page')) return res.end(JSON.stringify(NOT_WOKEN));
         if (url === '/api/directory/health')
           return res.end(JSON.stringify({ at: new Date().toISOString(), persons: 0, staleContacts: [] }));
         if (url.startsWith('/api/warnings') && req.method === 'POST') {
@@ -117,7 +140,17 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       CONSOLE_AUDIT_URL: fakeUrl,
       CONSOLE_DIRECTORY_URL: fakeUrl,
       LOG_LEVEL: 'warn',
+      // This spec signs in often; the per-address limit has its own spec (login.int-spec.ts).
+      LOGIN_ATTEMPTS_PER_ADDRESS: '1000',
     });
+    // Not demo mode: the users are made as an operator would (npm run users), with the demo passwords.
+    for (const u of DEMO_USERS)
+      await new ConsoleRepository(t.db).saveUser(
+        u.username,
+        u.display,
+        u.role,
+        await hashPassword(u.password),
+      );
     const ref = await Test.createTestingModule({
       imports: [InfraModule.forRoot({ service: 'console', config }), ConsoleModule],
     }).compile();
@@ -248,10 +281,18 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     const { cookie, csrf } = await signIn('duty', 'duty-demo');
     const html = await (await fetch(base + '/', { headers: { cookie } })).text();
     expect(html).toContain('阳高县');
-    expect(html).toContain('王官人屯镇');
     expect(html).toContain('演练');
-    expect(html).toContain('+86138****1234');
-    expect(html).not.toContain('+8613800001234');
+    // The board carries counts per county and township; a township's persons load when it is opened.
+    expect(html).toMatch(/data-area="140221101000"><summary>罗文皂镇 <b>1<\/b>/);
+    expect(html).not.toContain('赵六');
+    const group = await (
+      await fetch(base + '/console/not-woken/140221101000/fragment', { headers: { cookie } })
+    ).text();
+    expect(group).toContain('赵六');
+    expect(group).toContain('王官人屯镇');
+    expect(group).toContain('+86138****1234');
+    expect(group).not.toContain('+8613800001234');
+    expect(group).toMatch(/class="waited">4分</);
     const r = await post('/console/callouts/c-1/reached', cookie, { note: '已派村干部上门', _csrf: csrf });
     expect(r.status).toBe(303);
     const call = seen.find((s) => s.url === '/api/callouts/c-1/reached')!;
@@ -278,7 +319,11 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     await fetch(base + '/console/divisions?parent=140200000000', { headers: { cookie: duty.cookie } });
     const asDuty = seen.slice(mid);
     expect(asDuty.map((s) => s.url)).toEqual(
-      expect.arrayContaining(['/api/callouts/not-woken', '/api/directory/divisions?parent=140200000000']),
+      expect.arrayContaining([
+        '/api/callouts/not-woken/groups',
+        '/api/callouts/field-tasks?open=true',
+        '/api/directory/divisions?parent=140200000000',
+      ]),
     );
     for (const s of asDuty) expect(claimsOf(s)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
   });

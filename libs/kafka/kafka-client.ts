@@ -1,6 +1,7 @@
 import { Admin, IHeaders, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs';
-import { Logger } from '@nestjs/common';
+import { backOff } from 'exponential-backoff';
 import { allTopicSpecs, TopicSpec } from '../../contracts/topics';
+import { connectivityOf, kafkaLogCreator } from './kafka-log';
 
 /** Naming of topics and consumer groups under an optional prefix (KAFKA_TOPIC_PREFIX), so test runs can share a broker. */
 export class TopicNamer {
@@ -18,23 +19,12 @@ export class TopicNamer {
 }
 
 export function createKafka(brokers: string[], clientId: string): Kafka {
-  const logger = new Logger('kafkajs');
   return new Kafka({
     clientId,
     brokers,
     retry: { initialRetryTime: 200, retries: 10 },
     logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log }) => {
-        const { message, ...extra } = log;
-        // Bounded producer retries are deliberate: the outbox retries a failed publish and every
-        // consumer is idempotent, so Kafka's exactly-once producer guarantee is not relied on.
-        if (message.startsWith('Limiting retries for the idempotent producer')) return;
-        const text = `${message} ${JSON.stringify(extra)}`;
-        if (level <= logLevel.ERROR) logger.error(text);
-        else logger.warn(text);
-      },
+    logCreator: kafkaLogCreator(connectivityOf(brokers)),
   });
 }
 
@@ -66,24 +56,38 @@ export async function ensureTopics(
 ): Promise<string[]> {
   const admin: Admin = kafka.admin();
   await admin.connect();
+  const created = new Set<string>();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(namer.topic(s.name)));
-    if (missing.length === 0) return [];
-    const { replicationFactor, minInsyncReplicas } = await topicReplication(admin, opts);
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: namer.topic(s.name),
-        numPartitions: s.partitions,
-        replicationFactor,
-        configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
-      })),
-    });
-    return missing.map((s) => namer.topic(s.name));
+    // Retried while the broker answers with an error kafkajs calls retriable: right after creation a
+    // busy broker may not host the new partitions yet when their leaders are looked up.
+    await backOff(
+      async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = specs.filter((s) => !existing.has(namer.topic(s.name)));
+        if (missing.length === 0) return;
+        for (const s of missing) created.add(namer.topic(s.name));
+        const { replicationFactor, minInsyncReplicas } = await topicReplication(admin, opts);
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({
+            topic: namer.topic(s.name),
+            numPartitions: s.partitions,
+            replicationFactor,
+            configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+          })),
+        });
+      },
+      {
+        numOfAttempts: 6,
+        startingDelay: 200,
+        maxDelay: 3_000,
+        retry: (e: { retriable?: boolean }) => e.retriable === true,
+      },
+    );
+    return [...created];
   } catch (e) {
     // Another service may have created them between listTopics and createTopics.
-    if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return [];
+    if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return [...created];
     throw e;
   } finally {
     await admin.disconnect();

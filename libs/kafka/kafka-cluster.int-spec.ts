@@ -43,7 +43,7 @@ describe('the 3-broker Kafka cluster', () => {
           resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
         }),
       }),
-      'the new topic in every broker\'s metadata',
+      "the new topic in every broker's metadata",
       30_000,
       500,
     );
@@ -82,6 +82,10 @@ describe('the 3-broker Kafka cluster', () => {
       );
     }
     await waitFor(() => received.size === 400, 'all 400 messages after the kill', 120_000);
-    expect([...received].sort()).toEqual(batch(0, 400).map((m) => m.key).sort());
+    expect([...received].sort()).toEqual(
+      batch(0, 400)
+        .map((m) => m.key)
+        .sort(),
+    );
   }, 300_000);
 });

@@ -159,6 +159,7 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
           {
             publicBaseUrl: cfg.PUBLIC_BASE_URL!,
             signingSecret: cfg.SIGNING_SECRET!,
+            previousSigningSecret: cfg.SIGNING_SECRET_PREVIOUS,
             confirmKeywords: cfg.NOTIFY_CONFIRM_KEYWORDS,
             voiceZh: cfg.NOTIFY_VOICE_ZH,
             reconcileAfterMs: 60_000,

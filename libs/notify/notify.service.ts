@@ -29,6 +29,8 @@ import { callTwiml, messageTwiml, sayTwiml, VOICES } from './voice-twiml';
 export interface NotifySettings {
   publicBaseUrl: string;
   signingSecret: string;
+  /** The secret SIGNING_SECRET replaced: links it signed stay valid while a rotation is under way. */
+  previousSigningSecret?: string;
   confirmKeywords: string[];
   voiceZh: string;
   /** An attempt still 'sending' this long is taken as crashed mid-send and reconciled. */
@@ -538,7 +540,13 @@ export class NotifyService {
   // ----- ack link pages (GET shows, POST confirms: link scanners only GET) -----
 
   private async ackTarget(token: string): Promise<{ page?: WebPage; attempt?: AttemptRow; token?: string }> {
-    const v = verifyAckToken(this.settings.signingSecret, token);
+    const v = verifyAckToken(
+      [
+        this.settings.signingSecret,
+        ...(this.settings.previousSigningSecret ? [this.settings.previousSigningSecret] : []),
+      ],
+      token,
+    );
     if (!v.ok) {
       const expired = v.reason === 'expired';
       return {

@@ -514,7 +514,15 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       if (!res.headersSent) twilioError(res, 400, 20001, e.message);
     });
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve));
+  // A taken port rejects here (the caller names the port and its variable) instead of crashing the
+  // process with an unhandled 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const addr = server.address() as AddressInfo;
 
   const sim: TwilioSimulator = {

@@ -2,14 +2,48 @@
 (function () {
   'use strict';
 
-  // 1. Live board: server-sent events say "the board changed"; fetch the fresh fragment.
+  // 1. Live board: server-sent events say "the board changed" (aggregated, a few a second at most);
+  //    fetch the fresh fragment, keeping the groups the officer opened open (and their lists loaded).
   var live = document.getElementById('board-live');
+  var loadGroup = function (details) {
+    var link = details.querySelector('a.nw-open');
+    if (!link || details.dataset.loaded) return;
+    details.dataset.loaded = 'loading';
+    var url = link.pathname + '/fragment' + link.search;
+    fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } })
+      .then(function (r) {
+        return r.ok ? r.text() : Promise.reject(r.status);
+      })
+      .then(function (html) {
+        var body = document.createElement('div');
+        body.className = 'nw-body';
+        body.innerHTML = html;
+        link.replaceWith(body);
+        details.dataset.loaded = '1';
+      })
+      .catch(function () {
+        delete details.dataset.loaded;
+      });
+  };
+  if (live) {
+    // A township's persons load when its group is opened (without script the link opens its page).
+    live.addEventListener(
+      'toggle',
+      function (e) {
+        var d = e.target;
+        if (d.tagName === 'DETAILS' && d.open && d.classList.contains('nw-t')) loadGroup(d);
+      },
+      true,
+    );
+  }
   if (live && window.EventSource) {
     var dot = document.getElementById('live-dot');
     var text = document.getElementById('live-text');
     var timer = null;
     var inFlight = false;
     var again = false;
+    var messages = 0;
+    var refreshes = 0;
     var refresh = function () {
       if (inFlight) {
         again = true;
@@ -21,12 +55,27 @@
           return r.ok ? r.text() : Promise.reject(r.status);
         })
         .then(function (html) {
-          // Keep a note the officer is typing.
+          // Keep a note the officer is typing, and a selection being made.
           var typing =
             document.activeElement &&
             live.contains(document.activeElement) &&
             document.activeElement.tagName === 'INPUT';
-          if (!typing) live.innerHTML = html;
+          var selecting = live.querySelector('input[name=ids]:checked');
+          if (!typing && !selecting) {
+            var open = Array.prototype.map.call(live.querySelectorAll('details[open]'), function (d) {
+              return d.dataset.area;
+            });
+            live.innerHTML = html;
+            open.forEach(function (area) {
+              var d = live.querySelector('details[data-area="' + area + '"]');
+              if (d) {
+                d.open = true;
+                if (d.classList.contains('nw-t')) loadGroup(d);
+              }
+            });
+            refreshes++;
+            live.dataset.refreshes = String(refreshes);
+          }
           live.dataset.refreshed = String(Date.now());
         })
         .catch(function () {})
@@ -39,6 +88,8 @@
         });
     };
     var schedule = function () {
+      messages++;
+      live.dataset.messages = String(messages);
       clearTimeout(timer);
       timer = setTimeout(refresh, 150);
     };
@@ -57,6 +108,11 @@
       document.body.dataset.live = 'reconnecting';
     };
   }
+
+  // Printable lists: the print button (the page prints the same with the browser's own menu).
+  document.addEventListener('click', function (e) {
+    if (e.target.closest && e.target.closest('.print-now')) window.print();
+  });
 
   // 2. Confirm dangerous buttons (cancel a warning).
   document.addEventListener('click', function (e) {
