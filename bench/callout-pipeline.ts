@@ -57,8 +57,6 @@ export interface PipelineOptions {
   notifyRate?: { sms: number; calls: number; account: number; concurrency: number };
   label?: string;
   log?: (line: string) => void;
-  /** The PostgreSQL server the run's database is created on (default TEST_DATABASE_URL, else the machine's). */
-  adminUrl?: string;
   /** Kafka bootstrap brokers (default KAFKA_BROKERS, else 127.0.0.1:9092). */
   brokers?: string;
   /** Services started besides the simulator, notifier, dispatcher and tracker. */
@@ -68,6 +66,8 @@ export interface PipelineOptions {
   /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
   cpuProfDir?: string;
   timeoutMs?: number;
+  /** The PostgreSQL server (any database on it) the run creates its database on; TEST_DATABASE_URL by default. */
+  adminUrl?: string;
 }
 
 export interface Distribution {
@@ -314,12 +314,10 @@ export class CalloutPipeline {
   private readonly log: (line: string) => void;
   importSeconds = 0;
   villagesPerTownship = 0;
-  readonly adminUrl: string;
   readonly brokers: string;
 
   constructor(readonly opts: PipelineOptions) {
     this.log = opts.log ?? (() => undefined);
-    this.adminUrl = opts.adminUrl ?? ADMIN_URL;
     this.brokers = opts.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   }
 
@@ -346,6 +344,10 @@ export class CalloutPipeline {
     const again = await startApp(c.app, c.name, c.env, c.port, c.ready, this.opts.cpuProfDir);
     this.children.splice(this.children.indexOf(c), 1, again);
     return again;
+  }
+
+  get adminUrl(): string {
+    return this.opts.adminUrl ?? ADMIN_URL;
   }
 
   get channels() {
@@ -479,15 +481,21 @@ export class CalloutPipeline {
     return this.opts.timeoutMs ?? Math.max(base, this.opts.persons * 60);
   }
 
-  /** Phase 1: one city-wide red warning; waits until every requested first send was answered by the API. */
-  async dispatch(): Promise<DispatchFigures> {
+  /** Produces one city-wide red warning to Kafka and returns it, without waiting for anything else. */
+  async sendWarning(): Promise<WarningMessage> {
     const w = this.warning();
-    const expected = this.phones.size * this.channels.length;
-    const t0 = Date.now();
     await this.producer!.send({
       topic: `${this.prefix}warnings.meteorological`,
       messages: [{ key: w.id, value: JSON.stringify(w) }],
     });
+    return w;
+  }
+
+  /** Phase 1: one city-wide red warning; waits until every requested first send was answered by the API. */
+  async dispatch(): Promise<DispatchFigures> {
+    const expected = this.phones.size * this.channels.length;
+    const t0 = Date.now();
+    const w = await this.sendWarning();
     await waitFor(
       async () => {
         const [r] = await this.q<{ n: string }>(

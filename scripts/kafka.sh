@@ -169,7 +169,9 @@ stop() {
     # Older starts left the bash wrapper's pid here with the JVM as its child: stop both.
     pkill -TERM -P "$pid" 2>/dev/null || true
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do
+    # KAFKA_STOP_WAIT_S=0: ask and return (the broker's controlled shutdown finishes by itself).
+    if [[ "${KAFKA_STOP_WAIT_S:-30}" == 0 ]]; then log "broker $NODE_ID asked to stop"; return 0; fi
+    for _ in $(seq 1 $((${KAFKA_STOP_WAIT_S:-30} * 2))); do
       if ! kill -0 "$pid" 2>/dev/null && ! pgrep -f "kafka.Kafka $CONF" >/dev/null; then break; fi
       sleep 0.5
     done

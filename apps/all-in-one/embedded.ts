@@ -1,11 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { fromRoot } from '../../libs/common/project-root';
 import { demoModeOf } from '../../libs/config/config';
-import { assertLocalKafkaPortsUsable } from '../../libs/infra/ports';
+import { assertLocalKafkaPortsUsable, portAnswers } from '../../libs/infra/ports';
 
 /**
  * The embedded default's outside parts: a local Kafka broker when KAFKA_BROKERS is unset, and, in
@@ -20,13 +21,25 @@ export const DEMO_TWILIO = {
 };
 export const DEMO_SIGNING_SECRET = 'demo-signing-secret-0123456789abcdef0123456789abcdef';
 
-export async function ensureLocalKafka(env: NodeJS.ProcessEnv): Promise<void> {
-  if (env.KAFKA_BROKERS) return;
+/**
+ * Starts the local broker when KAFKA_BROKERS is unset and none answers yet. It runs in a session of
+ * its own, so the terminal's Ctrl-C reaches the app only; the app stops it (the returned function)
+ * after its own clients are done. A broker that was already running is left alone.
+ */
+export async function ensureLocalKafka(env: NodeJS.ProcessEnv): Promise<(() => Promise<void>) | undefined> {
+  if (env.KAFKA_BROKERS) return undefined;
   const port = Number(env.KAFKA_PORT ?? 9092);
+  env.KAFKA_BROKERS = `127.0.0.1:${port}`;
   await assertLocalKafkaPortsUsable(port, Number(env.KAFKA_CONTROLLER_PORT ?? port + 1));
+  if (await portAnswers(port)) return undefined;
   new Logger('all-in-one').log('KAFKA_BROKERS is unset: starting the local Kafka broker (scripts/kafka.sh)');
-  execFileSync('bash', [fromRoot('scripts', 'kafka.sh'), 'start'], { stdio: 'inherit' });
-  env.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT ?? 9092}`;
+  execFileSync('setsid', ['bash', fromRoot('scripts', 'kafka.sh'), 'start'], { stdio: 'inherit' });
+  return async () => {
+    // Asks the broker to stop and returns: its controlled shutdown finishes on its own.
+    await promisify(execFile)('bash', [fromRoot('scripts', 'kafka.sh'), 'stop'], {
+      env: { ...env, KAFKA_STOP_WAIT_S: '0' },
+    });
+  };
 }
 
 /**

@@ -9,6 +9,7 @@ import { HTTP_PORT_USE, run, startService } from '../../libs/infra/bootstrap';
 import { assertPortsFree, portError } from '../../libs/infra/ports';
 import { InfraModule } from '../../libs/infra/infra.module';
 import { Readiness } from '../../libs/infra/readiness';
+import { boundedStep, exitOnSignals } from '../../libs/infra/shutdown';
 import { CONFIG, DB, READINESS } from '../../libs/infra/tokens';
 import { signingKeysOf, signRoleToken } from '../../libs/common/auth';
 import { IntakeModule } from '../../libs/intake/intake.module';
@@ -62,7 +63,7 @@ async function main() {
   };
   // Every port is checked before anything starts, so a taken one is named at once.
   await assertPortsFree([HTTP_PORT_USE(httpPort), ...(simulate ? [simUse] : [])]);
-  await ensureLocalKafka(env);
+  const stopLocalKafka = await ensureLocalKafka(env);
   embeddedTopicPrefix(env);
   const sim = simulate
     ? await startTwilioSimulator({
@@ -132,13 +133,13 @@ async function main() {
   }
   console.log(lines.join('\n'));
   app.get<Readiness>(READINESS).done(DEMO_READY);
-  const stop = async () => {
+  // The app's own clients first (consumers, relays, sends in flight), then the simulator, then the
+  // local broker it started.
+  exitOnSignals('all-in-one', async () => {
     await app.close();
-    await sim?.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+    await boundedStep('Twilio simulator', sim?.stop(), 1_000);
+    await boundedStep('local Kafka broker', stopLocalKafka?.(), 2_000);
+  });
 }
 
 run(main);

@@ -13,18 +13,17 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { TOPICS } from '../../contracts/topics';
 import type { CalloutResponse } from '../../contracts/generated';
 import type { RoleClaims } from '../common/auth';
 import { maskPhone } from '../common/mask';
 import { Caller, Roles } from '../common/role.guard';
 import { optionalText, validBody } from '../common/valid-body';
 import { Db } from '../db/db';
-import { DB, PUBLISHER } from '../infra/tokens';
-import { EventPublisher } from '../kafka/kafka-client';
+import { DB } from '../infra/tokens';
 import { isFinal, OPEN_STATES } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { TrackerService } from './tracker.service';
 
 const REACHED_BODY = z.object({ note: optionalText(2000) });
 const REACHED_SET_BODY = REACHED_BODY.extend({ calloutIds: z.unknown() });
@@ -41,8 +40,8 @@ export function idsOf(v: unknown): string[] {
 
 /**
  * What duty officers watch and do: active warnings with call-out progress, the not-woken list,
- * "reached in person" and "call again now". Actions go through Kafka (callouts.responses) or the
- * tracker's own transaction, like every other change. Every route needs a role token: duty officers
+ * "reached in person" and "call again now". Actions are the tracker's own transactions, their events
+ * announced through the outbox like every other change. Every route needs a role token: duty officers
  * and auditors read (names, masked numbers); only duty officers act. The board's warning list and
  * per-area figures (counts, no person named) are readable by directory admins too, because the
  * console shows every signed-in role the board.
@@ -55,8 +54,8 @@ export class CalloutQueryController {
 
   constructor(
     @Inject(DB) private readonly db: Db,
-    @Inject(PUBLISHER) private readonly publisher: EventPublisher,
     private readonly relay: CalloutOutboxRelay,
+    private readonly tracker: TrackerService,
   ) {}
 
   @Get('warnings')
@@ -125,7 +124,8 @@ export class CalloutQueryController {
   }
 
   /**
-   * The duty officer reports the person reached in person (published as a response, like any other).
+   * The duty officer reports the person reached in person: applied now, and announced on
+   * callouts.responses through the outbox in the same transaction (202 means it is recorded).
    * Who did it is the token's actor, never a name in the body.
    */
   @Post(':id/reached')
@@ -149,7 +149,7 @@ export class CalloutQueryController {
     return { accepted, of: ids.length };
   }
 
-  /** Publishes a reached-in-person response for each known call-out; '' where the id is unknown. */
+  /** Records a reached-in-person response for each known call-out; '' where the id is unknown. */
   private async reachedMany(ids: string[], note: string | undefined, caller: RoleClaims): Promise<string[]> {
     const known = await this.db.query<{ id: string; warning_id: string }>(
       `SELECT id, warning_id FROM callout.callouts WHERE id = ANY($1::text[])`,
@@ -170,11 +170,9 @@ export class CalloutQueryController {
         actor: caller.actor.slice(0, 200),
         at,
       }));
-    if (responses.length)
-      await this.publisher.publish(
-        TOPICS.calloutsResponses.name,
-        responses.map((r) => ({ key: r.calloutId, value: r })),
-      );
+    // Each applied and announced through the outbox in the tracker's transaction (the group
+    // commit takes them together): the 202 means they are recorded.
+    await Promise.all(responses.map((r) => this.tracker.reportResponse(r)));
     const byId = new Map(responses.map((r) => [r.calloutId, r.responseId]));
     return ids.map((id) => byId.get(id) ?? '');
   }

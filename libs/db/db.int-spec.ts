@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { createTestDatabase, TestDatabase, waitFor } from '../../test/support/infra';
 import { PostgresDb } from './db';
 
@@ -16,6 +17,7 @@ describe('PostgresDb when the server drops its connections', () => {
   });
 
   it('a transaction whose connection is killed between two statements fails, and the process and pool carry on', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn');
     const attempt = db.transaction(async (tx) => {
       const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const pid = rows[0].pid;
@@ -34,6 +36,11 @@ describe('PostgresDb when the server drops its connections', () => {
     // The broken connection was discarded, not handed out again.
     for (let i = 0; i < 4; i++)
       expect((await db.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    // The outage and the recovery are each logged once.
+    const said = warn.mock.calls.map((c) => String(c[0]));
+    expect(said.filter((m) => m.startsWith('database connection lost'))).toHaveLength(1);
+    expect(said.filter((m) => m.startsWith('database reachable again'))).toHaveLength(1);
+    warn.mockRestore();
     await expect(db.transaction((tx) => tx.query('SELECT 2 AS two'))).resolves.toMatchObject({
       rows: [{ two: 2 }],
     });

@@ -66,7 +66,7 @@ export class PostgresDb implements Db {
 
   private reached() {
     if (!this.outage) return;
-    this.logger.log(`database reachable again (was: ${this.outage})`);
+    this.logger.warn(`database reachable again (was: ${this.outage})`);
     this.outage = undefined;
   }
 

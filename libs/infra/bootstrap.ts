@@ -5,6 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig, ConfigError, loadConfig } from '../config/config';
 import { securityHeaders } from './http-security';
 import { assertPortFree, EXIT_PORT_TAKEN, portError, PortTakenError, PortUse } from './ports';
+import { exitOnSignals } from './shutdown';
 
 const LEVELS: Record<AppConfig['LOG_LEVEL'], LogLevel[]> = {
   trace: ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'],
@@ -52,12 +53,15 @@ export async function startService(
     bodyParser: false,
     // Throw start-up errors to run(), which names a bad variable instead of aborting the process.
     abortOnError: false,
+    // Keep-alive connections do not hold a stopping service open.
+    forceCloseConnections: true,
   });
   app.disable('x-powered-by');
   app.use(securityHeaders());
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: opts.bodyLimit ?? '1mb' });
-  if (opts.shutdownHooks !== false) app.enableShutdownHooks();
+  // Not Nest's enableShutdownHooks: its close can wait on a broker that is gone (see exitOnSignals).
+  if (opts.shutdownHooks !== false) exitOnSignals(opts.title, () => app.close());
   const doc = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -17,6 +17,7 @@ import { migrate } from '../db/migrate';
 import { createKafka, ensureTopics, EventPublisher, TopicNamer } from '../kafka/kafka-client';
 import { BodyDepthMiddleware } from './body-depth.middleware';
 import { HealthController } from './health.controller';
+import { boundedStep } from './shutdown';
 import { Readiness } from './readiness';
 import { CONFIG, DB, KAFKA, PUBLISHER, READINESS, TOPIC_NAMER } from './tokens';
 
@@ -107,7 +108,7 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.publisher.disconnect().catch(() => undefined);
-    if (this.cfg.__ownsDb) await this.db.close().catch(() => undefined);
+    await boundedStep('Kafka producer disconnect', this.publisher.disconnect(), 1_500);
+    if (this.cfg.__ownsDb) await boundedStep('database pool close', this.db.close(), 1_500);
   }
 }

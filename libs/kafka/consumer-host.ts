@@ -2,6 +2,7 @@ import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/c
 import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 import { Readiness } from '../infra/readiness';
+import { boundedStep } from '../infra/shutdown';
 import { EventPublisher, TopicNamer } from './kafka-client';
 import { connectivityOf, kafkaLogCreator } from './kafka-log';
 import { DEFAULT_RETRY, RawMessage, RetryPolicy, SafeConsumer, TopicHandler } from './safe-consumer';
@@ -169,9 +170,15 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     return this.stop();
   }
 
+  /**
+   * Leaves the group. kafkajs waits for the running fetch and the group's session on the way out
+   * (15 s or more when the broker is gone); past 3 s the offsets not yet committed are simply
+   * delivered again after the restart, which the idempotent handlers absorb.
+   */
   async stop(): Promise<void> {
-    await this.server?.close();
+    const server = this.server;
     this.server = undefined;
+    await boundedStep(`consumer group ${this.opts.group}: leaving`, server?.close(), 3_000);
   }
 }
 

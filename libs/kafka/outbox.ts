@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Db, Queryable } from '../db/db';
+import { boundedStep } from '../infra/shutdown';
 import { EventPublisher, OutgoingMessage } from './kafka-client';
 
 /**
@@ -128,11 +129,17 @@ export class OutboxRelay {
     });
   }
 
-  /** Stops the loop after publishing what is pending. */
+  /**
+   * Stops the loop after publishing what is pending, for 2 s at most: with the broker gone the rows
+   * stay in the outbox and are published after the next start.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.running;
-    await this.publishBatch().catch(() => undefined);
+    const flush = (async () => {
+      await this.running;
+      await this.publishBatch();
+    })();
+    await boundedStep(`outbox ${this.schema}: last publish`, flush, 2_000);
   }
 }

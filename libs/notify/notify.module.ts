@@ -16,6 +16,7 @@ import { SendWorker } from './send-worker';
 import { createTwilioClient, TwilioSmsChannel, TwilioVoiceChannel } from './twilio.channels';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { TwilioWebhooksController } from './twilio-webhooks.controller';
+import { boundedStep } from '../infra/shutdown';
 
 /** Variables the notifier cannot run without (for InfraModule.forRoot's `required`). */
 export const NOTIFY_REQUIRED = [
@@ -78,11 +79,12 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    // Sends in flight finish (and write their outcome to the outbox) before the relay stops.
-    await this.worker.stop();
-    await this.reconciling;
+    // Sends in flight finish (and write their outcome to the outbox) before the relay stops; one
+    // still at the API after 3 s stays 'sending' and is reconciled with the provider at the next start.
+    await boundedStep('sends in flight', this.worker.stop(), 3_000);
+    await boundedStep('reconciliation', this.reconciling, 1_000);
     await this.relay.stop();
-    await this.gate.stop();
+    await boundedStep('send gate', this.gate.stop(), 1_000);
   }
 }
 
