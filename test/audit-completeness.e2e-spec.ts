@@ -66,7 +66,7 @@ describe('audit completeness (real services)', () => {
     audit: true,
     behaviours: { default: 'never-answer', rules: [{ suffix: '11', behaviour: 'answer-and-press-1' }] },
   });
-  beforeAll(() => system.start(), 120_000);
+  beforeAll(() => system.start(), 300_000); // six processes starting, on a machine that may be busy
   afterAll(() => system.stop(), 60_000);
 
   it('every state change is in the ledger exactly once, in order, and the chain verifies', async () => {
@@ -100,8 +100,18 @@ describe('audit completeness (real services)', () => {
       'the ledger to hold every call-out up to its current state',
       30_000,
     );
-    // Exactly once: no event id twice.
-    expect(new Set(entries.map((e) => e.content.eventId)).size).toBe(entries.length);
+    // Exactly once: no event id twice, and the ledger holds every event the engine announced on
+    // callouts.events for the warning (the relay may deliver one twice; the ledger keeps it once).
+    const ids = entries.map((e) => e.content.eventId);
+    expect(new Set(ids).size).toBe(entries.length);
+    const announced = await system.readTopic<{ eventId: string; warningId: string }>(
+      'callouts.events',
+      (all) => ids.every((id) => all.some((e) => e.eventId === id)),
+      "the warning's events on callouts.events",
+    );
+    expect([...new Set(announced.filter((e) => e.warningId === w.id).map((e) => e.eventId))].sort()).toEqual(
+      [...ids].sort(),
+    );
     // In order and with nothing missing: per call-out, each change starts where the previous ended.
     for (const c of callouts) {
       const chain = entries
@@ -111,15 +121,16 @@ describe('audit completeness (real services)', () => {
       for (let i = 1; i < chain.length; i++) expect(chain[i][0]).toBe(chain[i - 1][1]);
     }
     const x = entries.filter((e) => e.content.calloutId === `${w.id}/red/X`).map((e) => e.content.to);
+    // X's way, whatever the timing: sent, escalated, not woken, then confirmed late. Whether the
+    // one redial fits before the 3 s ack deadline, and when the SMS is delivered, depends on how
+    // fast this machine is; the engine's integration spec checks that order on a controlled clock.
+    const milestones = x.filter((s) => ['SENT', 'ESCALATED', 'NOT_WOKEN', 'CONFIRMED'].includes(s));
+    expect(milestones[0]).toBe('SENT');
+    expect(milestones.slice(-3)).toEqual(['ESCALATED', 'NOT_WOKEN', 'CONFIRMED']);
+    expect(x.filter((s) => s === 'REDIAL_PENDING').length).toBeLessThanOrEqual(1); // redials: 1
     // (The SMS may be delivered before or after the missed call: DELIVERED comes and goes with timing.)
-    expect(x.filter((s) => s !== 'DELIVERED')).toEqual([
-      'SENT',
-      'REDIAL_PENDING',
-      'SENT',
-      'ESCALATED',
-      'NOT_WOKEN',
-      'CONFIRMED',
-    ]);
+    const y = x.filter((s) => s !== 'DELIVERED');
+    y.forEach((s, i) => s === 'REDIAL_PENDING' && expect(y[i + 1]).toBe('SENT'));
 
     // The warning itself, the sends, the statuses and the answers are in the chain too.
     const topics = await system.query<{ topic: string }>(

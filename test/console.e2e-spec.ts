@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, BrowserContext, BrowserContextOptions, chromium, Page } from 'playwright-core';
@@ -24,7 +25,21 @@ import { freePort, RunningService, startService } from './support/services';
  * not-woken list.
  */
 const TOWNSHIP = '140212100000'; // 新荣区 新荣镇
-const SHOTS = fromRoot('docs', 'screenshots');
+/** The committed screenshots (docs/screenshots) are rewritten only with UPDATE_SCREENSHOTS=1. */
+const COMMITTED_SHOTS = fromRoot('docs', 'screenshots');
+const UPDATE_SHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const SHOTS = UPDATE_SHOTS ? COMMITTED_SHOTS : join(tmpdir(), `console-e2e-shots-${process.pid}`);
+const shotHashes = () =>
+  existsSync(COMMITTED_SHOTS)
+    ? Object.fromEntries(
+        readdirSync(COMMITTED_SHOTS).map((f) => [
+          f,
+          createHash('sha256')
+            .update(readFileSync(join(COMMITTED_SHOTS, f)))
+            .digest('hex'),
+        ]),
+      )
+    : {};
 const SECRET = testSecret();
 /** A role token as `npm run token` makes it, signed with the app's secret. */
 const tokenFor = (role: string, actor = `e2e-${role}`) => signRoleToken({ actor, role }, SECRET);
@@ -48,6 +63,7 @@ describe('console in a browser (whole system)', () => {
   let consoleApp: RunningService;
   let browser: Browser;
   let simUrl: string;
+  const committedShots = shotHashes();
 
   beforeAll(async () => {
     t = await createTestDatabase('consolee2e');
@@ -245,12 +261,30 @@ describe('console in a browser (whole system)', () => {
       await colourPage.close();
       await p.screenshot({ path: join(SHOTS, 'ack-page.png'), fullPage: true });
       const confirm = await p.$('form[method=post] button[type=submit]');
-      if (confirm) {
-        await Promise.all([p.waitForLoadState(), confirm.click()]);
-        await p.screenshot({ path: join(SHOTS, 'ack-confirmed.png'), fullPage: true });
-      }
-      expect(p.url()).toContain('/ack/');
+      expect(confirm).not.toBeNull();
+      const [posted] = await Promise.all([
+        p.waitForResponse((r) => r.request().method() === 'POST' && r.url() === link),
+        confirm!.click(),
+      ]);
+      expect(posted.status()).toBe(200);
+      await p.waitForLoadState();
+      expect(await p.textContent('h1')).toContain('已确认收到');
+      await p.screenshot({ path: join(SHOTS, 'ack-confirmed.png'), fullPage: true });
       await phone.close();
+      // The click reached the tracker as this person's web confirmation (an SMS reply may have
+      // confirmed the call-out before: the response is recorded all the same).
+      const calloutId = Buffer.from(link.split('/ack/')[1].split('.')[0], 'base64url').toString('utf8');
+      await waitFor(
+        async () =>
+          (
+            await t.db.query(
+              `SELECT 1 FROM callout.responses WHERE callout_id = $1 AND response_id = $2 AND via = 'web' AND kind = 'confirm'`,
+              [calloutId, `web:${calloutId}:confirm`],
+            )
+          ).rowCount === 1,
+        'the web confirmation recorded by the tracker',
+        30_000,
+      );
     } catch (e) {
       await page
         .screenshot({ path: join(tmpdir(), 'console-e2e-failure.png'), fullPage: true })
@@ -407,10 +441,42 @@ describe('console in a browser (whole system)', () => {
         'lift SMS at the simulator',
         60_000,
       );
-      const called = new Set(lifts.filter((r) => !r.body!.includes('预警解除')).map((r) => r.to));
-      const lifted = new Set(lifts.filter((r) => r.body!.includes('预警解除')).map((r) => r.to));
-      expect(lifted.size).toBeGreaterThan(0);
-      for (const to of lifted) expect(called.has(to)).toBe(true);
+      // The tracker asked for one lift per call-out it had called (every rung, ladder included) …
+      const calledOuts = (
+        await t.db.query<{ id: string; phone: string }>(
+          `SELECT id, phone FROM callout.callouts WHERE warning_id = $1 AND state <> 'PLANNED' AND NOT superseded`,
+          [warningId],
+        )
+      ).rows;
+      expect(calledOuts.length).toBeGreaterThan(0);
+      const liftRequests = (
+        await t.db.query<{ callout_id: string; n: string }>(
+          `SELECT r.callout_id, count(*) AS n FROM callout.requests r JOIN callout.callouts c ON c.id = r.callout_id
+           WHERE c.warning_id = $1 AND r.purpose = 'lift' GROUP BY r.callout_id`,
+          [warningId],
+        )
+      ).rows;
+      expect(Object.fromEntries(liftRequests.map((r) => [r.callout_id, Number(r.n)]))).toEqual(
+        Object.fromEntries(calledOuts.map((c) => [c.id, 1])),
+      );
+      // … and every person called for it got exactly one lift SMS, once the notifier has sent them all.
+      await waitFor(
+        async () =>
+          (
+            await t.db.query<{ n: string }>(
+              `SELECT count(*) AS n FROM notify.attempts WHERE warning_id = $1 AND purpose = 'lift' AND state = 'sent'`,
+              [warningId],
+            )
+          ).rows[0].n === String(calledOuts.length),
+        'the notifier to have sent every lift',
+        60_000,
+      );
+      const final = await sms();
+      const called = [...new Set(final.filter((r) => !r.body!.includes('预警解除')).map((r) => r.to))].sort();
+      const liftsTo = final.filter((r) => r.body!.includes('预警解除')).map((r) => r.to);
+      expect(called.length).toBeGreaterThan(0);
+      expect(liftsTo.sort()).toEqual(called);
+      expect(lifts.length).toBeGreaterThan(0);
     } catch (e) {
       await page
         .screenshot({ path: join(tmpdir(), 'console-e2e-cancel-failure.png'), fullPage: true })
@@ -469,22 +535,8 @@ describe('console in a browser (whole system)', () => {
     }
   }, 120_000);
 
-  it('served every page under a strict Content-Security-Policy that none of them broke', async () => {
-    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
-    try {
-      const page = await ctx.newPage();
-      const res = await page.goto(`${consoleApp.url}/login`);
-      const h = res!.headers();
-      expect(h['content-security-policy']).toContain("frame-ancestors 'none'");
-      expect(h['x-frame-options']).toBe('DENY');
-      expect(h['x-content-type-options']).toBe('nosniff');
-      expect(h['x-powered-by']).toBeUndefined();
-      expect(cspViolations).toEqual([]);
-      // The watcher does see a violation: an inline style is refused on these pages.
-      await page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\\'color:red\\'>x</p>')");
-      await waitFor(async () => cspViolations.length > 0, 'the inline style to be refused', 15_000, 100);
-    } finally {
-      await ctx.close();
-    }
-  }, 60_000);
+  it('leaves the committed screenshots alone unless UPDATE_SCREENSHOTS=1', () => {
+    if (UPDATE_SHOTS) return; // asked to rewrite them
+    expect(shotHashes()).toEqual(committedShots);
+  });
 });

@@ -65,7 +65,8 @@ export async function startService(
         return r !== undefined && (opts.ready === 'port' || r.ok);
       },
       `${name} to be ready`,
-      opts.timeoutMs ?? 60_000,
+      // Generous: several services start at once, on a machine that may be busy.
+      opts.timeoutMs ?? 120_000,
       200,
     );
   } catch (e) {

@@ -26,6 +26,8 @@ export interface SystemOptions {
   trackers?: number;
   /** Also run the audit service. */
   audit?: boolean;
+  /** Also run the console (on the tracker's and, with `audit`, the audit service's APIs). */
+  console?: boolean;
   /** Simulator pause between the steps of a message or call. */
   simLatencyMs?: number;
 }
@@ -105,7 +107,22 @@ export class TestSystem {
       ),
       ...(this.opts.audit ? [startService('audit', this.env)] : []),
     ];
-    for (const s of await Promise.all(starts)) this.services.set(s.name, s);
+    // Every started one is kept (and stopped by stop()) even when another failed to start.
+    const started = await Promise.allSettled(starts);
+    for (const s of started) if (s.status === 'fulfilled') this.services.set(s.value.name, s.value);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (this.opts.console)
+      this.services.set(
+        'console',
+        await startService('console', {
+          ...this.env,
+          // Demo users (duty / duty-demo …) for signing in.
+          DEMO: '1',
+          CONSOLE_TRACKER_URL: this.service('tracker-1').url,
+          ...(this.opts.audit ? { CONSOLE_AUDIT_URL: this.service('audit').url } : {}),
+        }),
+      );
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
     return this;
@@ -174,6 +191,31 @@ export class TestSystem {
       timeoutMs,
       200,
     );
+  }
+
+  /**
+   * The messages on a topic of the test's prefix, read from the start by a consumer group of its
+   * own until `until` holds for what was read.
+   */
+  async readTopic<T>(
+    topic: string,
+    until: (all: T[]) => boolean,
+    what: string,
+    timeoutMs = 30_000,
+  ): Promise<T[]> {
+    const consumer = this.kafka.consumer({ groupId: uniqueId(`${this.prefix}reader`) });
+    const seen: T[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: this.prefix + topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => void seen.push(JSON.parse(String(message.value)) as T),
+      });
+      await waitFor(() => until(seen), what, timeoutMs);
+      return seen;
+    } finally {
+      await consumer.disconnect();
+    }
   }
 
   async simRecords(): Promise<SimRecord[]> {
