@@ -19,7 +19,11 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,contracts,scripts}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,contracts,scripts}/**/*.spec.ts', '<rootDir>/test/support/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',
@@ -30,7 +34,8 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.js',
+      // Builds first when a source is newer than dist/ (the e2e tier runs the built services).
+      globalSetup: '<rootDir>/test/support/e2e-global-setup.js',
     },
   ],
 };

@@ -35,7 +35,8 @@ const ROOT = join(__dirname, '..').replace(/[/\\]dist$/, '');
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TWILIO = {
   accountSid: 'AC' + 'be0c'.repeat(8),
-  authToken: 'bench-auth-token-0123456789abcdef',
+  // Secrets of this run's own: the services refuse short or published ones.
+  authToken: randomBytes(16).toString('hex'),
   from: '+15005550006',
 };
 
@@ -56,6 +57,14 @@ export interface PipelineOptions {
   notifyRate?: { sms: number; calls: number; account: number; concurrency: number };
   label?: string;
   log?: (line: string) => void;
+  /** The PostgreSQL server the run's database is created on (default TEST_DATABASE_URL, else the machine's). */
+  adminUrl?: string;
+  /** Kafka bootstrap brokers (default KAFKA_BROKERS, else 127.0.0.1:9092). */
+  brokers?: string;
+  /** Services started besides the simulator, notifier, dispatcher and tracker. */
+  extraApps?: ('audit' | 'console')[];
+  /** Added to every service's environment (e.g. NOTIFY_RECONCILE_AFTER_MS). */
+  serviceEnv?: Record<string, string>;
   /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
   cpuProfDir?: string;
   timeoutMs?: number;
@@ -123,7 +132,7 @@ export const dist = (xs: number[]): Distribution => ({
   max: Math.round(xs.length ? Math.max(...xs) : NaN),
 });
 
-async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs: number, everyMs = 100) {
+export async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs: number, everyMs = 100) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -133,7 +142,7 @@ async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs: numb
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createNetServer();
     srv.once('error', reject);
@@ -185,10 +194,14 @@ export function benchPolicy(channels: ('sms' | 'voice')[]): Policy {
   return p;
 }
 
-interface Child {
+export interface Child {
   name: string;
+  app: string;
   proc: ChildProcess;
   url: string;
+  port: number;
+  env: Record<string, string>;
+  ready: 'health' | 'port';
   out: () => string;
 }
 
@@ -231,7 +244,7 @@ function startApp(
     90_000,
     200,
   ).then(
-    () => ({ name, proc, url, out: () => out }),
+    () => ({ name, app, proc, url, port, env, ready, out: () => out }),
     (e: Error) => {
       proc.kill('SIGKILL');
       throw new Error(`${e.message}\n--- ${name} ---\n${out.slice(-3000)}`);
@@ -301,9 +314,38 @@ export class CalloutPipeline {
   private readonly log: (line: string) => void;
   importSeconds = 0;
   villagesPerTownship = 0;
+  readonly adminUrl: string;
+  readonly brokers: string;
 
   constructor(readonly opts: PipelineOptions) {
     this.log = opts.log ?? (() => undefined);
+    this.adminUrl = opts.adminUrl ?? ADMIN_URL;
+    this.brokers = opts.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+  }
+
+  child(name: string): Child {
+    const c = this.children.find((x) => x.name === name);
+    if (!c) throw new Error(`no service ${name}`);
+    return c;
+  }
+
+  /** kill -9 of a service; resolves when the process is gone. */
+  async kill(name: string): Promise<void> {
+    const c = this.child(name);
+    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.proc.once('exit', () => resolve());
+      c.proc.kill('SIGKILL');
+    });
+  }
+
+  /** Starts a service again with the same environment and port (after a kill or a crash). */
+  async restart(name: string): Promise<Child> {
+    const c = this.child(name);
+    await this.kill(name);
+    const again = await startApp(c.app, c.name, c.env, c.port, c.ready, this.opts.cpuProfDir);
+    this.children.splice(this.children.indexOf(c), 1, again);
+    return again;
   }
 
   get channels() {
@@ -315,11 +357,11 @@ export class CalloutPipeline {
     this.villagesPerTownship = villagesPerTownship;
     for (const p of doc.persons) this.phones.set(p.id, p.mobile ?? '');
     this.dbName = `bench_callout_${this.prefix.slice(5, -1)}`;
-    const admin = new Client({ connectionString: ADMIN_URL });
+    const admin = new Client({ connectionString: this.adminUrl });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${this.dbName}`);
     await admin.end();
-    const url = ADMIN_URL.replace(/\/[^/]*$/, `/${this.dbName}`);
+    const url = this.adminUrl.replace(/\/[^/]*$/, `/${this.dbName}`);
     this.db = new PostgresDb(url);
     await migrate(this.db);
     const t0 = Date.now();
@@ -340,7 +382,7 @@ export class CalloutPipeline {
     const apiUrl = this.opts.apiLatencyMs
       ? (this.proxy = await delayingProxy(this.simUrl, this.opts.apiLatencyMs)).url
       : this.simUrl;
-    const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+    const brokers = this.brokers;
     const env = {
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC_PREFIX: this.prefix,
@@ -351,13 +393,14 @@ export class CalloutPipeline {
       TWILIO_SMS_FROM: TWILIO.from,
       TWILIO_VOICE_FROM: TWILIO.from,
       PUBLIC_BASE_URL: `http://127.0.0.1:${this.notifierPort}`,
-      SIGNING_SECRET: 'bench-signing-secret-0123456789',
+      SIGNING_SECRET: randomBytes(32).toString('base64url'),
       POLICY_FILE: this.policyFile,
       NOTIFY_SMS_PER_SECOND: String(rate.sms),
       NOTIFY_CALLS_PER_SECOND: String(rate.calls),
       NOTIFY_ACCOUNT_PER_SECOND: String(rate.account),
       NOTIFY_CONCURRENCY: String(rate.concurrency),
       NOTIFY_SEND_TRIES: '3',
+      ...this.opts.serviceEnv,
     };
     this.children.push(
       await startApp(
@@ -381,6 +424,9 @@ export class CalloutPipeline {
       startApp('notifier', 'notifier', env, this.notifierPort, 'health', this.opts.cpuProfDir),
       freePort().then((p) => startApp('dispatcher', 'dispatcher', env, p, 'health', this.opts.cpuProfDir)),
       freePort().then((p) => startApp('tracker', 'tracker', env, p, 'health', this.opts.cpuProfDir)),
+      ...(this.opts.extraApps ?? []).map((app) =>
+        freePort().then((p) => startApp(app, app, env, p, 'health', this.opts.cpuProfDir)),
+      ),
     ]);
     this.children.push(...started);
     const kafka = new Kafka({
@@ -414,6 +460,14 @@ export class CalloutPipeline {
       effective: new Date(now).toISOString(),
       expires: new Date(now + 12 * 3600_000).toISOString(),
     };
+  }
+
+  /** Produces a warning to its hazard topic. */
+  async produceWarning(w: WarningMessage): Promise<void> {
+    await this.producer!.send({
+      topic: `${this.prefix}warnings.${w.hazard}`,
+      messages: [{ key: w.id, value: JSON.stringify(w) }],
+    });
   }
 
   async simRecords(): Promise<SimRecord[]> {
@@ -673,7 +727,7 @@ export class CalloutPipeline {
     if (this.policyFile) rmSync(this.policyFile, { force: true });
     await this.db?.close().catch(() => undefined);
     if (this.dbName) {
-      const admin = new Client({ connectionString: ADMIN_URL });
+      const admin = new Client({ connectionString: this.adminUrl });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${this.dbName} WITH (FORCE)`);
       await admin.end();

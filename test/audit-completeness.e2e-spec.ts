@@ -138,7 +138,7 @@ describe('audit completeness (real services)', () => {
 
     const token = signRoleToken(
       { actor: 'inspector-1', role: 'auditor', ttlSeconds: 300 },
-      'e2e-signing-secret-0123456789',
+      system.signingSecret,
     );
     const r = await fetch(
       `${system.service('audit').url}/api/audit/verify?warningId=${encodeURIComponent(w.id)}`,

@@ -5,7 +5,14 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { fromRoot } from '../libs/common/project-root';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from './support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  testSecret,
+  uniqueId,
+  waitFor,
+} from './support/infra';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -18,7 +25,7 @@ import { freePort, RunningService, startService } from './support/services';
  */
 const TOWNSHIP = '140212100000'; // 新荣区 新荣镇
 const SHOTS = fromRoot('docs', 'screenshots');
-const SECRET = 'console-e2e-secret-0123456789';
+const SECRET = testSecret();
 /** A role token as `npm run token` makes it, signed with the app's secret. */
 const tokenFor = (role: string, actor = `e2e-${role}`) => signRoleToken({ actor, role }, SECRET);
 
@@ -56,9 +63,10 @@ describe('console in a browser (whole system)', () => {
       SIGNING_SECRET: SECRET,
       POLICY_FILE: policyFile,
     };
+    // Demo mode, as `npm start`: the simulator, the demo users and the demo directory.
     aio = await startService(
       'all-in-one',
-      { ...common, SIM_PORT: String(simPort), SIM_LATENCY_MS: '50' },
+      { ...common, DEMO: '1', SIM_PORT: String(simPort), SIM_LATENCY_MS: '50' },
       { timeoutMs: 120_000 },
     );
     // The all-in-one app serves the console beside every API, as `npm start` does.

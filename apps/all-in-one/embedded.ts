@@ -4,26 +4,39 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { fromRoot } from '../../libs/common/project-root';
+import { demoModeOf } from '../../libs/config/config';
+import { assertLocalKafkaPortsUsable } from '../../libs/infra/ports';
 
 /**
- * The embedded default's outside parts: a local Kafka broker when KAFKA_BROKERS is unset, and
- * demo settings for the Twilio simulator when no Twilio account is configured.
+ * The embedded default's outside parts: a local Kafka broker when KAFKA_BROKERS is unset, and, in
+ * demo mode only, demo settings for the Twilio simulator when no Twilio account is configured.
+ * These values are public (they ship here), so the configuration check refuses them outside demo
+ * mode (libs/config/config.ts SHIPPED_SECRETS).
  */
 export const DEMO_TWILIO = {
   accountSid: 'AC' + 'de30'.repeat(8),
   authToken: 'demo-auth-token-0123456789abcdef',
   from: '+15005550006',
 };
+export const DEMO_SIGNING_SECRET = 'demo-signing-secret-0123456789abcdef0123456789abcdef';
 
-export function ensureLocalKafka(env: NodeJS.ProcessEnv): void {
+export async function ensureLocalKafka(env: NodeJS.ProcessEnv): Promise<void> {
   if (env.KAFKA_BROKERS) return;
+  const port = Number(env.KAFKA_PORT ?? 9092);
+  await assertLocalKafkaPortsUsable(port, Number(env.KAFKA_CONTROLLER_PORT ?? port + 1));
   new Logger('all-in-one').log('KAFKA_BROKERS is unset: starting the local Kafka broker (scripts/kafka.sh)');
   execFileSync('bash', [fromRoot('scripts', 'kafka.sh'), 'start'], { stdio: 'inherit' });
   env.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT ?? 9092}`;
 }
 
-/** Fills in the simulator's account and URLs unless a Twilio account is configured. Returns true when simulating. */
+/**
+ * In demo mode, fills in the simulator's account and URLs unless a Twilio account is configured, and
+ * the demo signing secret unless one is set. Returns true when simulating. Outside demo mode it does
+ * nothing: the app then needs a Twilio account and secrets like any deployed service.
+ */
 export function useSimulatorDefaults(env: NodeJS.ProcessEnv, simPort: number, httpPort: number): boolean {
+  if (!demoModeOf(env)) return false;
+  env.SIGNING_SECRET ??= DEMO_SIGNING_SECRET;
   if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) return false;
   env.TWILIO_ACCOUNT_SID = DEMO_TWILIO.accountSid;
   env.TWILIO_AUTH_TOKEN = DEMO_TWILIO.authToken;
@@ -31,7 +44,6 @@ export function useSimulatorDefaults(env: NodeJS.ProcessEnv, simPort: number, ht
   env.TWILIO_SMS_FROM ??= DEMO_TWILIO.from;
   env.TWILIO_VOICE_FROM ??= DEMO_TWILIO.from;
   env.PUBLIC_BASE_URL ??= `http://127.0.0.1:${httpPort}`;
-  env.SIGNING_SECRET ??= 'demo-signing-secret-change-me';
   return true;
 }
 

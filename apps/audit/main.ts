@@ -1,14 +1,5 @@
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { AppConfig } from '../../libs/config/config';
-import { CONFIG } from '../../libs/infra/tokens';
+import { run, startService } from '../../libs/infra/bootstrap';
 import { AuditAppModule } from './audit-app.module';
 
-async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AuditAppModule);
-  app.enableShutdownHooks();
-  const cfg = app.get<AppConfig>(CONFIG);
-  await app.listen(cfg.HTTP_PORT);
-}
-
-void bootstrap();
+/** The audit service: the ledger consumer and the auditor API. */
+run(() => startService(AuditAppModule, { title: 'audit' }));

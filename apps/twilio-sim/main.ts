@@ -1,16 +1,23 @@
-import { BehaviourConfig, startTwilioSimulator } from '../../libs/notify/simulator/twilio-simulator';
+import { EXIT_PORT_TAKEN, portError, PortTakenError } from '../../libs/infra/ports';
+import {
+  BehaviourConfig,
+  SimFaults,
+  startTwilioSimulator,
+} from '../../libs/notify/simulator/twilio-simulator';
 
 /**
  * The Twilio simulator as a process (npm run start:twilio-sim). Environment:
  *   SIM_PORT (default 4010), TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (must match the notifier's),
  *   SIM_LATENCY_MS, SIM_FAILURE_RATE, SIM_RATE_PER_SECOND, SIM_INBOUND_URL (the notifier's
- *   /twilio/sms/inbound), SIM_BEHAVIOURS (JSON: {"rules":[{"suffix":"0002","behaviour":"busy"}],"default":"deliver"}).
- * Driven at runtime through POST /sim/behaviours, /sim/reply, /sim/storm, GET /sim/records.
+ *   /twilio/sms/inbound), SIM_BEHAVIOURS (JSON: {"rules":[{"suffix":"0002","behaviour":"busy"}],"default":"deliver"}),
+ *   SIM_FAULTS (JSON SimFaults: {"answerLostRate":0.3} …).
+ * Driven at runtime through POST /sim/behaviours, /sim/faults, /sim/reply, /sim/storm, GET /sim/records.
  */
 async function main() {
   const env = process.env;
+  const port = Number(env.SIM_PORT ?? 4010);
   const sim = await startTwilioSimulator({
-    port: Number(env.SIM_PORT ?? 4010),
+    port,
     host: env.SIM_HOST ?? '127.0.0.1',
     accountSid: env.TWILIO_ACCOUNT_SID ?? 'AC00000000000000000000000000000000',
     authToken: env.TWILIO_AUTH_TOKEN ?? 'simulator-auth-token-0000',
@@ -20,6 +27,9 @@ async function main() {
     inboundSmsUrl: env.SIM_INBOUND_URL,
     defaultInboundTo: env.TWILIO_SMS_FROM,
     behaviours: env.SIM_BEHAVIOURS ? (JSON.parse(env.SIM_BEHAVIOURS) as BehaviourConfig) : undefined,
+    faults: env.SIM_FAULTS ? (JSON.parse(env.SIM_FAULTS) as SimFaults) : undefined,
+  }).catch((e: unknown) => {
+    throw portError(e, { port, component: 'the Twilio simulator', variable: 'SIM_PORT' });
   });
   console.log(`Twilio simulator listening on ${sim.url}`);
   const stop = () => void sim.stop().then(() => process.exit(0));
@@ -28,6 +38,6 @@ async function main() {
 }
 
 void main().catch((e) => {
-  console.error(e);
-  process.exit(1);
+  console.error(e instanceof PortTakenError ? e.message : e);
+  process.exit(e instanceof PortTakenError ? EXIT_PORT_TAKEN : 1);
 });

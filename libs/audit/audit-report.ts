@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
-import { stringify } from 'csv-stringify/sync';
 import { fromRoot } from '../common/project-root';
+import { safeCsv } from '../common/safe-csv';
 import { CalloutSummary, Figures, ResponseChain } from './response-chain';
 import { ChainReport } from './verify';
 
@@ -70,7 +70,7 @@ const BOM = '\uFEFF';
 export function timelineCsv(chain: ResponseChain): string {
   return (
     BOM +
-    stringify(
+    safeCsv(
       chain.timeline.map((t) => ({ ...t, at: beijingTime(t.at), rung: t.rung ?? '' })),
       {
         header: true,
@@ -94,7 +94,7 @@ export function timelineCsv(chain: ResponseChain): string {
 export function calloutsCsv(callouts: CalloutSummary[]): string {
   return (
     BOM +
-    stringify(
+    safeCsv(
       callouts.map((c) => ({
         ...c,
         channels: c.channels.join('+'),

@@ -1,12 +1,17 @@
 import { Controller, Get, Header, Param, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Response } from 'express';
 import { calloutsCsv, timelineCsv } from './audit-report';
 import { AuditService } from './audit.service';
 import { AuditorActor, AuditorGuard } from './auditor.guard';
 
 /** The auditor's read-only API. Every read of personal data is recorded in the 'access' chain first. */
+@ApiTags('audit')
 @Controller('api/audit')
 @UseGuards(AuditorGuard)
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No bearer token, or a forged, expired or revoked one.' })
+@ApiForbiddenResponse({ description: 'A role other than auditor.' })
 export class AuditController {
   constructor(private readonly audit: AuditService) {}
 

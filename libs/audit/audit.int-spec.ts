@@ -11,7 +11,14 @@ import {
   WarningMessage,
 } from '../../contracts/generated';
 import { allTopicSpecs, TOPICS } from '../../contracts/topics';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  uniqueId,
+  waitFor,
+  testSecret,
+} from '../../test/support/infra';
 import { signRoleToken } from '../common/auth';
 import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
@@ -26,7 +33,7 @@ jest.setTimeout(120_000);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-const SECRET = 'audit-test-signing-secret-0123456789';
+const SECRET = testSecret();
 const T0 = Date.parse('2024-07-01T08:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 
@@ -354,6 +361,9 @@ describe('audit ledger against real PostgreSQL and Kafka', () => {
       ok: true,
       chains: [{ chainId: W, entries: scenario(W).length, ok: true, findings: [] }],
     });
+    const unknown = await get(`/api/audit/verify?warningId=no-such-warning`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as Json).ok).toBeUndefined();
     const all = (await (await get(`/api/audit/verify`)).json()) as Json;
     expect(all.ok).toBe(true);
     expect(all.chains.map((c: { chainId: string }) => c.chainId)).toEqual(

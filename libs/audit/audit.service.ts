@@ -111,8 +111,13 @@ export class AuditService {
     return { real: view(all.real), drill: view(all.drill) };
   }
 
-  verify(warningId?: string): Promise<ChainReport[]> {
-    return this.ledger.verify(warningId);
+  /** One warning's chain (404 when the ledger holds nothing of it) or every chain. */
+  async verify(warningId?: string): Promise<ChainReport[]> {
+    const reports = await this.ledger.verify(warningId);
+    // An unknown id is an empty chain that verifies; a chain emptied behind its head does not.
+    if (warningId && reports.every((r) => r.entries === 0 && r.ok))
+      throw new NotFoundException(`no ledger entries for warning ${warningId}`);
+    return reports;
   }
 
   async report(warningId: string, actor: string): Promise<string> {

@@ -1,15 +1,8 @@
-import {
-  CanActivate,
-  createParamDecorator,
-  ExecutionContext,
-  ForbiddenException,
-  Inject,
-  Injectable,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { CanActivate, createParamDecorator, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/config';
-import { checkBearer, RoleRequest } from '../common/role.guard';
-import { CONFIG } from '../infra/tokens';
+import { admitBearer, RoleRequest } from '../common/role.guard';
+import { Db } from '../db/db';
+import { CONFIG, DB } from '../infra/tokens';
 
 export const AUDITOR_ROLE = 'auditor';
 
@@ -19,14 +12,13 @@ export const AUDITOR_ROLE = 'auditor';
  */
 @Injectable()
 export class AuditorGuard implements CanActivate {
-  constructor(@Inject(CONFIG) private readonly cfg: AppConfig) {}
+  constructor(
+    @Inject(CONFIG) private readonly cfg: AppConfig,
+    @Inject(DB) private readonly db: Db,
+  ) {}
 
-  canActivate(ctx: ExecutionContext): boolean {
-    const req = ctx.switchToHttp().getRequest<RoleRequest>();
-    const r = checkBearer(req.headers.authorization, this.cfg.SIGNING_SECRET, [AUDITOR_ROLE]);
-    if (!r.ok)
-      throw r.status === 401 ? new UnauthorizedException(r.reason) : new ForbiddenException(r.reason);
-    req.roleClaims = r.claims;
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    await admitBearer(ctx.switchToHttp().getRequest<RoleRequest>(), this.cfg, this.db, [AUDITOR_ROLE]);
     return true;
   }
 }

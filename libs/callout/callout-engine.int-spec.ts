@@ -472,6 +472,51 @@ describe('call-out engine on PostgreSQL', () => {
     ).rejects.toBeInstanceOf(RejectMessage);
   });
 
+  it('refuses a different Alert under a known id (nothing overwritten); the same Alert again is a duplicate', async () => {
+    const w = warning({ level: 'orange' });
+    expect(await dispatcher.handle(w, 'warnings.flood')).toBe('dispatched');
+    expect(await dispatcher.handle(structuredClone(w), 'warnings.flood')).toBe('duplicate');
+    const before = await q(`SELECT level, headline, content FROM callout.warnings WHERE id = $1`, [w.id]);
+    for (const other of <WarningMessage[]>[
+      // Newer, lower, other text: before, it overwrote the warning.
+      { ...w, level: 'blue', headline: '改写', sentAt: new Date().toISOString() },
+      // The same sentAt (same message key) with other content: before, it was taken for a redelivery.
+      { ...w, headline: '改写' },
+    ]) {
+      const e = await dispatcher.handle(other, 'warnings.flood').catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(RejectMessage);
+      expect((e as RejectMessage).details.join(' ')).toMatch(/was applied before .*Update or Cancel/);
+    }
+    expect(await q(`SELECT level, headline, content FROM callout.warnings WHERE id = $1`, [w.id])).toEqual(
+      before,
+    );
+    expect((await callouts(w.id)).map((c) => c.id)).toEqual([`${w.id}/orange/V1`, `${w.id}/orange/V2`]);
+  });
+
+  it('rejects a warning already past its expiry (an update too), but lets a cancel through', async () => {
+    const past = {
+      effective: new Date(Date.now() - 7200_000).toISOString(),
+      expires: new Date(Date.now() - 60_000).toISOString(),
+    };
+    const alert = warning(past);
+    const e = await dispatcher.handle(alert, 'warnings.flood').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RejectMessage);
+    expect((e as RejectMessage).details.join(' ')).toMatch(/is already past/);
+    expect(await q(`SELECT 1 FROM callout.warnings WHERE id = $1`, [alert.id])).toEqual([]);
+    const live = warning();
+    await dispatcher.handle(live, 'warnings.flood');
+    const update = warning({ ...past, id: `${live.id}-u`, msgType: 'Update', references: [live.id] });
+    await expect(dispatcher.handle(update, 'warnings.flood')).rejects.toBeInstanceOf(RejectMessage);
+    const cancel = warning({
+      ...past,
+      id: `${live.id}-c`,
+      msgType: 'Cancel',
+      references: [live.id],
+      sentAt: new Date().toISOString(),
+    });
+    expect(await dispatcher.handle(cancel, 'warnings.flood')).toBe('cancelled');
+  });
+
   it('two scanners racing over the same due deadlines fire each exactly once', async () => {
     const ws = [warning(), warning(), warning()];
     for (const w of ws) await dispatcher.handle(w, 'warnings.flood');

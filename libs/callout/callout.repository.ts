@@ -49,6 +49,32 @@ export class CalloutRepository {
     return r.rows[0];
   }
 
+  /**
+   * The messages applied before under one message id (normally none, or this very message once),
+   * after taking a transaction lock on the id so two messages with one id are decided in turn.
+   */
+  async messagesWithId(
+    tx: Queryable,
+    messageId: string,
+  ): Promise<{ messageKey: string; digest: string | null; receivedAt: string }[]> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('callout.warning_messages'), hashtext($1))`, [
+      messageId,
+    ]);
+    const r = await tx.query<{
+      message_key: string;
+      message_sha256: string | null;
+      received_at: Date | string;
+    }>(
+      `SELECT message_key, message_sha256, received_at FROM callout.warning_messages WHERE message_id = $1 ORDER BY received_at`,
+      [messageId],
+    );
+    return r.rows.map((x) => ({
+      messageKey: x.message_key,
+      digest: x.message_sha256,
+      receivedAt: new Date(x.received_at).toISOString(),
+    }));
+  }
+
   async warning(tx: Queryable, id: string): Promise<WarningRow | undefined> {
     const r = await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = $1`, [id]);
     return r.rows[0];

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { WarningMessage } from '../../contracts/generated';
 import { Db, Queryable } from '../db/db';
 import { DB } from '../infra/tokens';
 import { RejectMessage } from '../kafka/safe-consumer';
-import { checkWarning } from '../intake/warning-rules';
+import { checkWarning, expiryErrors } from '../intake/warning-rules';
 import type { Resolution, TargetRule } from '../directory/directory.types';
 import { isOpen } from './callout-state';
 import { CalloutRepository, NewCallout, SendSpec } from './callout.repository';
@@ -59,11 +60,12 @@ export class DispatcherService {
   ) {}
 
   async handle(w: WarningMessage, topic?: string): Promise<DispatchOutcome> {
+    const now = new Date();
     const { errors, unmappedAreas } = checkWarning(w, topic);
+    errors.push(...expiryErrors(w, now));
     if (errors.length > 0) throw new RejectMessage(`warning ${w.id} rejected`, errors);
 
     const rootId = w.msgType === 'Alert' ? w.id : (w.references?.[0] ?? w.id);
-    const now = new Date();
     const expired = new Date(w.expires) <= now;
     const dispatchable =
       w.msgType !== 'Cancel' &&
@@ -88,11 +90,14 @@ export class DispatcherService {
         : null;
 
     const key = `${w.id}|${w.msgType}|${w.sentAt}`;
+    const digest = createHash('sha256').update(JSON.stringify(w)).digest('hex');
     const step = await this.db.transaction(async (tx): Promise<DispatchOutcome | NewCallout[]> => {
+      await this.refuseReusedId(tx, w, key, digest);
       const first = await tx.query(
-        `INSERT INTO callout.warning_messages (message_key, warning_id, msg_type, sent_at, outcome) VALUES ($1, $2, $3, $4, 'pending')
+        `INSERT INTO callout.warning_messages (message_key, warning_id, msg_type, sent_at, outcome, message_id, message_sha256)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6)
          ON CONFLICT DO NOTHING`,
-        [key, rootId, w.msgType, w.sentAt],
+        [key, rootId, w.msgType, w.sentAt, w.id, digest],
       );
       if (first.rowCount === 0) {
         const prior = await tx.query<{ outcome: string }>(
@@ -132,6 +137,21 @@ export class DispatcherService {
       `warning ${w.id} (${w.msgType}, ${w.hazard}/${w.subtype} ${w.level ?? 'no level'}): ${outcome}`,
     );
     return outcome;
+  }
+
+  /**
+   * A message id names one message. The same message again (same key, and the same content where
+   * its digest is known) is a redelivery, handled as before; a different message under an id already
+   * applied would overwrite the warning people were called for, so it is dead-lettered with the
+   * reason (the audit records dead letters). Changes come as an Update or Cancel with an id of its own.
+   */
+  private async refuseReusedId(tx: Queryable, w: WarningMessage, key: string, digest: string): Promise<void> {
+    const prior = await this.repo.messagesWithId(tx, w.id);
+    if (prior.length === 0) return;
+    if (prior.some((p) => p.messageKey === key && (p.digest === null || p.digest === digest))) return;
+    throw new RejectMessage(`warning ${w.id} refused: its id names another message`, [
+      `message id ${w.id} was applied before (${prior[0].messageKey}, received ${prior[0].receivedAt}) with other content; a change is an Update or Cancel with an id of its own that references ${w.id}`,
+    ]);
   }
 
   /**

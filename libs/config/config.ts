@@ -13,6 +13,22 @@ const csv = (s: string) =>
 
 const url = z.string().url();
 const port = z.coerce.number().int().min(0).max(65535);
+const flag = z
+  .enum(['0', '1', 'true', 'false'], { message: 'must be 1 (on) or 0 (off)' })
+  .transform((v) => v === '1' || v === 'true');
+/** "role=hours,role=hours": the longest lifetime a role token of each role may have. */
+const hoursPerRole = z.string().transform((s, ctx) => {
+  const out: Record<string, number> = {};
+  for (const part of csv(s)) {
+    const m = /^([\w-]+)=(\d+(?:\.\d+)?)$/.exec(part);
+    if (!m || !(Number(m[2]) > 0)) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not role=hours` });
+      return z.NEVER;
+    }
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+});
 
 export const configSchema = z.object({
   /** Comma-separated host:port list. Unset only in the all-in-one app, which then starts a local broker. */
@@ -26,6 +42,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[\w.-]*$/)
     .default(''),
+  /**
+   * Copies of each partition of the topics the services create; unset means the broker count
+   * capped at 3 (1 on a single broker, 3 on the 3-broker cluster, with min.insync.replicas 2).
+   */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).optional(),
   /** postgres://… selects a PostgreSQL server; unset means the embedded PGlite database. */
   DATABASE_URL: z
     .string()
@@ -37,7 +58,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')
     .optional(),
-  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
   /** Twilio's API base, e.g. https://api.twilio.com; the project's simulator in tests and the demo. */
   TWILIO_API_BASE_URL: url.optional(),
   /** Sender numbers (E.164) for SMS and voice. */
@@ -53,8 +74,32 @@ export const configSchema = z.object({
   PUBLIC_BASE_URL: url.optional(),
   /** HTTP port of the service (0 picks a free one). */
   HTTP_PORT: port.default(3000),
-  /** Secret for signing acknowledgement links and console sessions. */
-  SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Address the HTTP server listens on: loopback unless told otherwise (0.0.0.0 in containers). */
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Demo mode (1): the demo secrets, demo users, demo directory and a printed token are allowed. Off
+   * by default; `npm start` turns it on. Off, every secret must be strong (see checkSecrets).
+   */
+  DEMO: flag.default(false),
+  /**
+   * Secret for signing role tokens, acknowledgement links and console sessions (at least 32 bytes,
+   * the same in every service). SIGNING_SECRET_PREVIOUS is the one it replaced: still accepted on
+   * tokens, links and sessions while a rotation is under way, never used to sign.
+   */
+  SIGNING_SECRET: z.string().optional(),
+  SIGNING_SECRET_PREVIOUS: z.string().optional(),
+  /** Longest lifetime of a role token per role, for people (default 12 h each: one duty shift). */
+  TOKEN_MAX_HOURS: hoursPerRole.default({ 'duty-officer': 12, auditor: 12, 'directory-admin': 12 }),
+  /** The same for machine clients' tokens (`npm run token -- --machine`); a role not named here gets TOKEN_MAX_HOURS. */
+  TOKEN_MAX_HOURS_MACHINE: hoursPerRole.default({}),
+  /** Seconds each service keeps its copy of the token revocation list before reading it again. */
+  REVOCATION_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  /** Console login: attempts one address may make per window (any outcome), and the window. */
+  LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().positive().default(20),
+  LOGIN_ADDRESS_WINDOW_SECONDS: z.coerce.number().int().positive().default(600),
+  /** Console login: consecutive wrong passwords that lock a user, and for how long. */
+  LOGIN_LOCKOUT_AFTER: z.coerce.number().int().positive().default(5),
+  LOGIN_LOCKOUT_MINUTES: z.coerce.number().positive().default(15),
   /** Path of a JSON call-out policy file; unset means the built-in defaults. */
   POLICY_FILE: z.string().optional(),
   /**
@@ -79,6 +124,11 @@ export const configSchema = z.object({
   NOTIFY_CONCURRENCY: z.coerce.number().int().positive().default(20),
   /** Notifier: tries of one API request on 429, 5xx or network errors (first try included). */
   NOTIFY_SEND_TRIES: z.coerce.number().int().min(1).default(6),
+  /**
+   * Notifier: a send still 'sending' this long (its process crashed mid-send, or every try was
+   * refused) is reconciled: the provider is asked whether it has it, and it is sent if not.
+   */
+  NOTIFY_RECONCILE_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Notifier: SMS templates rendering over this many segments are reported at start. */
   NOTIFY_SEGMENT_BUDGET: z.coerce.number().int().positive().default(3),
   /** Notifier: whole SMS replies that confirm (comma-separated). */
@@ -99,11 +149,77 @@ export const configSchema = z.object({
 export type AppConfig = z.infer<typeof configSchema>;
 export type ConfigKey = keyof AppConfig;
 
+/** Process exit codes of a refused configuration (documented in README and docs/security.md). */
+export const EXIT_CONFIG = 78; // EX_CONFIG: a variable is missing or malformed
+export const EXIT_WEAK_SECRET = 79; // a secret is missing, short, or a value that ships in the repository
+
 export class ConfigError extends Error {
+  readonly exitCode: number = EXIT_CONFIG;
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
   }
+}
+
+/** A secret is weak (short, or public because it ships in the repository) outside demo mode. */
+export class WeakSecretError extends ConfigError {
+  override readonly exitCode = EXIT_WEAK_SECRET;
+  constructor(problems: string[]) {
+    super(problems);
+    this.name = 'WeakSecretError';
+    this.message = `refusing to start with a weak secret (set DEMO=1 only to try the project out):\n  ${problems.join('\n  ')}`;
+  }
+}
+
+/** The variables that hold secrets: each is checked by checkSecrets. */
+export const SECRET_KEYS = ['SIGNING_SECRET', 'SIGNING_SECRET_PREVIOUS', 'TWILIO_AUTH_TOKEN'] as const;
+export const MIN_SECRET_BYTES = 32;
+
+/**
+ * Every secret value that appears in the repository (.env.example, docker-compose.yml, demo
+ * defaults in code, test fixtures): public, so never a secret. libs/config/secrets.spec.ts checks
+ * that the values in those files are on this list.
+ */
+export const SHIPPED_SECRETS: readonly string[] = [
+  'change-me-to-a-long-random-secret',
+  'change-me-to-the-auth-token',
+  'demo-signing-secret-change-me',
+  'demo-signing-secret-0123456789abcdef0123456789abcdef',
+  'demo-auth-token-0123456789abcdef',
+  'simulator-auth-token-0000',
+  'e2e-auth-token-0123456789abcdef',
+  'e2e-signing-secret-0123456789',
+  'bench-signing-secret-0123456789',
+];
+
+/**
+ * Outside demo mode a secret that is missing (when the service needs it), shorter than 32 bytes, or
+ * public (SHIPPED_SECRETS, or a placeholder containing "change-me") stops the service.
+ */
+export function checkSecrets(cfg: AppConfig, required: readonly ConfigKey[] = []): string[] {
+  const problems: string[] = [];
+  for (const key of SECRET_KEYS) {
+    const value = cfg[key];
+    if (value === undefined) {
+      if (required.includes(key)) problems.push(`${key}: required by this service but not set`);
+      continue;
+    }
+    if (cfg.DEMO) continue;
+    if (SHIPPED_SECRETS.includes(value) || /change-?me/i.test(value))
+      problems.push(
+        `${key}: is a value that ships in the repository, so it is public; generate one (openssl rand -base64 48)`,
+      );
+    else if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES)
+      problems.push(`${key}: must be at least ${MIN_SECRET_BYTES} bytes (openssl rand -base64 48)`);
+  }
+  if (cfg.SIGNING_SECRET_PREVIOUS !== undefined && cfg.SIGNING_SECRET === undefined)
+    problems.push('SIGNING_SECRET_PREVIOUS: set without SIGNING_SECRET');
+  return problems;
+}
+
+/** True when the environment asks for demo mode (before the whole configuration is parsed). */
+export function demoModeOf(env: Record<string, string | undefined> = process.env): boolean {
+  return env.DEMO === '1' || env.DEMO === 'true';
 }
 
 /**
@@ -124,8 +240,13 @@ export function loadConfig(
     }
   } else {
     for (const key of required) {
-      if (parsed.data[key] === undefined) problems.push(`${key}: required by this service but not set`);
+      if (parsed.data[key] === undefined && !(SECRET_KEYS as readonly string[]).includes(key))
+        problems.push(`${key}: required by this service but not set`);
     }
+    // Secrets are checked apart, to stop with an exit code of their own when nothing else is wrong.
+    const secretProblems = checkSecrets(parsed.data, required);
+    if (problems.length === 0 && secretProblems.length > 0) throw new WeakSecretError(secretProblems);
+    problems.push(...secretProblems);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return parsed.data!;

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { acceptedSecrets, signingKeysOf } from '../common/auth';
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
 import { CONFIG, DB } from '../infra/tokens';
@@ -61,10 +62,12 @@ export class ConsoleAuthGuard implements CanActivate {
     const asked = langOf(req.query?.lang);
     if (asked) res.cookie(LANG_COOKIE, asked, { httpOnly: true, sameSite: 'lax', path: '/' });
     req.consoleLang = asked ?? langOf(readCookie(req.headers.cookie, LANG_COOKIE)) ?? 'zh-CN';
-    const sid = unsignSessionId(
-      readCookie(req.headers.cookie, SESSION_COOKIE),
-      this.cfg.SIGNING_SECRET ?? '',
-    );
+    const sid = this.cfg.SIGNING_SECRET
+      ? unsignSessionId(
+          readCookie(req.headers.cookie, SESSION_COOKIE),
+          acceptedSecrets(signingKeysOf(this.cfg)),
+        )
+      : null;
     req.consoleSession = sid ? ((await this.repo.session(sid)) ?? null) : null;
 
     const action = this.reflector.getAllAndOverride<ConsoleAction | 'public'>(ACTION_KEY, [

@@ -8,8 +8,17 @@ import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
 import { EventPublisher, TopicNamer } from '../kafka/kafka-client';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  uniqueId,
+  waitFor,
+  testSecret,
+} from '../../test/support/infra';
 import { ConsoleModule } from './console.module';
+import { ConsoleRepository, DEMO_USERS } from './console.repository';
+import { hashPassword } from './passwords';
 
 /**
  * The console module on real PostgreSQL and Kafka. The services it calls (tracker, intake, directory,
@@ -22,7 +31,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
   let base: string;
   let fake: Server;
   let prefix: string;
-  const SECRET = 'console-test-secret-0123456789';
+  const SECRET = testSecret();
   const seen: { method: string; url: string; body: string; authorization?: string }[] = [];
   /** The role token a backend request carried, verified with the services' secret. */
   const claimsOf = (s: { authorization?: string }) => {
@@ -131,7 +140,17 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       CONSOLE_AUDIT_URL: fakeUrl,
       CONSOLE_DIRECTORY_URL: fakeUrl,
       LOG_LEVEL: 'warn',
+      // This spec signs in often; the per-address limit has its own spec (login.int-spec.ts).
+      LOGIN_ATTEMPTS_PER_ADDRESS: '1000',
     });
+    // Not demo mode: the users are made as an operator would (npm run users), with the demo passwords.
+    for (const u of DEMO_USERS)
+      await new ConsoleRepository(t.db).saveUser(
+        u.username,
+        u.display,
+        u.role,
+        await hashPassword(u.password),
+      );
     const ref = await Test.createTestingModule({
       imports: [InfraModule.forRoot({ service: 'console', config }), ConsoleModule],
     }).compile();

@@ -1,6 +1,8 @@
 import { Inject, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
-import { DB } from '../infra/tokens';
+import { CONFIG, DB } from '../infra/tokens';
 import { consumerHostProvider } from '../kafka/consumer-host.provider';
 import { MessageTemplates } from '../notify/message-templates';
 import { AssetsController } from './assets.controller';
@@ -15,7 +17,7 @@ import { ConsoleRepository } from './console.repository';
 import { ConsoleViews } from './console-views';
 import { DirectoryAdminController } from './directory-admin.controller';
 import { LiveHub } from './live-hub';
-import { LoginController } from './login.controller';
+import { LOGIN_THROTTLER, LoginController } from './login.controller';
 import { NotWokenController } from './not-woken.controller';
 import { WarningFormController } from './warning-form.controller';
 
@@ -24,6 +26,19 @@ import { WarningFormController } from './warning-form.controller';
  * changes other contexts only through their HTTP APIs; listens to Kafka with its own group.
  */
 @Module({
+  imports: [
+    // Sign-in attempts per client address, in memory (each console process counts its own).
+    ThrottlerModule.forRootAsync({
+      inject: [CONFIG],
+      useFactory: (cfg: AppConfig) => [
+        {
+          name: LOGIN_THROTTLER,
+          ttl: cfg.LOGIN_ADDRESS_WINDOW_SECONDS * 1000,
+          limit: cfg.LOGIN_ATTEMPTS_PER_ADDRESS,
+        },
+      ],
+    }),
+  ],
   controllers: [
     LoginController,
     BoardController,
@@ -46,9 +61,14 @@ import { WarningFormController } from './warning-form.controller';
   ],
 })
 export class ConsoleModule implements OnModuleInit {
-  constructor(@Inject(DB) private readonly db: Db) {}
+  constructor(
+    @Inject(DB) private readonly db: Db,
+    @Inject(CONFIG) private readonly cfg: AppConfig,
+  ) {}
 
+  /** Demo users (public passwords) only in demo mode; otherwise users come from `npm run users`. */
   async onModuleInit(): Promise<void> {
+    if (!this.cfg.DEMO) return;
     const seeded = await new ConsoleRepository(this.db).seedDemoUsers();
     if (seeded)
       new Logger('console').warn(

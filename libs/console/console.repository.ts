@@ -7,6 +7,9 @@ export interface ConsoleUser {
   display_name: string;
   role: ConsoleRole;
   password_hash: string;
+  failed_logins: number;
+  /** Set while the user is locked out after too many wrong passwords. */
+  locked_until: Date | null;
 }
 
 export interface ConsoleSession {
@@ -27,7 +30,7 @@ export interface RecentEvent {
   at: string;
 }
 
-/** Demo users seeded into an empty users table (documented in the README and docs/adr/0002). */
+/** Demo users seeded into an empty users table in demo mode only (README, docs/security.md). */
 export const DEMO_USERS: { username: string; password: string; role: ConsoleRole; display: string }[] = [
   { username: 'duty', password: 'duty-demo', role: 'duty-officer', display: '值班员' },
   { username: 'auditor', password: 'audit-demo', role: 'auditor', display: '审计员' },
@@ -44,23 +47,80 @@ export class ConsoleRepository {
   async seedDemoUsers(): Promise<number> {
     const n = await this.db.query<{ n: string }>(`SELECT count(*) AS n FROM console.users`);
     if (Number(n.rows[0].n) > 0) return 0;
-    for (const u of DEMO_USERS) {
-      await this.db.query(
-        `INSERT INTO console.users (username, display_name, role, password_hash) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (username) DO NOTHING`,
-        [u.username, u.display, u.role, await hashPassword(u.password)],
-      );
-    }
+    for (const u of DEMO_USERS)
+      await this.saveUser(u.username, u.display, u.role, await hashPassword(u.password));
     return DEMO_USERS.length;
   }
 
   async user(username: string): Promise<ConsoleUser | undefined> {
-    const r = await this.db.query<ConsoleUser>(
-      `SELECT username, display_name, role, password_hash FROM console.users WHERE username = $1`,
+    const r = await this.db.query<ConsoleUser & { locked_until: Date | string | null }>(
+      `SELECT username, display_name, role, password_hash, failed_logins,
+              CASE WHEN locked_until > now() THEN locked_until END AS locked_until
+       FROM console.users WHERE username = $1`,
       [username],
     );
     const u = r.rows[0];
-    return u && isConsoleRole(u.role) ? u : undefined;
+    return u && isConsoleRole(u.role)
+      ? { ...u, locked_until: u.locked_until ? new Date(u.locked_until) : null }
+      : undefined;
+  }
+
+  async users(): Promise<Omit<ConsoleUser, 'password_hash'>[]> {
+    const r = await this.db.query<Omit<ConsoleUser, 'password_hash'>>(
+      `SELECT username, display_name, role, failed_logins,
+              CASE WHEN locked_until > now() THEN locked_until END AS locked_until
+       FROM console.users ORDER BY username`,
+    );
+    return r.rows;
+  }
+
+  /** Adds a user, or replaces the display name, role and password of an existing one. */
+  async saveUser(username: string, display: string, role: ConsoleRole, passwordHash: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO console.users (username, display_name, role, password_hash) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role,
+         password_hash = EXCLUDED.password_hash`,
+      [username, display, role, passwordHash],
+    );
+  }
+
+  /**
+   * Counts a wrong password; the `after`-th in a row locks the user for `lockSeconds`. Failures while
+   * locked are counted but do not extend the lock (else anyone could keep a duty officer out forever).
+   */
+  async recordFailedLogin(
+    username: string,
+    after: number,
+    lockSeconds: number,
+  ): Promise<{ failed: number; lockedUntil: Date | null } | undefined> {
+    const r = await this.db.query<{ failed_logins: number; locked_until: Date | string | null }>(
+      `UPDATE console.users SET failed_logins = failed_logins + 1,
+         locked_until = CASE
+           WHEN locked_until > now() THEN locked_until
+           WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3)
+           ELSE locked_until END
+       WHERE username = $1 RETURNING failed_logins, locked_until`,
+      [username, after, lockSeconds],
+    );
+    const row = r.rows[0];
+    return (
+      row && { failed: row.failed_logins, lockedUntil: row.locked_until ? new Date(row.locked_until) : null }
+    );
+  }
+
+  /** A successful sign-in, or an admin lifting the lockout: the count starts again. */
+  async clearFailedLogins(username: string): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE console.users SET failed_logins = 0, locked_until = NULL WHERE username = $1`,
+      [username],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** Signs a user out everywhere. */
+  async deleteSessionsOf(username: string): Promise<number> {
+    const r = await this.db.query(`DELETE FROM console.sessions WHERE username = $1`, [username]);
+    return r.rowCount ?? 0;
   }
 
   async createSession(id: string, username: string, csrf: string, ttlSeconds: number): Promise<void> {

@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   Controller,
   Get,
@@ -137,6 +138,11 @@ export class DirectoryAdminController {
       contentType: json ? 'application/octet-stream' : 'text/csv',
       as: backendUserOf(page.session!),
     });
+    // An unreadable file (no text in any encoding the import reads) has no row report to show.
+    if (r.status === 400) {
+      const why = r.body as unknown as { reason?: string; message?: string };
+      throw new BadRequestException(why.reason ?? why.message ?? 'unreadable file');
+    }
     return r.body;
   }
 

@@ -4,6 +4,7 @@ import {
   Get,
   HttpCode,
   Inject,
+  Logger,
   Post,
   Query,
   Req,
@@ -12,27 +13,42 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Response } from 'express';
+import { acceptedSecrets, signingKeysOf } from '../common/auth';
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
 import { CONFIG, DB } from '../infra/tokens';
-import { csrfMatches } from './access-policy';
 import { ConsoleAuthGuard, ConsoleRequest, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleRepository } from './console.repository';
 import { ConsoleViews, PageContext } from './console-views';
-import { verifyPassword } from './passwords';
-import { newCsrfToken, newSessionId, readCookie, SESSION_COOKIE, signSessionId } from './session-cookie';
+import { dummyPasswordHash, verifyPassword } from './passwords';
+import {
+  LOGIN_FORM_SECONDS,
+  loginCsrfToken,
+  loginCsrfValid,
+  newCsrfToken,
+  newSessionId,
+  readCookie,
+  SESSION_COOKIE,
+  signSessionId,
+} from './session-cookie';
 
 const LOGIN_CSRF_COOKIE = 'jy_login_csrf';
+/** The throttler (ConsoleModule) that limits sign-in attempts per address. */
+export const LOGIN_THROTTLER = 'login';
 const SESSION_TTL_SECONDS = 12 * 3600; // one duty shift
 
 /** Only same-site paths after login (never an open redirect). */
 const safeNext = (n: unknown) => (typeof n === 'string' && /^\/(?!\/)[^\s\\]*$/.test(n) ? n : '/');
 
 /**
- * Sign in and out. The login form is protected by a double-submit token (no session exists yet);
- * every later form by the session's synchronizer token.
+ * Sign in and out. The login form is protected by a token bound to a cookie nonce with the secret
+ * (no session exists yet); every later form by the session's synchronizer token. Sign-in attempts
+ * are limited per address (LOGIN_ATTEMPTS_PER_ADDRESS per LOGIN_ADDRESS_WINDOW_SECONDS, 429 beyond)
+ * and per user (LOGIN_LOCKOUT_AFTER wrong passwords in a row lock the user for LOGIN_LOCKOUT_MINUTES;
+ * `npm run users -- unlock NAME` lifts it). Every attempt costs one scrypt, known user or not.
  */
 @ApiExcludeController()
 @Controller()
@@ -40,6 +56,7 @@ const safeNext = (n: unknown) => (typeof n === 'string' && /^\/(?!\/)[^\s\\]*$/.
 @UseFilters(ConsoleExceptionFilter)
 export class LoginController {
   private readonly repo: ConsoleRepository;
+  private readonly logger = new Logger('console-login');
 
   constructor(
     private readonly views: ConsoleViews,
@@ -47,13 +64,20 @@ export class LoginController {
     @Inject(DB) db: Db,
   ) {
     this.repo = new ConsoleRepository(db);
+    void dummyPasswordHash(); // made at start, so the first unknown name is not slower either
   }
 
   @Get('login')
   @Permit('public')
   form(@Page() page: PageContext, @Res() res: Response, @Query('next') next?: string, failed = false) {
-    const token = newCsrfToken();
-    res.cookie(LOGIN_CSRF_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/login' });
+    const nonce = newCsrfToken();
+    res.cookie(LOGIN_CSRF_COOKIE, nonce, {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/login',
+      maxAge: LOGIN_FORM_SECONDS * 1000,
+    });
+    const token = loginCsrfToken(nonce, signingKeysOf(this.cfg).current);
     res
       .status(failed ? 401 : 200)
       .type('html')
@@ -62,36 +86,62 @@ export class LoginController {
 
   @Post('login')
   @Permit('public')
+  @UseGuards(ThrottlerGuard)
   @HttpCode(303)
   async login(
     @Page() page: PageContext,
     @Req() req: ConsoleRequest,
     @Res() res: Response,
-    @Body() body: { username?: string; password?: string; _csrf?: string; next?: string },
+    @Body() body: { username?: unknown; password?: unknown; _csrf?: unknown; next?: unknown },
   ) {
-    const expected = readCookie(req.headers.cookie, LOGIN_CSRF_COOKIE);
-    if (!expected || !csrfMatches(expected, body?._csrf)) {
+    const nonce = readCookie(req.headers.cookie, LOGIN_CSRF_COOKIE);
+    if (!loginCsrfValid(nonce, body?._csrf, acceptedSecrets(signingKeysOf(this.cfg)))) {
       res
         .status(403)
         .type('html')
         .send(this.views.page('error', page, { status: 403, message: 'CSRF', forbidden: true }));
       return;
     }
-    const user = body.username ? await this.repo.user(String(body.username)) : undefined;
-    if (!user || !(await verifyPassword(String(body.password ?? ''), user.password_hash))) {
-      return this.form(page, res, body.next, true);
+    const username = typeof body.username === 'string' ? body.username : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    const next = typeof body.next === 'string' ? body.next : undefined;
+    const user = username ? await this.repo.user(username) : undefined;
+    // One scrypt for every attempt: against a dummy hash when the name is unknown, and also while
+    // the user is locked, so neither shows in the time an answer takes.
+    const passwordOk = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
+    const who = `${JSON.stringify(username.slice(0, 100))} from ${req.ip}`;
+    if (!user) {
+      this.logger.warn(`sign-in refused for ${who}: no such user`);
+      return this.form(page, res, next, true);
     }
+    const failed = passwordOk
+      ? undefined
+      : await this.repo.recordFailedLogin(
+          user.username,
+          this.cfg.LOGIN_LOCKOUT_AFTER,
+          this.cfg.LOGIN_LOCKOUT_MINUTES * 60,
+        );
+    const lockedUntil = failed?.lockedUntil ?? user.locked_until;
+    if (failed || lockedUntil) {
+      this.logger.warn(
+        `sign-in refused for ${who}: ${failed ? `wrong password (${failed.failed} in a row)` : 'right password'}` +
+          (lockedUntil ? `, locked until ${lockedUntil.toISOString()}` : ''),
+      );
+      return this.form(page, res, next, true);
+    }
+    await this.repo.clearFailedLogins(user.username);
+    this.logger.log(`signed in: ${who} (${user.role})`);
     const sid = newSessionId();
     await this.repo.createSession(sid, user.username, newCsrfToken(), SESSION_TTL_SECONDS);
     res.clearCookie(LOGIN_CSRF_COOKIE, { path: '/login' });
-    res.cookie(SESSION_COOKIE, signSessionId(sid, this.cfg.SIGNING_SECRET ?? ''), {
+    res.cookie(SESSION_COOKIE, signSessionId(sid, signingKeysOf(this.cfg).current), {
       httpOnly: true,
       sameSite: 'lax',
       path: '/',
       secure: (this.cfg.PUBLIC_BASE_URL ?? '').startsWith('https:'),
       maxAge: SESSION_TTL_SECONDS * 1000,
     });
-    res.redirect(303, safeNext(body.next));
+    res.redirect(303, safeNext(next));
   }
 
   @Post('console/logout')

@@ -6,7 +6,13 @@ const R = 8;
 const P = 1;
 const KEYLEN = 32;
 
+let derivations = 0;
+
+/** How many password hashes this process has computed (sign-in costs the same for every user name). */
+export const passwordDerivations = () => derivations;
+
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  derivations++;
   return new Promise((resolve, reject) =>
     scrypt(password, salt, KEYLEN, { N: n, r, p, maxmem: 64 * 1024 * 1024 }, (err, key) =>
       err ? reject(err) : resolve(key),
@@ -27,4 +33,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const expected = Buffer.from(hash, 'base64url');
   const key = await derive(password, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p));
   return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+let dummy: Promise<string> | undefined;
+
+/**
+ * A hash of a random password with the current parameters: checked against when the user name is
+ * unknown, so an unknown name costs the same scrypt as a known one and timing tells nothing.
+ */
+export function dummyPasswordHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(18).toString('base64url'));
+  return dummy;
 }

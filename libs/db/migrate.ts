@@ -11,6 +11,7 @@ import { Db } from './db';
  */
 export const MIGRATION_CONTEXTS = [
   'kafka',
+  'common',
   'intake',
   'directory',
   'callout',

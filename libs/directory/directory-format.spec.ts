@@ -1,6 +1,6 @@
 import * as iconv from 'iconv-lite';
 import { Availability, reach } from './availability';
-import { decodeText, parseCsv, parseJson, parseRoles, toCsv } from './directory-format';
+import { decodeText, parseCsv, UndecodableFileError, parseJson, parseRoles, toCsv } from './directory-format';
 import { normaliseMobile, roleCodeOf, validateDirectory } from './directory-validation';
 import { coverageGaps, minimalPrefixes } from './directory.service';
 
@@ -18,6 +18,29 @@ describe('decoding and parsing', () => {
       text: '杏花峪村,防汛责任人',
       encoding: 'gbk',
     });
+  });
+
+  it('reads UTF-16 LE and BE by their BOM', () => {
+    const text = `${H}\na,张三,+8613800000001,flood-control,140212100000\n`;
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le.subarray(2)).swap16();
+    expect(decodeText(le)).toEqual({ text, encoding: 'utf-16le' });
+    expect(decodeText(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).toEqual({
+      text,
+      encoding: 'utf-16be',
+    });
+  });
+
+  it('refuses bytes that are no text it reads, with one clear reason', () => {
+    const truncated = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('姓名', 'utf16le'),
+      Buffer.from([0x41]),
+    ]);
+    expect(() => decodeText(truncated)).toThrow(/UTF-16LE byte order mark but is not valid UTF-16LE/);
+    // UTF-16 without a BOM, or a binary file (e.g. a spreadsheet's own format) has NUL bytes.
+    expect(() => decodeText(Buffer.from('person_id,name', 'utf16le'))).toThrow(/NUL byte at offset 1/);
+    expect(() => decodeText(Buffer.from([0x41, 0x81, 0x20, 0xff]))).toThrow(UndecodableFileError);
   });
 
   it('reads roles with areas of their own', () => {

@@ -1,6 +1,6 @@
 import * as iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
+import { restoreCsvCell, safeCsv } from '../common/safe-csv';
 
 /**
  * The roster exchange format (docs/directory.md): JSON (`DirectoryDocument`) or CSV with one row per
@@ -84,15 +84,56 @@ export const CSV_COLUMNS = [
   'substitute_person_id',
 ] as const;
 
-/** Spreadsheets in China often save GBK: valid UTF-8 (with or without BOM) is UTF-8, anything else GBK. */
-export function decodeText(buf: Buffer): { text: string; encoding: 'utf-8' | 'gbk' } {
+export type TextEncoding = 'utf-8' | 'gbk' | 'utf-16le' | 'utf-16be';
+
+/** A file whose bytes are no text in any encoding the import reads; nothing in it is looked at. */
+export class UndecodableFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UndecodableFileError';
+  }
+}
+
+const UTF16_BOMS: [number, number, 'utf-16le' | 'utf-16be'][] = [
+  [0xff, 0xfe, 'utf-16le'],
+  [0xfe, 0xff, 'utf-16be'],
+];
+
+/**
+ * Spreadsheets in China often save GBK, and "Unicode text" is UTF-16 with a BOM: a UTF-16 BOM says
+ * UTF-16, valid UTF-8 (with or without BOM) is UTF-8, anything else is read as GBK. Bytes that are
+ * none of these throw UndecodableFileError, so the person hears that the file is unreadable instead
+ * of a row error for every line of garbage.
+ */
+export function decodeText(buf: Buffer): { text: string; encoding: TextEncoding } {
+  for (const [b0, b1, encoding] of UTF16_BOMS) {
+    if (buf.length < 2 || buf[0] !== b0 || buf[1] !== b1) continue;
+    try {
+      return { text: new TextDecoder(encoding, { fatal: true }).decode(buf.subarray(2)), encoding };
+    } catch {
+      throw new UndecodableFileError(
+        `the file starts with a ${encoding.toUpperCase()} byte order mark but is not valid ${encoding.toUpperCase()} (truncated or damaged); save it again as UTF-8 or UTF-16`,
+      );
+    }
+  }
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) {
     return { text: buf.subarray(3).toString('utf8'), encoding: 'utf-8' };
   }
+  const nul = buf.indexOf(0);
+  if (nul >= 0)
+    throw new UndecodableFileError(
+      `the file has a NUL byte at offset ${nul}: it is binary, or UTF-16 without a byte order mark; save it as UTF-8 CSV`,
+    );
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(buf), encoding: 'utf-8' };
   } catch {
-    return { text: iconv.decode(buf, 'gbk'), encoding: 'gbk' };
+    const text = iconv.decode(buf, 'gbk');
+    const bad = text.indexOf('\uFFFD');
+    if (bad >= 0)
+      throw new UndecodableFileError(
+        `the file is neither UTF-8 nor GBK (character ${bad + 1} does not decode); save it as UTF-8 CSV`,
+      );
+    return { text, encoding: 'gbk' };
   }
 }
 
@@ -140,6 +181,8 @@ export function parseCsv(text: string): ParsedDirectory {
       trim: true,
       info: true,
       relax_column_count: true,
+      // The project's own export neutralises formula-like cells ('+86…); read them back as they were.
+      cast: (value) => restoreCsvCell(value),
     });
   } catch (e) {
     const line = (e as { lines?: number }).lines ?? 1;
@@ -280,5 +323,5 @@ export function toCsv(doc: DirectoryDocument): string {
     ];
   });
   // Divisions that no person's row carries would be lost in CSV: they are exported only in JSON.
-  return stringify([[...CSV_COLUMNS], ...rows]);
+  return safeCsv([[...CSV_COLUMNS], ...rows]);
 }

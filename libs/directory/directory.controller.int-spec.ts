@@ -6,14 +6,14 @@ import { signRoleToken } from '../common/auth';
 import { fromRoot } from '../common/project-root';
 import { loadConfig } from '../config/config';
 import { CONFIG, DB } from '../infra/tokens';
-import { createTestDatabase, TestDatabase } from '../../test/support/infra';
+import { createTestDatabase, TestDatabase, testSecret } from '../../test/support/infra';
 import { DirectoryModule } from './directory.module';
 
 // Response bodies are checked field by field below; a loose type keeps those checks readable.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const json = async (r: Response | Promise<Response>): Promise<any> => (await r).json();
 
-const SECRET = 'directory-test-secret-0123456789';
+const SECRET = testSecret();
 const auth = (role: string) => ({
   authorization: `Bearer ${signRoleToken({ actor: `${role}-1`, role }, SECRET)}`,
 });
@@ -75,6 +75,33 @@ describe('DirectoryController (HTTP)', () => {
     });
     expect(ok.status).toBe(200);
     expect(await json(ok)).toMatchObject({ encoding: 'gbk', applied: true, imported: 9 });
+  });
+
+  it('reads a UTF-16 CSV (LE and BE) by its BOM; an undecodable file is one clear 400', async () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]);
+    const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(csv, 'utf16le').swap16()]);
+    for (const [bytes, encoding] of [
+      [le, 'utf-16le'],
+      [be, 'utf-16be'],
+    ] as const) {
+      const r = await fetch(`${base}/import?dryRun=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv', ...ADMIN },
+        body: new Uint8Array(bytes),
+      });
+      expect(r.status).toBe(200);
+      expect(await json(r)).toMatchObject({ encoding, total: 9, errors: [] });
+    }
+    const broken = await fetch(`${base}/import?dryRun=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', ...ADMIN },
+      body: new Uint8Array(le.subarray(0, le.length - 1)),
+    });
+    expect(broken.status).toBe(400);
+    expect(await json(broken)).toMatchObject({
+      message: 'unreadable file',
+      reason: expect.stringMatching(/not valid UTF-16LE/),
+    });
   });
 
   it('imports a JSON body with ?partial=true and exports CSV and JSON', async () => {

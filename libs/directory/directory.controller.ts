@@ -13,6 +13,7 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Roles } from '../common/role.guard';
+import { UndecodableFileError } from './directory-format';
 import { DirectoryService } from './directory.service';
 
 const MAX_UPLOAD = 64 * 1024 * 1024;
@@ -43,7 +44,7 @@ const flag = (v: string | undefined) => v === 'true' || v === '1';
 export class DirectoryController {
   constructor(private readonly directory: DirectoryService) {}
 
-  /** CSV (UTF-8 or GBK) or JSON roster. 422 with the row report when rows are bad and nothing was applied. */
+  /** CSV (UTF-8, GBK or UTF-16 with BOM) or JSON roster; 400 when the bytes are no such text. 422 with the row report when rows are bad and nothing was applied. */
   @Post('import')
   @HttpCode(200)
   async import(
@@ -57,11 +58,13 @@ export class DirectoryController {
     const parsed =
       body !== undefined && body !== null && typeof body === 'object' && Object.keys(body).length > 0;
     const input = parsed ? JSON.stringify(body) : typeof body === 'string' ? body : await rawBody(req);
-    const report = await this.directory.import(input, {
-      partial: flag(partial),
-      dryRun: flag(dryRun),
-      format: parsed ? 'json' : type,
-    });
+    const report = await this.directory
+      .import(input, { partial: flag(partial), dryRun: flag(dryRun), format: parsed ? 'json' : type })
+      .catch((e: unknown) => {
+        if (e instanceof UndecodableFileError)
+          throw new BadRequestException({ statusCode: 400, message: 'unreadable file', reason: e.message });
+        throw e;
+      });
     if (!report.applied && !report.dryRun) res.status(422);
     return report;
   }

@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig, ConfigError, loadConfig } from '../config/config';
+import { securityHeaders } from './http-security';
+import { assertPortFree, EXIT_PORT_TAKEN, portError, PortTakenError, PortUse } from './ports';
 
 const LEVELS: Record<AppConfig['LOG_LEVEL'], LogLevel[]> = {
   trace: ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'],
@@ -16,6 +18,8 @@ const LEVELS: Record<AppConfig['LOG_LEVEL'], LogLevel[]> = {
 
 export interface ServiceOptions {
   title: string;
+  /** OpenAPI description of the service. */
+  description?: string;
   /** Body size limit for JSON and form bodies (Twilio webhooks are forms). */
   bodyLimit?: string;
   /** Close the app on SIGTERM/SIGINT (default); off when the caller closes more than the app. */
@@ -37,37 +41,71 @@ export async function startService(
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`${opts.title}: ${e.message}`);
-      process.exit(78); // EX_CONFIG
+      process.exit(e.exitCode);
     }
     throw e;
   }
+  // Before any connection is made, so a taken port is named at once rather than after the start-up.
+  await assertPortFree(HTTP_PORT_USE(cfg.HTTP_PORT));
   const app = await NestFactory.create<NestExpressApplication>(module as Type<unknown>, {
     logger: LEVELS[cfg.LOG_LEVEL],
     bodyParser: false,
     // Throw start-up errors to run(), which names a bad variable instead of aborting the process.
     abortOnError: false,
   });
+  app.disable('x-powered-by');
+  app.use(securityHeaders());
   app.useBodyParser('json', { limit: opts.bodyLimit ?? '1mb' });
   app.useBodyParser('urlencoded', { extended: false, limit: opts.bodyLimit ?? '1mb' });
   if (opts.shutdownHooks !== false) app.enableShutdownHooks();
   const doc = SwaggerModule.createDocument(
     app,
-    new DocumentBuilder().setTitle(opts.title).setVersion('1').build(),
+    new DocumentBuilder()
+      .setTitle(opts.title)
+      .setDescription(opts.description ?? '')
+      .setVersion('1')
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'role token',
+        description: 'npm run token; docs/security.md',
+      })
+      .build(),
   );
   SwaggerModule.setup('docs', app, doc);
-  await app.listen(cfg.HTTP_PORT, '0.0.0.0');
-  new Logger(opts.title).log(
-    `listening on ${await app.getUrl()} (OpenAPI at /docs, health at /health/ready)`,
-  );
+  await app.listen(cfg.HTTP_PORT, cfg.HTTP_HOST).catch((e: unknown) => {
+    throw portError(e, HTTP_PORT_USE(cfg.HTTP_PORT));
+  });
+  const logger = new Logger(opts.title);
+  logger.log(`listening on ${await app.getUrl()} (OpenAPI at /docs, health at /health/ready)`);
+  // Said at log level: a clean demo start prints no warnings, and the banner says demo mode too.
+  if (cfg.DEMO)
+    logger.log(
+      'DEMO mode (DEMO=1): demo secrets and demo users are accepted; never use it for real warnings',
+    );
   return app;
 }
 
-/** Runs `main` and turns an unexpected start-up failure into a clear message and exit code 1. */
+/** The service's HTTP port: health, APIs, webhooks and (in the all-in-one) the console. */
+export const HTTP_PORT_USE = (port: number): PortUse => ({
+  port,
+  component: 'the HTTP server (health, APIs, webhooks, console)',
+  variable: 'HTTP_PORT',
+});
+
+/**
+ * Runs `main` and turns a start-up failure into a clear message and an exit code: 78 for a bad
+ * variable, 98 for a taken port, 1 for anything unexpected (with its stack).
+ */
 export function run(main: () => Promise<unknown>): void {
   main().catch((e) => {
     if (e instanceof ConfigError) {
       console.error(e.message);
-      process.exit(78); // EX_CONFIG
+      process.exit(e.exitCode);
+    }
+    if (e instanceof PortTakenError) {
+      console.error(e.message);
+      process.exit(EXIT_PORT_TAKEN);
     }
     console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     process.exit(1);

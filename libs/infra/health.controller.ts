@@ -3,9 +3,13 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Kafka } from 'kafkajs';
 import { Db } from '../db/db';
-import { DB, KAFKA } from './tokens';
+import { Readiness } from './readiness';
+import { DB, KAFKA, READINESS } from './tokens';
 
-/** Liveness (the process answers) and readiness (its Kafka broker and database answer). */
+/**
+ * Liveness (the process answers) and readiness (its Kafka broker and database answer, and nothing of
+ * its start-up is still awaited: consumer groups joined, the all-in-one's demo directory seeded).
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
@@ -14,6 +18,7 @@ export class HealthController {
     private readonly indicator: HealthIndicatorService,
     @Inject(DB) private readonly db: Db,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(READINESS) private readonly readiness: Readiness,
   ) {}
 
   @Get('live')
@@ -25,7 +30,13 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.checkDb(), () => this.checkKafka()]);
+    return this.health.check([() => this.checkStartup(), () => this.checkDb(), () => this.checkKafka()]);
+  }
+
+  private checkStartup() {
+    const i = this.indicator.check('startup');
+    const awaited = this.readiness.awaited();
+    return awaited.length ? i.down({ awaiting: awaited }) : i.up();
   }
 
   private async checkDb() {

@@ -4,7 +4,8 @@ import { loadConfig } from '../config/config';
 import { Db } from '../db/db';
 import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId } from '../../test/support/infra';
 import { InfraModule } from './infra.module';
-import { DB } from './tokens';
+import { Readiness } from './readiness';
+import { DB, READINESS } from './tokens';
 
 describe('health endpoints (real PostgreSQL and Kafka)', () => {
   let tdb: TestDatabase;
@@ -31,13 +32,24 @@ describe('health endpoints (real PostgreSQL and Kafka)', () => {
     await tdb?.drop();
   });
 
-  it('is ready when its database and Kafka answer, and says which is down when one is not', async () => {
+  it('is ready when its database and Kafka answer and its start-up is done, and says what is missing', async () => {
     const ready = await fetch(`${url}/health/ready`);
     expect(ready.status).toBe(200);
     const body = (await ready.json()) as { status: string; info: Record<string, { status: string }> };
     expect(body.status).toBe('ok');
     expect(body.info.database.status).toBe('up');
     expect(body.info.kafka.status).toBe('up');
+
+    // Something of the start-up still awaited: not ready, and the answer says what it waits for.
+    const seeded = app.get<Readiness>(READINESS).expect('demo directory');
+    const waiting = await fetch(`${url}/health/ready`);
+    expect(waiting.status).toBe(503);
+    const awaited = (await waiting.json()) as {
+      error: Record<string, { status: string; awaiting?: string[] }>;
+    };
+    expect(awaited.error.startup).toEqual({ status: 'down', awaiting: ['demo directory'] });
+    seeded();
+    expect((await fetch(`${url}/health/ready`)).status).toBe(200);
 
     // The database goes away: readiness fails and names it; liveness still answers.
     await app.get<Db>(DB).close();

@@ -6,7 +6,8 @@ import { Db, openDb } from '../db/db';
 import { migrate } from '../db/migrate';
 import { createKafka, ensureTopics, EventPublisher, TopicNamer } from '../kafka/kafka-client';
 import { HealthController } from './health.controller';
-import { CONFIG, DB, KAFKA, PUBLISHER, TOPIC_NAMER } from './tokens';
+import { Readiness } from './readiness';
+import { CONFIG, DB, KAFKA, PUBLISHER, READINESS, TOPIC_NAMER } from './tokens';
 
 export interface InfraOptions {
   /** Service name: Kafka client id and log prefix. */
@@ -17,11 +18,14 @@ export interface InfraOptions {
   config?: AppConfig;
   /** An open database (the all-in-one app shares one); otherwise opened from DATABASE_URL / PGlite. */
   db?: Db;
+  /** Start-up steps the app marks done itself (Readiness.done) before /health/ready answers 200. */
+  awaiting?: string[];
 }
 
 /**
  * The shared infrastructure of a service: validated config, the database (migrated at start), the
- * Kafka client with every topic created, the idempotent producer, and health endpoints.
+ * Kafka client with every topic created, the idempotent producer, health endpoints and what readiness
+ * still waits for.
  */
 @Global()
 @Module({})
@@ -44,6 +48,7 @@ export class InfraModule implements OnApplicationShutdown {
       controllers: [HealthController],
       providers: [
         { provide: CONFIG, useFactory: () => ({ ...config(), __ownsDb: !opts.db }) },
+        { provide: READINESS, useFactory: () => new Readiness(opts.awaiting) },
         {
           provide: DB,
           inject: [CONFIG],
@@ -64,7 +69,9 @@ export class InfraModule implements OnApplicationShutdown {
           inject: [CONFIG, TOPIC_NAMER],
           useFactory: async (cfg: AppConfig, namer: TopicNamer) => {
             const kafka = createKafka(cfg.KAFKA_BROKERS!, opts.service);
-            const created = await ensureTopics(kafka, namer);
+            const created = await ensureTopics(kafka, namer, undefined, {
+              replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
+            });
             if (created.length) InfraModule.logger.log(`topics created: ${created.join(', ')}`);
             return kafka;
           },
@@ -79,7 +86,7 @@ export class InfraModule implements OnApplicationShutdown {
           },
         },
       ],
-      exports: [CONFIG, DB, KAFKA, TOPIC_NAMER, PUBLISHER],
+      exports: [CONFIG, DB, KAFKA, TOPIC_NAMER, PUBLISHER, READINESS],
     };
   }
 

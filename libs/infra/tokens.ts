@@ -4,3 +4,4 @@ export const DB = Symbol('DB');
 export const KAFKA = Symbol('KAFKA');
 export const TOPIC_NAMER = Symbol('TOPIC_NAMER');
 export const PUBLISHER = Symbol('PUBLISHER');
+export const READINESS = Symbol('READINESS');

@@ -1,51 +1,102 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { capToWarning } from './cap/cap-to-warning';
 
 /**
- * `npm run cap:check -- FILE...`: checks CAP files offline (no Kafka, no database). Per file it prints
- * the canonical warning as JSON, or the rejection reasons. Exit 0 when every file was accepted
- * (a warning, or a record-only message), 2 when any was rejected, 1 on a usage or read error.
+ * `npm run cap:check -- [--json] FILE|FOLDER...`: checks CAP files offline (no Kafka, no database).
+ * A folder stands for every .xml file under it. One line per file (accepted as a warning, recorded
+ * only, or rejected with its reasons), then a summary line. With --json, each file's line is the
+ * canonical warning as JSON and the summary goes to stderr, so stdout stays JSON Lines.
+ * Exit 0 when every file was accepted (a warning, or a record-only message), 2 when any was
+ * rejected, 1 on a usage or read error.
  */
 export interface Output {
   out(line: string): void;
   err(line: string): void;
 }
 
-export function main(files: string[], io: Output = { out: console.log, err: console.error }): number {
-  if (files.length === 0) {
-    io.err('usage: npm run cap:check -- FILE...');
+const USAGE = 'usage: npm run cap:check -- [--json] FILE|FOLDER...';
+
+/** The files an argument stands for: itself, or every .xml file under a folder (sorted). */
+function filesOf(arg: string): string[] {
+  if (!statSync(arg, { throwIfNoEntry: false })?.isDirectory()) return [arg];
+  return readdirSync(arg, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.xml'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+export function main(args: string[], io: Output = { out: console.log, err: console.error }): number {
+  const json = args.includes('--json');
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
+  const targets = args.filter((a) => !a.startsWith('--'));
+  if (targets.length === 0 || unknown.length > 0) {
+    io.err(unknown.length ? `unknown option ${unknown.join(', ')}; ${USAGE}` : USAGE);
     return 1;
   }
-  let code = 0;
-  for (const file of files) {
-    let bytes: Buffer;
+  const count = { warning: 0, recordOnly: 0, rejected: 0, unreadable: 0 };
+  const cannotRead = (what: string, e: unknown) => {
+    io.err(`${what}: cannot read: ${(e as Error).message}`);
+    count.unreadable += 1;
+  };
+  for (const target of targets) {
+    let files: string[];
     try {
-      bytes = readFileSync(file);
+      files = filesOf(target);
     } catch (e) {
-      io.err(`${file}: cannot read: ${(e as Error).message}`);
-      code = Math.max(code, 1);
+      cannotRead(target, e);
       continue;
     }
-    const r = capToWarning(bytes);
-    if (r.kind === 'rejected') {
-      io.err(`${file}: REJECTED`);
-      for (const reason of r.reasons) io.err(`  - ${reason}`);
-      code = 2;
-      continue;
+    if (files.length === 0) io.err(`${target}: no .xml files in this folder`);
+    for (const file of files) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(file);
+      } catch (e) {
+        cannotRead(file, e);
+        continue;
+      }
+      const r = capToWarning(bytes);
+      if (r.kind === 'rejected') {
+        count.rejected += 1;
+        if (json) io.out(JSON.stringify({ file, outcome: 'rejected', reasons: r.reasons }));
+        else io.err(`${file}: REJECTED: ${r.reasons.join('; ')}`);
+        continue;
+      }
+      const unmapped = r.unmappedAreas.length ? `, ${r.unmappedAreas.length} area(s) not mapped` : '';
+      if (r.kind === 'warning') {
+        const w = r.warning;
+        count.warning += 1;
+        if (json)
+          io.out(JSON.stringify({ file, outcome: 'warning', warning: w, unmappedAreas: r.unmappedAreas }));
+        else
+          io.out(
+            `${file}: warning ${w.id} ${w.msgType} ${w.hazard}/${w.subtype} ${w.level ?? w.sourceLevel ?? '-'}, ${w.areas.length} area(s)${unmapped}`,
+          );
+      } else {
+        count.recordOnly += 1;
+        if (json)
+          io.out(
+            JSON.stringify({
+              file,
+              outcome: 'record-only',
+              reason: r.reason,
+              warning: r.warning,
+              unmappedAreas: r.unmappedAreas,
+            }),
+          );
+        else io.out(`${file}: record-only: ${r.reason}`);
+      }
     }
-    const summary =
-      r.kind === 'warning'
-        ? { file, outcome: 'warning', warning: r.warning, unmappedAreas: r.unmappedAreas }
-        : {
-            file,
-            outcome: 'record-only',
-            reason: r.reason,
-            warning: r.warning,
-            unmappedAreas: r.unmappedAreas,
-          };
-    io.out(JSON.stringify(summary, null, 2));
   }
-  return code;
+  const total = count.warning + count.recordOnly + count.rejected + count.unreadable;
+  const summary =
+    `${total} file(s): ${count.warning + count.recordOnly} accepted (${count.warning} warning(s), ` +
+    `${count.recordOnly} record-only), ${count.rejected} rejected` +
+    (count.unreadable ? `, ${count.unreadable} unreadable` : '');
+  if (json) io.err(summary);
+  else io.out(summary);
+  return count.rejected ? 2 : count.unreadable ? 1 : 0;
 }
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

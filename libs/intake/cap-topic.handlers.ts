@@ -5,7 +5,8 @@ import { RejectMessage, TopicHandler } from '../kafka/safe-consumer';
 import { IntakeService } from './intake.service';
 
 /**
- * Consumes warnings.cap: each message is CAP XML bytes. A rejected message is recorded in intake's
+ * Consumes warnings.cap: each message is CAP XML bytes. A rejected message (or one whose identifier
+ * names another message received before) is recorded in intake's
  * tables and then thrown as RejectMessage, so it lands on warnings.cap.dlq with its reasons and the
  * partition moves on.
  */
@@ -24,6 +25,7 @@ export class CapTopicHandlers implements TopicHandlerSource {
           `${meta.topic}@${meta.partition}:${meta.offset}`,
         );
         if (r.kind === 'rejected') throw new RejectMessage('CAP message rejected', r.reasons);
+        if (r.kind === 'conflict') throw new RejectMessage('CAP identifier names another message', r.reasons);
       },
     };
     return [cap] as TopicHandler<never>[];

@@ -1,5 +1,6 @@
 import {
   BadRequestException,
+  ConflictException,
   Controller,
   HttpStatus,
   Inject,
@@ -15,7 +16,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { raw } from 'express';
 import { MAX_CAP_BYTES } from './cap/safe-xml';
 import { IntakeService } from './intake.service';
-import { checkBearer, Roles } from '../common/role.guard';
+import { lifetimePolicyOf } from '../common/auth';
+import { checkBearer, keysOfConfig, Roles } from '../common/role.guard';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 
@@ -36,7 +38,16 @@ export class CapBodyMiddleware implements NestMiddleware {
   ) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    if (!checkBearer(req.headers.authorization, this.cfg.SIGNING_SECRET, ['duty-officer']).ok) return next();
+    if (
+      !checkBearer(
+        req.headers.authorization,
+        keysOfConfig(this.cfg),
+        ['duty-officer'],
+        new Date(),
+        lifetimePolicyOf(this.cfg),
+      ).ok
+    )
+      return next();
     this.parse(req, res, (err?: unknown) => {
       const e = err as { type?: string; status?: number; length?: number; message?: string } | undefined;
       if (!e) return next();
@@ -79,6 +90,11 @@ export class CapController {
     description: 'Valid but recorded only (status Test/Draft/System, msgType Ack/Error).',
   })
   @ApiResponse({ status: 400, description: 'Rejected; `reasons` says why. The rejection is recorded.' })
+  @ApiResponse({
+    status: 409,
+    description:
+      'The identifier was received before with other content (a redelivery of the same bytes is 200 duplicate); recorded.',
+  })
   @ApiResponse({ status: 413, description: 'Larger than 1 MiB.' })
   @ApiResponse({ status: 415, description: 'Not a CAP content type.' })
   async receive(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
@@ -90,6 +106,12 @@ export class CapController {
         throw new BadRequestException({
           statusCode: 400,
           message: 'CAP message rejected',
+          reasons: r.reasons,
+        });
+      case 'conflict':
+        throw new ConflictException({
+          statusCode: 409,
+          message: 'CAP message refused: its identifier names another message',
           reasons: r.reasons,
         });
       case 'record-only':

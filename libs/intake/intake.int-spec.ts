@@ -4,7 +4,14 @@ import { Consumer, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
 import { WarningMessage } from '../../contracts/generated/warning';
 import { CoverageAlert } from '../../contracts/generated/coverage-alert';
 import { TOPICS } from '../../contracts/topics';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  uniqueId,
+  waitFor,
+  testSecret,
+} from '../../test/support/infra';
 import { signRoleToken } from '../common/auth';
 import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
@@ -14,7 +21,7 @@ import { parseWarningId } from './warning-id';
 
 jest.setTimeout(90_000);
 
-const SECRET = 'intake-test-secret-0123456789';
+const SECRET = testSecret();
 const DUTY = signRoleToken({ actor: 'duty-li', role: 'duty-officer' }, SECRET);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -334,5 +341,98 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
       () => on(TOPICS.meteorological.name).find((m) => m.key?.toString() === 'REDELIVERED-1'),
       'the redelivered CAP published',
     );
+  });
+
+  const rejectionsOf = async (identifier: string) =>
+    (
+      await tdb.db.query<{ channel: string; reason: string }>(
+        `SELECT channel, reason FROM intake.rejections WHERE identifier = $1 ORDER BY id`,
+        [identifier],
+      )
+    ).rows;
+  const published = (id: string) => on(TOPICS.meteorological.name).filter((m) => m.key?.toString() === id);
+
+  it('refuses a second, different Alert under an existing id with 409 (recorded); the same request again is a redelivery', async () => {
+    const body = { ...issue, id: 'DUTY-ONE-ID-1' };
+    expect((await post('/api/warnings', body)).status).toBe(202);
+    const again = await post('/api/warnings', body);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: 'DUTY-ONE-ID-1', duplicate: true });
+    const other = await post('/api/warnings', { ...body, level: 'yellow', headline: '另一条预警' });
+    expect(other.status).toBe(409);
+    expect(((await other.json()) as { errors: { field: string; message: string }[] }).errors).toEqual([
+      { field: 'id', message: expect.stringMatching(/DUTY-ONE-ID-1 was received before .*Update or Cancel/) },
+    ]);
+    expect(await rejectionsOf('DUTY-ONE-ID-1')).toEqual([
+      { channel: 'api', reason: expect.stringMatching(/was received before/) },
+    ]);
+    // An update stays possible: it has an id of its own and references the warning.
+    expect((await post('/api/warnings/DUTY-ONE-ID-1', { level: 'red' }, 'PUT')).status).toBe(202);
+    await waitFor(() => published('DUTY-ONE-ID-1').length === 1 || undefined, 'the one Alert published');
+    const { rows } = await tdb.db.query(`SELECT 1 FROM intake.received WHERE warning_id = 'DUTY-ONE-ID-1'`);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('refuses a different CAP message under a known identifier over HTTP (409) and on warnings.cap (DLQ), both recorded', async () => {
+    const send = (body: Buffer) =>
+      fetch(`${base}/api/cap`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cap+xml', ...bearer(DUTY) },
+        body,
+      });
+    const first = goodCap('CAP-ONE-ID-1');
+    const other = Buffer.from(first.toString('utf8').replace('暴雨橙色预警信号', '暴雨蓝色预警信号（改）'));
+    expect((await send(first)).status).toBe(202);
+    const again = await send(first);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ outcome: 'duplicate' });
+    const refused = await send(other);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { reasons: string[] }).reasons[0]).toMatch(
+      /CAP-ONE-ID-1 was received before \(cap-http/,
+    );
+
+    await producer.send({ topic: prefix + TOPICS.cap.name, messages: [{ key: 'feed-2', value: other }] });
+    const dead = await waitFor(
+      () => on(`${TOPICS.cap.name}.dlq`).find((m) => m.value?.equals(other)),
+      'the reused identifier on warnings.cap.dlq',
+    );
+    expect(dead.headers?.['x-dlq-reason']?.toString()).toMatch(/CAP identifier names another message/);
+    expect((await rejectionsOf('CAP-ONE-ID-1')).map((r) => r.channel)).toEqual(['cap-http', 'cap-kafka']);
+    expect(published('CAP-ONE-ID-1')).toHaveLength(1);
+  });
+
+  it('refuses a warning whose expires is already past with 400 (API and CAP), recorded', async () => {
+    const past = {
+      ...issue,
+      id: 'DUTY-EXPIRED-1',
+      effective: iso(-3 * 3600_000),
+      expires: iso(-3600_000),
+    };
+    const res = await post('/api/warnings', past);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: 'expires', message: expect.stringMatching(/is already past/) },
+    ]);
+    const cap = Buffer.from(
+      goodCap('CAP-EXPIRED-1')
+        .toString('utf8')
+        .replace(/<expires>[^<]*<\/expires>/, `<expires>${iso(-60_000)}</expires>`)
+        .replace(/<sent>[^<]*<\/sent>/, `<sent>${iso(-3600_000)}</sent>`),
+    );
+    const capRes = await fetch(`${base}/api/cap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cap+xml', ...bearer(DUTY) },
+      body: cap,
+    });
+    expect(capRes.status).toBe(400);
+    expect(((await capRes.json()) as { reasons: string[] }).reasons).toEqual([
+      expect.stringMatching(/expires .* is already past/),
+    ]);
+    expect((await rejectionsOf('CAP-EXPIRED-1')).map((r) => r.channel)).toEqual(['cap-http']);
+    const { rows } = await tdb.db.query(
+      `SELECT reason FROM intake.rejections WHERE reason LIKE '%already past%'`,
+    );
+    expect(rows).toHaveLength(2);
   });
 });

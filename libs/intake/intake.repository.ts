@@ -16,6 +16,17 @@ export interface ReceivedRecord {
   status: string;
   references?: string[];
   warning?: WarningMessage;
+  /** SHA-256 (hex) of the message as received. */
+  digest: string;
+}
+
+/** An earlier receipt of a warning id. */
+export interface PriorReceipt {
+  channel: IntakeChannel;
+  sourceRef: string | null;
+  digest: string | null;
+  receivedAt: string;
+  content: WarningMessage | null;
 }
 
 export interface RejectionRecord {
@@ -36,8 +47,8 @@ export class IntakeRepository {
     const w = r.warning;
     const res = await tx.query(
       `INSERT INTO intake.received (warning_id, channel, source_ref, outcome, note, sender, msg_type, status,
-         hazard, subtype, level, references_ids, content)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)
+         hazard, subtype, level, references_ids, content, message_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14)
        ON CONFLICT (source_ref) DO NOTHING`,
       [
         r.warningId,
@@ -53,9 +64,36 @@ export class IntakeRepository {
         w?.level ?? null,
         w?.references ?? r.references ?? [],
         w ? JSON.stringify(w) : null,
+        r.digest,
       ],
     );
     return res.rowCount === 1;
+  }
+
+  /**
+   * Every earlier receipt of a warning id, oldest first. Holds a transaction lock on the id first,
+   * so two messages with one id are decided one after the other.
+   */
+  async receiptsOf(tx: Queryable, warningId: string): Promise<PriorReceipt[]> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('intake.received'), hashtext($1))`, [warningId]);
+    const { rows } = await tx.query<{
+      channel: IntakeChannel;
+      source_ref: string | null;
+      message_sha256: string | null;
+      received_at: Date | string;
+      content: WarningMessage | null;
+    }>(
+      `SELECT channel, source_ref, message_sha256, received_at, content FROM intake.received
+       WHERE warning_id = $1 ORDER BY id`,
+      [warningId],
+    );
+    return rows.map((r) => ({
+      channel: r.channel,
+      sourceRef: r.source_ref,
+      digest: r.message_sha256,
+      receivedAt: new Date(r.received_at).toISOString(),
+      content: r.content,
+    }));
   }
 
   async insertUnmapped(tx: Queryable, warningId: string, areas: UnmappedArea[]): Promise<void> {

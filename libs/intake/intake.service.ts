@@ -1,24 +1,27 @@
 import { Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { CoverageAlert } from '../../contracts/generated/coverage-alert';
 import { WarningMessage } from '../../contracts/generated/warning';
 import { hazardTopic, TOPICS } from '../../contracts/topics';
 import { Db, Queryable } from '../db/db';
 import { Outbox } from '../kafka/outbox';
 import { capToWarning, UnmappedArea as UnmappedAreaRecord } from './cap/cap-to-warning';
-import { IntakeChannel, IntakeRepository } from './intake.repository';
+import { IntakeChannel, IntakeRepository, PriorReceipt } from './intake.repository';
 import { draftWarning, FieldError } from './warning-request';
 import { formatWarningId } from './warning-id';
-import { checkWarning } from './warning-rules';
+import { checkWarning, expiryErrors } from './warning-rules';
 
 export type OfficerResult =
-  | { ok: true; warning: WarningMessage; unmappedAreas: UnmappedAreaRecord[] }
-  | { ok: false; status: 400 | 404; errors: FieldError[] };
+  | { ok: true; warning: WarningMessage; unmappedAreas: UnmappedAreaRecord[]; duplicate?: boolean }
+  | { ok: false; status: 400 | 404 | 409; errors: FieldError[] };
 
 export type CapIntakeResult =
   | { kind: 'published'; warning: WarningMessage; unmappedAreas: UnmappedAreaRecord[] }
   | { kind: 'record-only'; reason: string; identifier: string; warning?: WarningMessage }
   | { kind: 'rejected'; reasons: string[] }
-  | { kind: 'duplicate'; sourceRef: string };
+  /** The id names a different message received before; refused and recorded. */
+  | { kind: 'conflict'; reasons: string[] }
+  | { kind: 'duplicate'; sourceRef?: string };
 
 export interface IntakeOptions {
   /** DDDUUU or DDDUUUXX, the middle of generated national ids. */
@@ -31,6 +34,27 @@ export interface IntakeOptions {
 }
 
 const PLACEHOLDER_ID = 'pending-id';
+
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+type Receipt =
+  { kind: 'new' } | { kind: 'duplicate'; prior: PriorReceipt } | { kind: 'conflict'; reason: string };
+
+/**
+ * A warning id names one message: the same bytes again (or the same Kafka position) are a
+ * redelivery; anything else under that id would overwrite a warning people were called for, and
+ * changes come only as an Update or Cancel with an id of its own that references it.
+ */
+function receiptOf(id: string, prior: PriorReceipt[], digest: string, sourceRef?: string): Receipt {
+  const same = prior.find((p) => (sourceRef && p.sourceRef === sourceRef) || p.digest === digest);
+  if (same) return { kind: 'duplicate', prior: same };
+  if (prior.length === 0) return { kind: 'new' };
+  const first = prior[0];
+  return {
+    kind: 'conflict',
+    reason: `warning id ${id} was received before (${first.channel}, ${first.receivedAt}) with other content; a change to it is an Update or Cancel with an id of its own that references ${id}`,
+  };
+}
 
 /**
  * The intake use cases, free of HTTP and Kafka: a duty officer's issue / update / cancel, and a CAP
@@ -96,10 +120,26 @@ export class IntakeService {
     }
     const w = draft.warning;
     const unmapped = this.unmappedOf(w);
-    await this.db.transaction(async (tx) => {
+    // The request as sent, and what it asks (an update or cancel of :id is another request than an issue).
+    const digest = sha256(`${msgType} ${refersTo ?? ''} ${JSON.stringify(body ?? null)}`);
+    const receipt = await this.db.transaction(async (tx): Promise<Receipt> => {
       if (w.id === PLACEHOLDER_ID) w.id = await this.generateId(tx, w.areas[0].code, now);
-      await this.accept(tx, w, unmapped, 'api');
+      const seen = receiptOf(w.id, await this.repo.receiptsOf(tx, w.id), digest);
+      if (seen.kind === 'new') await this.accept(tx, w, unmapped, 'api', digest);
+      return seen;
     });
+    if (receipt.kind === 'conflict') {
+      await this.repo.insertRejection(this.db, {
+        channel: 'api',
+        identifier: w.id,
+        reasons: [receipt.reason],
+        raw: Buffer.from(JSON.stringify(body ?? null)),
+      });
+      this.logger.warn(`${msgType} ${w.id} refused: ${receipt.reason}`);
+      return { ok: false, status: 409, errors: [{ field: 'id', message: receipt.reason }] };
+    }
+    if (receipt.kind === 'duplicate')
+      return { ok: true, warning: receipt.prior.content ?? w, unmappedAreas: unmapped, duplicate: true };
     this.opts.nudge();
     this.logger.log(
       `${msgType} ${w.id} (${w.hazard}/${w.subtype}/${w.level ?? 'no level'}) queued for publishing`,
@@ -116,22 +156,19 @@ export class IntakeService {
   /** A CAP message (bytes as received). `sourceRef` identifies a Kafka message so redelivery is absorbed. */
   async acceptCap(bytes: Buffer, channel: IntakeChannel, sourceRef?: string): Promise<CapIntakeResult> {
     const r = capToWarning(bytes);
-    if (r.kind === 'rejected') {
-      await this.repo.insertRejection(this.db, {
-        channel,
-        sourceRef,
-        identifier: r.identifier,
-        reasons: r.reasons,
-        raw: bytes,
-      });
-      this.logger.warn(
-        `CAP rejected (${channel}${sourceRef ? ` ${sourceRef}` : ''}): ${r.reasons.join('; ')}`,
-      );
-      return { kind: 'rejected', reasons: r.reasons };
-    }
-    if (r.kind === 'record-only') {
-      const fresh = await this.db.transaction((tx) =>
-        this.repo.insertReceived(tx, {
+    if (r.kind === 'rejected')
+      return this.refuseCap('rejected', r.reasons, bytes, channel, sourceRef, r.identifier);
+    const expired = r.kind === 'warning' ? expiryErrors(r.warning, this.clock()) : [];
+    if (expired.length)
+      return this.refuseCap('rejected', expired, bytes, channel, sourceRef, r.cap.identifier);
+    const digest = sha256(bytes);
+    const identifier = r.kind === 'warning' ? r.warning.id : r.cap.identifier;
+    const outcome = await this.db.transaction(async (tx): Promise<Receipt | { kind: 'fresh' }> => {
+      const seen = receiptOf(identifier, await this.repo.receiptsOf(tx, identifier), digest, sourceRef);
+      if (seen.kind !== 'new') return seen;
+      if (r.kind === 'warning') await this.accept(tx, r.warning, r.unmappedAreas, channel, digest, sourceRef);
+      else
+        await this.repo.insertReceived(tx, {
           warningId: r.cap.identifier,
           channel,
           sourceRef,
@@ -142,16 +179,31 @@ export class IntakeService {
           status: r.cap.status,
           references: r.cap.references,
           warning: r.warning,
-        }),
-      );
-      if (!fresh && sourceRef) return { kind: 'duplicate', sourceRef };
+          digest,
+        });
+      return { kind: 'fresh' };
+    });
+    if (outcome.kind === 'conflict')
+      return this.refuseCap('conflict', [outcome.reason], bytes, channel, sourceRef, identifier);
+    if (outcome.kind === 'duplicate') return { kind: 'duplicate', sourceRef };
+    if (r.kind === 'record-only')
       return { kind: 'record-only', reason: r.reason, identifier: r.cap.identifier, warning: r.warning };
-    }
-    const unmapped = r.unmappedAreas;
-    const fresh = await this.db.transaction((tx) => this.accept(tx, r.warning, unmapped, channel, sourceRef));
-    if (!fresh && sourceRef) return { kind: 'duplicate', sourceRef };
     this.opts.nudge();
-    return { kind: 'published', warning: r.warning, unmappedAreas: unmapped };
+    return { kind: 'published', warning: r.warning, unmappedAreas: r.unmappedAreas };
+  }
+
+  /** Records a refused CAP message with its reasons (and its first bytes). */
+  private async refuseCap(
+    kind: 'rejected' | 'conflict',
+    reasons: string[],
+    bytes: Buffer,
+    channel: IntakeChannel,
+    sourceRef?: string,
+    identifier?: string,
+  ): Promise<CapIntakeResult> {
+    await this.repo.insertRejection(this.db, { channel, sourceRef, identifier, reasons, raw: bytes });
+    this.logger.warn(`CAP ${kind} (${channel}${sourceRef ? ` ${sourceRef}` : ''}): ${reasons.join('; ')}`);
+    return { kind, reasons };
   }
 
   /** Records the warning, its unknown areas, and queues it (and the alerts) for Kafka. */
@@ -160,9 +212,10 @@ export class IntakeService {
     w: WarningMessage,
     unmapped: UnmappedAreaRecord[],
     channel: IntakeChannel,
+    digest: string,
     sourceRef?: string,
-  ): Promise<boolean> {
-    const fresh = await this.repo.insertReceived(tx, {
+  ): Promise<void> {
+    await this.repo.insertReceived(tx, {
       warningId: w.id,
       channel,
       sourceRef,
@@ -170,8 +223,8 @@ export class IntakeService {
       msgType: w.msgType,
       status: w.status,
       warning: w,
+      digest,
     });
-    if (!fresh) return false;
     await this.repo.insertUnmapped(tx, w.id, unmapped);
     await this.outbox.add(tx, hazardTopic(w.hazard).name, [{ key: w.id, value: w }]);
     if (unmapped.length)
@@ -180,7 +233,6 @@ export class IntakeService {
         TOPICS.coverageAlerts.name,
         unmapped.map((a) => ({ key: w.id, value: this.unmappedAlert(w, a) })),
       );
-    return true;
   }
 
   private unmappedAlert(w: WarningMessage, a: UnmappedAreaRecord): CoverageAlert {

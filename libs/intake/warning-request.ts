@@ -6,7 +6,7 @@
 import { WarningMessage } from '../../contracts/generated/warning';
 import { validateContract } from '../../contracts/validate';
 import { levelName, subtypeName } from './hazards';
-import { checkWarning } from './warning-rules';
+import { checkWarning, expiryErrors } from './warning-rules';
 
 export interface FieldError {
   /** Dotted path of the field in the request body, e.g. "areas[0].code"; "(body)" for the whole body. */
@@ -156,8 +156,8 @@ export function draftWarning(body: unknown, ctx: DraftContext): Draft {
 
   const v = validateContract<WarningMessage>('warning', warning);
   if (!v.ok) return { ok: false, errors: contractFieldErrors(v.errors) };
-  const rules = checkWarning(warning);
-  if (rules.errors.length)
-    return { ok: false, errors: rules.errors.map((message) => ({ field: ruleField(message), message })) };
+  const ruleErrors = [...checkWarning(warning).errors, ...expiryErrors(warning, ctx.now)];
+  if (ruleErrors.length)
+    return { ok: false, errors: ruleErrors.map((message) => ({ field: ruleField(message), message })) };
   return { ok: true, warning };
 }

@@ -98,3 +98,16 @@ function levelErrors(w: WarningMessage, spec: SubtypeSpec): string[] {
     return [`${what} ${spec.zh} (${spec.code}) has no ${level} level; allowed: ${spec.levels.join(', ')}`];
   return [];
 }
+
+/**
+ * A warning (or an update) that has already expired when it arrives calls nobody and would sit in
+ * the record as if it had been issued: it is refused like one without `effective`. A Cancel is let
+ * through, so lifting a warning never fails on its dates.
+ */
+export function expiryErrors(w: WarningMessage, now: Date): string[] {
+  if (w.msgType === 'Cancel') return [];
+  const expires = Date.parse(w.expires);
+  return expires <= now.getTime()
+    ? [`expires (${w.expires}) is already past (now ${now.toISOString()})`]
+    : [];
+}

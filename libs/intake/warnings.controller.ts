@@ -1,9 +1,12 @@
-import { Body, Controller, HttpCode, HttpException, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpException, Param, Post, Put, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
+  ApiConflictResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { IntakeService, OfficerResult } from './intake.service';
@@ -32,9 +35,14 @@ export class WarningsController {
   @ApiAcceptedResponse({
     description: 'Recorded and queued for its hazard topic; returns the canonical warning.',
   })
+  @ApiOkResponse({ description: 'The same request again (same id and body): nothing new is queued.' })
   @ApiBadRequestResponse({ type: ValidationErrorDto })
-  async issue(@Body() body: unknown) {
-    return reply(await this.intake.issue(body));
+  @ApiConflictResponse({
+    type: ValidationErrorDto,
+    description: 'The id names a warning received before with other content; send an Update or Cancel.',
+  })
+  async issue(@Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    return reply(await this.intake.issue(body), res);
   }
 
   @Put(':id')
@@ -45,8 +53,8 @@ export class WarningsController {
   })
   @ApiAcceptedResponse({ description: 'An Update message referencing :id was queued.' })
   @ApiBadRequestResponse({ type: ValidationErrorDto })
-  async update(@Param('id') id: string, @Body() body: unknown) {
-    return reply(await this.intake.update(id, body));
+  async update(@Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    return reply(await this.intake.update(id, body), res);
   }
 
   @Post(':id/cancel')
@@ -55,20 +63,23 @@ export class WarningsController {
   @ApiAcceptedResponse({ description: 'A Cancel (解除) message referencing :id was queued.' })
   @ApiBadRequestResponse({ type: ValidationErrorDto })
   @ApiNotFoundResponse({ description: 'Intake never received :id.' })
-  async cancel(@Param('id') id: string, @Body() body: unknown) {
-    return reply(await this.intake.cancel(id, body));
+  async cancel(@Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    return reply(await this.intake.cancel(id, body), res);
   }
 }
 
-function reply(r: OfficerResult) {
+const FAILURE: Record<400 | 404 | 409, string> = {
+  400: 'invalid warning',
+  404: 'unknown warning',
+  409: 'warning id already used',
+};
+
+function reply(r: OfficerResult, res: Response) {
   if (!r.ok)
-    throw new HttpException(
-      {
-        statusCode: r.status,
-        message: r.status === 404 ? 'unknown warning' : 'invalid warning',
-        errors: r.errors,
-      },
-      r.status,
-    );
+    throw new HttpException({ statusCode: r.status, message: FAILURE[r.status], errors: r.errors }, r.status);
+  if (r.duplicate) {
+    res.status(200);
+    return { id: r.warning.id, warning: r.warning, unmappedAreas: r.unmappedAreas, duplicate: true };
+  }
   return { id: r.warning.id, warning: r.warning, unmappedAreas: r.unmappedAreas };
 }

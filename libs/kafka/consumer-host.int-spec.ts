@@ -1,6 +1,7 @@
 import { Kafka } from 'kafkajs';
 import { TOPICS } from '../../contracts/topics';
 import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import { Readiness } from '../infra/readiness';
 import { ConsumerHost } from './consumer-host';
 import { createKafka, ensureTopics, EventPublisher, TopicNamer } from './kafka-client';
 import { Outbox, OutboxRelay, outboxTableSql } from './outbox';
@@ -67,6 +68,7 @@ describe('safe consumption on the real Kafka broker', () => {
         handled.push(s.eventId);
       },
     };
+    const readiness = new Readiness();
     host = new ConsumerHost({
       brokers: kafkaBrokers(),
       group: 'tracker',
@@ -74,8 +76,12 @@ describe('safe consumption on the real Kafka broker', () => {
       publisher,
       handlers: [handler as TopicHandler<never>],
       retry: { attempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
+      readiness,
     });
+    // Awaited from construction (before a service's HTTP port opens) until the group is joined.
+    expect(readiness.awaited()).toEqual(['consumer group tracker joined']);
     await host.start();
+    await waitFor(() => readiness.awaited().length === 0, 'the group join to reach readiness', 30_000);
 
     // One key: every message lands on the same partition, in this order.
     await publisher.publish(TOPICS.calloutsStatus.name, [

@@ -1,6 +1,7 @@
 import { Provider, Type } from '@nestjs/common';
 import { AppConfig } from '../config/config';
-import { CONFIG, PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
+import { Readiness } from '../infra/readiness';
+import { CONFIG, PUBLISHER, READINESS, TOPIC_NAMER } from '../infra/tokens';
 import { ConsumerHost, TopicHandlerSource } from './consumer-host';
 import { EventPublisher, TopicNamer } from './kafka-client';
 
@@ -16,11 +17,12 @@ export function consumerHostProvider(
 ): Provider {
   return {
     provide: `ConsumerHost:${group}`,
-    inject: [CONFIG, TOPIC_NAMER, PUBLISHER, ...sources],
+    inject: [CONFIG, TOPIC_NAMER, PUBLISHER, READINESS, ...sources],
     useFactory: (
       cfg: AppConfig,
       namer: TopicNamer,
       publisher: EventPublisher,
+      readiness: Readiness,
       ...instances: TopicHandlerSource[]
     ) =>
       new ConsumerHost({
@@ -28,6 +30,7 @@ export function consumerHostProvider(
         group,
         namer,
         publisher,
+        readiness,
         handlers: instances.flatMap((i) => i.handlers()),
         concurrency,
       }),

@@ -1,7 +1,9 @@
 import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
-import { Consumer, EachBatchPayload, KafkaMessage, Partitioners } from 'kafkajs';
+import { Consumer, EachBatchPayload, KafkaMessage, logLevel, Partitioners } from 'kafkajs';
+import { Readiness } from '../infra/readiness';
 import { EventPublisher, TopicNamer } from './kafka-client';
+import { connectivityOf, kafkaLogCreator } from './kafka-log';
 import { DEFAULT_RETRY, RawMessage, RetryPolicy, SafeConsumer, TopicHandler } from './safe-consumer';
 
 export interface ConsumerHostOptions {
@@ -18,6 +20,8 @@ export interface ConsumerHostOptions {
    * partition in flight, which its group commits write together.
    */
   concurrency?: number;
+  /** Told when the group is joined (the service is not ready before). */
+  readiness?: Readiness;
 }
 
 /**
@@ -30,11 +34,13 @@ class BatchingServerKafka extends ServerKafka {
     options: Required<KafkaOptions>['options'],
     private readonly topics: string[],
     private readonly onBatch: (p: EachBatchPayload) => Promise<void>,
+    private readonly onJoin: () => void,
   ) {
     super(options);
   }
 
   override async bindEvents(consumer: Consumer): Promise<void> {
+    consumer.on(consumer.events.GROUP_JOIN, () => this.onJoin());
     await consumer.subscribe({ ...(this.options.subscribe ?? {}), topics: this.topics });
     await consumer.run({
       ...(this.options.run ?? {}),
@@ -56,6 +62,8 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
   readonly safe: SafeConsumer;
   /** Handlers by prefixed topic name. */
   private readonly byTopic = new Map<string, TopicHandler<never>>();
+  /** Marks the group joined for readiness. */
+  private readonly joined: () => void;
 
   constructor(private readonly opts: ConsumerHostOptions) {
     this.logger = new Logger(`ConsumerHost:${opts.group}`);
@@ -65,10 +73,12 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
       opts.retry ?? DEFAULT_RETRY,
     );
     for (const h of opts.handlers) this.byTopic.set(opts.namer.topic(h.topic), h);
+    // Registered now, before the HTTP port opens, so readiness never answers before the join.
+    this.joined = opts.readiness?.expect(`consumer group ${opts.group} joined`) ?? (() => undefined);
   }
 
   async start(): Promise<void> {
-    if (this.opts.handlers.length === 0) return;
+    if (this.opts.handlers.length === 0) return this.joined();
     const groupId = this.opts.namer.group(this.opts.group);
     const server = new BatchingServerKafka(
       {
@@ -76,6 +86,9 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
           clientId: groupId,
           brokers: this.opts.brokers,
           retry: { initialRetryTime: 200, retries: 10 },
+          // kafkajs' own info (joins, assignments) at debug; a broker away said once, not per retry.
+          logLevel: logLevel.INFO,
+          logCreator: kafkaLogCreator(connectivityOf(this.opts.brokers)),
         },
         consumer: {
           groupId,
@@ -93,6 +106,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
       },
       [...this.byTopic.keys()],
       (p) => this.handleBatch(p),
+      () => this.joined(),
     );
     await new Promise<void>((resolve, reject) => {
       server.listen((err?: unknown) => (err ? reject(err) : resolve())).catch(reject);

@@ -1,6 +1,7 @@
 import { Admin, IHeaders, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs';
-import { Logger } from '@nestjs/common';
+import { backOff } from 'exponential-backoff';
 import { allTopicSpecs, TopicSpec } from '../../contracts/topics';
+import { connectivityOf, kafkaLogCreator } from './kafka-log';
 
 /** Naming of topics and consumer groups under an optional prefix (KAFKA_TOPIC_PREFIX), so test runs can share a broker. */
 export class TopicNamer {
@@ -18,24 +19,32 @@ export class TopicNamer {
 }
 
 export function createKafka(brokers: string[], clientId: string): Kafka {
-  const logger = new Logger('kafkajs');
   return new Kafka({
     clientId,
     brokers,
     retry: { initialRetryTime: 200, retries: 10 },
     logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log }) => {
-        const { message, ...extra } = log;
-        // Bounded producer retries are deliberate: the outbox retries a failed publish and every
-        // consumer is idempotent, so Kafka's exactly-once producer guarantee is not relied on.
-        if (message.startsWith('Limiting retries for the idempotent producer')) return;
-        const text = `${message} ${JSON.stringify(extra)}`;
-        if (level <= logLevel.ERROR) logger.error(text);
-        else logger.warn(text);
-      },
+    logCreator: kafkaLogCreator(connectivityOf(brokers)),
   });
+}
+
+export interface TopicReplication {
+  /** Copies of each partition; the broker count capped at 3 when not given. */
+  replicationFactor?: number;
+}
+
+/**
+ * How topics are replicated on this cluster: `replicationFactor` copies (default min(3, brokers)),
+ * and with 3 or more copies `min.insync.replicas` 2, so an acks=all write is on two brokers before
+ * it is acknowledged and one broker can be lost without losing or refusing writes.
+ */
+export async function topicReplication(
+  admin: Admin,
+  opts: TopicReplication = {},
+): Promise<{ replicationFactor: number; minInsyncReplicas: number }> {
+  const replicationFactor =
+    opts.replicationFactor ?? Math.min(3, (await admin.describeCluster()).brokers.length);
+  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
 }
 
 /** Creates every topic of the system that does not exist yet, with its explicit partition count. */
@@ -43,25 +52,42 @@ export async function ensureTopics(
   kafka: Kafka,
   namer: TopicNamer,
   specs: TopicSpec[] = allTopicSpecs(),
+  opts: TopicReplication = {},
 ): Promise<string[]> {
   const admin: Admin = kafka.admin();
   await admin.connect();
+  const created = new Set<string>();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(namer.topic(s.name)));
-    if (missing.length === 0) return [];
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: namer.topic(s.name),
-        numPartitions: s.partitions,
-        replicationFactor: 1,
-      })),
-    });
-    return missing.map((s) => namer.topic(s.name));
+    // Retried while the broker answers with an error kafkajs calls retriable: right after creation a
+    // busy broker may not host the new partitions yet when their leaders are looked up.
+    await backOff(
+      async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = specs.filter((s) => !existing.has(namer.topic(s.name)));
+        if (missing.length === 0) return;
+        for (const s of missing) created.add(namer.topic(s.name));
+        const { replicationFactor, minInsyncReplicas } = await topicReplication(admin, opts);
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((s) => ({
+            topic: namer.topic(s.name),
+            numPartitions: s.partitions,
+            replicationFactor,
+            configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+          })),
+        });
+      },
+      {
+        numOfAttempts: 6,
+        startingDelay: 200,
+        maxDelay: 3_000,
+        retry: (e: { retriable?: boolean }) => e.retriable === true,
+      },
+    );
+    return [...created];
   } catch (e) {
     // Another service may have created them between listTopics and createTopics.
-    if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return [];
+    if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return [...created];
     throw e;
   } finally {
     await admin.disconnect();

@@ -24,15 +24,23 @@ export type AckTokenCheck =
   | { ok: true; calloutId: string; expiresAt: Date }
   | { ok: false; reason: 'malformed' | 'forged' | 'expired'; calloutId?: string };
 
-export function verifyAckToken(secret: string, token: string, now = new Date()): AckTokenCheck {
+/** `secrets`: the current signing secret and, during a rotation, the previous one. */
+export function verifyAckToken(
+  secrets: string | readonly string[],
+  token: string,
+  now = new Date(),
+): AckTokenCheck {
   const parts = token.split('.');
   if (parts.length !== 3 || !/^[0-9a-z]+$/.test(parts[1])) return { ok: false, reason: 'malformed' };
   const calloutId = Buffer.from(parts[0], 'base64url').toString('utf8');
   const exp = parseInt(parts[1], 36);
   if (!calloutId || !Number.isFinite(exp)) return { ok: false, reason: 'malformed' };
-  const expected = Buffer.from(mac(secret, calloutId, exp));
   const given = Buffer.from(parts[2]);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+  const signedBy = (secret: string) => {
+    const expected = Buffer.from(mac(secret, calloutId, exp));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  if (!(typeof secrets === 'string' ? [secrets] : secrets).some(signedBy))
     return { ok: false, reason: 'forged' };
   if (exp * 1000 < now.getTime()) return { ok: false, reason: 'expired', calloutId };
   return { ok: true, calloutId, expiresAt: new Date(exp * 1000) };

@@ -8,7 +8,8 @@ const ACK = 'https://notify.example.cn/ack/Y28tMTIzNDU2Nzg.sgqm40.AAAAAAAAAAAAAA
 const templates = new MessageTemplates();
 
 // Every SMS and voice template, rendered for the sample context (drill on, to show the marker), is
-// compared with its golden file. Set UPDATE_GOLDEN=1 to rewrite them after an intended change.
+// compared with its golden file. Set UPDATE_GOLDEN=1 to (re)write them after an intended change: a
+// template without a committed golden file fails until its golden file is written and reviewed.
 describe('templates against golden files', () => {
   const names = templates.names().filter((n) => !n.startsWith('web/'));
   it.each(names)('%s', (name) => {
@@ -21,10 +22,12 @@ describe('templates against golden files', () => {
       sampleContext({ drill: true, ackUrl: ACK }),
     );
     const file = join(GOLDEN, `${name.replace(/\//g, '__')}.txt`);
-    if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+    if (process.env.UPDATE_GOLDEN === '1') {
       mkdirSync(GOLDEN, { recursive: true });
       writeFileSync(file, text + '\n');
     }
+    if (!existsSync(file))
+      throw new Error(`no golden file ${file} for template ${name}: run with UPDATE_GOLDEN=1 and commit it`);
     expect(text + '\n').toBe(readFileSync(file, 'utf8'));
   });
 });
@@ -64,11 +67,11 @@ describe('MessageTemplates', () => {
     expect(templates.key('web', 'ack', 'en')).toBe('web/ack');
   });
 
-  it('keeps every zh-CN SMS within 3 segments and reports what is over the budget', () => {
-    const reports = templates.check(3);
-    expect(reports.filter((r) => r.problem.startsWith('does not render'))).toEqual([]);
-    expect(reports.filter((r) => !r.template.startsWith('sms/en/'))).toEqual([]);
+  it('keeps every SMS, zh-CN and English, drill or not, within 3 segments and reports what is over the budget', () => {
+    // A clean start prints no template warnings: the start-up check uses the same budget of 3.
+    expect(templates.check(3)).toEqual([]);
     expect(templates.check(1).some((r) => r.template === 'sms/callout')).toBe(true);
+    expect(templates.check(2).some((r) => r.template === 'sms/en/escalation')).toBe(true);
   });
 
   it('prints Beijing time', () => {

@@ -141,6 +141,15 @@ export class NotifyRepository {
       .rows[0];
   }
 
+  /** Of these provider ids, those recorded on an attempt other than `requestId`. */
+  async sidsOwnedByOthers(q: Queryable, sids: string[], requestId: string): Promise<Set<string>> {
+    const r = await q.query<{ provider_sid: string }>(
+      `SELECT provider_sid FROM notify.attempts WHERE provider_sid = ANY($1::text[]) AND request_id <> $2`,
+      [sids, requestId],
+    );
+    return new Set(r.rows.map((x) => x.provider_sid));
+  }
+
   async latestForCallout(q: Queryable, calloutId: string): Promise<AttemptRow | undefined> {
     return (
       await q.query<AttemptRow>(

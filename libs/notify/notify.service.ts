@@ -14,6 +14,7 @@ import {
   ChannelError,
   ChannelStatus,
   ChannelStatusCode,
+  FoundSend,
   InboundSms,
   SendResult,
   SmsChannel,
@@ -29,6 +30,8 @@ import { callTwiml, messageTwiml, sayTwiml, VOICES } from './voice-twiml';
 export interface NotifySettings {
   publicBaseUrl: string;
   signingSecret: string;
+  /** The secret SIGNING_SECRET replaced: links it signed stay valid while a rotation is under way. */
+  previousSigningSecret?: string;
   confirmKeywords: string[];
   voiceZh: string;
   /** An attempt still 'sending' this long is taken as crashed mid-send and reconciled. */
@@ -95,6 +98,8 @@ export class NotifyService {
    * the reconciler leaves them alone however long they have been 'sending'.
    */
   private readonly inFlight = new Set<string>();
+  /** Per number: the voice send being placed now (see onePerNumber). */
+  private readonly callsTo = new Map<string, Promise<void>>();
   /**
    * Sends the API accepted, and provider status callbacks, are written in group commits: during a
    * city-wide call-out they arrive by the thousand a second, and one transaction each was most of the
@@ -226,10 +231,31 @@ export class NotifyService {
   private async dispatch(a: AttemptRow): Promise<'sent' | 'failed'> {
     this.inFlight.add(a.request_id);
     try {
-      return await this.dispatchOnce(a);
+      return a.channel === 'voice'
+        ? await this.onePerNumber(a.to_number, () => this.dispatchOnce(a))
+        : await this.dispatchOnce(a);
     } finally {
       this.inFlight.delete(a.request_id);
     }
+  }
+
+  /**
+   * Calls to one number are placed one after the other: a call found at the provider cannot be told
+   * apart from another call to the same number by its content (a message can, by its body), so the
+   * reconciler may only adopt a call while no other call to that number is being placed here.
+   */
+  private onePerNumber<T>(to: string, work: () => Promise<T>): Promise<T> {
+    const before = this.callsTo.get(to) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.callsTo.set(to, settled);
+    void settled.then(() => {
+      if (this.callsTo.get(to) === settled) this.callsTo.delete(to);
+    });
+    return run;
   }
 
   private async dispatchOnce(a: AttemptRow): Promise<'sent' | 'failed'> {
@@ -262,11 +288,10 @@ export class NotifyService {
       return 'sent';
     } catch (e) {
       const err = e instanceof ChannelError ? e : new ChannelError((e as Error).message, false);
-      if (!err.permanent && !err.definitelyNotAccepted) {
-        // Outcome unknown (network/5xx to the end): leave it 'sending' for the reconciler.
-        this.logger.warn(
-          `${a.request_id}: outcome unknown after retries (${err.message}); reconciling later`,
-        );
+      if (!err.permanent) {
+        // Outcome unknown (network/5xx to the end), or refused for now (429 to the end): never a
+        // failure of the send. Left 'sending' for the reconciler, which asks the provider first.
+        this.logger.warn(`${a.request_id}: not sent after retries (${err.message}); reconciling later`);
         throw err;
       }
       await this.db.transaction(async (tx) => {
@@ -306,10 +331,22 @@ export class NotifyService {
     return xs.map(() => undefined);
   }
 
-  private findSent(a: AttemptRow) {
-    return a.channel === 'sms'
-      ? this.sms.findSent(a.to_number, a.body, new Date(a.created_at))
-      : this.voice.findSent(a.to_number, new Date(a.created_at));
+  /**
+   * What the provider holds of this attempt (a send whose answer was lost): its messages or calls
+   * to the number since the attempt was recorded, less those another attempt already owns.
+   */
+  private async findSent(a: AttemptRow): Promise<FoundSend | null> {
+    const found =
+      a.channel === 'sms'
+        ? await this.sms.findSent(a.to_number, a.body, new Date(a.created_at))
+        : await this.voice.findSent(a.to_number, new Date(a.created_at));
+    if (found.length === 0) return null;
+    const owned = await this.repo.sidsOwnedByOthers(
+      this.db,
+      found.map((f) => f.providerId),
+      a.request_id,
+    );
+    return found.find((f) => !owned.has(f.providerId)) ?? null;
   }
 
   /**
@@ -321,17 +358,23 @@ export class NotifyService {
     let resent = 0;
     const stuck = await this.repo.reclaimStuck(this.db, this.settings.reconcileAfterMs, [...this.inFlight]);
     for (const a of stuck) {
-      try {
+      const once = async () => {
         const found = await this.findSent(a);
         if (found) {
           await this.accepted(a, found.providerId, 0);
           adopted += 1;
         } else {
-          await this.dispatch(a);
           resent += 1;
+          await this.dispatchOnce(a);
         }
+      };
+      this.inFlight.add(a.request_id);
+      try {
+        await (a.channel === 'voice' ? this.onePerNumber(a.to_number, once) : once());
       } catch (e) {
         this.logger.warn(`reconcile ${a.request_id}: ${(e as Error).message}`);
+      } finally {
+        this.inFlight.delete(a.request_id);
       }
     }
     return { adopted, resent };
@@ -538,7 +581,13 @@ export class NotifyService {
   // ----- ack link pages (GET shows, POST confirms: link scanners only GET) -----
 
   private async ackTarget(token: string): Promise<{ page?: WebPage; attempt?: AttemptRow; token?: string }> {
-    const v = verifyAckToken(this.settings.signingSecret, token);
+    const v = verifyAckToken(
+      [
+        this.settings.signingSecret,
+        ...(this.settings.previousSigningSecret ? [this.settings.previousSigningSecret] : []),
+      ],
+      token,
+    );
     if (!v.ok) {
       const expired = v.reason === 'expired';
       return {

@@ -8,6 +8,9 @@ export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://p
 
 export const kafkaBrokers = (): string[] => (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
+/** A secret of a test's own (32 random bytes): the services refuse short or published ones. */
+export const testSecret = () => randomBytes(32).toString('base64url');
+
 /** A unique id for a test's own topics, groups and database. */
 export const uniqueId = (label: string) =>
   `${label.replace(/[^a-z0-9]/gi, '').toLowerCase()}${randomBytes(4).toString('hex')}`;

@@ -33,14 +33,23 @@ export interface RunningService {
 export async function startService(
   app: string,
   env: Record<string, string>,
-  opts: { name?: string; port?: number; ready?: 'health' | 'port'; timeoutMs?: number } = {},
+  opts: {
+    name?: string;
+    port?: number;
+    ready?: 'health' | 'port';
+    timeoutMs?: number;
+    /** Variables of the test's own environment the service must not see (e.g. DATABASE_URL). */
+    unset?: string[];
+  } = {},
 ): Promise<RunningService> {
   const port = opts.port ?? (await freePort());
   const name = opts.name ?? app;
   let out = '';
+  const inherited = { ...process.env };
+  for (const k of opts.unset ?? []) delete inherited[k];
   const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
+    env: { ...inherited, LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (out += d));

@@ -8,12 +8,12 @@ import { DirectoryService } from '../../libs/directory/directory.service';
 import type { DirectoryDocument } from '../../libs/directory/directory-format';
 import type { Policy } from '../../libs/callout/policy';
 import type { BehaviourConfig, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from './infra';
+import { createTestDatabase, kafkaBrokers, TestDatabase, testSecret, uniqueId, waitFor } from './infra';
 import { freePort, RunningService, startService } from './services';
 
 export const TEST_TWILIO = {
   accountSid: 'AC' + 'e2e0'.repeat(8),
-  authToken: 'e2e-auth-token-0123456789abcdef',
+  authToken: testSecret(),
   from: '+15005550006',
 };
 
@@ -38,6 +38,8 @@ export interface SystemOptions {
 export class TestSystem {
   readonly prefix: string;
   readonly services = new Map<string, RunningService>();
+  /** The services' SIGNING_SECRET: a test signs role tokens and ack links with it. */
+  readonly signingSecret = testSecret();
   tdb!: TestDatabase;
   simUrl!: string;
   private producer!: Producer;
@@ -74,7 +76,7 @@ export class TestSystem {
       TWILIO_SMS_FROM: TEST_TWILIO.from,
       TWILIO_VOICE_FROM: TEST_TWILIO.from,
       PUBLIC_BASE_URL: `http://127.0.0.1:${notifierPort}`,
-      SIGNING_SECRET: 'e2e-signing-secret-0123456789',
+      SIGNING_SECRET: this.signingSecret,
       NOTIFY_SEND_TRIES: '3',
       ...(policyFile ? { POLICY_FILE: policyFile } : {}),
     };

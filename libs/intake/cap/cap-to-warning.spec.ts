@@ -26,11 +26,13 @@ describe('capToWarning beyond the corpus', () => {
     expect(r.kind).toBe('warning');
   });
 
-  it('never expands a billion-laughs bomb (rejected quickly, no huge strings)', () => {
-    const t0 = Date.now();
-    const r = capToWarning(fixture('hostile-billion-laughs.xml'));
-    expect(r.kind).toBe('rejected');
-    expect(Date.now() - t0).toBeLessThan(500);
+  it('never expands a billion-laughs bomb: refused at its DOCTYPE, before any parsing', () => {
+    // Refused on sight of the declaration, so no entity is ever expanded (how long that takes is
+    // no test's business: it does no work to speak of).
+    expect(capToWarning(fixture('hostile-billion-laughs.xml'))).toEqual({
+      kind: 'rejected',
+      reasons: ['DOCTYPE declarations are refused (no DTD, no entity expansion, no external fetch)'],
+    });
   });
 
   it('refuses UTF-16 and an empty body', () => {
