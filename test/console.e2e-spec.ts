@@ -13,6 +13,7 @@ import {
   uniqueId,
   waitFor,
 } from './support/infra';
+import { waitInPage } from './support/browser';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -138,18 +139,19 @@ describe('console in a browser (whole system)', () => {
       const warningId = decodeURIComponent(/issued=([^&]+)/.exec(page.url())![1]);
 
       // 2. The board shows it and updates live (no reload) as the simulator's persons confirm.
-      await page.waitForFunction("document.body.dataset.live === 'connected'");
+      await waitInPage(page, "document.body.dataset.live === 'connected'", 'the live stream connected');
       const card = `article[data-warning-id="${warningId}"]`;
       await page.waitForSelector(card, { timeout: 30_000 }).catch(async () => {
         await page.reload(); // the warning may reach the tracker after the redirect rendered the board
-        await page.waitForFunction("document.body.dataset.live === 'connected'");
+        await waitInPage(page, "document.body.dataset.live === 'connected'", 'the live stream connected');
         await page.waitForSelector(card, { timeout: 30_000 });
       });
       await page.evaluate('window.marker = 42');
-      await page.waitForFunction(
+      await waitInPage(
+        page,
         `Number(document.querySelector('${card} [data-count=confirmed]')?.textContent ?? 0) >= 3`,
-        undefined,
-        { timeout: 60_000 },
+        'three confirmed on the board',
+        60_000,
       );
       // Same document (the marker survived): the counts came through SSE + fragment, not a reload.
       expect(await page.evaluate('window.marker')).toBe(42);
@@ -180,9 +182,11 @@ describe('console in a browser (whole system)', () => {
         'the person marked reached in the tracker',
         30_000,
       );
-      await page.waitForFunction("document.querySelectorAll('#not-woken .person').length === 0", undefined, {
-        timeout: 30_000,
-      });
+      await waitInPage(
+        page,
+        "document.querySelectorAll('#not-woken .person').length === 0",
+        'nobody left on the not-woken list',
+      );
 
       // 4. An auditor cannot issue, but reads the timeline and exports CSV.
       await ctx.clearCookies();
