@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, Partitioners } from 'kafkajs';
 import { Browser, chromium, Page } from 'playwright-core';
+import type { CalloutEvent } from '../contracts/generated';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { fromRoot } from '../libs/common/project-root';
@@ -13,6 +15,7 @@ import {
   uniqueId,
   waitFor,
 } from './support/infra';
+import { waitInPage } from './support/browser';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -23,6 +26,8 @@ import { freePort, RunningService, startService } from './support/services';
  * running a 10,000-person dispatch first.
  */
 const PERSONS = 10_000;
+/** Call-out transitions pushed through callouts.events to the console in the live-stream step. */
+const FANOUT = 5_000;
 const SECRET = testSecret();
 const SHOTS = fromRoot('docs', 'screenshots');
 const BOARD_MAX_BYTES = 100 * 1024;
@@ -36,6 +41,7 @@ describe('duty-officer board at city scale (10,000 persons, ~1,000 not woken)', 
   let aio: RunningService;
   let browser: Browser;
   let simUrl: string;
+  let prefix: string;
   const warningId = `${uniqueId('scale')}_20260712020000_1`;
 
   const shot = async (page: Page, name: string, fullPage = false) => {
@@ -45,7 +51,7 @@ describe('duty-officer board at city scale (10,000 persons, ~1,000 not woken)', 
 
   beforeAll(async () => {
     t = await createTestDatabase('boardscale');
-    const prefix = uniqueId('boardscale') + '.';
+    prefix = uniqueId('boardscale') + '.';
     const simPort = await freePort();
     simUrl = `http://127.0.0.1:${simPort}`;
     aio = await startService(
@@ -55,7 +61,7 @@ describe('duty-officer board at city scale (10,000 persons, ~1,000 not woken)', 
         KAFKA_BROKERS: kafkaBrokers().join(','),
         KAFKA_TOPIC_PREFIX: prefix,
         SIGNING_SECRET: SECRET,
-        // Demo mode: the simulator and the demo users.
+        // Demo mode, as `npm start`: the simulator, the demo users and the demo directory.
         DEMO: '1',
         SIM_PORT: String(simPort),
         SIM_LATENCY_MS: '20',
@@ -353,6 +359,92 @@ describe('duty-officer board at city scale (10,000 persons, ~1,000 not woken)', 
       );
       expect(svg.headers.get('content-type')).toContain('image/svg+xml');
       expect(await svg.text()).toContain('data-target-sec="300"');
+
+      // 9. A big fan-out on the live stream: thousands of call-out transitions reach the console, the
+      //    browser gets a few aggregated "board" events a second and refetches the board once per event.
+      await page.goto(`${aio.url}/`);
+      await waitInPage(page, "document.body.dataset.live === 'connected'", 'the live stream connected');
+      const liveCount = async () =>
+        (await page.evaluate(
+          `(() => { const d = document.getElementById('board-live').dataset;
+             return { messages: Number(d.messages || 0), refreshes: Number(d.refreshes || 0) }; })()`,
+        )) as { messages: number; refreshes: number };
+      const villages = (
+        await t.db.query<{ area_code: string }>(
+          `SELECT DISTINCT area_code FROM callout.callouts WHERE warning_id = $1 ORDER BY 1`,
+          [warningId],
+        )
+      ).rows.map((r) => r.area_code);
+      const kafka = new Kafka({ clientId: 'board-scale-e2e', brokers: kafkaBrokers(), logLevel: 1 });
+      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      const started = Date.now();
+      for (let chunk = 0; chunk < FANOUT / 1000; chunk++) {
+        const at = new Date().toISOString();
+        await producer.send({
+          topic: `${prefix}callouts.events`,
+          messages: Array.from({ length: 1000 }, (_, k) => {
+            const i = chunk * 1000 + k;
+            const e: CalloutEvent = {
+              schemaVersion: 1,
+              eventId: `fanout-${i}`,
+              calloutId: `${warningId}/fanout/${i}`,
+              warningId,
+              personId: `F${i}`,
+              personName: `扇出${i}`,
+              areaCode: villages[i % villages.length],
+              rung: 0,
+              from: 'SENT',
+              to: 'DELIVERED',
+              reason: 'SMS delivered',
+              drill: false,
+              at,
+            };
+            return { key: e.calloutId, value: JSON.stringify(e) };
+          }),
+        });
+      }
+      await producer.disconnect();
+      // Settled when no new event has come for 3 s…
+      let last = await liveCount();
+      let quietSince = Date.now();
+      await waitFor(
+        async () => {
+          const now = await liveCount();
+          if (now.messages !== last.messages) [last, quietSince] = [now, Date.now()];
+          // …and the board has been refetched at least once since (fetches are slow on a loaded machine).
+          return now.messages > 0 && now.refreshes > 0 && Date.now() - quietSince > 3_000;
+        },
+        'the fan-out to reach the browser',
+        120_000,
+        250,
+      );
+      const seconds = (quietSince - started) / 1000;
+      console.log(
+        `live stream: ${FANOUT} transitions → ${last.messages} board events, ${last.refreshes} board refreshes in ${seconds.toFixed(1)} s`,
+      );
+      expect(last.messages).toBeGreaterThan(0);
+      // Aggregated: at most two a second (BOARD_EVENT_INTERVAL_MS), plus one for the edges.
+      expect(last.messages).toBeLessThanOrEqual(Math.ceil(seconds * 2) + 2);
+      expect(last.messages).toBeLessThan(FANOUT / 100);
+      expect(last.refreshes).toBeLessThanOrEqual(last.messages);
+
+      // 10. Without JavaScript: the groups still open (details/summary), a township's link opens its list.
+      const plain = await browser.newContext({
+        javaScriptEnabled: false,
+        viewport: { width: 1280, height: 900 },
+      });
+      await plain.addCookies(await ctx.cookies());
+      const p = await plain.newPage();
+      await p.goto(`${aio.url}/`);
+      await p.click(`details.nw-c[data-area="${county}"] > summary`);
+      await p.click(`details.nw-t[data-area="${township.t}"] > summary`);
+      await Promise.all([
+        p.waitForURL(new RegExp(`/console/not-woken/${township.t}`)),
+        p.click(`details.nw-t[data-area="${township.t}"] a.nw-open`),
+      ]);
+      expect(await p.$$('.person')).not.toHaveLength(0);
+      await plain.close();
     } catch (e) {
       await page
         .screenshot({ path: join('/tmp', 'board-scale-failure.png'), fullPage: true })

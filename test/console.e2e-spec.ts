@@ -14,6 +14,7 @@ import {
   uniqueId,
   waitFor,
 } from './support/infra';
+import { waitInPage } from './support/browser';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -129,13 +130,6 @@ describe('console in a browser (whole system)', () => {
     return ctx;
   }
 
-  /**
-   * Waits until a page expression is true. Polled through page.evaluate: Playwright's own
-   * waitForFunction compiles its predicate inside the page, which the pages' CSP (no eval) forbids.
-   */
-  const until = (page: Page, expression: string, timeoutMs = 30_000) =>
-    waitFor(async () => (await page.evaluate(expression)) === true, expression, timeoutMs, 100);
-
   async function signIn(page: Page, user: string, password: string) {
     await page.goto(`${consoleApp.url}/`);
     await page.waitForURL(/\/login/);
@@ -171,17 +165,18 @@ describe('console in a browser (whole system)', () => {
       const warningId = decodeURIComponent(/issued=([^&]+)/.exec(page.url())![1]);
 
       // 2. The board shows it and updates live (no reload) as the simulator's persons confirm.
-      await until(page, "document.body.dataset.live === 'connected'");
+      await waitInPage(page, "document.body.dataset.live === 'connected'", 'the live stream connected');
       const card = `article[data-warning-id="${warningId}"]`;
       await page.waitForSelector(card, { timeout: 30_000 }).catch(async () => {
         await page.reload(); // the warning may reach the tracker after the redirect rendered the board
-        await until(page, "document.body.dataset.live === 'connected'");
+        await waitInPage(page, "document.body.dataset.live === 'connected'", 'the live stream connected');
         await page.waitForSelector(card, { timeout: 30_000 });
       });
       await page.evaluate('window.marker = 42');
-      await until(
+      await waitInPage(
         page,
         `Number(document.querySelector('${card} [data-count=confirmed]')?.textContent ?? 0) >= 3`,
+        'three confirmed on the board',
         60_000,
       );
       // Same document (the marker survived): the counts came through SSE + fragment, not a reload.
@@ -213,7 +208,11 @@ describe('console in a browser (whole system)', () => {
         'the person marked reached in the tracker',
         30_000,
       );
-      await until(page, "document.querySelectorAll('#not-woken .person').length === 0");
+      await waitInPage(
+        page,
+        "document.querySelectorAll('#not-woken .person').length === 0",
+        'nobody left on the not-woken list',
+      );
 
       // 4. An auditor cannot issue, but reads the timeline and exports CSV.
       await ctx.clearCookies();

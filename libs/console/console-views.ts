@@ -16,19 +16,28 @@ export interface PageContext {
   path: string;
 }
 
+const timeFormats = new Map<ConsoleLang, Intl.DateTimeFormat>();
+
 /** "7月12日 15:30" in Beijing time (what a duty officer in China reads), or an English form. */
 export function beijingTime(iso: unknown, lang: ConsoleLang): string {
   const d = new Date(String(iso ?? ''));
   if (!iso || Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', {
-    timeZone: 'Asia/Shanghai',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).format(d);
+  // One formatter per language: building one costs more than formatting with it (boards list many times).
+  let f = timeFormats.get(lang);
+  if (!f)
+    timeFormats.set(
+      lang,
+      (f = new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', {
+        timeZone: 'Asia/Shanghai',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+      })),
+    );
+  return f.format(d);
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { DIVISION_CODE } from '../common/divisions';
+import { DIVISION_CODE, levelOfCode } from '../common/divisions';
 import { roleName } from '../directory/roles';
 import { divisionName, filterQuery, NotWokenFilter, notWokenFilterOf, trackerQuery } from './board.service';
 import { backendUserOf, BackendUser, ConsoleBackends } from './console-backends';
@@ -22,7 +22,7 @@ import { ConsoleAuthGuard, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleViews, PageContext } from './console-views';
 import { LiveHub } from './live-hub';
-import { groupNotWoken, NotWokenCount, townshipOf, waited } from './not-woken-groups';
+import { groupNotWoken, NotWokenCount, waited } from './not-woken-groups';
 import { progressSvg, ProgressData } from './progress-chart';
 
 /** Persons shown per page of an area's not-woken list. */
@@ -337,7 +337,10 @@ export class NotWokenController {
     const warningIds = [...new Set(rows.map((r) => r.warning_id))];
     const warningsById = new Map(persons.map((p) => [p.warning_id, { id: p.warning_id, seq: p.seq }]));
     // Persons grouped by village in the order of each village's longest wait, longest first inside.
-    const byVillage = new Map<string, { code: string; name: string; n: number; persons: unknown[] }>();
+    const byVillage = new Map<
+      string,
+      { code: string; name: string; n: number; isVillage: boolean; persons: unknown[] }
+    >();
     const villageCount = new Map(
       grouped.counties.flatMap((c) => c.townships.flatMap((t) => t.villages.map((v) => [v.code, v.n]))),
     );
@@ -351,22 +354,21 @@ export class NotWokenController {
             code,
             name: p.area_name ?? divisionName(code),
             n: villageCount.get(code) ?? 0,
+            isVillage: DIVISION_CODE.test(code) && levelOfCode(code) === 'village',
             persons: [],
           }),
         );
       v.persons.push(this.personView(page, p));
     }
     const keep = { ...filter, area: undefined };
-    const handOffAreas = [townshipOf(area)].concat(area === townshipOf(area) ? [] : [area]);
     return {
       area: {
         code: area,
         name: divisionName(area),
         n: grouped.total,
-        township: townshipOf(area),
+        isVillage: levelOfCode(area) === 'village',
       },
       warnings: warningIds.map((id) => warningsById.get(id) ?? { id, seq: '' }),
-      handOffAreas,
       villages: [...byVillage.values()],
       filter: keep,
       filterFields: Object.entries(keep)
