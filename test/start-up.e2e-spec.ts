@@ -41,7 +41,7 @@ describe('all-in-one start-up (npm start)', () => {
           try {
             const code = await Promise.race([
               aio.exited,
-              new Promise((_, reject) => setTimeout(() => reject(new Error(aio.output())), 80_000)),
+              new Promise((_, reject) => setTimeout(() => reject(new Error(aio.output())), 170_000)),
             ]);
             expect(code).toBe(EXIT_PORT_TAKEN);
             const out = aio.output();
@@ -57,7 +57,7 @@ describe('all-in-one start-up (npm start)', () => {
           await close(taken.server);
         }
       },
-      90_000,
+      180_000,
     );
 
     it('HTTP_PORT of a service started alone (dispatcher)', async () => {
@@ -80,7 +80,7 @@ describe('all-in-one start-up (npm start)', () => {
       } finally {
         await close(taken.server);
       }
-    }, 90_000);
+    }, 180_000);
   });
 
   it('answers ready only once the demo directory is seeded and the banner printed, with a clean log', async () => {
@@ -104,7 +104,7 @@ describe('all-in-one start-up (npm start)', () => {
           return r?.status === 200;
         },
         'the all-in-one to be ready',
-        180_000,
+        400_000,
         100,
       ).catch((e: Error) => {
         throw new Error(`${e.message}\n--- output ---\n${aio.output().slice(-4000)}`);
@@ -118,7 +118,7 @@ describe('all-in-one start-up (npm start)', () => {
       const seeded = await waitFor(
         () => /demo directory seeded: (\d+) persons/.exec(aio.output()),
         'the seeding line',
-        5_000,
+        30_000,
       );
       expect(persons).toBe(Number(seeded[1]));
       expect(persons).toBeGreaterThan(0);
@@ -132,5 +132,5 @@ describe('all-in-one start-up (npm start)', () => {
     } finally {
       await aio.stop();
     }
-  }, 240_000);
+  }, 480_000);
 });
