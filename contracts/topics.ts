@@ -52,6 +52,14 @@ export const hazardTopic = (hazard: Hazard): TopicSpec =>
 
 export const dlqName = (topic: string) => `${topic}.dlq`;
 
+/**
+ * The id of one bad message: where it was read (topic, partition, offset). Every consumer group that
+ * rejects it writes its own dead letter, with its reason, carrying this id (x-dlq-id), so readers show
+ * one entry per bad message with every group's reason, and nothing a group said is lost.
+ */
+export const deadLetterId = (topic: string, partition: number | string, offset: string) =>
+  `${topic}:${partition}:${offset}`;
+
 /** All topics to create, with their DLQs (one partition each: a DLQ is read by people, not at scale). */
 export function allTopicSpecs(): TopicSpec[] {
   const base = Object.values(TOPICS) as TopicSpec[];

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Server } from 'node:net';
+import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signRoleToken } from '../libs/common/auth';
@@ -10,13 +10,24 @@ import { kafkaBrokers, testSecret, waitFor } from './support/infra';
 import { freePort } from './support/services';
 
 /** Something that is not ours listening on 127.0.0.1:port (accepts connections, never answers). */
-async function occupy(): Promise<{ port: number; server: Server }> {
-  const server = createServer((socket) => socket.on('error', () => undefined));
+async function occupy(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, server };
+  return {
+    port: (server.address() as { port: number }).port,
+    // Drops the connections it still holds too, or closing would wait for them.
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
 }
-
-const close = (s: Server) => new Promise((resolve) => s.close(resolve));
 
 describe('all-in-one start-up (npm start)', () => {
   describe('a taken port is named, with what needs it and the variable that moves it, and exits 98', () => {
@@ -41,7 +52,7 @@ describe('all-in-one start-up (npm start)', () => {
           try {
             const code = await Promise.race([
               aio.exited,
-              new Promise((_, reject) => setTimeout(() => reject(new Error(aio.output())), 80_000)),
+              new Promise((_, reject) => setTimeout(() => reject(new Error(aio.output())), 150_000)),
             ]);
             expect(code).toBe(EXIT_PORT_TAKEN);
             const out = aio.output();
@@ -54,10 +65,10 @@ describe('all-in-one start-up (npm start)', () => {
             await aio.stop();
           }
         } finally {
-          await close(taken.server);
+          await taken.close();
         }
       },
-      90_000,
+      180_000,
     );
 
     it('HTTP_PORT of a service started alone (dispatcher)', async () => {
@@ -78,9 +89,9 @@ describe('all-in-one start-up (npm start)', () => {
         );
         expect(out).not.toMatch(/^\s+at /m);
       } finally {
-        await close(taken.server);
+        await taken.close();
       }
-    }, 90_000);
+    }, 180_000);
   });
 
   it('answers ready only once the demo directory is seeded and the banner printed, with a clean log', async () => {
@@ -104,7 +115,7 @@ describe('all-in-one start-up (npm start)', () => {
           return r?.status === 200;
         },
         'the all-in-one to be ready',
-        180_000,
+        400_000,
         100,
       ).catch((e: Error) => {
         throw new Error(`${e.message}\n--- output ---\n${aio.output().slice(-4000)}`);
@@ -118,7 +129,7 @@ describe('all-in-one start-up (npm start)', () => {
       const seeded = await waitFor(
         () => /demo directory seeded: (\d+) persons/.exec(aio.output()),
         'the seeding line',
-        5_000,
+        30_000,
       );
       expect(persons).toBe(Number(seeded[1]));
       expect(persons).toBeGreaterThan(0);
@@ -132,5 +143,5 @@ describe('all-in-one start-up (npm start)', () => {
     } finally {
       await aio.stop();
     }
-  }, 240_000);
+  }, 480_000);
 });

@@ -339,7 +339,7 @@ describe('audit ledger against real PostgreSQL and Kafka', () => {
     expect(dlq[0]).toEqual(
       expect.objectContaining({
         chain_id: 'system',
-        event_key: `dlq:${TOPICS.flood.name}:2:17`,
+        event_key: `dlq:${TOPICS.flood.name}:2:17:dispatcher`,
         topic: `${TOPICS.flood.name}.dlq`,
       }),
     );

@@ -68,7 +68,7 @@ describe('ledger mapper', () => {
     expect(d).toEqual(
       expect.objectContaining({
         chainId: 'W9',
-        eventKey: 'dlq:callouts.status:3:42',
+        eventKey: 'dlq:callouts.status:3:42:tracker',
         actor: 'consumer:tracker',
       }),
     );
@@ -88,6 +88,18 @@ describe('ledger mapper', () => {
         base,
         NOW,
       ).eventKey,
-    ).toBe('dlq:callouts.status:3:42');
+    ).toBe('dlq:callouts.status:3:42:tracker');
+    // Another group's dead letter of the same message is an entry of its own: its reason is kept too.
+    expect(
+      fromDeadLetter(
+        'callouts.status.dlq',
+        null,
+        { key: null, headers: { ...headers, 'x-dlq-group': 'pfx.audit' }, partition: 0, offset: '9' },
+        base,
+        NOW,
+      ),
+    ).toEqual(
+      expect.objectContaining({ eventKey: 'dlq:callouts.status:3:42:audit', actor: 'consumer:audit' }),
+    );
   });
 });

@@ -9,6 +9,7 @@ import {
   WarningClosed,
   WarningMessage,
 } from '../../contracts/generated';
+import { deadLetterId } from '../../contracts/topics';
 import { storable } from './canonical-json';
 import { EntryDraft, EntrySubject, isoTime, SYSTEM_CHAIN } from './ledger-entry';
 
@@ -223,9 +224,12 @@ export function fromDeadLetter(
 ): EntryDraft {
   const h = meta.headers;
   const originalTopic = h['x-dlq-topic'] ? baseTopic(h['x-dlq-topic']) : undefined;
+  const group = h['x-dlq-group'] ? baseTopic(h['x-dlq-group']) : undefined;
+  // One entry per consumer group that rejected the message: each group's reason is kept, and the
+  // same group's dead letter read again is the same entry.
   const eventKey =
     originalTopic && h['x-dlq-partition'] !== undefined && h['x-dlq-offset'] !== undefined
-      ? `dlq:${originalTopic}:${h['x-dlq-partition']}:${h['x-dlq-offset']}`
+      ? `dlq:${deadLetterId(originalTopic, h['x-dlq-partition'], h['x-dlq-offset'])}${group ? `:${group}` : ''}`
       : `dlq:${dlqTopic}:sha256:${value ? sha256(value) : 'null'}:${meta.key ?? ''}`;
   // A dead letter joins its warning's chain when its body names one; otherwise the system chain.
   let warningId: string | undefined;
@@ -252,7 +256,7 @@ export function fromDeadLetter(
     eventKey,
     h['x-dlq-at'],
     now,
-    h['x-dlq-group'] ? `consumer:${baseTopic(h['x-dlq-group'])}` : null,
+    group ? `consumer:${group}` : null,
     { warningId },
     drill,
     {
@@ -260,7 +264,7 @@ export function fromDeadLetter(
       originalPartition: h['x-dlq-partition'] !== undefined ? Number(h['x-dlq-partition']) : undefined,
       originalOffset: h['x-dlq-offset'],
       reason: h['x-dlq-reason'],
-      group: h['x-dlq-group'] ? baseTopic(h['x-dlq-group']) : undefined,
+      group,
       attempts: h['x-dlq-attempts'] !== undefined ? Number(h['x-dlq-attempts']) : undefined,
       key: meta.key,
       headers: otherHeaders,

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CalloutEvent, CoverageAlert, FieldTaskEvent, WarningClosed } from '../../contracts/generated';
-import { allTopicSpecs, TOPICS } from '../../contracts/topics';
+import { allTopicSpecs, deadLetterId, TOPICS } from '../../contracts/topics';
 import { Db } from '../db/db';
-import { DB } from '../infra/tokens';
+import { DB, TOPIC_NAMER } from '../infra/tokens';
+import { TopicNamer } from '../kafka/kafka-client';
 import { TopicHandlerSource } from '../kafka/consumer-host';
 import { MessageMeta, TopicHandler } from '../kafka/safe-consumer';
 import { ConsoleRepository } from './console.repository';
@@ -31,6 +32,15 @@ export function deadLetterSummary(value: Buffer | null): {
   return { summary: printable.slice(0, 240) + (printable.length > 240 ? '…' : ''), warningId, drill };
 }
 
+/** The bad message's id of a dead letter (x-dlq-id, or the topic, partition and offset it was read at). */
+function originOf(h: Record<string, string>): string | undefined {
+  if (h['x-dlq-id']) return h['x-dlq-id'];
+  const [topic, partition, offset] = [h['x-dlq-topic'], h['x-dlq-partition'], h['x-dlq-offset']];
+  return topic && partition !== undefined && offset !== undefined
+    ? deadLetterId(topic, partition, offset)
+    : undefined;
+}
+
 /**
  * The console's own consumer group: call-out transitions and closed warnings nudge the board; coverage
  * alerts and every dead letter (read raw: they may fit no contract) are kept in console.recent_events
@@ -43,6 +53,7 @@ export class ConsoleEventsHandlers implements TopicHandlerSource {
   constructor(
     @Inject(DB) db: Db,
     private readonly hub: LiveHub,
+    @Inject(TOPIC_NAMER) private readonly namer: TopicNamer,
   ) {
     this.repo = new ConsoleRepository(db);
   }
@@ -107,14 +118,15 @@ export class ConsoleEventsHandlers implements TopicHandlerSource {
             handle: async (value: Buffer | null, meta: MessageMeta) => {
               const h = meta.headers;
               const s = deadLetterSummary(value);
-              const fresh = await this.repo.addRecent({
-                // The dead letter's own position: a redelivered one is stored once.
-                event_key: `dlq:${spec.name}:${meta.partition}:${meta.offset}`,
-                kind: 'dlq',
+              const fresh = await this.repo.addDeadLetter({
+                // One entry per bad message (every group that rejected it adds its reason); without
+                // the headers that say where it was read, the dead letter's own position.
+                event_key: `dlq:${originOf(h) ?? `${spec.name}:${meta.partition}:${meta.offset}`}`,
                 warning_id: s.warningId,
                 drill: s.drill,
                 summary: `${spec.name.replace(/\.dlq$/, '')}: ${s.summary}`,
-                reason: h['x-dlq-reason'] ?? null,
+                group: h['x-dlq-group'] ? this.namer.base(h['x-dlq-group']) : 'unknown consumer',
+                reason: h['x-dlq-reason'] ?? 'no reason given',
                 at: new Date(Number(meta.timestamp) || Date.now()).toISOString(),
                 detail: { headers: h, key: meta.key },
               });

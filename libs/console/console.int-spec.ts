@@ -1,12 +1,17 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { Kafka } from 'kafkajs';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { TOPICS } from '../../contracts/topics';
 import { verifyRoleToken } from '../common/auth';
 import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
-import { PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
+import { Readiness } from '../infra/readiness';
+import { KAFKA, PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
+import { ConsumerHost } from '../kafka/consumer-host';
+import { TopicHandler } from '../kafka/safe-consumer';
+import { readTopic } from '../../test/support/kafka';
 import { EventPublisher, TopicNamer } from '../kafka/kafka-client';
 import {
   createTestDatabase,
@@ -391,4 +396,76 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     expect(fragment).toContain('value is not valid JSON');
     expect(fragment).toContain('&lt;alert&gt;not json');
   }, 90_000);
+
+  it('shows one rejected input per bad message, with the reason of every group that read it', async () => {
+    const publisher = app.get<EventPublisher>(PUBLISHER);
+    const namer = app.get<TopicNamer>(TOPIC_NAMER);
+    const readiness = new Readiness();
+    // The dispatcher's and the audit's groups both read the hazard topics, as in the all-in-one.
+    const hosts = ['dispatcher', 'audit'].map(
+      (group) =>
+        new ConsumerHost({
+          brokers: kafkaBrokers(),
+          group,
+          namer,
+          publisher,
+          readiness,
+          handlers: [
+            {
+              topic: TOPICS.flood.name,
+              contract: 'warning',
+              handle: async () => undefined,
+            } as TopicHandler<never>,
+          ],
+        }),
+    );
+    try {
+      await Promise.all(hosts.map((h) => h.start()));
+      await waitFor(() => readiness.awaited().length === 0, 'both groups to join', 60_000);
+      const bad = '{"schemaVersion":1,"id":"w-broken-42"';
+      await publisher.publish(TOPICS.flood.name, [{ key: 'w-broken-42', value: Buffer.from(bad) }]);
+
+      // Nothing is lost: each group wrote its own dead letter, both under the bad message's id.
+      const kafka = app.get<Kafka>(KAFKA);
+      const letters = await readTopic(kafka, namer.topic('warnings.flood.dlq'), 2, (m) => m.value === bad);
+      expect(letters.map((m) => namer.base(m.headers['x-dlq-group'])).sort()).toEqual([
+        'audit',
+        'dispatcher',
+      ]);
+      const id = letters[0].headers['x-dlq-id'];
+      expect(id).toMatch(new RegExp(`^${namer.topic('warnings.flood')}:\\d+:\\d+$`));
+      expect(letters[1].headers['x-dlq-id']).toBe(id);
+
+      // The console shows one entry for it, with both reasons.
+      const rows = await waitFor(
+        async () => {
+          const r = await t.db.query<{
+            event_key: string;
+            reason: string;
+            detail: { reasons: Record<string, string> };
+          }>(
+            `SELECT event_key, reason, detail FROM console.recent_events WHERE kind = 'dlq' AND summary LIKE '%w-broken-42%'`,
+          );
+          return r.rows.some((x) => Object.keys(x.detail.reasons).length === 2) ? r.rows : undefined;
+        },
+        'the second reason to reach the console',
+        60_000,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0].event_key).toBe(`dlq:${id}`);
+      expect(rows[0].detail.reasons).toEqual({
+        dispatcher: expect.stringMatching(/^not JSON: /),
+        audit: expect.stringMatching(/^not JSON: /),
+      });
+      expect(rows[0].reason).toMatch(/^(dispatcher|audit): not JSON: .+; (dispatcher|audit): not JSON: /);
+
+      const { cookie } = await signIn('duty', 'duty-demo');
+      const fragment = await (await fetch(base + '/console/board/fragment', { headers: { cookie } })).text();
+      expect(fragment.split('w-broken-42').length - 1).toBe(1);
+      expect(fragment).toContain('dispatcher: not JSON');
+      expect(fragment).toContain('audit: not JSON');
+    } finally {
+      await Promise.all(hosts.map((h) => h.stop()));
+    }
+  }, 120_000);
 });

@@ -70,9 +70,10 @@ export class ConsoleModule implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     if (!this.cfg.DEMO) return;
     const seeded = await new ConsoleRepository(this.db).seedDemoUsers();
-    if (seeded)
-      new Logger('console').warn(
-        `seeded ${seeded} demo users (duty, auditor, admin): change their passwords`,
-      );
+    if (!seeded) return;
+    const text = `seeded ${seeded} demo users (duty, auditor, admin): change their passwords`;
+    // In demo mode (DEMO=1) demo users are the point, and the start-up banner names them.
+    if (process.env.DEMO === '1') new Logger('console').log(text);
+    else new Logger('console').warn(text);
   }
 }

@@ -163,12 +163,55 @@ export class ConsoleRepository {
       ],
     );
     if (r.rowCount === 0) return false;
+    await this.trim(e.kind);
+    return true;
+  }
+
+  /**
+   * Stores a dead letter under its bad message's id: the first group's creates the entry, another
+   * group's adds its reason to it (reasons by group in detail, joined in reason). Redelivery of one
+   * group's dead letter changes nothing. Returns whether the entry is new or gained a reason.
+   */
+  async addDeadLetter(
+    e: Omit<RecentEvent, 'at' | 'kind' | 'reason'> & {
+      at: string;
+      group: string;
+      reason: string;
+      detail: object;
+    },
+  ): Promise<boolean> {
+    const reason = `${e.group}: ${e.reason}`;
+    const r = await this.db.query<{ inserted: boolean }>(
+      `INSERT INTO console.recent_events AS r (event_key, kind, warning_id, drill, summary, reason, detail, at)
+       VALUES ($1, 'dlq', $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (event_key) DO UPDATE
+         SET reason = concat_ws('; ', r.reason, EXCLUDED.reason),
+             detail = jsonb_set(coalesce(r.detail, '{}'::jsonb), '{reasons}',
+                                coalesce(r.detail->'reasons', '{}'::jsonb) || (EXCLUDED.detail->'reasons'))
+         WHERE NOT coalesce(r.detail->'reasons', '{}'::jsonb) ? $8
+       RETURNING (xmax = 0) AS inserted`,
+      [
+        e.event_key,
+        e.warning_id,
+        e.drill,
+        e.summary,
+        reason,
+        JSON.stringify({ ...e.detail, reasons: { [e.group]: e.reason } }),
+        e.at,
+        e.group,
+      ],
+    );
+    if (r.rows.length === 0) return false;
+    if (r.rows[0].inserted) await this.trim('dlq');
+    return true;
+  }
+
+  private async trim(kind: RecentEvent['kind']): Promise<void> {
     await this.db.query(
       `DELETE FROM console.recent_events WHERE kind = $1 AND event_key NOT IN
          (SELECT event_key FROM console.recent_events WHERE kind = $1 ORDER BY at DESC LIMIT $2)`,
-      [e.kind, RECENT_KEEP],
+      [kind, RECENT_KEEP],
     );
-    return true;
   }
 
   async recent(kind: 'alert' | 'dlq', limit = 50): Promise<RecentEvent[]> {

@@ -1,6 +1,6 @@
-import { Kafka } from 'kafkajs';
 import { TOPICS } from '../../contracts/topics';
 import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
+import { readTopic } from '../../test/support/kafka';
 import { Readiness } from '../infra/readiness';
 import { ConsumerHost } from './consumer-host';
 import { createKafka, ensureTopics, EventPublisher, TopicNamer } from './kafka-client';
@@ -8,25 +8,6 @@ import { Outbox, OutboxRelay, outboxTableSql } from './outbox';
 import { TopicHandler } from './safe-consumer';
 
 /** Reads every message of a topic from the beginning until `count` arrived. */
-async function readTopic(kafka: Kafka, topic: string, count: number) {
-  const consumer = kafka.consumer({ groupId: uniqueId('reader') });
-  const got: { key: string; value: string; headers: Record<string, string> }[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      got.push({
-        key: message.key?.toString() ?? '',
-        value: message.value?.toString() ?? '',
-        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
-      });
-    },
-  });
-  await waitFor(() => got.length >= count, `${count} messages on ${topic}`, 30_000);
-  await consumer.disconnect();
-  return got;
-}
-
 const status = (eventId: string) => ({
   schemaVersion: 1,
   eventId,

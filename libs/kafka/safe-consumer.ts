@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { backOff } from 'exponential-backoff';
 import { IHeaders } from 'kafkajs';
-import { ContractName, dlqName } from '../../contracts/topics';
+import { ContractName, deadLetterId, dlqName } from '../../contracts/topics';
 import { validateContract } from '../../contracts/validate';
 
 /** What a handler knows about the message besides its value. */
@@ -79,7 +79,8 @@ function headerString(v: unknown): string {
  * The one piece of code every service uses to consume a Kafka message safely (invariant 3):
  * decode → validate against the contract → run the handler with bounded retries and backoff →
  * on a permanent failure or exhausted retries, publish the original bytes and headers to `<topic>.dlq`
- * with the reason, and return, so the partition moves on. If even the DLQ cannot be written, it
+ * with the reason, the group and the bad message's id (x-dlq-id: topic, partition, offset; several
+ * groups reading one topic each dead-letter it under the same id), and return, so the partition moves on. If even the DLQ cannot be written, it
  * throws: the offset is not committed and Kafka delivers the message again.
  */
 export class SafeConsumer {
@@ -190,6 +191,7 @@ export class SafeConsumer {
         'x-dlq-topic': prefixedTopic,
         'x-dlq-partition': String(partition),
         'x-dlq-offset': raw.offset,
+        'x-dlq-id': deadLetterId(prefixedTopic, partition, raw.offset),
         'x-dlq-group': this.groupId,
         'x-dlq-attempts': String(attempts),
         'x-dlq-at': new Date().toISOString(),
