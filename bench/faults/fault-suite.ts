@@ -211,6 +211,8 @@ export class FaultSuite {
       extraApps: ['audit', 'console'],
       // A send left 'sending' (its process killed mid-send, every try refused) is reconciled after 15 s.
       serviceEnv: { NOTIFY_RECONCILE_AFTER_MS: '15000' },
+      // The machine may be shared and loaded: a restarted service is given time to come back.
+      readyTimeoutMs: 300_000,
       log: this.log,
     });
     await this.p.start();
@@ -241,9 +243,13 @@ export class FaultSuite {
   }
 
   private async until(what: string, check: () => Promise<boolean>): Promise<number> {
-    const deadline = Date.now() + this.timeout;
+    const started = Date.now();
+    const deadline = started + this.timeout;
     for (;;) {
-      if (await check().catch(() => false)) return Date.now();
+      if (await check().catch(() => false)) {
+        this.log(`    ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return Date.now();
+      }
       if (Date.now() > deadline) throw new Error(`timed out after ${this.timeout} ms waiting for ${what}`);
       await pause(200);
     }

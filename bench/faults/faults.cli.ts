@@ -93,6 +93,13 @@ async function main() {
       ) + '\n',
     );
   };
+  // Ctrl-C or a timeout: the suite's own PostgreSQL and broker are stopped and removed all the same.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      log(`${sig}: stopping the suite`);
+      write();
+      void suite.stop().finally(() => process.exit(130));
+    });
   try {
     await suite.start();
     for (const name of o.faults) {

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { freePort } from '../callout-pipeline';
 
@@ -110,8 +111,24 @@ export class OwnKafka {
     await this.start();
   }
 
+  /**
+   * scripts/kafka.sh gives the broker 60 s to answer; on a loaded machine it may take longer, so a
+   * broker still starting is waited for up to 3 minutes more.
+   */
   async start(): Promise<void> {
-    await run('bash', [join(ROOT, 'scripts', 'kafka.sh'), 'start'], { env: this.env(), timeout: 120_000 });
+    const started = await run('bash', [join(ROOT, 'scripts', 'kafka.sh'), 'start'], {
+      env: this.env(),
+      timeout: 300_000,
+    }).then(
+      () => true,
+      (e: Error) => e,
+    );
+    if (started === true) return;
+    for (let i = 0; i < 900; i++) {
+      if (await answers(this.port)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw started;
   }
 
   /** kill -9 of the broker's JVM (and the wrapper the script started it under). */
@@ -126,7 +143,7 @@ export class OwnKafka {
       }
     }
     // Wait until the port is closed: the JVM is really gone.
-    for (let i = 0; i < 100 && !(await isFree(this.port)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await answers(this.port)); i++) await new Promise((r) => setTimeout(r, 100));
   }
 
   async destroy(): Promise<void> {
@@ -148,6 +165,18 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** Something accepts connections on the port (probed by connecting, never by binding it). */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
 }
 
 async function isFree(port: number): Promise<boolean> {
