@@ -69,6 +69,8 @@ export interface PipelineOptions {
   /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
   cpuProfDir?: string;
   timeoutMs?: number;
+  /** The PostgreSQL server (any database on it) the run creates its database on; TEST_DATABASE_URL by default. */
+  adminUrl?: string;
 }
 
 export interface Distribution {
@@ -358,6 +360,10 @@ export class CalloutPipeline {
     return again;
   }
 
+  get adminUrl(): string {
+    return this.opts.adminUrl ?? ADMIN_URL;
+  }
+
   get channels() {
     return this.opts.channels ?? ['sms', 'voice'];
   }
@@ -512,15 +518,21 @@ export class CalloutPipeline {
     return this.opts.timeoutMs ?? Math.max(base, this.opts.persons * 60);
   }
 
-  /** Phase 1: one city-wide red warning; waits until every requested first send was answered by the API. */
-  async dispatch(): Promise<DispatchFigures> {
+  /** Produces one city-wide red warning to Kafka and returns it, without waiting for anything else. */
+  async sendWarning(): Promise<WarningMessage> {
     const w = this.warning();
-    const expected = this.phones.size * this.channels.length;
-    const t0 = Date.now();
     await this.producer!.send({
       topic: `${this.prefix}warnings.meteorological`,
       messages: [{ key: w.id, value: JSON.stringify(w) }],
     });
+    return w;
+  }
+
+  /** Phase 1: one city-wide red warning; waits until every requested first send was answered by the API. */
+  async dispatch(): Promise<DispatchFigures> {
+    const expected = this.phones.size * this.channels.length;
+    const t0 = Date.now();
+    const w = await this.sendWarning();
     await waitFor(
       async () => {
         const [r] = await this.q<{ n: string }>(

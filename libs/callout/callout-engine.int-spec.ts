@@ -3,6 +3,7 @@ import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryService } from '../directory/directory.service';
 import { RejectMessage } from '../kafka/safe-consumer';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { CalloutQueryController } from './callout-query.controller';
 import { DeadlineScanner } from './deadline-scanner';
 import { DispatcherService } from './dispatcher.service';
 import { DEFAULT_POLICY, parsePolicy, Policy } from './policy';
@@ -102,6 +103,7 @@ describe('call-out engine on PostgreSQL', () => {
   let dispatcher: DispatcherService;
   let tracker: TrackerService;
   let scanner: DeadlineScanner;
+  let controller: CalloutQueryController;
   let q: <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
 
   beforeAll(async () => {
@@ -115,7 +117,8 @@ describe('call-out engine on PostgreSQL', () => {
     dispatcher = new DispatcherService(tdb.db, directory, testPolicy(), relay);
     tracker = new TrackerService(tdb.db, directory, relay);
     scanner = new DeadlineScanner(tdb.db, tracker);
-  });
+    controller = new CalloutQueryController(tdb.db, relay, tracker);
+  }, 60_000);
   afterAll(() => tdb?.drop());
 
   const callouts = (warningId: string) =>
@@ -146,6 +149,15 @@ describe('call-out engine on PostgreSQL', () => {
       `UPDATE callout.deadlines SET due_at = now() - interval '1 second' WHERE fired_at IS NULL AND callout_id = ANY($1::text[])`,
       [calloutIds],
     );
+  /** A red flood warning whose V1 did not answer in time: its deadline fired, the ladder is called. */
+  const escalatedV1 = async () => {
+    const w = warning();
+    await dispatcher.handle(w, 'warnings.flood');
+    const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
+    await makeDue([v1.id]);
+    await scanner.scanOnce();
+    return { w, v1 };
+  };
   const status = (
     calloutId: string,
     warningId: string,
@@ -312,11 +324,7 @@ describe('call-out engine on PostgreSQL', () => {
   });
 
   it('a superior who confirms is handling it: the person stays not woken until reached in person; the ladder is told', async () => {
-    const w = warning();
-    await dispatcher.handle(w, 'warnings.flood');
-    const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
-    await makeDue([v1.id]);
-    await scanner.scanOnce();
+    const { w, v1 } = await escalatedV1();
     const b1 = (await callouts(w.id)).find((c) => c.subject_callout_id === v1.id)!;
     await tracker.onResponse(confirm(b1.id, w.id, 'SM-b1'));
     let rows = await callouts(w.id);
@@ -337,6 +345,33 @@ describe('call-out engine on PostgreSQL', () => {
     expect(rows.find((c) => c.id === v1.id)!.state).toBe('REACHED');
     const settled = (await requests(b1.id)).filter((r) => r.purpose === 'settled');
     expect(settled).toHaveLength(1);
+  });
+
+  it('POST reached: the state change and its callouts.responses event commit together in the outbox', async () => {
+    const { w, v1 } = await escalatedV1();
+    const before = (await outbox('callouts.responses', v1.id)).length;
+    const caller = { role: 'duty-officer', actor: 'console:duty' } as never;
+    const r = await controller.reached(v1.id, { note: '已上门叫醒' }, caller);
+    expect(r.accepted).toBe(true);
+    // The relay never runs here: what is in the outbox survives a crash before any publish.
+    const announced = (await outbox('callouts.responses', v1.id)).slice(before);
+    expect(announced).toEqual([
+      expect.objectContaining({
+        responseId: r.responseId,
+        calloutId: v1.id,
+        via: 'duty-officer',
+        kind: 'feedback',
+        feedback: { action: 'reached-in-person', note: '已上门叫醒' },
+        actor: 'console:duty',
+      }),
+    ]);
+    expect((await callouts(w.id)).find((c) => c.id === v1.id)!.state).toBe('REACHED');
+    const events = (await outbox('callouts.events', v1.id)) as { type?: string; event?: string }[];
+    expect(JSON.stringify(events)).toContain('reached in person (console:duty)');
+    // The announcement coming back from Kafka is recognised as applied.
+    await tracker.onResponse(announced[0] as unknown as CalloutResponse);
+    const responses = await q(`SELECT 1 FROM callout.responses WHERE response_id = $1`, [r.responseId]);
+    expect(responses).toHaveLength(1);
   });
 
   it('cancel in the middle of escalation stops everything and tells everyone already called', async () => {

@@ -11,22 +11,21 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import { TOPICS } from '../../contracts/topics';
 import type { CalloutResponse } from '../../contracts/generated';
 import type { RoleClaims } from '../common/auth';
 import { maskPhone } from '../common/mask';
 import { Caller, Roles } from '../common/role.guard';
 import { Db } from '../db/db';
-import { DB, PUBLISHER } from '../infra/tokens';
-import { EventPublisher } from '../kafka/kafka-client';
+import { DB } from '../infra/tokens';
 import { isFinal, OPEN_STATES } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { TrackerService } from './tracker.service';
 
 /**
  * What duty officers watch and do: active warnings with call-out progress, the not-woken list,
- * "reached in person" and "call again now". Actions go through Kafka (callouts.responses) or the
- * tracker's own transaction, like every other change. Every route needs a role token: duty officers
+ * "reached in person" and "call again now". Actions are the tracker's own transactions, their events
+ * announced through the outbox like every other change. Every route needs a role token: duty officers
  * and auditors read (names, masked numbers); only duty officers act. The board's warning list and
  * per-area figures (counts, no person named) are readable by directory admins too, because the
  * console shows every signed-in role the board.
@@ -39,8 +38,8 @@ export class CalloutQueryController {
 
   constructor(
     @Inject(DB) private readonly db: Db,
-    @Inject(PUBLISHER) private readonly publisher: EventPublisher,
     private readonly relay: CalloutOutboxRelay,
+    private readonly tracker: TrackerService,
   ) {}
 
   @Get('warnings')
@@ -109,7 +108,8 @@ export class CalloutQueryController {
   }
 
   /**
-   * The duty officer reports the person reached in person (published as a response, like any other).
+   * The duty officer reports the person reached in person: applied now, and announced on
+   * callouts.responses through the outbox in the same transaction (202 means it is recorded).
    * Who did it is the token's actor, never a name in the body.
    */
   @Post(':id/reached')
@@ -132,7 +132,7 @@ export class CalloutQueryController {
       actor: caller.actor.slice(0, 200),
       at: new Date().toISOString(),
     };
-    await this.publisher.publish(TOPICS.calloutsResponses.name, [{ key: id, value: response }]);
+    await this.tracker.reportResponse(response);
     return { accepted: true, responseId: response.responseId };
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CalloutResponse, CalloutStatus } from '../../contracts/generated';
 import { Db, Queryable } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
+import { TOPICS } from '../../contracts/topics';
 import { DB } from '../infra/tokens';
 import { CALLOUT_STATES, isOpen, SETTLED_FOR_CLOSING } from './callout-state';
 import { CalloutRepository } from './callout.repository';
@@ -46,7 +47,8 @@ const changesCallout = (s: CalloutStatus) =>
  * One change the tracker applies in a transaction shared with the changes that arrive with it.
  * Answers whether it did anything (a deadline fired) and which warning may now be settled.
  */
-type Change = (tx: Queryable) => Promise<{ applied: boolean; warningId?: string }>;
+type ChangeResult = { applied: boolean; warningId?: string };
+type Change = (tx: Queryable) => Promise<ChangeResult>;
 
 /** A person whose ack deadline passed, with what escalating them to their first step needs. */
 interface FirstStep {
@@ -197,36 +199,51 @@ export class TrackerService {
   }
 
   async onResponse(r: CalloutResponse): Promise<void> {
-    await this.applyChange(async (tx) => {
-      if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return { applied: false };
-      const c = await this.repo.lockCallout(tx, r.calloutId);
-      if (!c) {
-        this.logger.warn(`response for unknown call-out ${r.calloutId}`);
-        return { applied: false };
-      }
-      const w = (await this.repo.warning(tx, c.warning_id))!;
-      const late = c.state === 'ESCALATED' || c.state === 'NOT_WOKEN';
-      await tx.query(
-        `INSERT INTO callout.responses (response_id, callout_id, via, kind, action, count, note, text, actor, late, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-        [
-          r.responseId,
-          c.id,
-          r.via,
-          r.kind,
-          r.feedback?.action ?? null,
-          r.feedback?.count ?? null,
-          r.feedback?.note ?? null,
-          r.text ?? null,
-          r.actor ?? null,
-          late,
-          r.at,
-        ],
-      );
-      if (r.kind === 'confirm') await this.confirm(tx, w, c, r);
-      else if (r.kind === 'feedback' && r.feedback) await this.feedback(tx, w, c, r);
-      return { applied: true, warningId: w.id };
+    await this.applyChange((tx) => this.applyResponse(tx, r));
+  }
+
+  /**
+   * A response reported through the tracker's own API (a duty officer's "reached in person"): applied
+   * and announced on callouts.responses in one transaction, the announcement through the outbox like
+   * every other change, so nothing is lost when the process dies after answering. The announcement
+   * comes back to the tracker from Kafka and is skipped there as already applied.
+   */
+  reportResponse(r: CalloutResponse): Promise<{ applied: boolean }> {
+    return this.applyChange(async (tx) => {
+      await this.repo.outbox.add(tx, TOPICS.calloutsResponses.name, [{ key: r.calloutId, value: r }]);
+      return this.applyResponse(tx, r);
     });
+  }
+
+  private async applyResponse(tx: Queryable, r: CalloutResponse): Promise<ChangeResult> {
+    if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return { applied: false };
+    const c = await this.repo.lockCallout(tx, r.calloutId);
+    if (!c) {
+      this.logger.warn(`response for unknown call-out ${r.calloutId}`);
+      return { applied: false };
+    }
+    const w = (await this.repo.warning(tx, c.warning_id))!;
+    const late = c.state === 'ESCALATED' || c.state === 'NOT_WOKEN';
+    await tx.query(
+      `INSERT INTO callout.responses (response_id, callout_id, via, kind, action, count, note, text, actor, late, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+      [
+        r.responseId,
+        c.id,
+        r.via,
+        r.kind,
+        r.feedback?.action ?? null,
+        r.feedback?.count ?? null,
+        r.feedback?.note ?? null,
+        r.text ?? null,
+        r.actor ?? null,
+        late,
+        r.at,
+      ],
+    );
+    if (r.kind === 'confirm') await this.confirm(tx, w, c, r);
+    else if (r.kind === 'feedback' && r.feedback) await this.feedback(tx, w, c, r);
+    return { applied: true, warningId: w.id };
   }
 
   /**

@@ -26,6 +26,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^[\w.-]*$/)
     .default(''),
+  /**
+   * Copies of each partition of the topics the services create; unset means the broker count
+   * capped at 3 (1 on a single broker, 3 on the 3-broker cluster, with min.insync.replicas 2).
+   */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).optional(),
   /** postgres://… selects a PostgreSQL server; unset means the embedded PGlite database. */
   DATABASE_URL: z
     .string()

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 
 export interface QueryResult<T> {
@@ -21,24 +22,82 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
-/** PostgreSQL server through node-postgres' pool. */
+/** Errors that mean the server or the connection went away, not that a statement was wrong. */
+function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  // Class 08 (connection exception), 57P01-57P03 (admin/crash shutdown, cannot connect now).
+  if (err.code && /^(08|57P0[1-3])/.test(err.code)) return true;
+  if (err.code && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NOTFOUND|AI_AGAIN)$/.test(err.code))
+    return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    err.message ?? '',
+  );
+}
+
+/**
+ * PostgreSQL server through node-postgres' pool. A restart or outage of the server fails the
+ * statements of that moment (their callers retry: relays, pollers and Kafka redelivery) and the pool
+ * opens fresh connections once the server answers again; the outage and the recovery are logged once.
+ */
 export class PostgresDb implements Db {
   readonly kind = 'postgres' as const;
   private readonly pool: Pool;
+  private readonly logger = new Logger('PostgresDb');
+  /** Why the database is unreachable, while it is. */
+  private outage?: string;
 
   constructor(connectionString: string, max = 10) {
-    this.pool = new Pool({ connectionString, max, application_name: 'jiaoying-callout' });
-    // An idle client that loses its connection must not crash the process.
-    this.pool.on('error', () => undefined);
+    // A connection attempt to a server that does not answer fails after 5 s instead of hanging.
+    this.pool = new Pool({
+      connectionString,
+      max,
+      application_name: 'jiaoying-callout',
+      connectionTimeoutMillis: 5_000,
+    });
+    // An idle client that loses its connection must not crash the process; the pool drops it.
+    this.pool.on('error', (e) => this.lost(e));
+  }
+
+  private lost(e: unknown) {
+    if (this.outage || !isConnectionError(e)) return;
+    this.outage = (e as Error).message;
+    this.logger.warn(`database connection lost (${this.outage}); retrying until it answers`);
+  }
+
+  private reached() {
+    if (!this.outage) return;
+    this.logger.warn(`database reachable again (was: ${this.outage})`);
+    this.outage = undefined;
+  }
+
+  /** Runs one call against the server, noting when it becomes unreachable and when it is back. */
+  private async watch<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const r = await call();
+      this.reached();
+      return r;
+    } catch (e) {
+      this.lost(e);
+      throw e;
+    }
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
-    const r = await this.pool.query(sql, params);
+    const r = await this.watch(() => this.pool.query(sql, params));
     return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client: PoolClient = await this.pool.connect();
+    const client: PoolClient = await this.watch(() => this.pool.connect());
+    // A checked-out client whose connection breaks between two statements (the transaction awaits
+    // something else) emits 'error' with no query to fail: without a listener that crashes the
+    // process. Keep the error; the next statement on the client fails with it.
+    let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken = e;
+      this.lost(e);
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
@@ -52,17 +111,22 @@ export class PostgresDb implements Db {
       };
       const result = await fn(tx);
       await client.query('COMMIT');
+      this.reached();
       return result;
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      broken ??= isConnectionError(e) ? (e as Error) : undefined;
+      if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      this.lost(e);
       throw e;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A broken connection goes back destroyed, so the pool never hands it out again.
+      client.release(broken);
     }
   }
 
   async exec(sql: string): Promise<void> {
-    await this.pool.query(sql);
+    await this.watch(() => this.pool.query(sql));
   }
 
   close(): Promise<void> {

@@ -64,7 +64,9 @@ export class InfraModule implements OnApplicationShutdown {
           inject: [CONFIG, TOPIC_NAMER],
           useFactory: async (cfg: AppConfig, namer: TopicNamer) => {
             const kafka = createKafka(cfg.KAFKA_BROKERS!, opts.service);
-            const created = await ensureTopics(kafka, namer);
+            const created = await ensureTopics(kafka, namer, undefined, {
+              replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
+            });
             if (created.length) InfraModule.logger.log(`topics created: ${created.join(', ')}`);
             return kafka;
           },

@@ -38,11 +38,31 @@ export function createKafka(brokers: string[], clientId: string): Kafka {
   });
 }
 
+export interface TopicReplication {
+  /** Copies of each partition; the broker count capped at 3 when not given. */
+  replicationFactor?: number;
+}
+
+/**
+ * How topics are replicated on this cluster: `replicationFactor` copies (default min(3, brokers)),
+ * and with 3 or more copies `min.insync.replicas` 2, so an acks=all write is on two brokers before
+ * it is acknowledged and one broker can be lost without losing or refusing writes.
+ */
+export async function topicReplication(
+  admin: Admin,
+  opts: TopicReplication = {},
+): Promise<{ replicationFactor: number; minInsyncReplicas: number }> {
+  const replicationFactor =
+    opts.replicationFactor ?? Math.min(3, (await admin.describeCluster()).brokers.length);
+  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
+}
+
 /** Creates every topic of the system that does not exist yet, with its explicit partition count. */
 export async function ensureTopics(
   kafka: Kafka,
   namer: TopicNamer,
   specs: TopicSpec[] = allTopicSpecs(),
+  opts: TopicReplication = {},
 ): Promise<string[]> {
   const admin: Admin = kafka.admin();
   await admin.connect();
@@ -50,12 +70,14 @@ export async function ensureTopics(
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(namer.topic(s.name)));
     if (missing.length === 0) return [];
+    const { replicationFactor, minInsyncReplicas } = await topicReplication(admin, opts);
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((s) => ({
         topic: namer.topic(s.name),
         numPartitions: s.partitions,
-        replicationFactor: 1,
+        replicationFactor,
+        configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
       })),
     });
     return missing.map((s) => namer.topic(s.name));
