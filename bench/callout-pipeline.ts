@@ -56,8 +56,6 @@ export interface PipelineOptions {
   notifyRate?: { sms: number; calls: number; account: number; concurrency: number };
   label?: string;
   log?: (line: string) => void;
-  /** The PostgreSQL server the run's database is created on (default TEST_DATABASE_URL, else the machine's). */
-  adminUrl?: string;
   /** Kafka bootstrap brokers (default KAFKA_BROKERS, else 127.0.0.1:9092). */
   brokers?: string;
   /** Services started besides the simulator, notifier, dispatcher and tracker. */
@@ -318,12 +316,10 @@ export class CalloutPipeline {
   private readonly log: (line: string) => void;
   importSeconds = 0;
   villagesPerTownship = 0;
-  readonly adminUrl: string;
   readonly brokers: string;
 
   constructor(readonly opts: PipelineOptions) {
     this.log = opts.log ?? (() => undefined);
-    this.adminUrl = opts.adminUrl ?? ADMIN_URL;
     this.brokers = opts.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   }
 

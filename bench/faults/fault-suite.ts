@@ -22,7 +22,8 @@ import { promisify } from 'node:util';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
 import { CalloutPipeline, requestIdOf } from '../callout-pipeline';
-import { OwnKafka, OwnPostgres } from './own-infra';
+import { OwnPostgres } from '../../test/support/own-postgres';
+import { OwnKafka } from './own-infra';
 
 const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
 const run = promisify(execFile);
@@ -88,7 +89,7 @@ export const FAULTS: Record<string, (o: SuiteOptions) => Fault> = {
     name: 'postgres-restart',
     what: 'PostgreSQL stopped (immediate) and started again 2 s later',
     inject: async ({ pg }) => {
-      await pg.stopImmediate();
+      await pg.stop('immediate');
       await pause(2000);
       await pg.start();
     },
@@ -187,7 +188,7 @@ function prng(seed: number) {
 }
 
 export class FaultSuite {
-  readonly pg = new OwnPostgres();
+  readonly pg = new OwnPostgres('faults-pg');
   readonly kafka = new OwnKafka();
   p!: CalloutPipeline;
   private readonly log: (line: string) => void;
@@ -206,7 +207,7 @@ export class FaultSuite {
     this.p = new CalloutPipeline({
       persons: this.o.persons,
       simLatencyMs: 0,
-      adminUrl: this.pg.adminUrl,
+      adminUrl: this.pg.url,
       brokers: this.kafka.brokers,
       extraApps: ['audit', 'console'],
       // A send left 'sending' (its process killed mid-send, every try refused) is reconciled after 15 s.
