@@ -63,6 +63,8 @@ export interface PipelineOptions {
   extraApps?: ('audit' | 'console')[];
   /** Added to every service's environment (e.g. NOTIFY_RECONCILE_AFTER_MS). */
   serviceEnv?: Record<string, string>;
+  /** How long a service may take to become ready (default 90 s). */
+  readyTimeoutMs?: number;
   /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
   cpuProfDir?: string;
   timeoutMs?: number;
@@ -212,6 +214,7 @@ function startApp(
   port: number,
   ready: 'health' | 'port',
   cpuProfDir?: string,
+  readyTimeoutMs = 90_000,
 ): Promise<Child> {
   let out = '';
   const args = [
@@ -241,7 +244,7 @@ function startApp(
       return r !== undefined && (ready === 'port' || r.ok);
     },
     `${name} to be ready`,
-    90_000,
+    readyTimeoutMs,
     200,
   ).then(
     () => ({ name, app, proc, url, port, env, ready, out: () => out }),
@@ -341,7 +344,15 @@ export class CalloutPipeline {
   async restart(name: string): Promise<Child> {
     const c = this.child(name);
     await this.kill(name);
-    const again = await startApp(c.app, c.name, c.env, c.port, c.ready, this.opts.cpuProfDir);
+    const again = await startApp(
+      c.app,
+      c.name,
+      c.env,
+      c.port,
+      c.ready,
+      this.opts.cpuProfDir,
+      this.opts.readyTimeoutMs,
+    );
     this.children.splice(this.children.indexOf(c), 1, again);
     return again;
   }
@@ -420,14 +431,37 @@ export class CalloutPipeline {
         simPort,
         'port',
         this.opts.cpuProfDir,
+        this.opts.readyTimeoutMs,
       ),
     );
     const started = await Promise.all([
-      startApp('notifier', 'notifier', env, this.notifierPort, 'health', this.opts.cpuProfDir),
-      freePort().then((p) => startApp('dispatcher', 'dispatcher', env, p, 'health', this.opts.cpuProfDir)),
-      freePort().then((p) => startApp('tracker', 'tracker', env, p, 'health', this.opts.cpuProfDir)),
+      startApp(
+        'notifier',
+        'notifier',
+        env,
+        this.notifierPort,
+        'health',
+        this.opts.cpuProfDir,
+        this.opts.readyTimeoutMs,
+      ),
+      freePort().then((p) =>
+        startApp(
+          'dispatcher',
+          'dispatcher',
+          env,
+          p,
+          'health',
+          this.opts.cpuProfDir,
+          this.opts.readyTimeoutMs,
+        ),
+      ),
+      freePort().then((p) =>
+        startApp('tracker', 'tracker', env, p, 'health', this.opts.cpuProfDir, this.opts.readyTimeoutMs),
+      ),
       ...(this.opts.extraApps ?? []).map((app) =>
-        freePort().then((p) => startApp(app, app, env, p, 'health', this.opts.cpuProfDir)),
+        freePort().then((p) =>
+          startApp(app, app, env, p, 'health', this.opts.cpuProfDir, this.opts.readyTimeoutMs),
+        ),
       ),
     ]);
     this.children.push(...started);

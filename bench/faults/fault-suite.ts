@@ -22,7 +22,8 @@ import { promisify } from 'node:util';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
 import { CalloutPipeline, requestIdOf } from '../callout-pipeline';
-import { OwnKafka, OwnPostgres } from './own-infra';
+import { OwnPostgres } from '../../test/support/own-postgres';
+import { OwnKafka } from './own-infra';
 
 const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
 const run = promisify(execFile);
@@ -88,7 +89,7 @@ export const FAULTS: Record<string, (o: SuiteOptions) => Fault> = {
     name: 'postgres-restart',
     what: 'PostgreSQL stopped (immediate) and started again 2 s later',
     inject: async ({ pg }) => {
-      await pg.stopImmediate();
+      await pg.stop('immediate');
       await pause(2000);
       await pg.start();
     },
@@ -187,7 +188,7 @@ function prng(seed: number) {
 }
 
 export class FaultSuite {
-  readonly pg = new OwnPostgres();
+  readonly pg = new OwnPostgres('faults-pg');
   readonly kafka = new OwnKafka();
   p!: CalloutPipeline;
   private readonly log: (line: string) => void;
@@ -206,11 +207,13 @@ export class FaultSuite {
     this.p = new CalloutPipeline({
       persons: this.o.persons,
       simLatencyMs: 0,
-      adminUrl: this.pg.adminUrl,
+      adminUrl: this.pg.url,
       brokers: this.kafka.brokers,
       extraApps: ['audit', 'console'],
       // A send left 'sending' (its process killed mid-send, every try refused) is reconciled after 15 s.
       serviceEnv: { NOTIFY_RECONCILE_AFTER_MS: '15000' },
+      // The machine may be shared and loaded: a restarted service is given time to come back.
+      readyTimeoutMs: 300_000,
       log: this.log,
     });
     await this.p.start();
@@ -241,9 +244,13 @@ export class FaultSuite {
   }
 
   private async until(what: string, check: () => Promise<boolean>): Promise<number> {
-    const deadline = Date.now() + this.timeout;
+    const started = Date.now();
+    const deadline = started + this.timeout;
     for (;;) {
-      if (await check().catch(() => false)) return Date.now();
+      if (await check().catch(() => false)) {
+        this.log(`    ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return Date.now();
+      }
       if (Date.now() > deadline) throw new Error(`timed out after ${this.timeout} ms waiting for ${what}`);
       await pause(200);
     }
@@ -278,11 +285,15 @@ export class FaultSuite {
     return dead.map((c) => c.name);
   }
 
-  /** Nothing waiting anywhere: both outboxes empty, no send queued or in flight. */
+  /**
+   * Nothing waiting anywhere: both outboxes empty, and every send the engine requested answered by
+   * the provider (a request still on Kafka, not yet taken by the notifier, is backlog too).
+   */
   private async drained(): Promise<boolean> {
     const r = await this.q<{ n: string }>(
       `SELECT (SELECT count(*) FROM callout.outbox) + (SELECT count(*) FROM notify.outbox)
-            + (SELECT count(*) FROM notify.attempts WHERE state IN ('queued', 'sending')) AS n`,
+            + (SELECT count(*) FROM callout.requests r WHERE NOT EXISTS (
+                 SELECT 1 FROM notify.attempts a WHERE a.request_id = r.request_id AND a.state IN ('sent', 'failed'))) AS n`,
     );
     return r !== undefined && Number(r[0].n) === 0;
   }

@@ -8,6 +8,7 @@
  *   --late-ms N     how late the late webhooks are (default 120000)
  *   --seed N        the fault points' random seed (default: from the clock, printed)
  *   --out FILE      results (default bench/results/faults-latest.json)
+ *   --step-timeout-s N  longest wait for one step of a trial (default max(240, persons × 0.08))
  *
  * Needs the build (npm run faults builds first) and PostgreSQL's server binaries (PG_BIN_DIR,
  * default /usr/lib/postgresql/15/bin); Kafka jars from KAFKA_JARS_DIR or .kafka/jars-<version>.
@@ -42,6 +43,7 @@ export function parseArgs(argv: string[]): SuiteOptions & { out: string } {
     faults,
     lateMs: num('late-ms', 120_000),
     seed: num('seed', Date.now() % 1_000_000_007),
+    stepTimeoutMs: get('step-timeout-s') ? num('step-timeout-s', 240) * 1000 : undefined,
     out: get('out') ?? join(ROOT, 'bench', 'results', 'faults-latest.json'),
   };
 }
@@ -93,6 +95,13 @@ async function main() {
       ) + '\n',
     );
   };
+  // Ctrl-C or a timeout: the suite's own PostgreSQL and broker are stopped and removed all the same.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      log(`${sig}: stopping the suite`);
+      write();
+      void suite.stop().finally(() => process.exit(130));
+    });
   try {
     await suite.start();
     for (const name of o.faults) {

@@ -1,78 +1,18 @@
 /**
- * A PostgreSQL instance and a Kafka broker of the fault suite's own, on spare loopback ports under a
- * temporary folder: the suite stops, kills and restarts them, which must never touch the machine's
- * shared server or broker.
+ * A Kafka broker of the fault suite's own, on spare loopback ports under a temporary folder: the
+ * suite kills and restarts it, which must never touch the machine's shared broker. (Its PostgreSQL
+ * is test/support/own-postgres.ts.)
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { freePort } from '../callout-pipeline';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
-const PG_BIN = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
-
-/** initdb refuses to run as root: then the server runs as the `postgres` system user. */
-const asPostgres = (cmd: string, args: string[]) =>
-  process.getuid?.() === 0 ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args);
-
-export class OwnPostgres {
-  readonly dir = mkdtempSync(join(tmpdir(), 'faults-pg-'));
-  port = 0;
-
-  get adminUrl(): string {
-    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
-  }
-
-  async init(): Promise<void> {
-    this.port = await freePort();
-    if (process.getuid?.() === 0) {
-      const { stdout } = await run('id', ['-u', 'postgres']);
-      const { stdout: gid } = await run('id', ['-g', 'postgres']);
-      chownSync(this.dir, Number(stdout.trim()), Number(gid.trim()));
-    }
-    await asPostgres(join(PG_BIN, 'initdb'), ['-D', join(this.dir, 'data'), '-A', 'trust', '-U', 'postgres']);
-    await this.start();
-  }
-
-  /**
-   * fsync off: the suite crashes the server process, not the machine, so what was committed is in
-   * the page cache and survives; the shared disk is spared the flushes.
-   */
-  async start(): Promise<void> {
-    const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off`;
-    await asPostgres(join(PG_BIN, 'pg_ctl'), [
-      '-D',
-      join(this.dir, 'data'),
-      '-l',
-      join(this.dir, 'server.log'),
-      '-o',
-      opts,
-      '-w',
-      'start',
-    ]);
-  }
-
-  /** Stops at once (`-m immediate`: no checkpoint, clients cut off), as a crash would. */
-  async stopImmediate(): Promise<void> {
-    await asPostgres(join(PG_BIN, 'pg_ctl'), ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
-  }
-
-  async destroy(): Promise<void> {
-    await asPostgres(join(PG_BIN, 'pg_ctl'), [
-      '-D',
-      join(this.dir, 'data'),
-      '-m',
-      'fast',
-      '-w',
-      'stop',
-    ]).catch(() => undefined);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
 /**
  * A single KRaft broker through scripts/kafka.sh on ports of its own. The jars are linked from
  * KAFKA_JARS_DIR (or the project's .kafka/jars-<version>) when present, else fetched by the script.
@@ -110,8 +50,24 @@ export class OwnKafka {
     await this.start();
   }
 
+  /**
+   * scripts/kafka.sh gives the broker 60 s to answer; on a loaded machine it may take longer, so a
+   * broker still starting is waited for up to 3 minutes more.
+   */
   async start(): Promise<void> {
-    await run('bash', [join(ROOT, 'scripts', 'kafka.sh'), 'start'], { env: this.env(), timeout: 120_000 });
+    const started = await run('bash', [join(ROOT, 'scripts', 'kafka.sh'), 'start'], {
+      env: this.env(),
+      timeout: 300_000,
+    }).then(
+      () => true,
+      (e: Error) => e,
+    );
+    if (started === true) return;
+    for (let i = 0; i < 900; i++) {
+      if (await answers(this.port)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw started;
   }
 
   /** kill -9 of the broker's JVM (and the wrapper the script started it under). */
@@ -126,7 +82,7 @@ export class OwnKafka {
       }
     }
     // Wait until the port is closed: the JVM is really gone.
-    for (let i = 0; i < 100 && !(await isFree(this.port)); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && (await answers(this.port)); i++) await new Promise((r) => setTimeout(r, 100));
   }
 
   async destroy(): Promise<void> {
@@ -148,6 +104,18 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** Something accepts connections on the port (probed by connecting, never by binding it). */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1');
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
 }
 
 async function isFree(port: number): Promise<boolean> {
