@@ -57,11 +57,17 @@ export interface PipelineOptions {
   notifyRate?: { sms: number; calls: number; account: number; concurrency: number };
   label?: string;
   log?: (line: string) => void;
+  /** The PostgreSQL server the run's database is created on (default TEST_DATABASE_URL, else the machine's). */
+  adminUrl?: string;
+  /** Kafka bootstrap brokers (default KAFKA_BROKERS, else 127.0.0.1:9092). */
+  brokers?: string;
+  /** Services started besides the simulator, notifier, dispatcher and tracker. */
+  extraApps?: ('audit' | 'console')[];
+  /** Added to every service's environment (e.g. NOTIFY_RECONCILE_AFTER_MS). */
+  serviceEnv?: Record<string, string>;
   /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
   cpuProfDir?: string;
   timeoutMs?: number;
-  /** The PostgreSQL server (any database on it) the run creates its database on; TEST_DATABASE_URL by default. */
-  adminUrl?: string;
 }
 
 export interface Distribution {
@@ -126,7 +132,7 @@ export const dist = (xs: number[]): Distribution => ({
   max: Math.round(xs.length ? Math.max(...xs) : NaN),
 });
 
-async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs: number, everyMs = 100) {
+export async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs: number, everyMs = 100) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -136,7 +142,7 @@ async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs: numb
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createNetServer();
     srv.once('error', reject);
@@ -188,10 +194,14 @@ export function benchPolicy(channels: ('sms' | 'voice')[]): Policy {
   return p;
 }
 
-interface Child {
+export interface Child {
   name: string;
+  app: string;
   proc: ChildProcess;
   url: string;
+  port: number;
+  env: Record<string, string>;
+  ready: 'health' | 'port';
   out: () => string;
 }
 
@@ -234,7 +244,7 @@ function startApp(
     90_000,
     200,
   ).then(
-    () => ({ name, proc, url, out: () => out }),
+    () => ({ name, app, proc, url, port, env, ready, out: () => out }),
     (e: Error) => {
       proc.kill('SIGKILL');
       throw new Error(`${e.message}\n--- ${name} ---\n${out.slice(-3000)}`);
@@ -304,13 +314,38 @@ export class CalloutPipeline {
   private readonly log: (line: string) => void;
   importSeconds = 0;
   villagesPerTownship = 0;
+  readonly adminUrl: string;
+  readonly brokers: string;
 
   constructor(readonly opts: PipelineOptions) {
     this.log = opts.log ?? (() => undefined);
+    this.adminUrl = opts.adminUrl ?? ADMIN_URL;
+    this.brokers = opts.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
   }
 
-  get adminUrl(): string {
-    return this.opts.adminUrl ?? ADMIN_URL;
+  child(name: string): Child {
+    const c = this.children.find((x) => x.name === name);
+    if (!c) throw new Error(`no service ${name}`);
+    return c;
+  }
+
+  /** kill -9 of a service; resolves when the process is gone. */
+  async kill(name: string): Promise<void> {
+    const c = this.child(name);
+    if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.proc.once('exit', () => resolve());
+      c.proc.kill('SIGKILL');
+    });
+  }
+
+  /** Starts a service again with the same environment and port (after a kill or a crash). */
+  async restart(name: string): Promise<Child> {
+    const c = this.child(name);
+    await this.kill(name);
+    const again = await startApp(c.app, c.name, c.env, c.port, c.ready, this.opts.cpuProfDir);
+    this.children.splice(this.children.indexOf(c), 1, again);
+    return again;
   }
 
   get channels() {
@@ -347,7 +382,7 @@ export class CalloutPipeline {
     const apiUrl = this.opts.apiLatencyMs
       ? (this.proxy = await delayingProxy(this.simUrl, this.opts.apiLatencyMs)).url
       : this.simUrl;
-    const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+    const brokers = this.brokers;
     const env = {
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC_PREFIX: this.prefix,
@@ -365,6 +400,7 @@ export class CalloutPipeline {
       NOTIFY_ACCOUNT_PER_SECOND: String(rate.account),
       NOTIFY_CONCURRENCY: String(rate.concurrency),
       NOTIFY_SEND_TRIES: '3',
+      ...this.opts.serviceEnv,
     };
     this.children.push(
       await startApp(
@@ -388,6 +424,9 @@ export class CalloutPipeline {
       startApp('notifier', 'notifier', env, this.notifierPort, 'health', this.opts.cpuProfDir),
       freePort().then((p) => startApp('dispatcher', 'dispatcher', env, p, 'health', this.opts.cpuProfDir)),
       freePort().then((p) => startApp('tracker', 'tracker', env, p, 'health', this.opts.cpuProfDir)),
+      ...(this.opts.extraApps ?? []).map((app) =>
+        freePort().then((p) => startApp(app, app, env, p, 'health', this.opts.cpuProfDir)),
+      ),
     ]);
     this.children.push(...started);
     const kafka = new Kafka({
@@ -421,6 +460,14 @@ export class CalloutPipeline {
       effective: new Date(now).toISOString(),
       expires: new Date(now + 12 * 3600_000).toISOString(),
     };
+  }
+
+  /** Produces a warning to its hazard topic. */
+  async produceWarning(w: WarningMessage): Promise<void> {
+    await this.producer!.send({
+      topic: `${this.prefix}warnings.${w.hazard}`,
+      messages: [{ key: w.id, value: JSON.stringify(w) }],
+    });
   }
 
   async simRecords(): Promise<SimRecord[]> {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, BrowserContextOptions, chromium, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { fromRoot } from '../libs/common/project-root';
@@ -103,6 +103,23 @@ describe('console in a browser (whole system)', () => {
       },
     });
 
+  /** What the browser refused under the Content-Security-Policy, on any page of any context. */
+  const cspViolations: string[] = [];
+  async function newContext(opts: BrowserContextOptions): Promise<BrowserContext> {
+    const ctx = await browser.newContext(opts);
+    ctx.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(`${m.page()?.url()}: ${m.text()}`);
+    });
+    return ctx;
+  }
+
+  /**
+   * Waits until a page expression is true. Polled through page.evaluate: Playwright's own
+   * waitForFunction compiles its predicate inside the page, which the pages' CSP (no eval) forbids.
+   */
+  const until = (page: Page, expression: string, timeoutMs = 30_000) =>
+    waitFor(async () => (await page.evaluate(expression)) === true, expression, timeoutMs, 100);
+
   async function signIn(page: Page, user: string, password: string) {
     await page.goto(`${consoleApp.url}/`);
     await page.waitForURL(/\/login/);
@@ -112,7 +129,7 @@ describe('console in a browser (whole system)', () => {
   }
 
   it('issues from the form, updates live, marks a not-woken person reached, audits, exports, confirms', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     const page = await ctx.newPage();
     const fail = (e: unknown) =>
       new Error(`${(e as Error).message}\n--- all-in-one ---\n${aio.output().slice(-3000)}`);
@@ -138,18 +155,18 @@ describe('console in a browser (whole system)', () => {
       const warningId = decodeURIComponent(/issued=([^&]+)/.exec(page.url())![1]);
 
       // 2. The board shows it and updates live (no reload) as the simulator's persons confirm.
-      await page.waitForFunction("document.body.dataset.live === 'connected'");
+      await until(page, "document.body.dataset.live === 'connected'");
       const card = `article[data-warning-id="${warningId}"]`;
       await page.waitForSelector(card, { timeout: 30_000 }).catch(async () => {
         await page.reload(); // the warning may reach the tracker after the redirect rendered the board
-        await page.waitForFunction("document.body.dataset.live === 'connected'");
+        await until(page, "document.body.dataset.live === 'connected'");
         await page.waitForSelector(card, { timeout: 30_000 });
       });
       await page.evaluate('window.marker = 42');
-      await page.waitForFunction(
+      await until(
+        page,
         `Number(document.querySelector('${card} [data-count=confirmed]')?.textContent ?? 0) >= 3`,
-        undefined,
-        { timeout: 60_000 },
+        60_000,
       );
       // Same document (the marker survived): the counts came through SSE + fragment, not a reload.
       expect(await page.evaluate('window.marker')).toBe(42);
@@ -180,9 +197,7 @@ describe('console in a browser (whole system)', () => {
         'the person marked reached in the tracker',
         30_000,
       );
-      await page.waitForFunction("document.querySelectorAll('#not-woken .person').length === 0", undefined, {
-        timeout: 30_000,
-      });
+      await until(page, "document.querySelectorAll('#not-woken .person').length === 0");
 
       // 4. An auditor cannot issue, but reads the timeline and exports CSV.
       await ctx.clearCookies();
@@ -213,13 +228,21 @@ describe('console in a browser (whole system)', () => {
       };
       const sms = records.records.find((r) => r.kind === 'sms' && /\/ack\//.test(r.body ?? ''))!;
       const link = /(https?:\/\/\S+\/ack\/\S+)/.exec(sms.body!)![1];
-      const phone = await browser.newContext({
+      const phone = await newContext({
         viewport: { width: 360, height: 740 },
         javaScriptEnabled: false,
       });
       const p = await phone.newPage();
-      await p.goto(link);
+      const ackPage = await p.goto(link);
       expect(await p.textContent('body')).toContain('洪水');
+      // The page's own inline style is allowed by its hash (the level badge is coloured), no other.
+      expect(ackPage!.headers()['content-security-policy']).toMatch(/style-src 'self' 'sha256-/);
+      const colourPage = await ctx.newPage(); // JavaScript on, to read the computed style
+      await colourPage.goto(link);
+      expect(
+        await colourPage.evaluate("getComputedStyle(document.querySelector('.level')).backgroundColor"),
+      ).toBe('rgb(242, 133, 0)');
+      await colourPage.close();
       await p.screenshot({ path: join(SHOTS, 'ack-page.png'), fullPage: true });
       const confirm = await p.$('form[method=post] button[type=submit]');
       if (confirm) {
@@ -237,6 +260,24 @@ describe('console in a browser (whole system)', () => {
       await ctx.close();
     }
   }, 300_000);
+
+  it('marks every token-protected route as needing a bearer token in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${aio.url}/docs-json`)).json()) as {
+      components: { securitySchemes?: Record<string, { scheme?: string }> };
+      paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>>;
+    };
+    expect(doc.components.securitySchemes?.bearer?.scheme).toBe('bearer');
+    const api = Object.entries(doc.paths).filter(([path]) => path.startsWith('/api/'));
+    expect(api.map(([path]) => path)).toEqual(expect.arrayContaining(['/api/audit/verify', '/api/warnings']));
+    const unmarked = api.flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => !op.security?.some((s) => 'bearer' in s))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(unmarked).toEqual([]);
+    // And the routes really want one.
+    expect((await fetch(`${aio.url}/api/audit/warnings`)).status).toBe(401);
+  });
 
   it('admits each API caller by role: none → 401, wrong role → 403, right role → works', async () => {
     const issue = {
@@ -317,7 +358,7 @@ describe('console in a browser (whole system)', () => {
     expect(first.warning.content!.areas!.map((a) => a.code)).toEqual([TOWNSHIP]);
     const seq = first.warning.seq;
 
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await ctx.newPage();
     try {
       await signIn(page, 'duty', 'duty-demo');
@@ -383,7 +424,7 @@ describe('console in a browser (whole system)', () => {
   it('lets a directory admin dry-run a CSV, see a bad row by its line, apply a good one, read health', async () => {
     const good = readFileSync(fromRoot('examples', 'directory', 'directory.csv'), 'utf8');
     const bad = good + 'x1,坏号码,12345,,flood-control,140212100201,,,,,2025-04-15,true,,,\n';
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
     const page = await ctx.newPage();
     try {
       await signIn(page, 'admin', 'admin-demo');
@@ -427,4 +468,23 @@ describe('console in a browser (whole system)', () => {
       await ctx.close();
     }
   }, 120_000);
+
+  it('served every page under a strict Content-Security-Policy that none of them broke', async () => {
+    const ctx = await newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await ctx.newPage();
+      const res = await page.goto(`${consoleApp.url}/login`);
+      const h = res!.headers();
+      expect(h['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(h['x-frame-options']).toBe('DENY');
+      expect(h['x-content-type-options']).toBe('nosniff');
+      expect(h['x-powered-by']).toBeUndefined();
+      expect(cspViolations).toEqual([]);
+      // The watcher does see a violation: an inline style is refused on these pages.
+      await page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\\'color:red\\'>x</p>')");
+      await waitFor(async () => cspViolations.length > 0, 'the inline style to be refused', 15_000, 100);
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { signRoleToken } from '../libs/common/auth';
 import { EXIT_PORT_TAKEN } from '../libs/infra/ports';
 import { spawnAllInOne, warningsAndErrors } from './support/all-in-one';
-import { kafkaBrokers, waitFor } from './support/infra';
+import { kafkaBrokers, testSecret, waitFor } from './support/infra';
 import { freePort } from './support/services';
 
 /** Something that is not ours listening on 127.0.0.1:port (accepts connections, never answers). */
@@ -84,7 +84,7 @@ describe('all-in-one start-up (npm start)', () => {
   });
 
   it('answers ready only once the demo directory is seeded and the banner printed, with a clean log', async () => {
-    const secret = 'start-up-test-secret-0123456789abcdef';
+    const secret = testSecret();
     const aio = await spawnAllInOne({ SIGNING_SECRET: secret });
     try {
       const token = signRoleToken(

@@ -1,12 +1,17 @@
 import { EXIT_PORT_TAKEN, portError, PortTakenError } from '../../libs/infra/ports';
-import { BehaviourConfig, startTwilioSimulator } from '../../libs/notify/simulator/twilio-simulator';
+import {
+  BehaviourConfig,
+  SimFaults,
+  startTwilioSimulator,
+} from '../../libs/notify/simulator/twilio-simulator';
 
 /**
  * The Twilio simulator as a process (npm run start:twilio-sim). Environment:
  *   SIM_PORT (default 4010), TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN (must match the notifier's),
  *   SIM_LATENCY_MS, SIM_FAILURE_RATE, SIM_RATE_PER_SECOND, SIM_INBOUND_URL (the notifier's
- *   /twilio/sms/inbound), SIM_BEHAVIOURS (JSON: {"rules":[{"suffix":"0002","behaviour":"busy"}],"default":"deliver"}).
- * Driven at runtime through POST /sim/behaviours, /sim/reply, /sim/storm, GET /sim/records.
+ *   /twilio/sms/inbound), SIM_BEHAVIOURS (JSON: {"rules":[{"suffix":"0002","behaviour":"busy"}],"default":"deliver"}),
+ *   SIM_FAULTS (JSON SimFaults: {"answerLostRate":0.3} …).
+ * Driven at runtime through POST /sim/behaviours, /sim/faults, /sim/reply, /sim/storm, GET /sim/records.
  */
 async function main() {
   const env = process.env;
@@ -22,6 +27,7 @@ async function main() {
     inboundSmsUrl: env.SIM_INBOUND_URL,
     defaultInboundTo: env.TWILIO_SMS_FROM,
     behaviours: env.SIM_BEHAVIOURS ? (JSON.parse(env.SIM_BEHAVIOURS) as BehaviourConfig) : undefined,
+    faults: env.SIM_FAULTS ? (JSON.parse(env.SIM_FAULTS) as SimFaults) : undefined,
   }).catch((e: unknown) => {
     throw portError(e, { port, component: 'the Twilio simulator', variable: 'SIM_PORT' });
   });

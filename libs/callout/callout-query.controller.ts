@@ -12,16 +12,21 @@ import {
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { CalloutResponse } from '../../contracts/generated';
 import type { RoleClaims } from '../common/auth';
 import { maskPhone } from '../common/mask';
 import { Caller, Roles } from '../common/role.guard';
+import { optionalText, validBody } from '../common/valid-body';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
 import { isFinal, OPEN_STATES } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { TrackerService } from './tracker.service';
+
+const REACHED_BODY = z.object({ note: optionalText(2000) });
+const REACHED_SET_BODY = REACHED_BODY.extend({ calloutIds: z.unknown() });
 
 /** Call-out ids of a set action: distinct strings, at most a township's worth. */
 export function idsOf(v: unknown): string[] {
@@ -126,8 +131,9 @@ export class CalloutQueryController {
   @Post(':id/reached')
   @Roles('duty-officer')
   @HttpCode(202)
-  async reached(@Param('id') id: string, @Body() body: { note?: string }, @Caller() caller: RoleClaims) {
-    const [r] = await this.reachedMany([id], body?.note, caller);
+  async reached(@Param('id') id: string, @Body() raw: unknown, @Caller() caller: RoleClaims) {
+    const body = validBody(REACHED_BODY, raw);
+    const [r] = await this.reachedMany([id], body.note, caller);
     if (!r) throw new NotFoundException(`no call-out ${id}`);
     return { accepted: true, responseId: r };
   }
@@ -136,9 +142,10 @@ export class CalloutQueryController {
   @Post('reached')
   @Roles('duty-officer')
   @HttpCode(202)
-  async reachedSet(@Body() body: { calloutIds?: unknown; note?: string }, @Caller() caller: RoleClaims) {
-    const ids = idsOf(body?.calloutIds);
-    const accepted = (await this.reachedMany(ids, body?.note, caller)).filter(Boolean).length;
+  async reachedSet(@Body() raw: unknown, @Caller() caller: RoleClaims) {
+    const body = validBody(REACHED_SET_BODY, raw);
+    const ids = idsOf(body.calloutIds);
+    const accepted = (await this.reachedMany(ids, body.note, caller)).filter(Boolean).length;
     return { accepted, of: ids.length };
   }
 
@@ -159,7 +166,7 @@ export class CalloutQueryController {
         warningId: warningOf.get(id)!,
         via: 'duty-officer',
         kind: 'feedback',
-        feedback: { action: 'reached-in-person', ...(note ? { note: String(note).slice(0, 2000) } : {}) },
+        feedback: { action: 'reached-in-person', ...(note ? { note } : {}) },
         actor: caller.actor.slice(0, 200),
         at,
       }));

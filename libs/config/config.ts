@@ -124,6 +124,11 @@ export const configSchema = z.object({
   NOTIFY_CONCURRENCY: z.coerce.number().int().positive().default(20),
   /** Notifier: tries of one API request on 429, 5xx or network errors (first try included). */
   NOTIFY_SEND_TRIES: z.coerce.number().int().min(1).default(6),
+  /**
+   * Notifier: a send still 'sending' this long (its process crashed mid-send, or every try was
+   * refused) is reconciled: the provider is asked whether it has it, and it is sent if not.
+   */
+  NOTIFY_RECONCILE_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Notifier: SMS templates rendering over this many segments are reported at start. */
   NOTIFY_SEGMENT_BUDGET: z.coerce.number().int().positive().default(3),
   /** Notifier: whole SMS replies that confirm (comma-separated). */

@@ -13,12 +13,17 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { z } from 'zod';
+import { optionalText, validBody } from '../common/valid-body';
 import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleAuthGuard, ConsoleRequest, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleViews, PageContext } from './console-views';
 import { BoardService, notWokenFilterOf } from './board.service';
 import { LiveHub } from './live-hub';
+
+/** The not-woken list's "reached in person" form (the CSRF field is checked by the guard). */
+const REACHED_FORM = z.object({ note: optionalText(2000) });
 
 const wantsJson = (req: ConsoleRequest) =>
   /json/.test(req.headers.accept ?? '') && !/html/.test(req.headers.accept ?? '');
@@ -77,14 +82,15 @@ export class BoardController {
   @Permit('act')
   async reached(
     @Param('id') id: string,
-    @Body() body: { note?: string },
+    @Body() raw: unknown,
     @Req() req: ConsoleRequest,
     @Res() res: Response,
   ) {
+    const body = validBody(REACHED_FORM, raw);
     const r = await this.backends.call('tracker', `/api/callouts/${encodeURIComponent(id)}/reached`, {
       method: 'POST',
       // Who marked it is the token's actor (console:<username>), not a field the tracker would trust.
-      json: { note: String(body?.note ?? '').slice(0, 2000) },
+      json: { note: body.note ?? '' },
       as: backendUserOf(req.consoleSession!),
     });
     return this.after(req, res, r.ok, r.body);

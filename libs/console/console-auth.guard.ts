@@ -15,7 +15,7 @@ import { acceptedSecrets, signingKeysOf } from '../common/auth';
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
 import { CONFIG, DB } from '../infra/tokens';
-import { ConsoleAction, decideAccess } from './access-policy';
+import { ConsoleAction, csrfMatches, decideAccess } from './access-policy';
 import { ConsoleLang, langOf } from './console-i18n';
 import { ConsoleRepository, ConsoleSession } from './console.repository';
 import { PageContext } from './console-views';
@@ -31,13 +31,29 @@ export type ConsoleRequest = Request & { consoleSession?: ConsoleSession | null;
 /** A signed-out browser asked for a page: the exception filter sends it to /login. */
 export class LoginRequired extends UnauthorizedException {}
 
-/** The CSRF token a request carries: hidden form field, header (fetch), or query (multipart uploads). */
+/**
+ * The CSRF token a request carries: hidden form field or header (fetch). Never the query string:
+ * URLs end up in logs, history and Referer headers.
+ */
 export function csrfOf(req: Request): string | undefined {
   const body = req.body as Record<string, unknown> | undefined;
   const fromBody = body && typeof body._csrf === 'string' ? body._csrf : undefined;
   const header = req.headers['x-csrf-token'];
-  const fromQuery = typeof req.query?._csrf === 'string' ? req.query._csrf : undefined;
-  return fromBody ?? (typeof header === 'string' ? header : undefined) ?? fromQuery;
+  return fromBody ?? (typeof header === 'string' ? header : undefined);
+}
+
+const MULTIPART_CSRF_KEY = 'console:multipart-csrf';
+
+/**
+ * A multipart route: its body (with the form's _csrf field) is parsed after the guard, so the guard
+ * leaves the CSRF check of a multipart request to assertMultipartCsrf() in the handler.
+ */
+export const CsrfInMultipartBody = () => SetMetadata(MULTIPART_CSRF_KEY, true);
+
+/** The handler's half of CsrfInMultipartBody: the parsed form's _csrf must be the session's. */
+export function assertMultipartCsrf(req: ConsoleRequest): void {
+  if (!req.consoleSession || !csrfMatches(req.consoleSession.csrf, csrfOf(req)))
+    throw new ForbiddenException('missing or wrong CSRF token');
 }
 
 /**
@@ -76,8 +92,11 @@ export class ConsoleAuthGuard implements CanActivate {
     ]);
     if (action === 'public') return true;
     if (!action) throw new ForbiddenException('route declares no console action');
+    const deferCsrf =
+      this.reflector.get<boolean>(MULTIPART_CSRF_KEY, ctx.getHandler()) === true &&
+      /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
     const d = decideAccess({
-      method: req.method,
+      method: deferCsrf ? 'GET' : req.method,
       action,
       session: req.consoleSession,
       csrfGiven: csrfOf(req),

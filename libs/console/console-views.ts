@@ -3,7 +3,7 @@ import Handlebars from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromRoot } from '../common/project-root';
-import { hazardName, levelColour, levelName, subtypeName } from '../intake/hazards';
+import { hazardName, levelName, subtypeName } from '../intake/hazards';
 import { ConsoleRole, grantsOf, phoneFor } from './access-policy';
 import { ConsoleLang, translate } from './console-i18n';
 import { ConsoleSession } from './console.repository';
@@ -51,7 +51,6 @@ export class ConsoleViews {
     hb.registerHelper('gt', (a: unknown, b: unknown) => Number(a) > Number(b));
     hb.registerHelper('time', (iso: unknown, o: Handlebars.HelperOptions) => beijingTime(iso, lang(o)));
     hb.registerHelper('levelName', (l: string, o: Handlebars.HelperOptions) => levelName(l, lang(o)));
-    hb.registerHelper('levelColour', (l: string) => levelColour(l));
     hb.registerHelper('hazardName', (h: string, o: Handlebars.HelperOptions) => hazardName(h, lang(o)));
     hb.registerHelper('subtypeName', (h: string, s: string, o: Handlebars.HelperOptions) =>
       subtypeName(h, s, lang(o)),

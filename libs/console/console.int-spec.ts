@@ -16,6 +16,7 @@ import {
   waitFor,
   testSecret,
 } from '../../test/support/infra';
+import { postLoginForm } from '../../test/support/console-login';
 import { ConsoleModule } from './console.module';
 import { ConsoleRepository, DEMO_USERS } from './console.repository';
 import { hashPassword } from './passwords';
@@ -168,18 +169,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
 
   /** Signs in through the real login form; returns the session cookie and the page's CSRF token. */
   async function signIn(username: string, password: string) {
-    const form = await fetch(`${base}/login`);
-    const loginCookie = form.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
-    const res = await fetch(`${base}/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
-      body: new URLSearchParams({ username, password, _csrf: token }),
-    });
+    const res = await postLoginForm(base, username, password);
     expect(res.status).toBe(303);
     const cookie = res.headers
       .getSetCookie()
@@ -211,18 +201,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     const r = await fetch(base + '/', { redirect: 'manual' });
     expect(r.status).toBe(303);
     expect(r.headers.get('location')).toBe('/login?next=%2F');
-    const form = await fetch(`${base}/login`);
-    const loginCookie = form.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
-    const bad = await fetch(`${base}/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: loginCookie },
-      body: new URLSearchParams({ username: 'duty', password: 'wrong', _csrf: token }),
-    });
+    const bad = await postLoginForm(base, 'duty', 'wrong');
     expect(bad.status).toBe(401);
     expect(bad.headers.getSetCookie().some((c) => c.startsWith('jy_console='))).toBe(false);
   });
@@ -244,7 +223,29 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
       403,
     );
     expect((await post('/console/callouts/c-1/reached', duty.cookie, { note: 'x' })).status).toBe(403);
+    // The session's own token in the query string does not count: URLs end up in logs and Referers.
+    const q = `?_csrf=${encodeURIComponent(duty.csrf)}`;
+    expect((await post(`/console/warnings${q}`, duty.cookie, issueFields)).status).toBe(403);
     expect(seen.some((s) => s.url === '/api/warnings')).toBe(false);
+  });
+
+  it('takes a multipart upload’s CSRF token from its form field, not from the query string', async () => {
+    const admin = await signIn('admin', 'admin-demo');
+    const upload = (query: string, field?: string) => {
+      const form = new FormData();
+      if (field) form.set('_csrf', field);
+      form.set('file', new Blob(['id,name\n']), 'roster.csv');
+      return fetch(`${base}/console/directory/upload${query}`, {
+        method: 'POST',
+        headers: { cookie: admin.cookie },
+        body: form,
+      });
+    };
+    expect((await upload(`?_csrf=${encodeURIComponent(admin.csrf)}`)).status).toBe(403);
+    expect((await upload('', 'not-the-token')).status).toBe(403);
+    const uploads = seen.filter((s) => s.url.startsWith('/api/directory/import')).length;
+    expect((await upload('', admin.csrf)).ok).toBe(true);
+    expect(seen.filter((s) => s.url.startsWith('/api/directory/import')).length).toBe(uploads + 1);
   });
 
   it('lets a duty officer issue through the intake API with the form’s fields', async () => {

@@ -19,7 +19,14 @@ import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
 import { Inject } from '@nestjs/common';
 import { backendUserOf, ConsoleBackends } from './console-backends';
-import { ConsoleAuthGuard, ConsoleRequest, Page, Permit } from './console-auth.guard';
+import {
+  assertMultipartCsrf,
+  ConsoleAuthGuard,
+  ConsoleRequest,
+  CsrfInMultipartBody,
+  Page,
+  Permit,
+} from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleRepository } from './console.repository';
 import { ConsoleViews, PageContext } from './console-views';
@@ -60,9 +67,10 @@ export class DirectoryAdminController {
     return this.views.page('directory', page, { health: await this.health(page) });
   }
 
-  /** Multipart upload: the CSRF token rides in the query (the guard runs before the body is parsed). */
+  /** Multipart upload: the form's CSRF field is checked here, once the body is parsed. */
   @Post('upload')
   @Permit('directory')
+  @CsrfInMultipartBody()
   @UseInterceptors(FileInterceptor('file', { limits: { fileSize: MAX_UPLOAD } }))
   async upload(
     @Page() page: PageContext,
@@ -71,6 +79,7 @@ export class DirectoryAdminController {
     @Body() body: { partial?: string },
     @Res() res: Response,
   ) {
+    assertMultipartCsrf(req);
     if (!file)
       return res
         .status(400)

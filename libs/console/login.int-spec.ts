@@ -9,6 +9,7 @@ import {
   testSecret,
   uniqueId,
 } from '../../test/support/infra';
+import { postLoginForm } from '../../test/support/console-login';
 import { runUsers } from './console-users.cli';
 import { ConsoleModule } from './console.module';
 import { ConsoleRepository } from './console.repository';
@@ -63,19 +64,8 @@ describe('console sign-in: lockout, rate limit, timing, CSRF', () => {
   let attempts = 0;
   /** One sign-in through the real form (fresh form each time, as a browser would). */
   async function signIn(username: string, password: string) {
-    const form = await fetch(`${base}/login`);
-    const cookie = form.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
     attempts++;
-    const res = await fetch(`${base}/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-      body: new URLSearchParams({ username, password, _csrf: csrf }),
-    });
+    const res = await postLoginForm(base, username, password);
     const session = res.headers.getSetCookie().some((c) => c.startsWith('jy_console='));
     return { status: res.status, session };
   }

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { validBody } from '../common/valid-body';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 import { MessageTemplates } from '../notify/message-templates';
@@ -26,6 +27,7 @@ import {
   levelChoices,
   previewMessages,
   signalChoices,
+  WARNING_FORM_SCHEMA,
   WarningForm,
 } from './warning-form';
 
@@ -69,8 +71,8 @@ export class WarningFormController {
   /** op=preview re-renders the form with the SMS and voice text; op=send issues through intake. */
   @Post('warnings')
   @Permit('issue')
-  async issue(@Page() page: PageContext, @Body() form: WarningForm & { op?: string }, @Res() res: Response) {
-    return this.submit(page, form, res, undefined);
+  async issue(@Page() page: PageContext, @Body() form: unknown, @Res() res: Response) {
+    return this.submit(page, validBody(WARNING_FORM_SCHEMA, form), res, undefined);
   }
 
   @Get('warnings/:id/edit')
@@ -103,10 +105,10 @@ export class WarningFormController {
   async update(
     @Page() page: PageContext,
     @Param('id') id: string,
-    @Body() form: WarningForm & { op?: string },
+    @Body() form: unknown,
     @Res() res: Response,
   ) {
-    return this.submit(page, form, res, id);
+    return this.submit(page, validBody(WARNING_FORM_SCHEMA, form), res, id);
   }
 
   @Post('warnings/:id/cancel')

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { HAZARDS } from '../../contracts/topics';
 import {
   hazardName,
@@ -8,6 +9,7 @@ import {
   subtypeName,
   subtypesOf,
 } from '../intake/hazards';
+import { optionalText } from '../common/valid-body';
 import { MessageTemplates } from '../notify/message-templates';
 import { smsSegments, SegmentInfo } from '../notify/sms-segments';
 import { RenderContext } from '../notify/template-data';
@@ -52,6 +54,23 @@ export interface WarningForm {
   drill?: string;
   sender?: string;
 }
+
+const formText = optionalText(10_000);
+
+/** The warning form as the page posts it: one value per field, several for the area checkboxes. */
+export const WARNING_FORM_SCHEMA = z.object({
+  signal: formText,
+  level: formText,
+  headline: formText,
+  description: formText,
+  instruction: formText,
+  areas: z.union([z.string(), z.array(z.string()).max(5000)], { error: 'must be area choices' }).optional(),
+  areaCodes: formText,
+  expires: formText,
+  drill: formText,
+  sender: formText,
+  op: formText,
+}) satisfies z.ZodType<WarningForm & { op?: string }>;
 
 export interface IntakeBody {
   hazard: string;

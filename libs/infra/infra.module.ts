@@ -1,10 +1,21 @@
-import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+  RequestMethod,
+} from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Kafka } from 'kafkajs';
 import { AppConfig, ConfigKey, loadConfig } from '../config/config';
 import { Db, openDb } from '../db/db';
 import { migrate } from '../db/migrate';
 import { createKafka, ensureTopics, EventPublisher, TopicNamer } from '../kafka/kafka-client';
+import { BodyDepthMiddleware } from './body-depth.middleware';
 import { HealthController } from './health.controller';
 import { boundedStep } from './shutdown';
 import { Readiness } from './readiness';
@@ -30,7 +41,7 @@ export interface InfraOptions {
  */
 @Global()
 @Module({})
-export class InfraModule implements OnApplicationShutdown {
+export class InfraModule implements NestModule, OnApplicationShutdown {
   private static readonly logger = new Logger('Infra');
 
   constructor(
@@ -89,6 +100,11 @@ export class InfraModule implements OnApplicationShutdown {
       ],
       exports: [CONFIG, DB, KAFKA, TOPIC_NAMER, PUBLISHER, READINESS],
     };
+  }
+
+  /** Every service refuses absurdly nested bodies at its edge, whichever parser read them. */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(BodyDepthMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
   }
 
   async onApplicationShutdown(): Promise<void> {

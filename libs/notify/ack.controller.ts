@@ -26,7 +26,7 @@ export class AckController {
   }
 
   @Post(':token/feedback')
-  async feedback(@Param('token') token: string, @Body() body: Record<string, string>, @Res() res: Response) {
-    this.send(res, await this.notify.ackFeedback(token, body ?? {}));
+  async feedback(@Param('token') token: string, @Body() body: unknown, @Res() res: Response) {
+    this.send(res, await this.notify.ackFeedback(token, body));
   }
 }

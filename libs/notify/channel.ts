@@ -79,15 +79,19 @@ export interface SmsChannel {
   send(msg: SmsSend): Promise<SendResult>;
   parseStatusCallback(params: Record<string, string>): ChannelStatus | null;
   parseInbound(params: Record<string, string>): InboundSms | null;
-  /** Finds a message to `to` with this body created since `since` (after a crash mid-send). */
-  findSent(to: string, body: string, since: Date): Promise<FoundSend | null>;
+  /**
+   * Messages to `to` with this body created since `since`, oldest first: what the provider holds
+   * of a send whose answer was lost (the caller leaves out those another send already owns).
+   */
+  findSent(to: string, body: string, since: Date): Promise<FoundSend[]>;
 }
 
 export interface VoiceChannel {
   readonly from: string;
   send(call: VoiceSend): Promise<SendResult>;
   parseStatusCallback(params: Record<string, string>): ChannelStatus | null;
-  findSent(to: string, since: Date): Promise<FoundSend | null>;
+  /** Calls to `to` created since `since`, oldest first (see SmsChannel.findSent). */
+  findSent(to: string, since: Date): Promise<FoundSend[]>;
 }
 
 export const SMS_CHANNEL = Symbol('SMS_CHANNEL');

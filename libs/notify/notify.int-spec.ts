@@ -20,6 +20,7 @@ import { InfraModule } from '../infra/infra.module';
 import { createAckToken } from './ack-token';
 import { NotifyModule } from './notify.module';
 import { NOTIFY_WORKER } from './notify.tokens';
+import { REJECTED_EXCERPT_BYTES, REJECTED_PER_MINUTE } from './rejected-webhook';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
 import { SAMPLE_DATA } from './template-data';
 
@@ -355,6 +356,47 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     expect(statuses.filter((s) => s.requestId === r.requestId && s.status === 'delivered')).toHaveLength(1);
   });
 
+  it('keeps a bounded excerpt of each forged webhook and, past the rate per source, only counts them', async () => {
+    const stored = async () =>
+      (
+        await db.db.query<{ n: string; bytes: string | null }>(
+          `SELECT count(*) AS n, sum(pg_column_size(params) + coalesce(length(signature), 0)) AS bytes FROM notify.rejected_webhooks`,
+        )
+      ).rows[0];
+    const before = await stored();
+    // About 90 KB of parameters each, the most the webhook body limit lets through.
+    const form = new URLSearchParams({ MessageSid: 'SM-forged', AccountSid: ACCOUNT });
+    for (let i = 0; i < 45; i++) form.set(`Pad${i}`, 'x'.repeat(2000));
+    const forged = 2 * REJECTED_PER_MINUTE;
+    for (let i = 0; i < forged; i++) {
+      const r = await fetch(`${base}/twilio/sms/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'forged' },
+        body: form.toString(),
+      });
+      expect(r.status).toBe(403);
+    }
+    const after = await stored();
+    // Earlier tests' refusals from this address in the same minute count towards its limit too.
+    const storedNow = Number(after.n) - Number(before.n);
+    expect(storedNow).toBeLessThanOrEqual(REJECTED_PER_MINUTE);
+    expect(storedNow).toBeGreaterThan(0);
+    // Each stored row: a 2 KiB excerpt at most (plus jsonb's own overhead), whatever was sent.
+    expect(Number(after.bytes) - Number(before.bytes ?? 0)).toBeLessThan(
+      REJECTED_PER_MINUTE * 2 * REJECTED_EXCERPT_BYTES,
+    );
+    const last = await db.db.query<{ params_bytes: number; params_omitted: number }>(
+      `SELECT params_bytes, params_omitted FROM notify.rejected_webhooks ORDER BY id DESC LIMIT 1`,
+    );
+    expect(last.rows[0].params_bytes).toBeGreaterThan(90_000);
+    expect(last.rows[0].params_omitted).toBeGreaterThan(30);
+    const counted = await db.db.query<{ n: string }>(
+      `SELECT sum(requests) AS n FROM notify.rejected_webhook_overflow`,
+    );
+    // Nothing lost from the count: every forged request is either stored or counted.
+    expect(Number(counted.rows[0].n) + storedNow).toBe(forged);
+  });
+
   it('ack link: GET shows, POST confirms once, forged and expired are refused', async () => {
     const r = request('+8613800000801');
     await publish(r);
@@ -438,6 +480,89 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     expect((await fetch(soonLink, { method: 'POST' })).status).toBe(410);
     // Nothing was published for the refused link.
     expect(responses.filter((x) => x.calloutId === soon.calloutId)).toEqual([]);
+  });
+
+  it('accepted but the answer lost: the reconciler finds the message at the provider, none is sent twice', async () => {
+    const r = request('+8613800000611');
+    // Every create: made, then the connection reset; its callbacks late (the sid is learnt by asking).
+    sim.setFaults({ answerLostRate: 1, lateRate: 1, lateMs: 3000 });
+    try {
+      await publish(r);
+      await waitFor(() => statusOf(r.requestId, 'submitted'), 'submitted after the lost answer', 30_000);
+    } finally {
+      sim.setFaults({});
+    }
+    await waitFor(() => statusOf(r.requestId, 'delivered'), 'delivered');
+    const sent = toNumber(r.to);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].answerLost).toBe(true);
+    const row = await db.db.query<{ state: string; provider_sid: string }>(
+      `SELECT state, provider_sid FROM notify.attempts WHERE request_id = $1`,
+      [r.requestId],
+    );
+    expect(row.rows[0]).toEqual({ state: 'sent', provider_sid: sent[0].sid });
+    // It was asked through the Messages list filtered by To and date sent.
+    expect(
+      sim
+        .requests()
+        .some((x) => x.method === 'GET' && x.path.endsWith('/Messages.json') && x.httpStatus === 200),
+    ).toBe(true);
+  });
+
+  it('two calls to one number, both answers lost: each attempt adopts a call of its own, none placed twice', async () => {
+    const to = '+8613800000612';
+    const a = request(to, { channel: 'voice' });
+    a.requestId = `${a.calloutId}#1:voice:callout`;
+    const b = request(to, { channel: 'voice', purpose: 'escalation' });
+    b.requestId = `${b.calloutId}#1:voice:escalation`;
+    // Callbacks late as well: the sids reach the notifier only through the reconciler's lookups.
+    sim.setFaults({ answerLostRate: 1, lateRate: 1, lateMs: 3000 });
+    try {
+      await publish(a, b);
+      await waitFor(
+        () => statusOf(a.requestId, 'submitted') && statusOf(b.requestId, 'submitted'),
+        'both submitted after the lost answers',
+        30_000,
+      );
+    } finally {
+      sim.setFaults({});
+    }
+    await sim.idle();
+    const calls = toNumber(to);
+    expect(calls).toHaveLength(2);
+    const rows = await db.db.query<{ request_id: string; provider_sid: string }>(
+      `SELECT request_id, provider_sid FROM notify.attempts WHERE request_id = ANY($1::text[]) ORDER BY request_id`,
+      [[a.requestId, b.requestId]],
+    );
+    expect(rows.rows.map((x) => x.provider_sid).sort()).toEqual(calls.map((c) => c.sid).sort());
+  });
+
+  it('a send refused with 429 on every try is left to the reconciler, not failed', async () => {
+    const r = request('+8613800000613');
+    const worker = app.get<{ inFlight: number }>(NOTIFY_WORKER);
+    const before = sim.requests().length;
+    sim.setFaults({ tooManyRate: 1 });
+    try {
+      await publish(r);
+      // NOTIFY_SEND_TRIES (default 6) refusals, then the worker is done with it.
+      await waitFor(
+        () =>
+          sim
+            .requests()
+            .slice(before)
+            .filter((x) => x.method === 'POST' && x.code === 20429).length >= 6 && worker.inFlight === 0,
+        'every try refused',
+        30_000,
+      );
+    } finally {
+      sim.setFaults({});
+    }
+    const row = await db.db.query<{ state: string }>(
+      `SELECT state FROM notify.attempts WHERE request_id = $1`,
+      [r.requestId],
+    );
+    expect(row.rows[0].state).toBe('sending');
+    expect(statusOf(r.requestId, 'failed')).toBeUndefined();
   });
 
   it('a request whose data cannot render goes to the DLQ with the reason', async () => {

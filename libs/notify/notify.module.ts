@@ -28,6 +28,7 @@ export const NOTIFY_REQUIRED = [
   'SIGNING_SECRET',
 ] as const;
 
+/** The reconciler looks for stuck sends this often at most (more often when they count stuck sooner). */
 const RECONCILE_EVERY_MS = 30_000;
 /** The send worker looks for queued attempts this often when nothing nudges it. */
 const SEND_POLL_MS = 200;
@@ -69,7 +70,10 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
         .catch((e: Error) => this.logger.warn(`reconcile failed: ${e.message}`))
         .finally(() => (this.reconciling = undefined)));
     void reconcile();
-    this.timer = setInterval(() => void reconcile(), RECONCILE_EVERY_MS);
+    this.timer = setInterval(
+      () => void reconcile(),
+      Math.min(RECONCILE_EVERY_MS, this.cfg.NOTIFY_RECONCILE_AFTER_MS / 2),
+    );
     this.timer.unref();
   }
 
@@ -164,7 +168,7 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
             previousSigningSecret: cfg.SIGNING_SECRET_PREVIOUS,
             confirmKeywords: cfg.NOTIFY_CONFIRM_KEYWORDS,
             voiceZh: cfg.NOTIFY_VOICE_ZH,
-            reconcileAfterMs: 60_000,
+            reconcileAfterMs: cfg.NOTIFY_RECONCILE_AFTER_MS,
           },
           () => relay.nudge(),
         );

@@ -1,4 +1,5 @@
 import { Queryable } from '../db/db';
+import { REJECTED_PER_MINUTE, webhookExcerpt } from './rejected-webhook';
 
 export interface AttemptRow {
   request_id: string;
@@ -141,6 +142,15 @@ export class NotifyRepository {
       .rows[0];
   }
 
+  /** Of these provider ids, those recorded on an attempt other than `requestId`. */
+  async sidsOwnedByOthers(q: Queryable, sids: string[], requestId: string): Promise<Set<string>> {
+    const r = await q.query<{ provider_sid: string }>(
+      `SELECT provider_sid FROM notify.attempts WHERE provider_sid = ANY($1::text[]) AND request_id <> $2`,
+      [sids, requestId],
+    );
+    return new Set(r.rows.map((x) => x.provider_sid));
+  }
+
   async latestForCallout(q: Queryable, calloutId: string): Promise<AttemptRow | undefined> {
     return (
       await q.query<AttemptRow>(
@@ -221,13 +231,48 @@ export class NotifyRepository {
     return new Set(r.rows.map((x) => x.event_id));
   }
 
+  /**
+   * Records a refused webhook, unless its source address has had REJECTED_PER_MINUTE recorded in the
+   * last minute: then it is only counted (one row per address and minute), so forged requests cannot
+   * grow the database without bound. Returns whether it was stored.
+   */
   async recordRejected(
     q: Queryable,
-    r: { path: string; reason: string; remoteAddr?: string; signature?: string; params: unknown },
-  ): Promise<void> {
-    await q.query(
-      `INSERT INTO notify.rejected_webhooks (path, reason, remote_addr, signature, params) VALUES ($1, $2, $3, $4, $5::jsonb)`,
-      [r.path, r.reason, r.remoteAddr ?? null, r.signature ?? null, JSON.stringify(r.params ?? {})],
+    r: {
+      path: string;
+      reason: string;
+      remoteAddr?: string;
+      signature?: string;
+      params: Record<string, unknown>;
+    },
+  ): Promise<boolean> {
+    const addr = r.remoteAddr ?? 'unknown';
+    const recent = await q.query<{ n: string | number }>(
+      `SELECT count(*) AS n FROM notify.rejected_webhooks WHERE remote_addr = $1 AND received_at > now() - interval '1 minute'`,
+      [addr],
     );
+    if (Number(recent.rows[0].n) >= REJECTED_PER_MINUTE) {
+      await q.query(
+        `INSERT INTO notify.rejected_webhook_overflow (remote_addr, minute, requests) VALUES ($1, date_trunc('minute', now()), 1)
+         ON CONFLICT (remote_addr, minute) DO UPDATE SET requests = notify.rejected_webhook_overflow.requests + 1`,
+        [addr],
+      );
+      return false;
+    }
+    const excerpt = webhookExcerpt(r.params);
+    await q.query(
+      `INSERT INTO notify.rejected_webhooks (path, reason, remote_addr, signature, params, params_bytes, params_omitted)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)`,
+      [
+        r.path.slice(0, 200),
+        r.reason,
+        addr,
+        r.signature?.slice(0, 200) ?? null,
+        JSON.stringify(excerpt.params),
+        excerpt.bytes,
+        excerpt.omitted,
+      ],
+    );
+    return true;
   }
 }

@@ -9,11 +9,13 @@ import { Db, Queryable } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { Outbox } from '../kafka/outbox';
 import { RejectMessage } from '../kafka/safe-consumer';
+import { parseFeedbackForm } from './ack-feedback-form';
 import { createAckToken, verifyAckToken } from './ack-token';
 import {
   ChannelError,
   ChannelStatus,
   ChannelStatusCode,
+  FoundSend,
   InboundSms,
   SendResult,
   SmsChannel,
@@ -97,6 +99,8 @@ export class NotifyService {
    * the reconciler leaves them alone however long they have been 'sending'.
    */
   private readonly inFlight = new Set<string>();
+  /** Per number: the voice send being placed now (see onePerNumber). */
+  private readonly callsTo = new Map<string, Promise<void>>();
   /**
    * Sends the API accepted, and provider status callbacks, are written in group commits: during a
    * city-wide call-out they arrive by the thousand a second, and one transaction each was most of the
@@ -228,10 +232,31 @@ export class NotifyService {
   private async dispatch(a: AttemptRow): Promise<'sent' | 'failed'> {
     this.inFlight.add(a.request_id);
     try {
-      return await this.dispatchOnce(a);
+      return a.channel === 'voice'
+        ? await this.onePerNumber(a.to_number, () => this.dispatchOnce(a))
+        : await this.dispatchOnce(a);
     } finally {
       this.inFlight.delete(a.request_id);
     }
+  }
+
+  /**
+   * Calls to one number are placed one after the other: a call found at the provider cannot be told
+   * apart from another call to the same number by its content (a message can, by its body), so the
+   * reconciler may only adopt a call while no other call to that number is being placed here.
+   */
+  private onePerNumber<T>(to: string, work: () => Promise<T>): Promise<T> {
+    const before = this.callsTo.get(to) ?? Promise.resolve();
+    const run = before.then(work, work);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.callsTo.set(to, settled);
+    void settled.then(() => {
+      if (this.callsTo.get(to) === settled) this.callsTo.delete(to);
+    });
+    return run;
   }
 
   private async dispatchOnce(a: AttemptRow): Promise<'sent' | 'failed'> {
@@ -264,11 +289,10 @@ export class NotifyService {
       return 'sent';
     } catch (e) {
       const err = e instanceof ChannelError ? e : new ChannelError((e as Error).message, false);
-      if (!err.permanent && !err.definitelyNotAccepted) {
-        // Outcome unknown (network/5xx to the end): leave it 'sending' for the reconciler.
-        this.logger.warn(
-          `${a.request_id}: outcome unknown after retries (${err.message}); reconciling later`,
-        );
+      if (!err.permanent) {
+        // Outcome unknown (network/5xx to the end), or refused for now (429 to the end): never a
+        // failure of the send. Left 'sending' for the reconciler, which asks the provider first.
+        this.logger.warn(`${a.request_id}: not sent after retries (${err.message}); reconciling later`);
         throw err;
       }
       await this.db.transaction(async (tx) => {
@@ -308,10 +332,22 @@ export class NotifyService {
     return xs.map(() => undefined);
   }
 
-  private findSent(a: AttemptRow) {
-    return a.channel === 'sms'
-      ? this.sms.findSent(a.to_number, a.body, new Date(a.created_at))
-      : this.voice.findSent(a.to_number, new Date(a.created_at));
+  /**
+   * What the provider holds of this attempt (a send whose answer was lost): its messages or calls
+   * to the number since the attempt was recorded, less those another attempt already owns.
+   */
+  private async findSent(a: AttemptRow): Promise<FoundSend | null> {
+    const found =
+      a.channel === 'sms'
+        ? await this.sms.findSent(a.to_number, a.body, new Date(a.created_at))
+        : await this.voice.findSent(a.to_number, new Date(a.created_at));
+    if (found.length === 0) return null;
+    const owned = await this.repo.sidsOwnedByOthers(
+      this.db,
+      found.map((f) => f.providerId),
+      a.request_id,
+    );
+    return found.find((f) => !owned.has(f.providerId)) ?? null;
   }
 
   /**
@@ -323,17 +359,23 @@ export class NotifyService {
     let resent = 0;
     const stuck = await this.repo.reclaimStuck(this.db, this.settings.reconcileAfterMs, [...this.inFlight]);
     for (const a of stuck) {
-      try {
+      const once = async () => {
         const found = await this.findSent(a);
         if (found) {
           await this.accepted(a, found.providerId, 0);
           adopted += 1;
         } else {
-          await this.dispatch(a);
           resent += 1;
+          await this.dispatchOnce(a);
         }
+      };
+      this.inFlight.add(a.request_id);
+      try {
+        await (a.channel === 'voice' ? this.onePerNumber(a.to_number, once) : once());
       } catch (e) {
         this.logger.warn(`reconcile ${a.request_id}: ${(e as Error).message}`);
+      } finally {
+        this.inFlight.delete(a.request_id);
       }
     }
     return { adopted, resent };
@@ -607,26 +649,23 @@ export class NotifyService {
     };
   }
 
-  async ackFeedback(token: string, form: Record<string, string>): Promise<WebPage> {
+  async ackFeedback(token: string, form: unknown): Promise<WebPage> {
     const t = await this.ackTarget(token);
     if (t.page) return t.page;
     const a = t.attempt!;
-    const actions = [
-      'patrol-done',
-      'evacuated',
-      'shelter-opened',
-      'need-help',
-      'reached-in-person',
-      'other',
-    ] as const;
-    const action = actions.find((x) => x === form.action) ?? 'other';
-    const count = /^\d{1,6}$/.test(form.count ?? '') ? Number(form.count) : undefined;
-    const note = (form.note ?? '').slice(0, 2000);
-    const feedback: Feedback = {
-      action,
-      ...(count !== undefined ? { count } : {}),
-      ...(note ? { note } : {}),
-    };
+    // Refused here with the reason, never shown "received" and then dropped by the tracker's schema.
+    const parsed = parseFeedbackForm(form);
+    if (!parsed.ok)
+      return {
+        status: 400,
+        html: this.templates.render('web', 'error', 'zh-CN', {
+          title: '反馈未提交',
+          message: `反馈未能提交，请返回修改后重新提交：${parsed.problems.join('；')}`,
+          messageEn: `Your report was not recorded; go back, correct it and send it again: ${parsed.problems.join('; ')}`,
+        }),
+      };
+    const feedback = parsed.feedback;
+    const note = feedback.note ?? '';
     const responseId = `web:${a.callout_id}:fb:${randomUUID()}`;
     await this.db.transaction(async (tx) => {
       await this.repo.firstTime(tx, responseId, 'web-feedback', a.request_id, feedback);
@@ -639,14 +678,14 @@ export class NotifyService {
     };
   }
 
-  /** Records a webhook refused for its signature (kept for auditors). */
+  /** Records a refused webhook for auditors: a bounded excerpt, only counted past a rate per source. */
   async rejectedWebhook(r: {
     path: string;
     reason: string;
     remoteAddr?: string;
     signature?: string;
-    params: unknown;
-  }) {
-    await this.repo.recordRejected(this.db, r);
+    params: Record<string, unknown>;
+  }): Promise<boolean> {
+    return this.repo.recordRejected(this.db, r);
   }
 }

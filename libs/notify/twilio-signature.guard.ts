@@ -1,10 +1,21 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import {
+  BadRequestException,
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import { z } from 'zod';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 import { NotifyService } from './notify.service';
 import { NOTIFY_SERVICE } from './notify.tokens';
+
+/** Twilio posts flat forms of text fields; anything else (JSON objects, repeated fields) is not Twilio. */
+const TWILIO_FORM = z.record(z.string(), z.string());
 
 /**
  * X-Twilio-Signature on every Twilio webhook, checked with the SDK's validator against the public
@@ -21,7 +32,19 @@ export class TwilioSignatureGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<Request>();
     const signature = req.header('x-twilio-signature');
     const url = `${(this.cfg.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '')}${req.originalUrl}`;
-    const params = (req.body ?? {}) as Record<string, string>;
+    const form = TWILIO_FORM.safeParse(req.body ?? {});
+    if (!form.success) {
+      await this.notify.rejectedWebhook({
+        path: req.path,
+        reason: 'not a form of text fields',
+        remoteAddr: req.ip,
+        signature,
+        params:
+          typeof req.body === 'object' && req.body !== null ? (req.body as Record<string, unknown>) : {},
+      });
+      throw new BadRequestException('a Twilio webhook is a form of text fields');
+    }
+    const params = form.data;
     const ok =
       !!signature &&
       !!this.cfg.TWILIO_AUTH_TOKEN &&
@@ -32,8 +55,8 @@ export class TwilioSignatureGuard implements CanActivate {
       reason: signature ? 'signature does not match' : 'no X-Twilio-Signature header',
       remoteAddr: req.ip,
       signature,
-      // The sender's number is personal data: kept masked-free only in the provider's own records.
-      params: Object.fromEntries(Object.entries(params).filter(([k]) => !['From', 'To', 'Body'].includes(k))),
+      // Kept as a bounded excerpt without From/To/Body (personal data): see rejected-webhook.ts.
+      params,
     });
     throw new ForbiddenException('invalid Twilio signature');
   }

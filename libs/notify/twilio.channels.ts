@@ -89,15 +89,20 @@ export class TwilioSmsChannel implements SmsChannel {
     return { messageId: id, from: p.From, to: p.To ?? '', body: p.Body };
   }
 
-  async findSent(to: string, body: string, after: Date): Promise<FoundSend | null> {
-    const list = await this.client.messages.list({
-      to,
-      from: this.from,
-      dateSentAfter: since(after),
-      limit: 50,
-    });
-    const hit = list.find((m) => m.body === body && m.dateCreated.getTime() >= since(after).getTime());
-    return hit ? { providerId: hit.sid, status: SMS_STATUS[hit.status] ?? 'submitted' } : null;
+  /**
+   * Twilio's Messages list filtered by To and date sent; a message still queued has no date sent
+   * yet, so the newest few to that number are read too and the unsent ones among them kept.
+   */
+  async findSent(to: string, body: string, after: Date): Promise<FoundSend[]> {
+    const from = since(after);
+    const [sent, recent] = await Promise.all([
+      this.client.messages.list({ to, from: this.from, dateSentAfter: from, limit: 50 }),
+      this.client.messages.list({ to, from: this.from, limit: 20 }),
+    ]);
+    const unsent = recent.filter((m) => !m.dateSent);
+    return oldestFirst(
+      [...sent, ...unsent].filter((m) => m.body === body && m.dateCreated.getTime() >= from.getTime()),
+    ).map((m) => ({ providerId: m.sid, status: SMS_STATUS[m.status] ?? 'submitted' }));
   }
 }
 
@@ -134,14 +139,22 @@ export class TwilioVoiceChannel implements VoiceChannel {
     return mapCallStatus(params, this.heardSeconds);
   }
 
-  async findSent(to: string, after: Date): Promise<FoundSend | null> {
-    const list = await this.client.calls.list({
-      to,
-      from: this.from,
-      startTimeAfter: since(after),
-      limit: 50,
-    });
-    const hit = list.find((c) => c.dateCreated.getTime() >= since(after).getTime());
-    return hit ? { providerId: hit.sid, status: CALL_STATUS[hit.status] ?? 'submitted' } : null;
+  /** Twilio's Calls list filtered by To and start time, plus the calls to that number not started yet. */
+  async findSent(to: string, after: Date): Promise<FoundSend[]> {
+    const from = since(after);
+    const [started, queued] = await Promise.all([
+      this.client.calls.list({ to, from: this.from, startTimeAfter: from, limit: 50 }),
+      this.client.calls.list({ to, from: this.from, status: 'queued', limit: 20 }),
+    ]);
+    return oldestFirst([...started, ...queued].filter((c) => c.dateCreated.getTime() >= from.getTime())).map(
+      (c) => ({ providerId: c.sid, status: CALL_STATUS[c.status] ?? 'submitted' }),
+    );
   }
+}
+
+/** One entry per sid, the oldest created first. */
+function oldestFirst<T extends { sid: string; dateCreated: Date }>(xs: T[]): T[] {
+  return [...new Map(xs.map((x) => [x.sid, x])).values()].sort(
+    (a, b) => a.dateCreated.getTime() - b.dateCreated.getTime(),
+  );
 }

@@ -124,6 +124,13 @@ export class TestSystem {
     return s;
   }
 
+  /** Starts one more service of the system (e.g. intake) on the same Kafka, database and secrets. */
+  async startApp(app: string, extraEnv: Record<string, string> = {}): Promise<RunningService> {
+    const s = await startService(app, { ...this.env, ...extraEnv });
+    this.services.set(s.name, s);
+    return s;
+  }
+
   async publishWarning(w: WarningMessage): Promise<void> {
     await this.producer.send({
       topic: this.prefix + hazardTopic(w.hazard).name,

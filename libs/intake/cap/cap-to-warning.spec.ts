@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fromRoot } from '../../common/project-root';
 import { capToWarning } from './cap-to-warning';
-import { decodeEntities, MAX_CAP_BYTES, XmlRejected } from './safe-xml';
+import { decodeEntities, elementDepth, MAX_CAP_BYTES, MAX_XML_DEPTH, XmlRejected } from './safe-xml';
 
 const fixture = (name: string) => readFileSync(fromRoot('test', 'fixtures', 'cap', name));
 
@@ -33,6 +33,19 @@ describe('capToWarning beyond the corpus', () => {
       kind: 'rejected',
       reasons: ['DOCTYPE declarations are refused (no DTD, no entity expansion, no external fetch)'],
     });
+  });
+
+  it('refuses elements nested 500 levels deep with the reason, and counts depth past comments and CDATA', () => {
+    const good = fixture('met-rainstorm-blue-severity.xml').toString('utf8');
+    const deep = Buffer.from(
+      good.replace('<identifier>', `${'<x>'.repeat(500)}${'</x>'.repeat(500)}<identifier>`),
+    );
+    expect(capToWarning(deep)).toEqual({
+      kind: 'rejected',
+      reasons: [`elements nest 501 levels deep; the limit is ${MAX_XML_DEPTH}`],
+    });
+    expect(elementDepth('<a x="1>2"><b/><c><!-- <d><d> --><![CDATA[<e><e>]]><?pi <f>?></c></a>')).toBe(2);
+    expect(elementDepth(good)).toBeLessThanOrEqual(6);
   });
 
   it('refuses UTF-16 and an empty body', () => {

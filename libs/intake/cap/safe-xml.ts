@@ -58,6 +58,28 @@ export function decodeXml(bytes: Buffer): { text: string; encoding: string } {
   return { text: iconv.decode(body, encoding), encoding: declared };
 }
 
+/** Far deeper than CAP nests (alert → info → area → geocode → value is five). */
+export const MAX_XML_DEPTH = 32;
+
+// Comments, CDATA and processing instructions are skipped; a tag's attribute values may hold '>'.
+const XML_MARKUP =
+  /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<(\/?)[A-Za-z_][\w.:-]*(?:"[^"]*"|'[^']*'|[^'">])*?(\/?)>/g;
+
+/**
+ * How deeply elements nest, by one linear scan of the markup: the parser builds its tree by
+ * recursion, and thousands of levels ended in a 500 instead of a reason.
+ */
+export function elementDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (const m of text.matchAll(XML_MARKUP)) {
+    if (m[1] === undefined) continue; // comment, CDATA, processing instruction
+    if (m[1] === '/') depth -= 1;
+    else if (m[2] !== '/') deepest = Math.max(deepest, ++depth);
+  }
+  return deepest;
+}
+
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 /** Decodes the five predefined entities and character references; anything else is an error. */
@@ -127,6 +149,9 @@ export function readXml(bytes: Buffer): ParsedXml {
     ]);
   if (/<!ENTITY/i.test(text)) throw new XmlRejected(['ENTITY declarations are refused']);
   if (text.trim() === '') throw new XmlRejected(['empty message']);
+  const depth = elementDepth(text);
+  if (depth > MAX_XML_DEPTH)
+    throw new XmlRejected([`elements nest ${depth} levels deep; the limit is ${MAX_XML_DEPTH}`]);
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true)
     throw new XmlRejected([

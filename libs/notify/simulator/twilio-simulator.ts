@@ -40,6 +40,33 @@ export interface BehaviourConfig {
   default?: Behaviour;
 }
 
+/**
+ * The provider misbehaving (fault tests), settable at start (SIM_FAULTS) and at runtime (POST
+ * /sim/faults). Rates are fractions (0–1) of create requests or of status callbacks.
+ */
+export interface SimFaults {
+  /** Create requests answered HTTP 500 (Twilio 20500): nothing created. */
+  serverErrorRate?: number;
+  /** Create requests answered HTTP 429 (Twilio 20429): nothing created. */
+  tooManyRate?: number;
+  /**
+   * Create requests held without an answer for `timeoutMs` (past the client's timeout), then the
+   * connection closed. Half of them are created when they arrive (the answer is what is lost), half
+   * never are.
+   */
+  timeoutRate?: number;
+  timeoutMs?: number;
+  /** Accepted but the answer lost: the message or call is created, then the connection is reset. */
+  answerLostRate?: number;
+  /** Every status callback POSTed this many times (2: each delivered twice). */
+  callbackRepeat?: number;
+  /** A message's or call's status callbacks held until it finished, then POSTed newest first. */
+  callbacksReversed?: boolean;
+  /** Status callbacks held back `lateMs` before they are POSTed (minutes late). */
+  lateRate?: number;
+  lateMs?: number;
+}
+
 export interface SimulatorOptions {
   port?: number;
   host?: string;
@@ -54,6 +81,7 @@ export interface SimulatorOptions {
   /** Create requests per second per account before Twilio's 20429 (default unlimited). */
   ratePerSecond?: number;
   behaviours?: BehaviourConfig;
+  faults?: SimFaults;
   /** Where inbound SMS (replies) are POSTed: the project's /twilio/sms/inbound. Settable later. */
   inboundSmsUrl?: string;
   /** The number replies are addressed to when not given (the project's SMS sender). */
@@ -77,6 +105,10 @@ export interface SimRecord {
   twiml?: string;
   callbacks: { status: string; httpStatus: number }[];
   createdAt: string;
+  /** When the message left the queue / the call was initiated (Twilio's date_sent / start_time). */
+  sentAt?: string;
+  /** The create request's answer was lost on purpose (a SimFaults mode). */
+  answerLost?: boolean;
 }
 
 export interface ApiRequestLog {
@@ -85,6 +117,8 @@ export interface ApiRequestLog {
   httpStatus: number;
   code?: number;
   at: string;
+  /** The SimFaults mode that answered this request, if any. */
+  fault?: 'server-error' | 'too-many' | 'timeout' | 'timeout-created' | 'answer-lost';
 }
 
 export interface TwilioSimulator {
@@ -94,6 +128,8 @@ export interface TwilioSimulator {
   records(): SimRecord[];
   requests(): ApiRequestLog[];
   setBehaviours(cfg: BehaviourConfig): void;
+  /** Replaces the provider's misbehaviour (an empty object: behave). */
+  setFaults(f: SimFaults): void;
   setInboundSmsUrl(url: string): void;
   /** The next `count` create requests are answered 429 (a storm). */
   storm(count: number): void;
@@ -142,6 +178,7 @@ const unescapeXml = (s: string) =>
 export async function startTwilioSimulator(opts: SimulatorOptions): Promise<TwilioSimulator> {
   const latency = opts.latencyMs ?? 0;
   let behaviours: BehaviourConfig = opts.behaviours ?? {};
+  let faults: SimFaults = opts.faults ?? {};
   let inboundUrl = opts.inboundSmsUrl;
   let stormLeft = 0;
   let stopped = false;
@@ -201,6 +238,9 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     });
   }
 
+  /** Status callbacks held for a reversed delivery, per record. */
+  const held = new Map<SimRecord, (() => Promise<void>)[]>();
+
   async function callback(rec: SimRecord, status: string, extra: Record<string, string> = {}) {
     rec.status = status;
     if (!rec.statusCallback || stopped) return;
@@ -213,15 +253,35 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
             Direction: 'outbound-api',
             CallbackSource: 'call-progress-events',
           };
-    const r = await postSigned(rec.statusCallback, {
+    const url = rec.statusCallback;
+    const params = {
       AccountSid: opts.accountSid,
       From: rec.from,
       To: rec.to,
       ApiVersion: API,
       ...base,
       ...extra,
-    });
-    rec.callbacks.push({ status, httpStatus: r.status });
+    };
+    const post = async () => {
+      for (let i = 0; i < Math.max(1, faults.callbackRepeat ?? 1) && !stopped; i++) {
+        const r = await postSigned(url, params);
+        rec.callbacks.push({ status, httpStatus: r.status });
+      }
+    };
+    if (faults.callbacksReversed) {
+      const list = held.get(rec) ?? [];
+      list.push(post);
+      held.set(rec, list);
+    } else if (faults.lateRate && Math.random() < faults.lateRate) {
+      track(pause(faults.lateMs ?? 120_000).then(post));
+    } else await post();
+  }
+
+  /** Posts the callbacks a reversed delivery held for this record, newest first. */
+  async function flushHeld(rec: SimRecord) {
+    const list = held.get(rec);
+    held.delete(rec);
+    for (const post of (list ?? []).reverse()) await post();
   }
 
   async function inbound(from: string, body: string, to?: string): Promise<SimRecord> {
@@ -270,7 +330,16 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
   }
 
   async function playSms(rec: SimRecord, rule: BehaviourRule) {
+    try {
+      await smsSteps(rec, rule);
+    } finally {
+      await flushHeld(rec);
+    }
+  }
+
+  async function smsSteps(rec: SimRecord, rule: BehaviourRule) {
     await pause();
+    rec.sentAt = new Date().toISOString();
     await callback(rec, 'sent');
     await pause();
     if (rule.behaviour === 'fail') return callback(rec, 'failed', { ErrorCode: '30008' });
@@ -283,13 +352,24 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
   }
 
   async function playCall(rec: SimRecord, rule: BehaviourRule, events: string[]) {
+    try {
+      await callSteps(rec, rule, events);
+    } finally {
+      await flushHeld(rec);
+    }
+  }
+
+  async function callSteps(rec: SimRecord, rule: BehaviourRule, events: string[]) {
     const want = (e: string) => events.length === 0 || events.includes(e);
     const b = rule.behaviour;
     await pause();
+    rec.sentAt = new Date().toISOString();
     if (want('initiated')) await callback(rec, 'initiated');
+    else rec.status = 'initiated';
     if (b === 'fail' || b === 'undelivered') return callback(rec, 'failed', { CallDuration: '0' });
     await pause();
     if (want('ringing')) await callback(rec, 'ringing');
+    else rec.status = 'ringing';
     await pause();
     if (b === 'busy') return callback(rec, 'busy', { CallDuration: '0' });
     if (b === 'no-answer') return callback(rec, 'no-answer', { CallDuration: '0' });
@@ -362,7 +442,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
           ...common,
           to_formatted: rec.to,
           from_formatted: rec.from,
-          start_time: null,
+          start_time: rec.sentAt ? rfc2822(new Date(rec.sentAt)) : null,
           end_time: null,
           duration: null,
           answered_by: null,
@@ -379,7 +459,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
           error_code: null,
           error_message: null,
           messaging_service_sid: null,
-          date_sent: null,
+          date_sent: rec.sentAt ? rfc2822(new Date(rec.sentAt)) : null,
           uri: `/${API}/Accounts/${opts.accountSid}/Messages/${rec.sid}.json`,
           subresource_uris: { media: `/${API}/Accounts/${opts.accountSid}/Messages/${rec.sid}/Media.json` },
         };
@@ -407,8 +487,21 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     if (req.method === 'GET') {
       const to = url.searchParams.get('To');
       const from = url.searchParams.get('From');
+      const status = url.searchParams.get('Status');
+      // Messages filter on date_sent, calls on start_time (as Twilio: unsent ones have neither).
+      const afterParam = url.searchParams.get(kind === 'sms' ? 'DateSent>' : 'StartTime>');
+      const after = afterParam ? Date.parse(afterParam) : undefined;
+      if (after !== undefined && Number.isNaN(after))
+        return fail(400, 20001, `Invalid value for ${kind === 'sms' ? 'DateSent>' : 'StartTime>'}`);
       const list = records
-        .filter((r) => r.kind === kind && (!to || r.to === to) && (!from || r.from === from))
+        .filter(
+          (r) =>
+            r.kind === kind &&
+            (!to || r.to === to) &&
+            (!from || r.from === from) &&
+            (!status || r.status === status) &&
+            (after === undefined || (r.sentAt !== undefined && Date.parse(r.sentAt) >= after)),
+        )
         .reverse()
         .map(resource);
       entry.httpStatus = 200;
@@ -437,6 +530,26 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     if (overRate()) return fail(429, 20429, 'Too Many Requests');
     if (opts.failureRate && Math.random() < opts.failureRate)
       return fail(500, 20500, 'Internal Server Error');
+    // One draw per request across the fault modes, so the rates add up as configured.
+    const draw = Math.random();
+    let edge = 0;
+    const hit = (rate = 0) => draw < (edge += rate);
+    if (hit(faults.serverErrorRate)) {
+      entry.fault = 'server-error';
+      return fail(500, 20500, 'Internal Server Error');
+    }
+    if (hit(faults.tooManyRate)) {
+      entry.fault = 'too-many';
+      return fail(429, 20429, 'Too Many Requests');
+    }
+    const timeout = hit(faults.timeoutRate);
+    const lost = !timeout && hit(faults.answerLostRate);
+    const createdThenTimeout = timeout && Math.random() < 0.5;
+    if (timeout && !createdThenTimeout) {
+      entry.fault = 'timeout';
+      await pause(faults.timeoutMs ?? 20_000);
+      return void req.socket.destroy();
+    }
     const to = form.get('To') ?? '';
     const from = form.get('From') ?? '';
     const rule = ruleFor(to);
@@ -465,9 +578,16 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     };
     records.push(rec);
     entry.httpStatus = 201;
+    track(kind === 'sms' ? playSms(rec, rule) : playCall(rec, rule, form.getAll('StatusCallbackEvent')));
+    if (lost || createdThenTimeout) {
+      // Created, but the client never hears of it: reset at once, or after holding past its timeout.
+      rec.answerLost = true;
+      entry.fault = lost ? 'answer-lost' : 'timeout-created';
+      if (createdThenTimeout) await pause(faults.timeoutMs ?? 20_000);
+      return void req.socket.destroy();
+    }
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(JSON.stringify(resource(rec)));
-    track(kind === 'sms' ? playSms(rec, rule) : playCall(rec, rule, form.getAll('StatusCallbackEvent')));
   }
 
   async function control(req: IncomingMessage, res: ServerResponse, url: URL) {
@@ -478,11 +598,23 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     const body = req.method === 'POST' ? await readBody(req) : '';
     const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
     switch (`${req.method} ${url.pathname}`) {
-      case 'GET /sim/records':
-        return json(200, { records, requests: log });
+      case 'GET /sim/records': {
+        // ?offset=N: only the records from the N-th on; &compact=1: without bodies and TwiML (and
+        // without the request log), for runs that read back tens of thousands of records.
+        const offset = Number(url.searchParams.get('offset') ?? 0);
+        if (url.searchParams.get('compact') !== '1')
+          return json(200, { records: records.slice(offset), requests: log });
+        const slim = records.slice(offset).map(({ body: _b, twiml: _t, url: _u, ...r }) => r);
+        return json(200, { total: records.length, records: slim });
+      }
       case 'POST /sim/behaviours':
         sim.setBehaviours(input as BehaviourConfig);
         return json(200, behaviours);
+      case 'GET /sim/faults':
+        return json(200, faults);
+      case 'POST /sim/faults':
+        sim.setFaults(input as SimFaults);
+        return json(200, faults);
       case 'POST /sim/storm':
         sim.storm(Number(input.count ?? 10));
         return json(200, { stormLeft });
@@ -535,6 +667,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
         if (!BEHAVIOURS.includes(r.behaviour)) throw new Error(`unknown behaviour ${r.behaviour}`);
       behaviours = cfg;
     },
+    setFaults: (f) => (faults = { ...f }),
     setInboundSmsUrl: (u) => (inboundUrl = u),
     storm: (count) => (stormLeft = count),
     reply: (from, body, to) => inbound(from, body, to),
@@ -545,6 +678,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       records.length = 0;
       log.length = 0;
       stormLeft = 0;
+      faults = {};
     },
     stop: async () => {
       stopped = true;

@@ -1,0 +1,701 @@
+/**
+ * The fault suite (npm run faults): the benchmark's pipeline (bench/callout-pipeline.ts: the Twilio
+ * simulator, notifier, dispatcher, tracker, audit and console as separate processes) on a PostgreSQL
+ * instance and a Kafka broker of the suite's own, a generated Datong roster, and for each trial a
+ * city-wide red warning (SMS + voice). Each trial injects one fault at a random point of one phase:
+ *
+ *   planning       the dispatcher creating the warning's call-outs
+ *   sending        first sends going out (a random fraction of them accepted)
+ *   callbacks      the provider's status callbacks being applied
+ *   confirmations  half the persons confirming by SMS
+ *   deadlines      the other half's ack deadlines, all due at one instant, escalating
+ *
+ * and then asserts, from the database, the simulator's records and the ledger: one first call-out
+ * per person and channel, every confirmation applied once, every due deadline fired once and its
+ * person escalated, the ledger holding every state change in order and `audit:verify` passing. The
+ * time from the fault to the backlog drained is measured.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import type { SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
+import { CalloutPipeline, requestIdOf } from '../callout-pipeline';
+import { OwnKafka, OwnPostgres } from './own-infra';
+
+const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
+const run = promisify(execFile);
+
+export const PHASES = ['planning', 'sending', 'callbacks', 'confirmations', 'deadlines'] as const;
+export type Phase = (typeof PHASES)[number];
+
+interface FaultContext {
+  p: CalloutPipeline;
+  pg: OwnPostgres;
+  kafka: OwnKafka;
+  setSimFaults(f: SimFaults): Promise<void>;
+  log(line: string): void;
+}
+
+export interface Fault {
+  name: string;
+  what: string;
+  /** Injects the fault; resolves once the faulty part is back (restarted) or the mode is on. */
+  inject(ctx: FaultContext): Promise<void>;
+  /** Provider and webhook modes stay on until the trial's work is done; then switched off here. */
+  clear?(ctx: FaultContext): Promise<void>;
+  /** Confirmations POSTed twice each (a Twilio retry of the inbound webhook). */
+  repeatConfirmations?: boolean;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const killAndRestart = (service: string): Fault => ({
+  name: `kill-${service}`,
+  what: `kill -9 of the ${service}, restarted with the same environment`,
+  inject: async ({ p }) => {
+    await p.restart(service);
+  },
+});
+
+const simMode =
+  (name: string, what: string, faults: (o: SuiteOptions) => SimFaults, extra: Partial<Fault> = {}) =>
+  (o: SuiteOptions): Fault => ({
+    name,
+    what,
+    inject: ({ setSimFaults }) => setSimFaults(faults(o)),
+    clear: ({ setSimFaults }) => setSimFaults({}),
+    ...extra,
+  });
+
+/** Every fault the suite knows, by name, in the order they run. */
+export const FAULTS: Record<string, (o: SuiteOptions) => Fault> = {
+  'kill-dispatcher': () => killAndRestart('dispatcher'),
+  'kill-notifier': () => killAndRestart('notifier'),
+  'kill-tracker': () => killAndRestart('tracker'),
+  'kill-audit': () => killAndRestart('audit'),
+  'kill-console': () => killAndRestart('console'),
+  'kafka-kill': () => ({
+    name: 'kafka-kill',
+    what: 'kill -9 of the Kafka broker, restarted',
+    inject: async ({ kafka }) => {
+      await kafka.kill9();
+      await kafka.start();
+    },
+  }),
+  'postgres-restart': () => ({
+    name: 'postgres-restart',
+    what: 'PostgreSQL stopped (immediate) and started again 2 s later',
+    inject: async ({ pg }) => {
+      await pg.stopImmediate();
+      await pause(2000);
+      await pg.start();
+    },
+  }),
+  'provider-errors': simMode(
+    'provider-errors',
+    '30 % of API requests answered 5xx (15 %) or 429 (15 %)',
+    () => ({
+      serverErrorRate: 0.15,
+      tooManyRate: 0.15,
+    }),
+  ),
+  'provider-timeouts': simMode(
+    'provider-timeouts',
+    '5 % of API requests held 20 s unanswered (past the client timeout), half of them created',
+    () => ({ timeoutRate: 0.05, timeoutMs: 20_000 }),
+  ),
+  'provider-answer-lost': simMode(
+    'provider-answer-lost',
+    '30 % of API requests accepted, then the connection reset (the answer lost)',
+    () => ({ answerLostRate: 0.3 }),
+  ),
+  'webhooks-twice': simMode(
+    'webhooks-twice',
+    'every status callback and every inbound confirmation delivered twice',
+    () => ({ callbackRepeat: 2 }),
+    { repeatConfirmations: true },
+  ),
+  'webhooks-reversed': simMode(
+    'webhooks-reversed',
+    "each send's status callbacks delivered in reverse order once it finished",
+    () => ({ callbacksReversed: true }),
+  ),
+  'webhooks-late': simMode('webhooks-late', '30 % of status callbacks delivered late', (o) => ({
+    lateRate: 0.3,
+    lateMs: o.lateMs,
+  })),
+};
+
+export interface SuiteOptions {
+  persons: number;
+  trials: number;
+  faults: string[];
+  /** How late the late webhooks are (ms). */
+  lateMs: number;
+  /** Random seed of the fault points (printed, so a run can be repeated). */
+  seed: number;
+  log?: (line: string) => void;
+  /** Longest wait for one step of a trial. */
+  stepTimeoutMs?: number;
+}
+
+export interface TrialResult {
+  fault: string;
+  trial: number;
+  warningId: string;
+  phase: Phase;
+  /** The fault point: the fraction of the phase's work done when it was injected. */
+  fraction: number;
+  /** What was done when the fault hit (counts in the warning). */
+  at: Record<string, number>;
+  persons: number;
+  /** Persons without a first call-out on some channel. */
+  lost: number;
+  /** Persons with more than one first call-out on some channel. */
+  calledTwice: number;
+  /** Sends (any purpose) the provider got more than once for one request. */
+  duplicateSends: number;
+  confirmationsPosted: number;
+  confirmationsLost: number;
+  confirmationsAppliedTwice: number;
+  deadlinesDue: number;
+  deadlinesNotFired: number;
+  deadlinesFiredTwice: number;
+  unescalated: number;
+  ledgerProblems: string[];
+  auditVerify: 'ok' | string;
+  /** Services that exited on their own during the trial (restarted by the suite). */
+  servicesExited: string[];
+  recoverySeconds: number;
+  trialSeconds: number;
+  passed: boolean;
+  errors: string[];
+}
+
+/** A small deterministic PRNG (mulberry32), so that a seed repeats a run's fault points. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class FaultSuite {
+  readonly pg = new OwnPostgres();
+  readonly kafka = new OwnKafka();
+  p!: CalloutPipeline;
+  private readonly log: (line: string) => void;
+  private readonly random: () => number;
+  private simOffset = 0;
+
+  constructor(readonly o: SuiteOptions) {
+    this.log = o.log ?? (() => undefined);
+    this.random = prng(o.seed);
+  }
+
+  async start(): Promise<void> {
+    this.log(`own PostgreSQL and Kafka broker`);
+    await Promise.all([this.pg.init(), this.kafka.init()]);
+    this.log(`PostgreSQL on ${this.pg.port}, Kafka on ${this.kafka.brokers}`);
+    this.p = new CalloutPipeline({
+      persons: this.o.persons,
+      simLatencyMs: 0,
+      adminUrl: this.pg.adminUrl,
+      brokers: this.kafka.brokers,
+      extraApps: ['audit', 'console'],
+      // A send left 'sending' (its process killed mid-send, every try refused) is reconciled after 15 s.
+      serviceEnv: { NOTIFY_RECONCILE_AFTER_MS: '15000' },
+      log: this.log,
+    });
+    await this.p.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.p?.stop().catch((e: Error) => this.log(`stopping the pipeline: ${e.message}`));
+    await this.kafka.destroy();
+    await this.pg.destroy();
+  }
+
+  private get timeout() {
+    return this.o.stepTimeoutMs ?? Math.max(240_000, this.o.persons * 80);
+  }
+
+  /** A query that tolerates the database being away (PostgreSQL restart trial): undefined then. */
+  private async q<T = Record<string, string>>(sql: string, params: unknown[] = []): Promise<T[] | undefined> {
+    try {
+      return await this.p.q<T>(sql, params);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async count(sql: string, params: unknown[]): Promise<number | undefined> {
+    const r = await this.q<{ n: string }>(sql, params);
+    return r ? Number(r[0].n) : undefined;
+  }
+
+  private async until(what: string, check: () => Promise<boolean>): Promise<number> {
+    const deadline = Date.now() + this.timeout;
+    for (;;) {
+      if (await check().catch(() => false)) return Date.now();
+      if (Date.now() > deadline) throw new Error(`timed out after ${this.timeout} ms waiting for ${what}`);
+      await pause(200);
+    }
+  }
+
+  private async setSimFaults(f: SimFaults) {
+    const r = await fetch(`${this.p.simUrl}/sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(f),
+    });
+    if (!r.ok) throw new Error(`simulator refused faults: ${r.status}`);
+  }
+
+  private async simRecords(): Promise<SimRecord[]> {
+    const r = await fetch(`${this.p.simUrl}/sim/records?compact=1&offset=${this.simOffset}`);
+    return ((await r.json()) as { records: SimRecord[] }).records;
+  }
+
+  private async simTotal(): Promise<number> {
+    const r = await fetch(`${this.p.simUrl}/sim/records?compact=1&offset=1000000000`);
+    return ((await r.json()) as { total: number }).total;
+  }
+
+  /** Services that are not running: restarted (and reported), so the next trial starts whole. */
+  private async reviveExited(): Promise<string[]> {
+    const dead = this.p.children.filter((c) => c.proc.exitCode !== null || c.proc.signalCode !== null);
+    for (const c of dead) {
+      this.log(`  ${c.name} exited (${c.proc.exitCode ?? c.proc.signalCode}); restarting it`);
+      await this.p.restart(c.name);
+    }
+    return dead.map((c) => c.name);
+  }
+
+  /** Nothing waiting anywhere: both outboxes empty, no send queued or in flight. */
+  private async drained(): Promise<boolean> {
+    const r = await this.q<{ n: string }>(
+      `SELECT (SELECT count(*) FROM callout.outbox) + (SELECT count(*) FROM notify.outbox)
+            + (SELECT count(*) FROM notify.attempts WHERE state IN ('queued', 'sending')) AS n`,
+    );
+    return r !== undefined && Number(r[0].n) === 0;
+  }
+
+  /** Runs every trial of the named faults (default: the options' faults); the results in run order. */
+  async runFaults(names = this.o.faults): Promise<TrialResult[]> {
+    const results: TrialResult[] = [];
+    for (const name of names) {
+      const make = FAULTS[name];
+      if (!make) throw new Error(`unknown fault ${name} (known: ${Object.keys(FAULTS).join(', ')})`);
+      const fault = make(this.o);
+      // Trials of a fault take different phases: a random start, then round the list.
+      const first = Math.floor(this.random() * PHASES.length);
+      for (let i = 0; i < this.o.trials; i++) {
+        const phase = PHASES[(first + i) % PHASES.length];
+        const fraction = +(0.1 + 0.8 * this.random()).toFixed(2);
+        this.log(
+          `\n== ${fault.name}, trial ${i + 1}/${this.o.trials}: ${phase} at ${Math.round(fraction * 100)} % ==`,
+        );
+        const r = await this.trial(fault, i + 1, phase, fraction);
+        this.log(
+          `  ${r.passed ? 'PASS' : 'FAIL'}: lost ${r.lost}, twice ${r.calledTwice}, confirmations lost ${r.confirmationsLost}, ` +
+            `recovery ${r.recoverySeconds} s, trial ${r.trialSeconds} s${r.errors.length ? `; ${r.errors.join('; ')}` : ''}`,
+        );
+        results.push(r);
+      }
+    }
+    return results;
+  }
+
+  async trial(fault: Fault, trial: number, phase: Phase, fraction: number): Promise<TrialResult> {
+    const t0 = Date.now();
+    const errors: string[] = [];
+    const exited = await this.reviveExited();
+    if (exited.length) errors.push(`before the trial, not running: ${exited.join(', ')}`);
+    await this.until('the previous trial to drain', () => this.drained());
+    this.simOffset = await this.simTotal();
+    const w = this.p.warning();
+    const persons = this.p.phones.size;
+    const ctx: FaultContext = {
+      p: this.p,
+      pg: this.pg,
+      kafka: this.kafka,
+      setSimFaults: (f) => this.setSimFaults(f),
+      log: this.log,
+    };
+    let current: Phase = 'planning';
+    let faultAt = 0;
+    let at: Record<string, number> = {};
+    let injected: Promise<void> | undefined;
+    const doneAt: Partial<Record<Phase, number>> = {};
+    const progress = async (): Promise<Record<string, number>> => {
+      const r = await this.q<Record<string, string>>(
+        `SELECT (SELECT count(*) FROM callout.callouts WHERE warning_id = $1 AND rung = 0) AS planned,
+                (SELECT count(*) FROM notify.attempts WHERE warning_id = $1 AND purpose = 'callout' AND state IN ('sent', 'failed')) AS sent,
+                (SELECT count(*) FROM notify.webhook_events e JOIN notify.attempts a ON a.request_id = e.request_id
+                   WHERE a.warning_id = $1 AND e.kind LIKE '%-status') AS callbacks,
+                (SELECT count(*) FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND state = 'CONFIRMED') AS confirmed,
+                (SELECT count(*) FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND state IN ('ESCALATED', 'NOT_WOKEN')) AS escalated`,
+        [w.id],
+      );
+      return r ? Object.fromEntries(Object.entries(r[0]).map(([k, v]) => [k, Number(v)])) : {};
+    };
+    // Targets of each phase's progress measure.
+    const half = Math.floor(persons / 2);
+    const target: Record<Phase, [string, number]> = {
+      planning: ['planned', persons],
+      sending: ['sent', persons * 2],
+      // SMS: sent, delivered; calls: answered, completed.
+      callbacks: ['callbacks', persons * 4],
+      confirmations: ['confirmed', half],
+      deadlines: ['escalated', persons - half],
+    };
+    const planningDelay = this.random() * 1500;
+    let armed = true;
+    const watcher = (async () => {
+      const start = Date.now();
+      while (armed) {
+        // A phase already over (it went faster than the fault point): the fault hits at once.
+        const passed = PHASES.indexOf(current) > PHASES.indexOf(phase);
+        const ready =
+          passed ||
+          (current === phase &&
+            (phase === 'planning'
+              ? Date.now() - start >= planningDelay
+              : ((await progress())[target[phase][0]] ?? 0) >= fraction * target[phase][1]));
+        if (ready) {
+          at = await progress();
+          faultAt = Date.now();
+          this.log(`  fault ${fault.name} at ${JSON.stringify(at)}`);
+          injected = fault.inject(ctx).catch((e: Error) => {
+            errors.push(`injecting: ${e.message}`);
+          });
+          return;
+        }
+        await pause(phase === 'planning' ? 20 : 100);
+      }
+    })();
+    const finishPhase = async (ph: Phase) => {
+      // A fault of this phase is in place before the phase counts as done.
+      if (phase === ph) await injected;
+      await this.until(`the backlog after ${ph} to drain`, () => this.drained());
+      doneAt[ph] = Date.now();
+    };
+
+    try {
+      await this.p.produceWarning(w);
+      await this.until('the warning to be planned', async () => (await progress()).planned >= persons);
+      current = 'sending';
+      if (phase === 'planning') await watcher;
+      await finishPhase('planning');
+      await this.until('every first send to be answered', async () => (await progress()).sent >= persons * 2);
+      current = 'callbacks';
+      if (phase === 'sending') await watcher;
+      await finishPhase('sending');
+      await this.until('status callbacks to settle', () => this.settled(w.id));
+      if (phase === 'callbacks') await watcher;
+      await finishPhase('callbacks');
+
+      // Half the persons confirm by SMS; the other half let their ack deadline pass.
+      const rows = (await this.p.q<{ id: string; phone: string }>(
+        `SELECT id, phone FROM callout.callouts WHERE warning_id = $1 AND rung = 0 ORDER BY md5(id || $2)`,
+        [w.id, String(trial)],
+      ))!;
+      const confirmers = rows.slice(0, half);
+      const expiring = rows.slice(half);
+      current = 'confirmations';
+      await this.confirm(confirmers, fault.repeatConfirmations ? 2 : 1);
+      await this.until(
+        'confirmations to apply',
+        async () => (await progress()).confirmed >= confirmers.length,
+      );
+      if (phase === 'confirmations') await watcher;
+      await finishPhase('confirmations');
+
+      current = 'deadlines';
+      await this.until('deadlines set due', async () => {
+        await this.p.q(
+          `UPDATE callout.deadlines SET due_at = now() + interval '2 seconds'
+           WHERE kind = 'ack' AND fired_at IS NULL AND callout_id = ANY($1::text[])`,
+          [expiring.map((c) => c.id)],
+        );
+        return true;
+      });
+      await this.until(
+        'due deadlines to escalate',
+        async () => (await progress()).escalated >= expiring.length,
+      );
+      if (phase === 'deadlines') await watcher;
+      await finishPhase('deadlines');
+      // Late callbacks, escalation sends and their callbacks: the whole warning at rest.
+      await fault.clear?.(ctx);
+      await this.until('the warning to settle', () => this.settled(w.id));
+      await this.until('the backlog to drain', () => this.drained());
+
+      const checks = await this.check(w.id, rows, confirmers, expiring);
+      const servicesExited = await this.reviveExited();
+      if (servicesExited.length) errors.push(`exited during the trial: ${servicesExited.join(', ')}`);
+      const hit = (Object.keys(doneAt) as Phase[]).find((ph) => PHASES.indexOf(ph) >= PHASES.indexOf(phase));
+      const recoverySeconds = faultAt && hit ? +((doneAt[hit]! - faultAt) / 1000).toFixed(1) : NaN;
+      const result: TrialResult = {
+        fault: fault.name,
+        trial,
+        warningId: w.id,
+        phase,
+        fraction,
+        at,
+        persons,
+        ...checks,
+        servicesExited,
+        recoverySeconds,
+        trialSeconds: Math.round((Date.now() - t0) / 1000),
+        passed: false,
+        errors,
+      };
+      result.passed =
+        errors.length === 0 &&
+        result.lost === 0 &&
+        result.calledTwice === 0 &&
+        result.duplicateSends === 0 &&
+        result.confirmationsLost === 0 &&
+        result.confirmationsAppliedTwice === 0 &&
+        result.deadlinesNotFired === 0 &&
+        result.deadlinesFiredTwice === 0 &&
+        result.unescalated === 0 &&
+        result.ledgerProblems.length === 0 &&
+        result.auditVerify === 'ok';
+      return result;
+    } catch (e) {
+      armed = false;
+      errors.push((e as Error).message);
+      await fault.clear?.(ctx).catch(() => undefined);
+      await injected;
+      const servicesExited = await this.reviveExited().catch(() => []);
+      return {
+        fault: fault.name,
+        trial,
+        warningId: w.id,
+        phase,
+        fraction,
+        at,
+        persons,
+        lost: NaN,
+        calledTwice: NaN,
+        duplicateSends: NaN,
+        confirmationsPosted: 0,
+        confirmationsLost: NaN,
+        confirmationsAppliedTwice: NaN,
+        deadlinesDue: 0,
+        deadlinesNotFired: NaN,
+        deadlinesFiredTwice: NaN,
+        unescalated: NaN,
+        ledgerProblems: [],
+        auditVerify: 'not run',
+        servicesExited,
+        recoverySeconds: NaN,
+        trialSeconds: Math.round((Date.now() - t0) / 1000),
+        passed: false,
+        errors,
+      };
+    } finally {
+      armed = false;
+    }
+  }
+
+  /** No call-out of the warning still SENT and nothing moving for 2 s (see CalloutPipeline.settle). */
+  private async settled(warningId: string): Promise<boolean> {
+    let last = '';
+    for (let quiet = 0; quiet < 4;) {
+      const r = await this.q<Record<string, string>>(
+        `SELECT (SELECT count(*) FROM callout.callouts WHERE warning_id = $1 AND state = 'SENT') AS sent,
+                (SELECT count(*) FROM callout.applied_events) AS applied,
+                (SELECT count(*) FROM notify.webhook_events) AS webhooks,
+                (SELECT count(*) FROM callout.outbox) + (SELECT count(*) FROM notify.outbox) AS outbox`,
+        [warningId],
+      );
+      if (!r) return false;
+      const sig = JSON.stringify(r[0]);
+      if (Number(r[0].sent) !== 0) return false;
+      quiet = sig === last ? quiet + 1 : 0;
+      last = sig;
+      await pause(500);
+    }
+    return true;
+  }
+
+  /** Signed inbound SMS "1" from each person to the notifier's webhook (`times` > 1: Twilio retrying). */
+  private async confirm(people: { id: string; phone: string }[], times: number): Promise<void> {
+    const url = `http://127.0.0.1:${this.p.notifierPort}/twilio/sms/inbound`;
+    const token = this.p.child('notifier').env.TWILIO_AUTH_TOKEN;
+    const account = this.p.child('notifier').env.TWILIO_ACCOUNT_SID;
+    const queue = [...people];
+    const worker = async () => {
+      for (let x = queue.shift(); x; x = queue.shift()) {
+        const sid = 'SM' + randomBytes(16).toString('hex');
+        const params = {
+          AccountSid: account,
+          MessageSid: sid,
+          SmsSid: sid,
+          SmsMessageSid: sid,
+          From: x.phone,
+          To: this.p.child('notifier').env.TWILIO_SMS_FROM,
+          Body: '1',
+          NumMedia: '0',
+          NumSegments: '1',
+          SmsStatus: 'received',
+          ApiVersion: '2010-04-01',
+        };
+        const signature = getExpectedTwilioSignature(token, url, params);
+        // Like Twilio: a webhook that fails (the notifier down or restarting) is retried.
+        for (let delivered = 0, tries = 0; delivered < times && tries < 600; tries++) {
+          const r = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+            body: new URLSearchParams(params).toString(),
+          }).catch(() => undefined);
+          await r?.text();
+          if (r?.status === 200) delivered++;
+          else await pause(500);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+  }
+
+  /** The trial's assertions, from the database, the simulator's records and the ledger. */
+  private async check(
+    warningId: string,
+    rows: { id: string; phone: string }[],
+    confirmers: { id: string }[],
+    expiring: { id: string }[],
+  ) {
+    // Sends at the provider, per request id and per call-out and channel (first call-outs).
+    const records = (await this.simRecords()).filter(
+      (r) => (r.kind === 'sms' || r.kind === 'call') && requestIdOf(r)?.startsWith(`${warningId}/`),
+    );
+    const perRequest = new Map<string, number>();
+    const firstPer = new Map<string, number>();
+    for (const r of records) {
+      const rid = requestIdOf(r)!;
+      perRequest.set(rid, (perRequest.get(rid) ?? 0) + 1);
+      if (rid.endsWith(':callout')) {
+        const k = `${rid.split('#')[0]}|${r.kind}`;
+        firstPer.set(k, (firstPer.get(k) ?? 0) + 1);
+      }
+    }
+    const planned = new Set(rows.map((r) => r.id));
+    let lost = this.p.phones.size - planned.size;
+    let calledTwice = 0;
+    for (const id of planned) {
+      const n = ['sms', 'call'].map((k) => firstPer.get(`${id}|${k}`) ?? 0);
+      if (n.some((x) => x === 0)) lost++;
+      if (n.some((x) => x > 1)) calledTwice++;
+    }
+    const duplicateSends = [...perRequest.values()].filter((n) => n > 1).length;
+
+    // Confirmations: each confirmer CONFIRMED with exactly one confirm response.
+    const conf = (await this.p.q<{ id: string; state: string; n: string }>(
+      `SELECT c.id, c.state, (SELECT count(*) FROM callout.responses r WHERE r.callout_id = c.id AND r.kind = 'confirm') AS n
+       FROM callout.callouts c WHERE c.id = ANY($1::text[])`,
+      [confirmers.map((c) => c.id)],
+    ))!;
+    const confirmationsLost = conf.filter((c) => c.state !== 'CONFIRMED' || Number(c.n) === 0).length;
+    const confirmationsAppliedTwice = conf.filter((c) => Number(c.n) > 1).length;
+
+    // Deadlines: each expiring call-out's ack deadline fired, its person escalated (or not woken).
+    const dl = (await this.p.q<{ id: string; state: string; fired: boolean }>(
+      `SELECT c.id, c.state, EXISTS (SELECT 1 FROM callout.deadlines d WHERE d.callout_id = c.id AND d.kind = 'ack' AND d.fired_at IS NOT NULL) AS fired
+       FROM callout.callouts c WHERE c.id = ANY($1::text[])`,
+      [expiring.map((c) => c.id)],
+    ))!;
+    const deadlinesNotFired = dl.filter((d) => !d.fired).length;
+    const unescalated = dl.filter((d) => d.state !== 'ESCALATED' && d.state !== 'NOT_WOKEN').length;
+
+    // The ledger: every call-out's state changes, each once, each from where the previous ended,
+    // up to its state in the database (the audit consumer may still be catching up: waited for).
+    const states = (await this.p.q<{ id: string; state: string }>(
+      `SELECT id, state FROM callout.callouts WHERE warning_id = $1`,
+      [warningId],
+    ))!;
+    type Entry = { calloutId: string; from: string | null; to: string; eventId: string };
+    let entries: Entry[] = [];
+    const ledgerProblems: string[] = [];
+    await this.until('the ledger to catch up', async () => {
+      entries = (await this.p.q<{ content: Entry }>(
+        `SELECT content FROM audit.entries WHERE chain_id = $1 AND topic = 'callouts.events' ORDER BY seq`,
+        [warningId],
+      ))!.map((e) => e.content);
+      const last = new Map(entries.map((e) => [e.calloutId, e.to]));
+      return states.every((c) => last.get(c.id) === c.state);
+    }).catch((e: Error) => ledgerProblems.push(e.message));
+    if (new Set(entries.map((e) => e.eventId)).size !== entries.length)
+      ledgerProblems.push(`${entries.length - new Set(entries.map((e) => e.eventId)).size} events twice`);
+    const byCallout = new Map<string, Entry[]>();
+    for (const e of entries) byCallout.set(e.calloutId, [...(byCallout.get(e.calloutId) ?? []), e]);
+    let outOfOrder = 0;
+    let firedTwice = 0;
+    let confirmedTwice = 0;
+    for (const [, chain] of byCallout) {
+      if (chain[0].from !== 'PLANNED') outOfOrder++;
+      else if (chain.some((e, i) => i > 0 && e.from !== chain[i - 1].to)) outOfOrder++;
+      if (chain.filter((e) => e.to === 'ESCALATED' || e.to === 'NOT_WOKEN').length > 1) firedTwice++;
+      if (chain.filter((e) => e.to === 'CONFIRMED').length > 1) confirmedTwice++;
+    }
+    if (outOfOrder) ledgerProblems.push(`${outOfOrder} call-outs whose changes are not a chain from PLANNED`);
+    const missing = states.filter((c) => !byCallout.has(c.id)).length;
+    if (missing) ledgerProblems.push(`${missing} call-outs missing from the ledger`);
+
+    const auditVerify = await run(
+      process.execPath,
+      [join(ROOT, 'dist', 'libs', 'audit', 'audit-verify.cli.js'), warningId],
+      {
+        env: { ...process.env, DATABASE_URL: this.p.child('notifier').env.DATABASE_URL },
+      },
+    ).then(
+      () => 'ok',
+      (e: { stdout?: string; message: string }) =>
+        `failed: ${(e.stdout ?? e.message).split('\n').slice(-3).join(' ')}`,
+    );
+    return {
+      lost,
+      calledTwice,
+      duplicateSends,
+      confirmationsPosted: confirmers.length,
+      confirmationsLost,
+      confirmationsAppliedTwice: confirmationsAppliedTwice + confirmedTwice,
+      deadlinesDue: expiring.length,
+      deadlinesNotFired,
+      deadlinesFiredTwice: firedTwice,
+      unescalated,
+      ledgerProblems,
+      auditVerify,
+    };
+  }
+}
+
+/** Sums per fault, for the report's table. */
+export function summarise(results: TrialResult[]) {
+  const byFault = new Map<string, TrialResult[]>();
+  for (const r of results) byFault.set(r.fault, [...(byFault.get(r.fault) ?? []), r]);
+  const sum = (xs: TrialResult[], k: keyof TrialResult) =>
+    xs.reduce((a, r) => a + (Number.isNaN(r[k] as number) ? 0 : (r[k] as number)), 0);
+  return [...byFault].map(([fault, xs]) => ({
+    fault,
+    trials: xs.length,
+    passed: xs.filter((r) => r.passed).length,
+    persons: xs[0].persons,
+    phases: xs.map((r) => `${r.phase}@${Math.round(r.fraction * 100)}%`).join(', '),
+    lost: sum(xs, 'lost'),
+    calledTwice: sum(xs, 'calledTwice'),
+    duplicateSends: sum(xs, 'duplicateSends'),
+    confirmationsLost: sum(xs, 'confirmationsLost'),
+    recoverySeconds: xs.map((r) => r.recoverySeconds),
+    errors: xs.flatMap((r) => r.errors),
+  }));
+}

@@ -1,0 +1,119 @@
+/**
+ * `npm run faults`: the fault suite (bench/faults/fault-suite.ts) on a PostgreSQL instance and a
+ * Kafka broker of its own (never the machine's shared ones). Options:
+ *
+ *   --persons N     roster size (default 5000)
+ *   --trials N      trials per fault (default 3; each at a random point of another phase)
+ *   --faults a,b    which faults (default all: see FAULTS in fault-suite.ts)
+ *   --late-ms N     how late the late webhooks are (default 120000)
+ *   --seed N        the fault points' random seed (default: from the clock, printed)
+ *   --out FILE      results (default bench/results/faults-latest.json)
+ *
+ * Needs the build (npm run faults builds first) and PostgreSQL's server binaries (PG_BIN_DIR,
+ * default /usr/lib/postgresql/15/bin); Kafka jars from KAFKA_JARS_DIR or .kafka/jars-<version>.
+ * Exit code 0 when every trial passed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { FAULTS, FaultSuite, summarise, SuiteOptions, TrialResult } from './fault-suite';
+
+const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
+
+export function parseArgs(argv: string[]): SuiteOptions & { out: string } {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (name: string, dflt: number) => {
+    const v = get(name);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a positive whole number, not ${v}`);
+    return n;
+  };
+  const faults = get('faults')?.split(',').filter(Boolean) ?? Object.keys(FAULTS);
+  const unknown = faults.filter((f) => !FAULTS[f]);
+  if (unknown.length)
+    throw new Error(`unknown fault(s) ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`);
+  return {
+    persons: num('persons', 5000),
+    trials: num('trials', 3),
+    faults,
+    lateMs: num('late-ms', 120_000),
+    seed: num('seed', Date.now() % 1_000_000_007),
+    out: get('out') ?? join(ROOT, 'bench', 'results', 'faults-latest.json'),
+  };
+}
+
+/** The report's table, one row per fault (Markdown). */
+export function table(results: TrialResult[]): string {
+  const rows = summarise(results).map((s) => {
+    const rec = s.recoverySeconds.filter((x) => !Number.isNaN(x));
+    const recovery = rec.length ? `${Math.min(...rec)}–${Math.max(...rec)}` : 'n/a';
+    return `| ${s.fault} | ${s.trials} (${s.passed} passed) | ${s.persons} | ${s.lost} | ${s.calledTwice} | ${s.duplicateSends} | ${s.confirmationsLost} | ${recovery} | ${s.phases} |`;
+  });
+  return [
+    '| fault | trials | persons | lost | called twice | other sends twice | confirmations lost | recovery s (min–max) | fault points |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const log = (l: string) => console.log(l);
+  log(
+    `fault suite: ${o.persons} persons, ${o.trials} trial(s) each of ${o.faults.join(', ')}; seed ${o.seed}`,
+  );
+  const suite = new FaultSuite({ ...o, log });
+  const started = new Date();
+  const results: TrialResult[] = [];
+  const write = () => {
+    mkdirSync(dirname(o.out), { recursive: true });
+    writeFileSync(
+      o.out,
+      JSON.stringify(
+        {
+          suite: 'faults',
+          date: started.toISOString(),
+          machine: {
+            cores: cpus().length,
+            cpu: cpus()[0]?.model,
+            memoryGB: Math.round(totalmem() / 1024 ** 3),
+            node: process.version,
+            loadAverageAtEnd: loadavg().map((x) => +x.toFixed(2)),
+          },
+          options: { ...o, out: undefined },
+          summary: summarise(results),
+          trials: results,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  };
+  try {
+    await suite.start();
+    for (const name of o.faults) {
+      results.push(...(await suite.runFaults([name])));
+      write();
+    }
+  } finally {
+    await suite.stop();
+  }
+  write();
+  log(`\n${table(results)}\n\nwritten to ${o.out}`);
+  const failed = results.filter((r) => !r.passed);
+  if (failed.length) {
+    log(`${failed.length} of ${results.length} trials failed`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
