@@ -68,6 +68,8 @@ export interface PipelineOptions {
   /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
   cpuProfDir?: string;
   timeoutMs?: number;
+  /** The PostgreSQL server (any database on it) the run creates its database on; TEST_DATABASE_URL by default. */
+  adminUrl?: string;
 }
 
 export interface Distribution {
@@ -353,6 +355,10 @@ export class CalloutPipeline {
     );
     this.children.splice(this.children.indexOf(c), 1, again);
     return again;
+  }
+
+  get adminUrl(): string {
+    return this.opts.adminUrl ?? ADMIN_URL;
   }
 
   get channels() {
