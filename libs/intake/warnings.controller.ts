@@ -7,6 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IntakeService, OfficerResult } from './intake.service';
+import type { FieldError } from './warning-request';
 import {
   CancelWarningDto,
   IssueWarningDto,
@@ -60,15 +61,12 @@ export class WarningsController {
   }
 }
 
+/** A refusal with field-level errors, as every warning endpoint answers it. */
+export function fieldErrors(status: number, message: string, errors: FieldError[]): HttpException {
+  return new HttpException({ statusCode: status, message, errors }, status);
+}
+
 function reply(r: OfficerResult) {
-  if (!r.ok)
-    throw new HttpException(
-      {
-        statusCode: r.status,
-        message: r.status === 404 ? 'unknown warning' : 'invalid warning',
-        errors: r.errors,
-      },
-      r.status,
-    );
+  if (!r.ok) throw fieldErrors(r.status, r.status === 404 ? 'unknown warning' : 'invalid warning', r.errors);
   return { id: r.warning.id, warning: r.warning, unmappedAreas: r.unmappedAreas };
 }
