@@ -193,6 +193,18 @@ export class DirectoryRepository {
     return r.rows;
   }
 
+  /** Role holders assigned exactly in the given divisions (not below them). */
+  async assignmentsAt(codes: string[], roles: RoleCode[]): Promise<AssignmentRow[]> {
+    const r = await this.db.query<AssignmentRow>(
+      `SELECT ra.person_id, ra.role, ra.area_code, p.name, p.mobile, p.alt_phone, p.active
+       FROM directory.role_assignments ra
+       JOIN directory.persons p ON p.id = ra.person_id
+       WHERE ra.role = ANY($1::text[]) AND ra.area_code = ANY($2::text[])`,
+      [roles, codes],
+    );
+    return r.rows;
+  }
+
   /** Holders of a role in exactly one division (the ladder's "same role one level up"). */
   async holders(role: RoleCode, areaCode: string): Promise<PersonRow[]> {
     const r = await this.db.query<PersonRow>(
@@ -261,9 +273,9 @@ export class DirectoryRepository {
     return r.rows;
   }
 
-  async allDivisions(): Promise<DivisionRow[]> {
-    const r = await this.db.query<DivisionRow>(
-      `SELECT code, name, level, parent_code FROM directory.divisions`,
+  async allDivisions(): Promise<(DivisionRow & { lat: number | null; lon: number | null })[]> {
+    const r = await this.db.query<DivisionRow & { lat: number | null; lon: number | null }>(
+      `SELECT code, name, level, parent_code, lat, lon FROM directory.divisions`,
     );
     return r.rows;
   }
