@@ -14,6 +14,7 @@ import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleRepository } from './console.repository';
 import { ConsoleViews } from './console-views';
 import { DirectoryAdminController } from './directory-admin.controller';
+import { HeldMappingController } from './held-mapping.controller';
 import { LiveHub } from './live-hub';
 import { LoginController } from './login.controller';
 import { WarningFormController } from './warning-form.controller';
@@ -27,6 +28,7 @@ import { WarningFormController } from './warning-form.controller';
     LoginController,
     BoardController,
     WarningFormController,
+    HeldMappingController,
     AuditViewsController,
     DirectoryAdminController,
     AssetsController,

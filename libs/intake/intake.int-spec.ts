@@ -4,6 +4,7 @@ import { Consumer, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
 import { WarningMessage } from '../../contracts/generated/warning';
 import { CoverageAlert } from '../../contracts/generated/coverage-alert';
 import { TOPICS } from '../../contracts/topics';
+import { rainstormCap } from '../../test/support/cap';
 import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from '../../test/support/infra';
 import { signRoleToken } from '../common/auth';
 import { loadConfig } from '../config/config';
@@ -21,39 +22,9 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const iso = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 
 /** A CAP 1.2 rainstorm warning for 新荣区, valid from now for a day. */
-const goodCap = (identifier: string) =>
-  Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
-<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
-  <identifier>${identifier}</identifier>
-  <sender>qxt-datong@weather.example.cn</sender>
-  <sent>${iso(0)}</sent>
-  <status>Actual</status>
-  <msgType>Alert</msgType>
-  <scope>Public</scope>
-  <info>
-    <language>zh-CN</language>
-    <category>Met</category>
-    <event>暴雨</event>
-    <urgency>Immediate</urgency>
-    <severity>Severe</severity>
-    <certainty>Likely</certainty>
-    <headline>大同市气象台发布暴雨橙色预警信号</headline>
-    <expires>${iso(86_400_000)}</expires>
-    <parameter><valueName>预警级别</valueName><value>橙色</value></parameter>
-    <area>
-      <areaDesc>新荣区</areaDesc>
-      <geocode><valueName>行政区划代码</valueName><value>140212000000</value></geocode>
-    </area>
-  </info>
-</alert>`);
+const goodCap = (identifier: string) => rainstormCap(identifier);
 
-/** goodCap with its one area replaced: `area` is the inner XML of <area>. */
-const capWithArea = (identifier: string, area: string) =>
-  Buffer.from(
-    goodCap(identifier)
-      .toString('utf8')
-      .replace(/<area>[\s\S]*<\/area>/, `<area>${area}</area>`),
-  );
+const capWithArea = (identifier: string, area: string) => rainstormCap(identifier, { area });
 
 /** Billion laughs: must be refused before any entity is expanded. */
 const hostileCap = Buffer.from(`<?xml version="1.0"?>
