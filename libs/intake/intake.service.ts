@@ -368,13 +368,17 @@ export class IntakeService {
     };
   }
 
+  /** The directory's village points, reused for a minute; none (polygons then map nowhere) when unreadable. */
   private async villagePoints(): Promise<VillagePoint[]> {
     if (!this.opts.villages) return [];
     const now = Date.now();
     if (!this.villageCache || now - this.villageCache.at > VILLAGES_TTL_MS) {
-      const points = this.opts.villages();
+      const points = this.opts.villages().catch((e: Error) => {
+        this.logger.warn(`village points unreadable, polygons map to no village for now: ${e.message}`);
+        this.villageCache = undefined;
+        return [];
+      });
       this.villageCache = { at: now, points };
-      points.catch(() => (this.villageCache = undefined));
     }
     return this.villageCache.points;
   }
