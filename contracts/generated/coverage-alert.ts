@@ -7,7 +7,14 @@ export interface CoverageAlert {
 schemaVersion: 1
 alertId: string
 warningId: string
-kind: ("no-reachable-person" | "unmapped-area" | "need-help" | "not-woken" | "rejected")
+/**
+ * needs-mapping: a warning is held until the duty officer names its divisions; area-mapped: the officer (actor) did.
+ */
+kind: ("no-reachable-person" | "unmapped-area" | "needs-mapping" | "area-mapped" | "need-help" | "not-woken" | "rejected")
+/**
+ * Who acted, when a person did (area-mapped: console:<username>).
+ */
+actor?: string
 areaCode?: string
 areaName?: string
 personId?: string

@@ -51,15 +51,31 @@ areas: [{
  */
 code: string
 name?: string
+/**
+ * How the area was mapped to this division: a geocode's value, the area's name read against the gazetteer, a village point inside a CAP polygon/circle, or a duty officer's mapping of a held warning.
+ */
+how?: ("code" | "name" | "polygon" | "officer")
+/**
+ * What the mapping used: the geocode's valueName, the name read, the shape, or the officer who mapped it.
+ */
+via?: string
 }, ...({
 /**
  * 12-digit administrative division code.
  */
 code: string
 name?: string
+/**
+ * How the area was mapped to this division: a geocode's value, the area's name read against the gazetteer, a village point inside a CAP polygon/circle, or a duty officer's mapping of a held warning.
+ */
+how?: ("code" | "name" | "polygon" | "officer")
+/**
+ * What the mapping used: the geocode's valueName, the name read, the shape, or the officer who mapped it.
+ */
+via?: string
 })[]]
 /**
- * Shapes from CAP polygon/circle, kept for display; points and center are [latitude, longitude] as CAP writes them. Persons are resolved by area codes, never by geometry.
+ * Shapes from CAP polygon/circle; points and center are [latitude, longitude] as CAP writes them. Intake maps a shape to the villages whose point lies inside (areas with how = polygon); persons are resolved by area codes.
  */
 geometry?: {
 kind: ("polygon" | "circle")

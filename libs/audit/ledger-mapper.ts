@@ -132,7 +132,7 @@ export function fromCoverageAlert(topic: string, a: CoverageAlert, now: string):
     `coverage:${a.alertId}`,
     a.at,
     now,
-    'dispatcher',
+    a.actor ?? 'dispatcher',
     { warningId: a.warningId, calloutId: a.calloutId, personId: a.personId },
     false,
     a,

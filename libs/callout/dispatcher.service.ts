@@ -84,6 +84,7 @@ export class DispatcherService {
         ? await this.directory.resolve({
             hazard: w.hazard,
             areaCodes: w.areas.map((a) => a.code),
+            alsoHoldersOf: divisionsAbovePolygonVillages(w),
             rules: lp.targets as TargetRule[],
             at: now,
           })
@@ -457,4 +458,18 @@ export class DispatcherService {
     await tx.query(`DELETE FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL`, [w.id]);
     await this.repo.closeIfSettled(tx, w.id, 'cancelled');
   }
+}
+
+/**
+ * A CAP polygon reaches villages; the policy also calls their townships' and counties' holders
+ * (party-government heads, flood control), so those divisions' own holders are resolved too.
+ */
+export function divisionsAbovePolygonVillages(w: WarningMessage): string[] {
+  const out = new Set<string>();
+  for (const a of w.areas)
+    if (a.how === 'polygon' && /^\d{12}$/.test(a.code)) {
+      out.add(`${a.code.slice(0, 9)}000`);
+      out.add(`${a.code.slice(0, 6)}000000`);
+    }
+  return [...out].filter((c) => !w.areas.some((a) => a.code === c));
 }

@@ -111,6 +111,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d{6}(\d{2})?$/, 'must be 6 digits (agency + unit) or 8 (with extension)')
     .default('000000'),
+  /**
+   * Intake: this centre's own division (6 or 12 digits): settles a division name several places share
+   * (城区) when the sender's identifier does not place it.
+   */
+  INTAKE_HOME_AREA: z
+    .string()
+    .regex(/^(\d{6}|\d{12})$/, 'must be a 6- or 12-digit division code')
+    .optional(),
   /** Intake: issuing agency recorded on warnings a duty officer issues without naming one. */
   INTAKE_SENDER: z.string().min(1).max(200).default('应急指挥中心值班室'),
   /** Notifier: seconds a voice call must last (answered) to count as heard. */

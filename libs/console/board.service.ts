@@ -141,7 +141,7 @@ export class BoardService {
   async load(viewer: { username: string; role: string }, filter: NotWokenFilter = {}) {
     const as = backendUserOf(viewer);
     const seesPersons = viewer.role !== 'directory-admin';
-    const [warnings, notWoken, tasks, alerts, dlq] = await Promise.all([
+    const [warnings, notWoken, tasks, alerts, dlq, held] = await Promise.all([
       this.backends.call<TrackerWarning[]>('tracker', '/api/callouts/warnings', { as }),
       seesPersons
         ? this.backends.call<NotWokenCount[]>(
@@ -159,6 +159,8 @@ export class BoardService {
         : { body: [] },
       this.repo.recent('alert', 30),
       this.repo.recent('dlq', 30),
+      // Warnings held for mapping (intake answers duty officers only; others see none).
+      this.backends.call<{ held?: unknown[] }>('intake', '/api/warnings/held', { as }),
     ]);
     const active = Array.isArray(warnings.body) ? warnings.body : [];
     const withAreas = await Promise.all(
@@ -176,6 +178,7 @@ export class BoardService {
       }),
     );
     return {
+      held: held.ok && Array.isArray(held.body?.held) ? held.body.held : [],
       warnings: withAreas,
       notWoken: groupNotWoken(Array.isArray(notWoken.body) ? notWoken.body : []),
       seesPersons,

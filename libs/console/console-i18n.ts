@@ -154,6 +154,110 @@ const TEXT: Record<string, [string, string]> = {
   state: ['状态', 'State'],
   summary: ['摘要', 'Summary'],
   lang: ['English', '中文'],
+  needsMapping: ['待指定区划的预警', 'Warnings waiting for mapping'],
+  needsMappingHelp: [
+    '以下预警的影响区域无法自动对应到行政区划，尚未叫应（或仅部分叫应）。请指定区划后派发。',
+    'These warnings name areas that map to no division and have not been called out (or only in part). Name the divisions to dispatch them.',
+  ],
+  partlyDispatched: ['其余区域已叫应', 'The other areas were called'],
+  unmappedArea: ['未能对应的区域', 'Unmapped area'],
+  candidates: ['可能是', 'May be'],
+  shapes: ['图形', 'Shapes'],
+  heldAt: ['暂停于', 'Held at'],
+  mapTo: ['指定区划代码（逗号分隔）', 'Division codes (comma-separated)'],
+  mapAndDispatch: ['指定并派发', 'Map and dispatch'],
+  areaMapping: ['影响区域的对应方式', 'How the areas were mapped'],
+  'how.code': ['按区划代码', 'by division code'],
+  'how.name': ['按名称', 'by name'],
+  'how.polygon': ['按多边形/圆', 'by polygon / circle'],
+  'how.officer': ['值班员指定', 'mapped by the duty officer'],
+  'how.none': ['未注明', 'not stated'],
+  geojson: ['粘贴 GeoJSON 多边形（可选）', 'Paste a GeoJSON polygon (optional)'],
+  previewArea: ['预览覆盖的村', 'Preview the villages it covers'],
+  coveredVillages: ['多边形覆盖的村', 'Villages inside the polygon'],
+  noVillages: ['多边形内没有已知位置的村', 'No village with a known point lies inside'],
+  'state.PLANNED': ['待发送', 'Planned'],
+  'state.SENT': ['已发送', 'Sent'],
+  'state.DELIVERED': ['已送达', 'Delivered'],
+  'state.HEARD': ['已收听', 'Heard'],
+  'state.REDIAL_PENDING': ['待重拨', 'Redial pending'],
+  'state.CONFIRMED': ['已确认', 'Confirmed'],
+  'state.ESCALATED': ['已升级', 'Escalated'],
+  'state.NOT_WOKEN': ['未叫醒', 'Not woken'],
+  'state.REACHED': ['已上门', 'Reached'],
+  'state.CANCELLED': ['已取消', 'Cancelled'],
+  'state.EXPIRED': ['已过期', 'Expired'],
+  'state.GIVEN_UP': ['已放弃', 'Given up'],
+  'state.SETTLED': ['已办结', 'Settled'],
+  'consoleRole.duty-officer': ['值班员', 'duty officer'],
+  'consoleRole.auditor': ['审计员', 'auditor'],
+  'consoleRole.directory-admin': ['通讯录管理员', 'directory admin'],
+  'alert.no-reachable-person': ['无可联系责任人', 'No reachable person'],
+  'alert.unmapped-area': ['区域无法对应', 'Unmapped area'],
+  'alert.needs-mapping': ['待指定区划', 'Needs mapping'],
+  'alert.area-mapped': ['已指定区划', 'Area mapped'],
+  'alert.need-help': ['请求支援', 'Needs help'],
+  'alert.not-woken': ['未叫醒', 'Not woken'],
+  'alert.rejected': ['被拒收', 'Rejected'],
+};
+
+/** A call-out state (CONFIRMED, REDIAL_PENDING …) as people read it. */
+export function stateName(state: unknown, lang: ConsoleLang): string {
+  return state ? translate(`state.${String(state)}`, lang) : '';
+}
+
+/** What the tracker writes as a transition's reason (English, fixed phrases), in the reader's language. */
+const REASONS: [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^first call-out$/, () => '首次叫应'],
+  [/^SMS delivered$/, () => '短信已送达'],
+  [/^voice message heard$/, () => '语音已收听'],
+  [/^voice (\S+)$/, (m) => `语音呼叫未成功（${m[1]}）`],
+  [
+    /^confirmed by (\S+)$/,
+    (m) => `已确认（${{ sms: '短信', voice: '语音', web: '网页', link: '链接' }[m[1]] ?? m[1]}）`,
+  ],
+  [/^(.+) is handling it$/, (m) => `${m[1]} 正在处理`],
+  [/^reached in person \((.+)\)$/, (m) => `已上门叫应（${m[1]}）`],
+  [/^not confirmed within (\d+) s$/, (m) => `${m[1]} 秒内未确认`],
+  [/^ladder step not confirmed within (\d+) s$/, (m) => `升级对象 ${m[1]} 秒内未确认`],
+  [/^redial (\d+) of (\d+)$/, (m) => `第 ${m[1]} 次重拨（共 ${m[2]} 次）`],
+  [
+    /^escalation step (\d+) \((\w+)\)$/,
+    (m) => `第 ${m[1]} 级升级（${m[2] === 'backup' ? '备岗人' : '上级'}）`,
+  ],
+  [/^no one on the ladder confirmed \((\d+) round\(s\)\)$/, (m) => `升级链无人确认（${m[1]} 轮）`],
+  [/^no backup or superior to escalate to$/, () => '没有可升级的备岗人或上级'],
+  [/^warning expired$/, () => '预警已过期'],
+  [/^superseded by level (\w+)$/, (m) => `已被 ${m[1]} 级别取代`],
+  [/^area no longer affected$/, () => '该区域不再受影响'],
+  [/^cancelled by (\S+)$/, (m) => `已由 ${m[1]} 解除`],
+  [/^no answer after (\d+) calls?$/, (m) => `呼叫 ${m[1]} 次无人接听`],
+];
+
+export function reasonText(reason: unknown, lang: ConsoleLang): string {
+  const r = String(reason ?? '');
+  if (lang === 'en' || !r) return r;
+  for (const [re, zh] of REASONS) {
+    const m = re.exec(r);
+    if (m) return zh(m);
+  }
+  return r;
+}
+
+/** One side of a bilingual system message written "中文 / English". */
+export function bilingual(text: unknown, lang: ConsoleLang): string {
+  const t = String(text ?? '');
+  const m = /\s?\/ (?=[A-Za-z])/.exec(t);
+  if (!m) return t;
+  if (lang === 'en') return t.slice(m.index + m[0].length);
+  return t.slice(0, m.index).replace(/no-role-holder|no-number|all-on-leave|no-targets/g, (c) => GAP_ZH[c]);
+}
+
+const GAP_ZH: Record<string, string> = {
+  'no-role-holder': '无人担任',
+  'no-number': '无电话号码',
+  'all-on-leave': '均在休假',
+  'no-targets': '无责任人',
 };
 
 export function translate(key: string, lang: ConsoleLang): string {

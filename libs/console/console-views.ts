@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fromRoot } from '../common/project-root';
 import { hazardName, levelName, subtypeName } from '../intake/hazards';
 import { ConsoleRole, grantsOf, phoneFor } from './access-policy';
-import { ConsoleLang, translate } from './console-i18n';
+import { roleName } from '../directory/roles';
+import { bilingual, ConsoleLang, reasonText, stateName, translate } from './console-i18n';
 import { ConsoleSession } from './console.repository';
 import { waited } from './not-woken-groups';
 
@@ -69,6 +70,14 @@ export class ConsoleViews {
     );
     hb.registerHelper('waited', (iso: unknown, o: Handlebars.HelperOptions) =>
       typeof iso === 'string' ? waited(iso, Date.now(), lang(o)) : '',
+    );
+    hb.registerHelper('concat', (...xs: unknown[]) => xs.slice(0, -1).join(''));
+    hb.registerHelper('roleName', (r: string, o: Handlebars.HelperOptions) => roleName(r, lang(o)));
+    hb.registerHelper('stateName', (st: string, o: Handlebars.HelperOptions) => stateName(st, lang(o)));
+    hb.registerHelper('reasonText', (r: string, o: Handlebars.HelperOptions) => reasonText(r, lang(o)));
+    hb.registerHelper('bilingual', (x: string, o: Handlebars.HelperOptions) => bilingual(x, lang(o)));
+    hb.registerHelper('howName', (h: string, o: Handlebars.HelperOptions) =>
+      translate(`how.${h || 'none'}`, lang(o)),
     );
     hb.registerHelper('pct', (x: unknown) => (typeof x === 'number' ? `${Math.round(x * 100)}%` : '—'));
     hb.registerHelper('json', (x: unknown) => JSON.stringify(x));

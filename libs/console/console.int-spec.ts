@@ -64,6 +64,33 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     },
   ];
 
+  const HELD = [
+    {
+      warningId: 'held-1',
+      state: 'needs-mapping',
+      partial: false,
+      heldAt: new Date().toISOString(),
+      content: {
+        headline: '暴雨红色预警信号',
+        level: 'red',
+        status: 'Actual',
+        sender: '某气象台',
+        geometry: [],
+      },
+      unmapped: [
+        {
+          code: null,
+          name: '城区',
+          reason: 'ambiguous',
+          candidates: [
+            { code: '140302000000', name: '城区' },
+            { code: '140502000000', name: '城区' },
+          ],
+        },
+      ],
+    },
+  ];
+
   beforeAll(async () => {
     fake = createServer((req: IncomingMessage, res) => {
       let body = '';
@@ -119,6 +146,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
             ]),
           );
         if (url.startsWith('/api/callouts/not-woken/page')) return res.end(JSON.stringify(NOT_WOKEN));
+        if (url === '/api/warnings/held') return res.end(JSON.stringify({ held: HELD }));
         if (url === '/api/directory/health')
           return res.end(JSON.stringify({ at: new Date().toISOString(), persons: 0, staleContacts: [] }));
         if (url.startsWith('/api/warnings') && req.method === 'POST') {
@@ -307,6 +335,27 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     expect(claimsOf(call)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
   });
 
+  it('shows held warnings at the top of the board and maps one in one step through intake', async () => {
+    const { cookie, csrf } = await signIn('duty', 'duty-demo');
+    const html = await (await fetch(base + '/', { headers: { cookie } })).text();
+    const held = html.indexOf('id="needs-mapping"');
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(html.indexOf('生效中的预警'));
+    expect(html).toContain('待指定区划的预警');
+    expect(html).toContain('140502000000');
+    // Roles and reasons in Chinese, not their codes.
+    expect(html).toContain('防汛责任人');
+    expect(html).not.toContain('flood-control');
+    const r = await post('/console/held/held-1/mapping', cookie, {
+      areaCodes: '140302000000，140302001000',
+      _csrf: csrf,
+    });
+    expect(r.status).toBe(303);
+    const call = seen.find((s) => s.url === '/api/warnings/held/held-1/mapping')!;
+    expect(JSON.parse(call.body)).toEqual({ areas: ['140302000000', '140302001000'] });
+    expect(claimsOf(call)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
+  });
+
   it('calls every backend with a token signed for the signed-in user and role', async () => {
     const from = seen.length;
     const admin = await signIn('admin', 'admin-demo');
@@ -392,7 +441,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     ctrl.abort();
     const fragment = await (await fetch(base + '/console/board/fragment', { headers: { cookie } })).text();
     expect(fragment).toContain('该乡镇没有可联系的责任人');
-    expect(fragment).toContain('no-reachable-person');
+    expect(fragment).toContain('无可联系责任人');
     expect(fragment).toContain('value is not valid JSON');
     expect(fragment).toContain('&lt;alert&gt;not json');
   }, 90_000);

@@ -16,6 +16,7 @@ import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleRepository } from './console.repository';
 import { ConsoleViews } from './console-views';
 import { DirectoryAdminController } from './directory-admin.controller';
+import { HeldMappingController } from './held-mapping.controller';
 import { LiveHub } from './live-hub';
 import { LOGIN_THROTTLER, LoginController } from './login.controller';
 import { NotWokenController } from './not-woken.controller';
@@ -43,6 +44,7 @@ import { WarningFormController } from './warning-form.controller';
     LoginController,
     BoardController,
     WarningFormController,
+    HeldMappingController,
     AuditViewsController,
     DirectoryAdminController,
     NotWokenController,

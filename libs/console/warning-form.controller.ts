@@ -97,7 +97,7 @@ export class WarningFormController {
       expires: content.expires ? isoToBeijingLocal(String(content.expires)) : '',
       drill: content.status === 'Exercise' ? 'on' : undefined,
     };
-    return this.render(page, form, { editing: id });
+    return this.render(page, form, { editing: id, mappings: content.areas ?? [] });
   }
 
   @Post('warnings/:id/update')
@@ -130,6 +130,25 @@ export class WarningFormController {
 
   private async submit(page: PageContext, form: WarningForm & { op?: string }, res: Response, id?: string) {
     const body = formToIntakeBody(form);
+    const shape = await this.polygonAreas(page, form.geojson);
+    if ('error' in shape)
+      return res
+        .status(400)
+        .type('html')
+        .send(this.render(page, form, { editing: id, errors: [{ field: 'geojson', message: shape.error }] }));
+    if (shape.villages) {
+      const known = new Set(body.areas.map((a) => a.code));
+      const add = shape.villages.filter((v) => !known.has(v.code));
+      body.areas.push(
+        ...add.map((v) => ({ code: v.code, name: v.name, how: 'polygon', via: 'GeoJSON polygon' })),
+      );
+      body.geometry = shape.shapes;
+    }
+    if (form.op === 'areas')
+      return res
+        .status(200)
+        .type('html')
+        .send(this.render(page, form, { editing: id, covered: shape.villages ?? [] }));
     if (form.op === 'preview') {
       return res
         .status(200)
@@ -147,6 +166,31 @@ export class WarningFormController {
       .status(r.status === 404 ? 404 : 400)
       .type('html')
       .send(this.render(page, form, { editing: id, errors }));
+  }
+
+  /** The villages a pasted GeoJSON polygon covers, as intake computes them from the directory's points. */
+  private async polygonAreas(
+    page: PageContext,
+    geojson: string | undefined,
+  ): Promise<{ villages?: { code: string; name: string }[]; shapes?: unknown } | { error: string }> {
+    if (!geojson?.trim()) return {};
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(geojson);
+    } catch (e) {
+      return { error: `GeoJSON: ${(e as Error).message}` };
+    }
+    const r = await this.backends.call<{
+      villages: { code: string; name: string }[];
+      shapes: unknown;
+      message?: string;
+    }>('intake', '/api/warnings/areas/preview', {
+      method: 'POST',
+      json: { geojson: parsed },
+      as: backendUserOf(page.session!),
+    });
+    if (!r.ok) return { error: `GeoJSON: ${r.body?.message ?? `HTTP ${r.status}`}` };
+    return { villages: r.body.villages, shapes: r.body.shapes };
   }
 
   private preview(body: IntakeBody, page: PageContext) {

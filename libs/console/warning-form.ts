@@ -53,6 +53,8 @@ export interface WarningForm {
   expires?: string;
   drill?: string;
   sender?: string;
+  /** A pasted GeoJSON polygon: the villages whose point lies inside become areas (how = polygon). */
+  geojson?: string;
 }
 
 const formText = optionalText(10_000);
@@ -79,7 +81,9 @@ export interface IntakeBody {
   headline: string;
   description?: string;
   instruction?: string;
-  areas: { code: string; name?: string }[];
+  areas: { code: string; name?: string; how?: string; via?: string }[];
+  /** Shapes of a pasted GeoJSON polygon ([latitude, longitude] points), kept on the warning. */
+  geometry?: unknown;
   expires: string;
   status: 'Actual' | 'Exercise';
   sender?: string;

@@ -113,7 +113,14 @@ describe('validation', () => {
       ['b', [{ role: 'flood-control', areaCode: '140212100201' }]],
     ]);
     expect(r.divisions).toEqual([
-      { code: '140212100201', name: '杏花峪村', level: 'village', parentCode: '140212100000' },
+      {
+        code: '140212100201',
+        name: '杏花峪村',
+        level: 'village',
+        parentCode: '140212100000',
+        lat: null,
+        lon: null,
+      },
     ]);
     expect(r.errors.map((e) => `${e.line}: ${e.reason}`)).toEqual([
       '4: missing name',

@@ -11,6 +11,9 @@ export interface DivisionRecord {
   code: string;
   name: string;
   parentCode: string;
+  /** The village's point (WGS-84), for CAP polygons and circles; both or neither. */
+  lat?: number | string | null;
+  lon?: number | string | null;
 }
 
 export interface RoleRecord {
@@ -75,6 +78,8 @@ export const CSV_COLUMNS = [
   'area_code',
   'area_name',
   'parent_code',
+  'area_lat',
+  'area_lon',
   'backup_person_id',
   'superior_person_id',
   'verified_at',
@@ -196,7 +201,17 @@ export function parseCsv(text: string): ParsedDirectory {
     const areaName = blank(r.area_name);
     const parentCode = blank(r.parent_code);
     if (area && areaName && parentCode)
-      out.divisions.push({ line, value: { code: area, name: areaName, parentCode } });
+      out.divisions.push({
+        line,
+        value: {
+          code: area,
+          name: areaName,
+          parentCode,
+          ...(blank(r.area_lat) || blank(r.area_lon)
+            ? { lat: blank(r.area_lat), lon: blank(r.area_lon) }
+            : {}),
+        },
+      });
     const leaveFrom = blank(r.leave_from);
     const leaveTo = blank(r.leave_to);
     out.persons.push({
@@ -254,6 +269,9 @@ export function parseJson(text: string): ParsedDirectory {
         code: String(o.code ?? ''),
         name: String(o.name ?? ''),
         parentCode: String(o.parentCode ?? ''),
+        ...(o.lat != null || o.lon != null
+          ? { lat: (o.lat as number | string | null) ?? null, lon: (o.lon as number | string | null) ?? null }
+          : {}),
       },
     });
   });
@@ -313,6 +331,8 @@ export function toCsv(doc: DirectoryDocument): string {
       primary,
       v?.name ?? '',
       v?.parentCode ?? '',
+      v?.lat ?? '',
+      v?.lon ?? '',
       p.backupPersonId ?? '',
       p.superiorPersonId ?? '',
       p.verifiedAt ?? '',

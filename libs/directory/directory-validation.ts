@@ -22,6 +22,23 @@ export interface ValidDivision {
   name: string;
   level: DivisionLevel;
   parentCode: string;
+  lat: number | null;
+  lon: number | null;
+}
+
+/** A division's point: both coordinates or neither, each a number on the globe. */
+export function pointOf(d: DivisionRecord): { lat: number | null; lon: number | null } | { error: string } {
+  const given = (v: unknown) => v !== undefined && v !== null && String(v).trim() !== '';
+  if (!given(d.lat) && !given(d.lon)) return { lat: null, lon: null };
+  if (!given(d.lat) || !given(d.lon))
+    return { error: `division ${d.code}: give both latitude and longitude, or neither` };
+  const lat = Number(d.lat);
+  const lon = Number(d.lon);
+  if (!Number.isFinite(lat) || Math.abs(lat) > 90)
+    return { error: `division ${d.code}: latitude '${d.lat}' is not in -90…90` };
+  if (!Number.isFinite(lon) || Math.abs(lon) > 180)
+    return { error: `division ${d.code}: longitude '${d.lon}' is not in -180…180` };
+  return { lat, lon };
 }
 
 /** What the database already holds, so that a file may refer to earlier imports. */
@@ -123,7 +140,9 @@ export function validateDirectory(parsed: ParsedDirectory, snapshot: DirectorySn
     const { rec } = entry;
     const { name, parentCode } = rec.value;
     let reason: string | null = null;
+    const point = pointOf(rec.value);
     if (!name) reason = `division ${code} has no name`;
+    else if ('error' in point) reason = point.error;
     else if (levelOfCode(code) === 'province')
       reason = `division ${code}: provinces come from the seeded codes`;
     else if (!DIVISION_CODE.test(parentCode)) reason = `division ${code}: missing parent division code`;
@@ -303,6 +322,7 @@ export function validateDirectory(parsed: ParsedDirectory, snapshot: DirectorySn
         name: rec.value.name,
         level: levelOfCode(rec.value.code),
         parentCode: rec.value.parentCode,
+        ...(pointOf(rec.value) as { lat: number | null; lon: number | null }),
       })),
     errors,
     total: parsed.persons.length,

@@ -75,6 +75,51 @@ describe('DirectoryService (PostgreSQL)', () => {
     expect(later.targets.map((x) => x.personId)).toEqual(['v1-flood', 'v2-flood']);
   });
 
+  it("resolves the own holders of a polygon village's township and county, not their other villages", async () => {
+    await dir.import(roster());
+    const res = await dir.resolve({
+      hazard: 'flood',
+      areaCodes: [V2],
+      alsoHoldersOf: [TOWNSHIP, COUNTY],
+      rules: [{ role: 'flood-control' }, { role: 'party-gov-head', levels: ['county', 'township'] }],
+      at: AT,
+    });
+    expect(res.targets.map((x) => [x.areaCode, x.personId])).toEqual([
+      [COUNTY, 'c-flood'],
+      [COUNTY, 'c-head'],
+      [TOWNSHIP, 't-flood'],
+      [TOWNSHIP, 't-head'],
+      [V2, 'v2-flood'],
+    ]);
+    const without = await dir.resolve({
+      hazard: 'flood',
+      areaCodes: [V2],
+      rules: [{ role: 'flood-control' }],
+      at: AT,
+    });
+    expect(without.targets.map((x) => x.personId)).toEqual(['v2-flood']);
+  });
+
+  it('imports a village point from the area_lat / area_lon columns, and refuses half a point', async () => {
+    const header = `${HEADER},area_lat,area_lon`;
+    const r = await dir.import(
+      [
+        header,
+        `p1,甲,+8613800000041,,grid-worker,${V1},杏花峪村,${TOWNSHIP},,,2025-03-01,true,,,,40.26,113.14`,
+        `p2,乙,+8613800000042,,grid-worker,${V2},石沟村,${TOWNSHIP},,,2025-03-01,true,,,,40.2,`,
+      ].join('\n'),
+      { partial: true },
+    );
+    expect(r.errors.map((e) => e.reason)).toEqual([
+      expect.stringContaining('give both latitude and longitude, or neither'),
+      expect.stringContaining('division 140212100202 is rejected'),
+    ]);
+    const { DirectoryRepository } = await import('./directory.repository');
+    expect(await new DirectoryRepository(t.db).villagePoints()).toEqual([
+      { code: V1, name: '杏花峪村', lat: 40.26, lon: 113.14 },
+    ]);
+  });
+
   it('de-duplicates by person, keeps the most specific assignment, and reports unknown areas', async () => {
     await dir.import(roster());
     const res = await dir.resolve({

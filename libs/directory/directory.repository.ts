@@ -68,16 +68,21 @@ export class DirectoryRepository {
     for (const level of ['province', 'city', 'county', 'township', 'village'] as DivisionLevel[]) {
       for (const part of chunks(sorted.filter((d) => d.level === level))) {
         await q.query(
-          `INSERT INTO directory.divisions (code, name, level, parent_code)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, parent_code = EXCLUDED.parent_code
+          `INSERT INTO directory.divisions (code, name, level, parent_code, lat, lon)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[])
+           ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, parent_code = EXCLUDED.parent_code,
+             lat = COALESCE(EXCLUDED.lat, directory.divisions.lat), lon = COALESCE(EXCLUDED.lon, directory.divisions.lon)
              WHERE (directory.divisions.name, directory.divisions.parent_code)
-                   IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.parent_code)`,
+                   IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.parent_code)
+                OR (EXCLUDED.lat IS NOT NULL AND (directory.divisions.lat, directory.divisions.lon)
+                   IS DISTINCT FROM (EXCLUDED.lat, EXCLUDED.lon))`,
           [
             part.map((d) => d.code),
             part.map((d) => d.name),
             part.map((d) => d.level),
             part.map((d) => d.parentCode),
+            part.map((d) => ('lat' in d ? d.lat : null)),
+            part.map((d) => ('lon' in d ? d.lon : null)),
           ],
         );
       }
@@ -188,6 +193,18 @@ export class DirectoryRepository {
     return r.rows;
   }
 
+  /** Role holders assigned exactly in the given divisions (not below them). */
+  async assignmentsAt(codes: string[], roles: RoleCode[]): Promise<AssignmentRow[]> {
+    const r = await this.db.query<AssignmentRow>(
+      `SELECT ra.person_id, ra.role, ra.area_code, p.name, p.mobile, p.alt_phone, p.active
+       FROM directory.role_assignments ra
+       JOIN directory.persons p ON p.id = ra.person_id
+       WHERE ra.role = ANY($1::text[]) AND ra.area_code = ANY($2::text[])`,
+      [roles, codes],
+    );
+    return r.rows;
+  }
+
   /** Holders of a role in exactly one division (the ladder's "same role one level up"). */
   async holders(role: RoleCode, areaCode: string): Promise<PersonRow[]> {
     const r = await this.db.query<PersonRow>(
@@ -256,9 +273,9 @@ export class DirectoryRepository {
     return r.rows;
   }
 
-  async allDivisions(): Promise<DivisionRow[]> {
-    const r = await this.db.query<DivisionRow>(
-      `SELECT code, name, level, parent_code FROM directory.divisions`,
+  async allDivisions(): Promise<(DivisionRow & { lat: number | null; lon: number | null })[]> {
+    const r = await this.db.query<DivisionRow & { lat: number | null; lon: number | null }>(
+      `SELECT code, name, level, parent_code, lat, lon FROM directory.divisions`,
     );
     return r.rows;
   }
@@ -269,5 +286,13 @@ export class DirectoryRepository {
        WHERE active AND mobile IS NOT NULL GROUP BY mobile HAVING count(*) > 1 ORDER BY mobile`,
     );
     return r.rows;
+  }
+
+  /** Villages with a point, for CAP polygons and circles. */
+  async villagePoints(): Promise<{ code: string; name: string; lat: number; lon: number }[]> {
+    const { rows } = await this.db.query<{ code: string; name: string; lat: number; lon: number }>(
+      `SELECT code, name, lat, lon FROM directory.divisions WHERE level = 'village' AND lat IS NOT NULL ORDER BY code`,
+    );
+    return rows;
   }
 }

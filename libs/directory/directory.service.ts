@@ -109,11 +109,18 @@ export class DirectoryService {
     const roles = [...new Set(q.rules.map((r) => r.role))].sort() as RoleCode[];
     if (!prefixes.length || !roles.length) return { targets: [], gaps: [], unknownAreas };
 
-    const [assignments, divisions, periods] = await Promise.all([
+    const above = [...new Set(q.alsoHoldersOf ?? [])].filter(
+      (c) => DIVISION_CODE.test(c) && !prefixes.some((p) => c.startsWith(p)),
+    );
+    const [under, divisionsBelow, periods, atAbove, divisionsAbove] = await Promise.all([
       this.repo.assignmentsUnder(prefixes, roles),
       this.repo.divisionsUnder(prefixes),
       this.repo.periodsAt(q.at),
+      above.length ? this.repo.assignmentsAt(above, roles) : Promise.resolve([]),
+      above.length ? this.repo.divisionsByCode(above) : Promise.resolve([]),
     ]);
+    const assignments = [...under, ...atAbove];
+    const divisions = [...divisionsBelow, ...divisionsAbove];
     const availability = new Availability(periods, q.at);
     const persons = new Map<string, Contact>();
     for (const a of assignments)
@@ -331,7 +338,12 @@ export class DirectoryService {
       divisions: divisions
         .filter((d) => !seededCodes.has(d.code) && d.parent_code)
         .sort((a, b) => order[a.level] - order[b.level] || a.code.localeCompare(b.code))
-        .map((d) => ({ code: d.code, name: d.name, parentCode: d.parent_code! })),
+        .map((d) => ({
+          code: d.code,
+          name: d.name,
+          parentCode: d.parent_code!,
+          ...(d.lat !== null && d.lon !== null ? { lat: d.lat, lon: d.lon } : {}),
+        })),
       persons: persons.map((p): PersonRecord => {
         const own = periodsOf.get(p.id) ?? [];
         return {

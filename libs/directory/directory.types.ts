@@ -12,6 +12,11 @@ export interface TargetRule {
 export interface ResolveQuery {
   hazard: string;
   areaCodes: string[];
+  /**
+   * Divisions whose own holders are resolved too, without what lies below them: the townships and
+   * counties of villages a CAP polygon reached, so their heads are called as the policy says.
+   */
+  alsoHoldersOf?: string[];
   rules: TargetRule[];
   at: Date;
 }

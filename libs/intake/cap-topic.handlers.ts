@@ -5,10 +5,11 @@ import { RejectMessage, TopicHandler } from '../kafka/safe-consumer';
 import { IntakeService } from './intake.service';
 
 /**
- * Consumes warnings.cap: each message is CAP XML bytes. A rejected message (or one whose identifier
- * names another message received before) is recorded in intake's
- * tables and then thrown as RejectMessage, so it lands on warnings.cap.dlq with its reasons and the
- * partition moves on.
+ * Consumes warnings.cap: each message is CAP XML bytes. A rejected (malformed) message, or one whose
+ * identifier names another message received before, is recorded in intake's tables and then thrown
+ * as RejectMessage, so it lands on warnings.cap.dlq with its reasons and the partition moves on. A
+ * valid warning whose areas map to no division is not rejected: it is held for the duty officer to
+ * map (IntakeService.acceptCap).
  */
 @Injectable()
 export class CapTopicHandlers implements TopicHandlerSource {

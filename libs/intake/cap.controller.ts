@@ -84,7 +84,11 @@ export class CapController {
     schema: { type: 'string', format: 'binary' },
     description: 'A CAP 1.2 or 1.1 <alert>, at most 1 MiB.',
   })
-  @ApiResponse({ status: 202, description: 'Converted and queued for its hazard topic.' })
+  @ApiResponse({
+    status: 202,
+    description:
+      'Converted and queued for its hazard topic (outcome published), or held because no area maps to a known division (outcome held: the duty officer maps it, GET /api/warnings/held).',
+  })
   @ApiResponse({
     status: 200,
     description: 'Valid but recorded only (status Test/Draft/System, msgType Ack/Error).',
@@ -117,6 +121,10 @@ export class CapController {
       case 'record-only':
         res.status(HttpStatus.OK);
         return { outcome: 'record-only', id: r.identifier, reason: r.reason, warning: r.warning };
+      case 'held':
+        // Accepted, not dispatched yet: held until the duty officer names its divisions.
+        res.status(HttpStatus.ACCEPTED);
+        return { outcome: 'held', id: r.warning.id, warning: r.warning, unmappedAreas: r.unmappedAreas };
       case 'published':
         res.status(HttpStatus.ACCEPTED);
         return { outcome: 'published', id: r.warning.id, warning: r.warning, unmappedAreas: r.unmappedAreas };

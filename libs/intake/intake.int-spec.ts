@@ -4,6 +4,7 @@ import { Consumer, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
 import { WarningMessage } from '../../contracts/generated/warning';
 import { CoverageAlert } from '../../contracts/generated/coverage-alert';
 import { TOPICS } from '../../contracts/topics';
+import { rainstormCap } from '../../test/support/cap';
 import {
   createTestDatabase,
   kafkaBrokers,
@@ -28,31 +29,9 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const iso = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 
 /** A CAP 1.2 rainstorm warning for 新荣区, valid from now for a day. */
-const goodCap = (identifier: string) =>
-  Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
-<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
-  <identifier>${identifier}</identifier>
-  <sender>qxt-datong@weather.example.cn</sender>
-  <sent>${iso(0)}</sent>
-  <status>Actual</status>
-  <msgType>Alert</msgType>
-  <scope>Public</scope>
-  <info>
-    <language>zh-CN</language>
-    <category>Met</category>
-    <event>暴雨</event>
-    <urgency>Immediate</urgency>
-    <severity>Severe</severity>
-    <certainty>Likely</certainty>
-    <headline>大同市气象台发布暴雨橙色预警信号</headline>
-    <expires>${iso(86_400_000)}</expires>
-    <parameter><valueName>预警级别</valueName><value>橙色</value></parameter>
-    <area>
-      <areaDesc>新荣区</areaDesc>
-      <geocode><valueName>行政区划代码</valueName><value>140212000000</value></geocode>
-    </area>
-  </info>
-</alert>`);
+const goodCap = (identifier: string) => rainstormCap(identifier);
+
+const capWithArea = (identifier: string, area: string) => rainstormCap(identifier, { area });
 
 /** Billion laughs: must be refused before any entity is expanded. */
 const hostileCap = Buffer.from(`<?xml version="1.0"?>
@@ -236,18 +215,18 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
     const res = await post('/api/warnings', {
       ...issue,
       id: 'DUTY-UNMAPPED-1',
-      areas: [{ code: '140212000000' }, { code: '110101000000', name: '东城区' }],
+      areas: [{ code: '140212000000' }, { code: '990101000000', name: '某区' }],
     });
     expect(res.status).toBe(202);
     const alert = await waitFor(
       () => on(TOPICS.coverageAlerts.name).find((m) => m.key?.toString() === 'DUTY-UNMAPPED-1'),
       'the unmapped-area alert',
     );
-    expect(json<CoverageAlert>(alert)).toMatchObject({ kind: 'unmapped-area', areaCode: '110101000000' });
+    expect(json<CoverageAlert>(alert)).toMatchObject({ kind: 'unmapped-area', areaCode: '990101000000' });
     const { rows } = await tdb.db.query(`SELECT area_code FROM intake.unmapped_areas WHERE warning_id = $1`, [
       'DUTY-UNMAPPED-1',
     ]);
-    expect(rows).toEqual([{ area_code: '110101000000' }]);
+    expect(rows).toEqual([{ area_code: '990101000000' }]);
   });
 
   it('POST /api/cap converts good CAP, rejects hostile CAP with reasons (recorded), refuses over 1 MiB with 413', async () => {
@@ -309,6 +288,96 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
       `SELECT outcome FROM intake.received WHERE warning_id = 'KAFKA-CAP-2'`,
     );
     expect(received.rows).toEqual([{ outcome: 'published' }]);
+  });
+
+  it('holds a CAP whose areas map nowhere (no dead letter), and publishes it once the officer maps it', async () => {
+    const id = uniqueId('HELD');
+    const area =
+      '<areaDesc>某开发区</areaDesc><geocode><valueName>行政区划代码</valueName><value>990101</value></geocode>';
+    await producer.send({
+      topic: prefix + TOPICS.cap.name,
+      messages: [{ key: id, value: capWithArea(id, area) }],
+    });
+    const needs = await waitFor(
+      () =>
+        on(TOPICS.coverageAlerts.name)
+          .map((m) => json<CoverageAlert>(m))
+          .find((a) => a.warningId === id && a.kind === 'needs-mapping'),
+      'the needs-mapping alert',
+    );
+    expect(needs.details).toMatchObject({
+      partial: false,
+      unmapped: [
+        expect.objectContaining({ code: '990101000000', name: '某开发区' }),
+        expect.objectContaining({ code: null, name: '某开发区' }),
+      ],
+    });
+    expect(on(`${TOPICS.cap.name}.dlq`).some((m) => m.value?.includes(id))).toBe(false);
+    expect(on(TOPICS.meteorological.name).some((m) => m.key?.toString() === id)).toBe(false);
+
+    const list = (await (await fetch(`${base}/api/warnings/held`, { headers: bearer(DUTY) })).json()) as {
+      held: { warningId: string; state: string; unmapped: { name: string; reason: string }[] }[];
+    };
+    const held = list.held.find((h) => h.warningId === id);
+    expect(held).toMatchObject({
+      state: 'needs-mapping',
+      unmapped: [{ code: '990101000000' }, { code: null }],
+    });
+
+    expect((await post(`/api/warnings/held/${id}/mapping`, { areas: ['999999'] })).status).toBe(400);
+    const mapped = await post(`/api/warnings/held/${id}/mapping`, { areas: ['140224', '140225000000'] });
+    expect(mapped.status).toBe(202);
+    const published = await waitFor(
+      () => on(TOPICS.meteorological.name).find((m) => m.key?.toString() === id),
+      'the mapped warning on its hazard topic',
+    );
+    expect(json<WarningMessage>(published).areas).toEqual([
+      { code: '140224000000', name: '灵丘县', how: 'officer', via: 'duty-li' },
+      { code: '140225000000', name: '浑源县', how: 'officer', via: 'duty-li' },
+    ]);
+    const ledger = await waitFor(
+      () =>
+        on(TOPICS.coverageAlerts.name)
+          .map((m) => json<CoverageAlert>(m))
+          .find((a) => a.warningId === id && a.kind === 'area-mapped'),
+      'the area-mapped alert naming the officer',
+    );
+    expect(ledger).toMatchObject({
+      actor: 'duty-li',
+      details: { areas: [{ code: '140224000000' }, { code: '140225000000' }] },
+    });
+    // One step, once: a second mapping is refused.
+    expect((await post(`/api/warnings/held/${id}/mapping`, { areas: ['140224'] })).status).toBe(409);
+  });
+
+  it('dispatches the mapped part of a CAP at once and holds the rest; mapping it sends an Update', async () => {
+    const id = uniqueId('PART');
+    const res = await fetch(`${base}/api/cap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cap+xml', ...bearer(DUTY) },
+      body: capWithArea(id, '<areaDesc>灵丘县、某某新区</areaDesc>'),
+    });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ outcome: 'published', unmappedAreas: [{ name: '某某新区' }] });
+    const first = await waitFor(
+      () => on(TOPICS.meteorological.name).find((m) => m.key?.toString() === id),
+      'the mapped part published',
+    );
+    expect(json<WarningMessage>(first).areas).toEqual([
+      { code: '140224000000', name: '灵丘县', how: 'name', via: '灵丘县' },
+    ]);
+    const mapped = await post(`/api/warnings/held/${id}/mapping`, { areas: ['140225'] });
+    expect(mapped.status).toBe(202);
+    const update = ((await mapped.json()) as { warning: WarningMessage }).warning;
+    expect(update).toMatchObject({ msgType: 'Update', references: [id] });
+    expect(update.areas.map((a) => [a.code, a.how])).toEqual([
+      ['140224000000', 'name'],
+      ['140225000000', 'officer'],
+    ]);
+    await waitFor(
+      () => on(TOPICS.meteorological.name).find((m) => m.key?.toString() === update.id),
+      'the Update on its hazard topic',
+    );
   });
 
   it('gives two warnings issued in the same second sequence digits _1 and _2', async () => {

@@ -1,10 +1,12 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
+import { DirectoryRepository } from '../directory/directory.repository';
 import { CONFIG, DB } from '../infra/tokens';
 import { consumerHostProvider } from '../kafka/consumer-host.provider';
 import { CapBodyMiddleware, CapController } from './cap.controller';
 import { CapTopicHandlers } from './cap-topic.handlers';
+import { HeldWarningsController } from './held-warnings.controller';
 import { IntakeOutboxRelay } from './intake-outbox.relay';
 import { IntakeService } from './intake.service';
 import { WarningsController } from './warnings.controller';
@@ -14,7 +16,7 @@ import { WarningsController } from './warnings.controller';
  * (CONFIG, DB, PUBLISHER) in the importing application.
  */
 @Module({
-  controllers: [WarningsController, CapController],
+  controllers: [HeldWarningsController, WarningsController, CapController],
   providers: [
     IntakeOutboxRelay,
     {
@@ -24,6 +26,9 @@ import { WarningsController } from './warnings.controller';
         new IntakeService(db, {
           issuerCode: cfg.INTAKE_ISSUER_CODE,
           sender: cfg.INTAKE_SENDER,
+          homeArea: cfg.INTAKE_HOME_AREA,
+          // Polygons and circles map to the directory's village points (same database, read only).
+          villages: () => new DirectoryRepository(db).villagePoints(),
           nudge: () => relay.nudge(),
         }),
     },

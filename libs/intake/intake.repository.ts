@@ -9,7 +9,7 @@ export interface ReceivedRecord {
   warningId: string;
   channel: IntakeChannel;
   sourceRef?: string;
-  outcome: 'published' | 'record-only';
+  outcome: 'published' | 'record-only' | 'held';
   note?: string;
   sender?: string;
   msgType: string;
@@ -36,6 +36,46 @@ export interface RejectionRecord {
   reasons: string[];
   raw?: Buffer;
 }
+
+/** A warning waiting for the duty officer to name its divisions. */
+export interface HeldWarning {
+  warningId: string;
+  channel: IntakeChannel;
+  state: 'needs-mapping' | 'mapped';
+  partial: boolean;
+  content: WarningMessage;
+  unmapped: UnmappedArea[];
+  heldAt: string;
+  mappedAt: string | null;
+  mappedBy: string | null;
+  mappedAreas: { code: string; name?: string }[] | null;
+}
+
+interface HeldRow {
+  warning_id: string;
+  channel: IntakeChannel;
+  state: 'needs-mapping' | 'mapped';
+  partial: boolean;
+  content: WarningMessage;
+  unmapped: UnmappedArea[];
+  held_at: Date;
+  mapped_at: Date | null;
+  mapped_by: string | null;
+  mapped_areas: { code: string; name?: string }[] | null;
+}
+
+const heldOf = (r: HeldRow): HeldWarning => ({
+  warningId: r.warning_id,
+  channel: r.channel,
+  state: r.state,
+  partial: r.partial,
+  content: r.content,
+  unmapped: r.unmapped,
+  heldAt: new Date(r.held_at).toISOString(),
+  mappedAt: r.mapped_at ? new Date(r.mapped_at).toISOString() : null,
+  mappedBy: r.mapped_by,
+  mappedAreas: r.mapped_areas,
+});
 
 /** What is kept of a rejected message: enough to show and fix it, bounded in size. */
 const RAW_KEPT_BYTES = 64 * 1024;
@@ -138,5 +178,51 @@ export class IntakeRepository {
       [warningId],
     );
     return r.rowCount === 1;
+  }
+
+  /** Holds a warning for mapping; false when it is held already (a resend). */
+  async insertHeld(
+    tx: Queryable,
+    h: { warning: WarningMessage; channel: IntakeChannel; partial: boolean; unmapped: UnmappedArea[] },
+  ): Promise<boolean> {
+    const r = await tx.query(
+      `INSERT INTO intake.held_warnings (warning_id, channel, state, partial, content, unmapped)
+       VALUES ($1, $2, 'needs-mapping', $3, $4::jsonb, $5::jsonb) ON CONFLICT (warning_id) DO NOTHING`,
+      [h.warning.id, h.channel, h.partial, JSON.stringify(h.warning), JSON.stringify(h.unmapped)],
+    );
+    return r.rowCount === 1;
+  }
+
+  /** Warnings waiting for mapping, oldest first, then those mapped lately (for the record). */
+  async held(db: Queryable, opts: { includeMapped?: boolean } = {}): Promise<HeldWarning[]> {
+    const { rows } = await db.query<HeldRow>(
+      `SELECT * FROM intake.held_warnings
+        WHERE state = 'needs-mapping' OR ($1 AND mapped_at > now() - interval '1 day')
+        ORDER BY state DESC, held_at LIMIT 200`,
+      [opts.includeMapped === true],
+    );
+    return rows.map(heldOf);
+  }
+
+  /** One held warning, locked when `tx` is a transaction (the officer's mapping applies once). */
+  async heldForUpdate(tx: Queryable, warningId: string): Promise<HeldWarning | undefined> {
+    const { rows } = await tx.query<HeldRow>(
+      `SELECT * FROM intake.held_warnings WHERE warning_id = $1 FOR UPDATE`,
+      [warningId],
+    );
+    return rows[0] ? heldOf(rows[0]) : undefined;
+  }
+
+  async markMapped(
+    tx: Queryable,
+    warningId: string,
+    by: string,
+    areas: { code: string; name?: string }[],
+  ): Promise<void> {
+    await tx.query(
+      `UPDATE intake.held_warnings SET state = 'mapped', mapped_at = now(), mapped_by = $2, mapped_areas = $3::jsonb
+        WHERE warning_id = $1`,
+      [warningId, by, JSON.stringify(areas)],
+    );
   }
 }

@@ -131,14 +131,14 @@ describe('checkWarning', () => {
 
   it('returns unknown areas as unmapped, and fails only when none is known', () => {
     const mixed = base({
-      areas: [{ code: '140212000000' }, { code: '110101000000' }, { code: '140212100001' }],
+      areas: [{ code: '140212000000' }, { code: '990101000000' }, { code: '140212100001' }],
     });
-    expect(checkWarning(mixed)).toEqual({ errors: [], unmappedAreas: ['110101000000'] });
+    expect(checkWarning(mixed)).toEqual({ errors: [], unmappedAreas: ['990101000000'] });
     // A village code under an unknown township is unknown too.
-    const none = base({ areas: [{ code: '110101000000' }, { code: '140212999001' }] });
+    const none = base({ areas: [{ code: '990101000000' }, { code: '140212999001' }] });
     expect(checkWarning(none)).toEqual({
-      errors: ['no affected area maps to a known division: 110101000000, 140212999001'],
-      unmappedAreas: ['110101000000', '140212999001'],
+      errors: ['no affected area maps to a known division: 990101000000, 140212999001'],
+      unmappedAreas: ['990101000000', '140212999001'],
     });
   });
 });

@@ -10,6 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IntakeService, OfficerResult } from './intake.service';
+import type { FieldError } from './warning-request';
 import {
   CancelWarningDto,
   IssueWarningDto,
@@ -68,6 +69,11 @@ export class WarningsController {
   }
 }
 
+/** A refusal with field-level errors, as every warning endpoint answers it. */
+export function fieldErrors(status: number, message: string, errors: FieldError[]): HttpException {
+  return new HttpException({ statusCode: status, message, errors }, status);
+}
+
 const FAILURE: Record<400 | 404 | 409, string> = {
   400: 'invalid warning',
   404: 'unknown warning',
@@ -75,8 +81,7 @@ const FAILURE: Record<400 | 404 | 409, string> = {
 };
 
 function reply(r: OfficerResult, res: Response) {
-  if (!r.ok)
-    throw new HttpException({ statusCode: r.status, message: FAILURE[r.status], errors: r.errors }, r.status);
+  if (!r.ok) throw fieldErrors(r.status, FAILURE[r.status], r.errors);
   if (r.duplicate) {
     res.status(200);
     return { id: r.warning.id, warning: r.warning, unmappedAreas: r.unmappedAreas, duplicate: true };

@@ -86,9 +86,40 @@ const VILLAGE_TAIL = [
 const pick = <T>(rnd: () => number, xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
 
 /**
+ * Approximate seats of Datong's counties (latitude, longitude), so that demo villages lie where their
+ * county does: townships are scattered around the seat, villages around their township, and every
+ * point is kept inside Datong's bounds.
+ */
+const DATONG_SEATS: Record<string, [number, number]> = {
+  '140212': [40.26, 113.14],
+  '140213': [40.08, 113.3],
+  '140214': [40.01, 113.15],
+  '140215': [40.04, 113.61],
+  '140221': [40.36, 113.75],
+  '140222': [40.42, 114.09],
+  '140223': [39.76, 114.28],
+  '140224': [39.44, 114.23],
+  '140225': [39.7, 113.7],
+  '140226': [40.01, 112.7],
+  '140271': [40.05, 113.33],
+};
+export const DATONG_BOUNDS = { south: 39.05, north: 40.72, west: 112.57, east: 114.56 };
+
+const within = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** A plausible point near `around`, inside Datong's bounds, rounded to 5 decimals (about a metre). */
+function pointNear(rnd: () => number, around: [number, number], spread: number): [number, number] {
+  const b = DATONG_BOUNDS;
+  const lat = within(around[0] + (rnd() * 2 - 1) * spread, b.south, b.north);
+  const lon = within(around[1] + (rnd() * 2 - 1) * spread, b.west, b.east);
+  return [Math.round(lat * 1e5) / 1e5, Math.round(lon * 1e5) / 1e5];
+}
+
+/**
  * A roster in the import format under real Shanxi codes: N generated villages per township
  * (codes township + 200…, names like "杏花峪村"), three holders per village, and a party/government
- * head, flood-control person and duty officer per township and per county. Numbers are fake
+ * head, flood-control person and duty officer per township and per county. Villages in Datong get a
+ * plausible point (DATONG_SEATS); elsewhere none. Numbers are fake
  * (+86 138 xxxx xxxx) and unique; some persons have backups; verification dates spread over 15 months.
  */
 export function generateDirectory(opts: GenerateOptions): DirectoryDocument {
@@ -128,15 +159,25 @@ export function generateDirectory(opts: GenerateOptions): DirectoryDocument {
     add(code, 2, 'flood-control', rnd() < 0.5 ? duty : undefined);
   };
   for (const county of counties) officials(county.code);
+  // Points come from their own generator, so the persons generated stay as they were before points.
+  const place = prng(opts.seed + 1);
   for (const t of townships) {
     officials(t.code);
+    const seat = DATONG_SEATS[t.code.slice(0, 6)];
+    const townshipPoint = seat ? pointNear(place, seat, 0.12) : undefined;
     const used = new Set<string>();
     for (let i = 0; i < opts.villagesPerTownship; i++) {
       const code = `${codePrefix(t.code)}${String(200 + i).padStart(3, '0')}`;
       let name = `${pick(rnd, VILLAGE_HEAD)}${pick(rnd, VILLAGE_TAIL)}村`;
       if (used.has(name)) name = `${t.name.replace(/(镇|乡|街道|办事处)$/, '')}第${i + 1}村`;
       used.add(name);
-      divisions.push({ code, name, parentCode: t.code });
+      const point = townshipPoint ? pointNear(place, townshipPoint, 0.03) : undefined;
+      divisions.push({
+        code,
+        name,
+        parentCode: t.code,
+        ...(point ? { lat: point[0], lon: point[1] } : {}),
+      });
       const grid = add(code, 2, 'grid-worker');
       add(code, 1, 'flood-control', rnd() < 0.5 ? grid : undefined);
       add(code, 3, i % 2 === 0 ? 'flash-flood-warner' : 'geo-monitor');

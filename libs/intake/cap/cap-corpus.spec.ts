@@ -2,11 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateContract } from '../../../contracts/validate';
 import { fromRoot } from '../../common/project-root';
+import { demoVillagePoints } from '../cap-check.cli';
 import { capToWarning } from './cap-to-warning';
 
 /** One table-driven check of the whole CAP corpus against test/fixtures/cap/expected.json. */
 interface Expected {
-  outcome: 'warning' | 'record-only' | 'rejected';
+  outcome: 'warning' | 'needs-mapping' | 'record-only' | 'rejected';
   id?: string;
   hazard?: string;
   subtype?: string;
@@ -16,6 +17,8 @@ interface Expected {
   status?: string;
   references?: string[];
   areas?: string[];
+  /** How each area was mapped (code, name, polygon), in the order of `areas`. */
+  how?: string[];
   unmappedAreas?: (string | null)[];
   headline?: string;
   language?: string;
@@ -40,10 +43,14 @@ describe('CAP corpus', () => {
       expect(warnings.filter((w) => w.hazard === h).length).toBeGreaterThanOrEqual(4);
     for (const l of ['blue', 'yellow', 'orange', 'red'])
       expect(warnings.filter((w) => w.level === l).length).toBeGreaterThanOrEqual(2);
+    // Areas as feeds send them: each way of mapping, and areas held for mapping.
+    for (const how of ['code', 'name', 'polygon'])
+      expect(warnings.filter((w) => w.how?.includes(how)).length).toBeGreaterThanOrEqual(3);
+    expect(values.filter((e) => e.outcome === 'needs-mapping').length).toBeGreaterThanOrEqual(3);
   });
 
   it.each(Object.entries(expected))('%s', (file, exp) => {
-    const result = capToWarning(readFileSync(join(dir, file)));
+    const result = capToWarning(readFileSync(join(dir, file)), { villages: demoVillagePoints() });
     if (exp.outcome === 'rejected') {
       expect(result.kind).toBe('rejected');
       if (result.kind !== 'rejected') return;
@@ -52,6 +59,16 @@ describe('CAP corpus', () => {
     }
     if (result.kind === 'rejected') throw new Error(`rejected: ${result.reasons.join('; ')}`);
     expect(result.kind).toBe(exp.outcome);
+    if (result.kind === 'needs-mapping') {
+      // Held for the duty officer, never dropped: the warning is whole but for its areas.
+      expect(result.warning.id).toBe(exp.id);
+      expect(result.warning.areas).toEqual([]);
+      expect(result.warning.hazard).toBe(exp.hazard);
+      expect(result.unmappedAreas.map((u) => u.code)).toEqual(exp.unmappedAreas);
+      expect(result.unmappedAreas[0].reason).toContain(exp.reasonIncludes);
+      expect(result.warning.geometry?.length ?? 0).toBe(exp.geometry ?? 0);
+      return;
+    }
     if (result.kind === 'record-only') {
       expect(result.reason).toContain(exp.reasonIncludes);
       if (exp.hazard) expect(result.warning?.hazard).toBe(exp.hazard);
@@ -70,6 +87,8 @@ describe('CAP corpus', () => {
     expect(w.references).toEqual(exp.references);
     if (exp.sourceLevel !== undefined) expect(w.sourceLevel).toBe(exp.sourceLevel);
     expect(w.areas.map((a) => a.code)).toEqual(exp.areas);
+    if (exp.how) expect(w.areas.map((a) => a.how)).toEqual(exp.how);
+    expect(result.mappings.map((m) => m.code)).toEqual(expect.arrayContaining(exp.areas ?? []));
     expect(result.unmappedAreas.map((u) => u.code)).toEqual(exp.unmappedAreas ?? []);
     if (exp.headline) expect(w.headline).toBe(exp.headline);
     if (exp.language) expect(w.language).toBe(exp.language);

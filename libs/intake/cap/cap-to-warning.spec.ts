@@ -68,19 +68,79 @@ describe('capToWarning beyond the corpus', () => {
       },
       { kind: 'circle', center: [40.42, 114.09], radiusKm: 15 },
     ]);
-    expect(r.warning.areas).toEqual([{ code: '140222000000', name: '天镇县' }]);
+    expect(r.warning.areas).toEqual([
+      { code: '140222000000', name: '天镇县', how: 'code', via: '行政区划代码' },
+    ]);
   });
 
-  it('reports a polygon-only area and an unknown code as unmapped, with reasons', () => {
+  it('reports a polygon covering no village as unmapped, with the reason, and maps the rest', () => {
     const r = capToWarning(fixture('met-partly-unmapped.xml'));
     if (r.kind !== 'warning') throw new Error(JSON.stringify(r));
+    expect(r.warning.areas.map((a) => a.code)).toEqual(['140213000000', '110101000000']);
     expect(r.unmappedAreas).toEqual([
       {
         code: null,
         name: '某湖区',
-        reason: 'area given only as polygon/circle, without an administrative division geocode',
+        reason:
+          'area given as polygon: no village with a known point lies inside, and no geocode or name maps',
       },
-      { code: '110101000000', name: '北京市东城区', reason: 'not a known division code' },
+    ]);
+  });
+
+  it('maps a geocode by its value whatever its valueName, and records the valueName and confidence', () => {
+    const named = capToWarning(fixture('area-geocode-administrative-division-code.xml'));
+    const unnamed = capToWarning(fixture('area-geocode-unknown-valuename.xml'));
+    if (named.kind !== 'warning' || unnamed.kind !== 'warning') throw new Error('not warnings');
+    expect(named.mappings).toEqual([
+      {
+        areaDesc: '山西省大同市平城区',
+        code: '140213000000',
+        name: '平城区',
+        how: 'code',
+        via: 'administrative_division_code',
+        confidence: 'high',
+      },
+    ]);
+    expect(unnamed.mappings[0]).toMatchObject({ code: '140224000000', via: 'ZONE_ID', confidence: 'low' });
+  });
+
+  it('says how a name was read: shortened, former, or an ambiguity settled by the sender', () => {
+    const notes = [
+      'area-name-suffixless.xml',
+      'area-name-former.xml',
+      'area-name-ambiguous-settled-by-sender.xml',
+    ].map((f) => {
+      const r = capToWarning(fixture(f));
+      if (r.kind !== 'warning') throw new Error(f);
+      return r.mappings.map((m) => [m.code, m.how, m.confidence, m.note]);
+    });
+    expect(notes).toEqual([
+      [['140222000000', 'name', 'low', 'name without its suffix']],
+      [['140215000000', 'name', 'low', 'former name']],
+      [['140302000000', 'name', 'low', "ambiguous, settled by the sender's division 140300 阳泉市"]],
+    ]);
+  });
+
+  it('holds an ambiguous name with its candidates, and settles it by the configured home area', () => {
+    const held = capToWarning(fixture('area-name-ambiguous-held.xml'));
+    if (held.kind !== 'needs-mapping') throw new Error(held.kind);
+    expect(held.unmappedAreas[0].candidates?.map((c) => c.code)).toEqual(
+      expect.arrayContaining(['140302000000', '140502000000']),
+    );
+    const home = capToWarning(fixture('area-name-ambiguous-held.xml'), { homeArea: '140500' });
+    if (home.kind !== 'warning') throw new Error(home.kind);
+    expect(home.warning.areas.map((a) => a.code)).toEqual(['140502000000']);
+  });
+
+  it('maps a circle to the villages whose point lies within its radius', () => {
+    const villages = [
+      { code: '140224100201', name: '近村', lat: 39.44, lon: 114.3 }, // about 6 km east
+      { code: '140224100202', name: '远村', lat: 39.44, lon: 114.4 }, // about 15 km east
+    ];
+    const r = capToWarning(fixture('area-circle-only.xml'), { villages });
+    if (r.kind !== 'warning') throw new Error(r.kind);
+    expect(r.warning.areas).toEqual([
+      { code: '140224100201', name: '近村', how: 'polygon', via: 'circle 39.44,114.23 10 km' },
     ]);
   });
 

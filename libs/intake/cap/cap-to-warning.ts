@@ -1,8 +1,11 @@
 import { WarningMessage } from '../../../contracts/generated/warning';
 import { validateContract } from '../../../contracts/validate';
 import { Level, subtypeSpec } from '../hazards';
-import { divisionName } from '../known-divisions';
+import { Gazetteer, nationalGazetteer } from '../../common/gazetteer';
 import { checkWarning } from '../warning-rules';
+import { parseWarningId } from '../warning-id';
+import { readAreaNames } from './area-names';
+import { VillagePoint, villagesIn } from './area-shapes';
 import {
   CATEGORIES,
   colourIn,
@@ -11,6 +14,7 @@ import {
   gradeIn,
   LEVEL_PARAMS,
   matchEvent,
+  NON_DIVISION_GEOCODE,
   SEVERITY_LEVEL,
   STEP_PARAMS,
   stepIn,
@@ -28,6 +32,33 @@ export interface UnmappedArea {
   code: string | null;
   name: string | null;
   reason: string;
+  /** For an ambiguous name: the divisions it may mean. */
+  candidates?: { code: string; name: string }[];
+}
+
+/** How one affected division was found, shown to the duty officer beside the warning. */
+export interface AreaMapping {
+  /** The CAP areaDesc of the area it came from. */
+  areaDesc: string;
+  code: string;
+  name?: string;
+  /** code: a geocode's value; name: the areaDesc read as division names; polygon: a village inside a shape. */
+  how: 'code' | 'name' | 'polygon';
+  /** The geocode's valueName, the name read, or the shape. */
+  via: string;
+  /** high: a geocode named as a division code, a name as written, a point inside a shape; low: the rest. */
+  confidence: 'high' | 'low';
+  /** A shortened or former name, an ambiguity and what settled it. */
+  note?: string;
+}
+
+/** What area resolution knows beyond the message: the gazetteer, this centre's area, village points. */
+export interface AreaContext {
+  gazetteer?: Gazetteer;
+  /** The configured home area (a division code): settles a shared name after the sender's own division. */
+  homeArea?: string;
+  /** Villages with a point (from the directory): polygons and circles map to those inside. */
+  villages?: VillagePoint[];
 }
 
 export interface CapHeader {
@@ -41,7 +72,23 @@ export interface CapHeader {
 }
 
 export type CapResult =
-  | { kind: 'warning'; warning: WarningMessage; unmappedAreas: UnmappedArea[]; cap: CapHeader }
+  | {
+      kind: 'warning';
+      warning: WarningMessage;
+      unmappedAreas: UnmappedArea[];
+      mappings: AreaMapping[];
+      cap: CapHeader;
+    }
+  | {
+      /**
+       * A valid warning to dispatch (status Actual / Exercise) none of whose areas maps: held for the
+       * duty officer to map; `warning.areas` is empty until then.
+       */
+      kind: 'needs-mapping';
+      warning: WarningMessage;
+      unmappedAreas: UnmappedArea[];
+      cap: CapHeader;
+    }
   | {
       kind: 'record-only';
       reason: string;
@@ -235,52 +282,145 @@ function geometryOf(area: Node, where: string, out: Collected): Geometry[] {
 }
 
 interface AreaResolution {
-  areas: { code: string; name?: string }[];
+  areas: { code: string; name?: string; how: AreaMapping['how']; via: string }[];
+  mappings: AreaMapping[];
   geometry: Geometry[];
   unmapped: UnmappedArea[];
 }
 
+/** A geocode's valueName, when it says what scheme its value follows. */
+function geocodeScheme(valueName: string): 'division' | 'other' | 'unnamed' {
+  if (DIVISION_GEOCODE.test(valueName)) return 'division';
+  if (NON_DIVISION_GEOCODE.test(valueName)) return 'other';
+  return 'unnamed';
+}
+
+/** Where the message comes from, most specific first: settles names that several divisions share. */
+function preferredAreas(identifier: string, ctx: AreaContext, g: Gazetteer) {
+  const out: { code: string; label: string }[] = [];
+  const senderArea = parseWarningId(identifier)?.area;
+  const sender = senderArea ? g.lookupCode(senderArea) : undefined;
+  if (sender?.division)
+    out.push({ code: sender.code, label: `the sender's division ${senderArea} ${sender.division.name}` });
+  const home = ctx.homeArea ? g.lookupCode(ctx.homeArea) : undefined;
+  if (home?.division) out.push({ code: home.code, label: `the configured home area ${home.division.name}` });
+  return out;
+}
+
 /**
- * Areas are resolved by their administrative-division geocodes only; polygons and circles are kept
- * on the warning as geometry but never turned into divisions (no gazetteer of boundaries here), so
- * an area with shapes and no division geocode is unmapped and raised to the duty officer.
+ * Each area maps by the first of: its geocodes whose value is a division code the gazetteer knows
+ * (whatever the valueName says: a valueName known to name division codes only raises confidence);
+ * its areaDesc read as division names; its polygons and circles, as the villages whose point lies
+ * inside. What maps nowhere is reported per area, with the reason.
  */
-function resolveAreas(info: Node, out: Collected): AreaResolution {
-  const res: AreaResolution = { areas: [], geometry: [], unmapped: [] };
+function resolveAreas(info: Node, identifier: string, ctx: AreaContext, out: Collected): AreaResolution {
+  const g = ctx.gazetteer ?? nationalGazetteer();
+  const preferred = preferredAreas(identifier, ctx, g);
+  const res: AreaResolution = { areas: [], mappings: [], geometry: [], unmapped: [] };
   const seen = new Set<string>();
+  const add = (m: AreaMapping) => {
+    res.mappings.push(m);
+    if (seen.has(m.code)) return;
+    seen.add(m.code);
+    res.areas.push({ code: m.code, ...(m.name ? { name: m.name } : {}), how: m.how, via: m.via });
+  };
   list(info.area).forEach((area, i) => {
     const where = `info.area[${i}].`;
     const desc = required(area, 'areaDesc', where, out);
-    res.geometry.push(...geometryOf(area, where, out));
-    const codes = list(area.geocode)
-      .map((g) => ({ name: text(g.valueName) ?? '', value: text(g.value) ?? '' }))
-      .filter((g) => DIVISION_GEOCODE.test(g.name));
-    if (codes.length === 0) {
-      const shapes = texts(area.polygon).length + texts(area.circle).length;
-      res.unmapped.push({
+    const shapes = geometryOf(area, where, out);
+    res.geometry.push(...shapes);
+    const unmapped: UnmappedArea[] = [];
+    let mapped = 0;
+    for (const geocode of list(area.geocode)) {
+      const valueName = text(geocode.valueName) ?? '';
+      const value = (text(geocode.value) ?? '').replace(/\s+/g, '');
+      const scheme = geocodeScheme(valueName);
+      if (scheme === 'other') continue;
+      const hit = g.lookupCode(value);
+      if (hit) {
+        mapped++;
+        add({
+          areaDesc: desc,
+          code: hit.code,
+          name: hit.division?.name ?? (hit.code.slice(9) !== '000' ? desc || undefined : undefined),
+          how: 'code',
+          via: valueName || '(no valueName)',
+          confidence: scheme === 'division' ? 'high' : 'low',
+        });
+      } else if (scheme === 'division')
+        unmapped.push({
+          code: /^\d{6}$|^\d{9}$|^\d{12}$/.test(value) ? value.padEnd(12, '0') : value,
+          name: desc || null,
+          reason: /^\d{6}$|^\d{9}$|^\d{12}$/.test(value)
+            ? `geocode ${valueName} ${value} is not a known division code`
+            : `geocode ${valueName} "${value}" is not a 6-, 9- or 12-digit division code`,
+        });
+    }
+    if (mapped === 0 && desc) {
+      const names = readAreaNames(g, desc, preferred);
+      for (const n of names.areas) {
+        mapped++;
+        add({
+          areaDesc: desc,
+          code: n.division.code,
+          name: n.division.name,
+          how: 'name',
+          via: n.text,
+          confidence: n.match === 'exact' && !n.settledBy ? 'high' : 'low',
+          ...(n.match !== 'exact' || n.settledBy
+            ? {
+                note: [
+                  n.match === 'short' ? 'name without its suffix' : '',
+                  n.match === 'former' ? 'former name' : '',
+                  n.settledBy ? `ambiguous, settled by ${n.settledBy}` : '',
+                ]
+                  .filter(Boolean)
+                  .join('; '),
+              }
+            : {}),
+        });
+      }
+      // A list read in part: what was read is mapped, the rest reported.
+      if (names.areas.length)
+        for (const u of names.unread)
+          unmapped.push({ code: null, name: u.text, reason: u.reason, candidates: u.candidates });
+      else if (shapes.length === 0)
+        unmapped.push(
+          ...names.unread.map((u) => ({
+            code: null,
+            name: u.text,
+            reason: u.reason,
+            candidates: u.candidates,
+          })),
+        );
+    }
+    if (mapped === 0 && shapes.length) {
+      const villages = villagesIn(shapes, ctx.villages ?? []);
+      for (const v of villages) {
+        mapped++;
+        add({
+          areaDesc: desc,
+          code: v.code,
+          name: v.name,
+          how: 'polygon',
+          via: v.shape,
+          confidence: 'high',
+        });
+      }
+      if (villages.length === 0)
+        unmapped.push({
+          code: null,
+          name: desc || null,
+          reason: `area given as ${shapes.map((s) => s.kind).join(' and ')}: no village with a known point lies inside, and no geocode or name maps`,
+        });
+    }
+    if (mapped === 0 && unmapped.length === 0)
+      unmapped.push({
         code: null,
         name: desc || null,
-        reason: shapes
-          ? 'area given only as polygon/circle, without an administrative division geocode'
-          : 'area has no administrative division geocode',
+        reason: 'area has no division geocode, no known division name and no polygon or circle',
       });
-      return;
-    }
-    for (const g of codes) {
-      if (!/^(\d{6}|\d{12})$/.test(g.value)) {
-        res.unmapped.push({
-          code: g.value,
-          name: desc || null,
-          reason: 'geocode is not a 6- or 12-digit division code',
-        });
-        continue;
-      }
-      const code = g.value.padEnd(12, '0');
-      if (seen.has(code)) continue;
-      seen.add(code);
-      const name = divisionName(code) ?? (codes.length === 1 ? desc : undefined);
-      res.areas.push(name ? { code, name } : { code });
-    }
+    res.unmapped.push(...unmapped);
   });
   return res;
 }
@@ -291,7 +431,7 @@ const SCOPES = ['Public', 'Restricted', 'Private'];
 const ID_CHARS = /^[^\s,&<]+$/;
 
 /** Parses CAP 1.2 / 1.1 bytes into the canonical warning, a record-only outcome, or reasons. */
-export function capToWarning(bytes: Buffer): CapResult {
+export function capToWarning(bytes: Buffer, ctx: AreaContext = {}): CapResult {
   let xml;
   try {
     xml = readXml(bytes);
@@ -310,14 +450,14 @@ export function capToWarning(bytes: Buffer): CapResult {
       ],
     };
   try {
-    return mapAlert(xml.tree, version);
+    return mapAlert(xml.tree, version, ctx);
   } catch (e) {
     if (e instanceof XmlRejected) return { kind: 'rejected', reasons: e.reasons };
     throw e;
   }
 }
 
-function mapAlert(alert: Node, version: '1.2' | '1.1'): CapResult {
+function mapAlert(alert: Node, version: '1.2' | '1.1', ctx: AreaContext): CapResult {
   const out = new Collected();
   const identifier = required(alert, 'identifier', '', out);
   const sender = required(alert, 'sender', '', out);
@@ -368,12 +508,8 @@ function mapAlert(alert: Node, version: '1.2' | '1.1'): CapResult {
     out.add(
       `category ${categories.join(', ')} does not fit hazard ${rule.hazard} (event "${event}"); expected ${CATEGORIES[rule.hazard].join(' or ')}`,
     );
-  const area = resolveAreas(info, out);
+  const area = resolveAreas(info, identifier, ctx, out);
   if (list(info.area).length === 0) out.add('info has no <area>');
-  else if (area.areas.length === 0)
-    out.add(
-      `no affected area maps to a known division: ${area.unmapped.map((u) => u.code ?? u.name ?? '?').join(', ')} (${area.unmapped[0]?.reason})`,
-    );
   if (out.reasons.length || !rule) return rejected();
 
   const { level, sourceLevel } = levelOf(rule.hazard, rule.subtype, info, event, headline);
@@ -403,25 +539,24 @@ function mapAlert(alert: Node, version: '1.2' | '1.1'): CapResult {
   if (level === undefined) delete w.level;
 
   const schema = validateContract<WarningMessage>('warning', w);
+  // A warning none of whose areas maps is still a warning: held for mapping, not rejected.
+  const unmappedOnly = (e: string) => w.areas.length === 0 && e.startsWith('/areas:');
   const rules = checkWarning(w);
-  const reasons = [...(schema.ok ? [] : schema.errors.map((e) => `canonical warning ${e}`)), ...rules.errors];
+  const reasons = [
+    ...(schema.ok ? [] : schema.errors.filter((e) => !unmappedOnly(e)).map((e) => `canonical warning ${e}`)),
+    ...rules.errors,
+  ];
   if (reasons.length) return { kind: 'rejected', reasons, identifier, sender };
 
-  const unmappedAreas: UnmappedArea[] = [
-    ...area.unmapped,
-    ...rules.unmappedAreas.map((code) => ({
-      code,
-      name: w.areas.find((a) => a.code === code)?.name ?? null,
-      reason: 'not a known division code',
-    })),
-  ];
+  const unmappedAreas = area.unmapped;
   if (status === 'Test' || status === 'Draft' || status === 'System')
     return {
       kind: 'record-only',
       reason: `status ${status} is validated and recorded, not dispatched`,
       cap,
-      warning: w,
+      ...(w.areas.length ? { warning: w } : {}),
       unmappedAreas,
     };
-  return { kind: 'warning', warning: w, unmappedAreas, cap };
+  if (w.areas.length === 0) return { kind: 'needs-mapping', warning: w, unmappedAreas, cap };
+  return { kind: 'warning', warning: w, unmappedAreas, mappings: area.mappings, cap };
 }

@@ -89,8 +89,15 @@ export const LEVEL_PARAMS = [
 export const GRADE_PARAMS = ['grade', 'rating', '等级', '风险等级', '火险等级', '预警等级数'];
 /** Parameter valueNames that carry the village flash-flood step. */
 export const STEP_PARAMS = ['step', 'action', '转移', '转移指令'];
-/** Geocode valueNames that carry an administrative division code (统计用区划代码 / GB/T 2260). */
-export const DIVISION_GEOCODE = /行政区划|区划代码|adcode|gb\s*\/?\s*t?\s*2260|^areacode$/i;
+/**
+ * Geocode valueNames known to carry an administrative division code (统计用区划代码 / GB/T 2260).
+ * Not a gate: a geocode of any other name whose value is a known division code maps too, with lower
+ * confidence.
+ */
+export const DIVISION_GEOCODE =
+  /行政区划|区划代码|区划编码|adcode|gb\s*\/?\s*t?\s*2260|^area\s*_?code$|administrative[\s_-]*division|admin[\s_-]*code|division[\s_-]*code|^(region|district)[\s_-]*code$/i;
+/** Geocode valueNames of other schemes, whose values look like division codes but are not (postcodes). */
+export const NON_DIVISION_GEOCODE = /邮编|邮政编码|post\s*code|postal|^zip|^fips|^same$|^ugc$|^emma|^nuts/i;
 
 const COLOUR_WORDS: [RegExp, Level][] = [
   [/特别严重|红色|^红$|\bred\b|^(i|Ⅰ|1级|一级)$/i, 'red'],
