@@ -10,7 +10,6 @@ import { TestSystem, testWarning } from './support/system';
  */
 jest.setTimeout(60_000);
 
-const SECRET = 'e2e-signing-secret-0123456789';
 const TOWNSHIP = '140212100000';
 const directory = {
   divisions: [{ code: '140212100201', name: '杏花峪村', parentCode: TOWNSHIP }],
@@ -25,12 +24,11 @@ const directory = {
 };
 
 const deepJson = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
-const bearer = (role: string) => ({
-  authorization: `Bearer ${signRoleToken({ actor: `${role}-e2e`, role }, SECRET)}`,
-});
-
 describe('hostile input at every edge (separate processes)', () => {
   const system = new TestSystem({ label: 'hostile', directory });
+  const bearer = (role: string) => ({
+    authorization: `Bearer ${signRoleToken({ actor: `${role}-e2e`, role }, system.signingSecret)}`,
+  });
   let intake: RunningService;
   let calloutId: string;
   let ackToken: string;
@@ -48,7 +46,7 @@ describe('hostile input at every edge (separate processes)', () => {
         (await system.query(`SELECT 1 FROM notify.attempts WHERE callout_id = $1`, [calloutId])).length > 0,
       'the notifier to record its attempt',
     );
-    ackToken = createAckToken(SECRET, calloutId, new Date(Date.now() + 3600_000));
+    ackToken = createAckToken(system.signingSecret, calloutId, new Date(Date.now() + 3600_000));
   }, 180_000);
   afterAll(() => system.stop(), 60_000);
 
