@@ -72,7 +72,7 @@ export class ConsoleViews {
       typeof iso === 'string' ? waited(iso, Date.now(), lang(o)) : '',
     );
     hb.registerHelper('concat', (...xs: unknown[]) => xs.slice(0, -1).join(''));
-    hb.registerHelper('roleName', (r: string, o: Handlebars.HelperOptions) => roleName(r, lang(o)));
+    hb.registerHelper('roleLabel', (r: string, o: Handlebars.HelperOptions) => roleName(r, lang(o)));
     hb.registerHelper('stateName', (st: string, o: Handlebars.HelperOptions) => stateName(st, lang(o)));
     hb.registerHelper('reasonText', (r: string, o: Handlebars.HelperOptions) => reasonText(r, lang(o)));
     hb.registerHelper('bilingual', (x: string, o: Handlebars.HelperOptions) => bilingual(x, lang(o)));
