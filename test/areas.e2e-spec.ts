@@ -5,7 +5,14 @@ import { Browser, chromium, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { rainstormCap } from './support/cap';
-import { createTestDatabase, kafkaBrokers, TestDatabase, uniqueId, waitFor } from './support/infra';
+import {
+  createTestDatabase,
+  kafkaBrokers,
+  TestDatabase,
+  testSecret,
+  uniqueId,
+  waitFor,
+} from './support/infra';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -14,7 +21,7 @@ import { freePort, RunningService, startService } from './support/services';
  * one step in the browser, and it dispatches: the township's persons are called. The board's
  * rendered text in Chinese carries no English word (division codes, ids and times allowed).
  */
-const SECRET = 'areas-e2e-secret-0123456789';
+const SECRET = testSecret();
 const TOWNSHIP = '140212100000'; // 新荣区 新荣镇 (the demo roster has persons there)
 const tokenFor = (role: string, actor = `e2e-${role}`) => signRoleToken({ actor, role }, SECRET);
 

@@ -14,7 +14,6 @@ const V_DRILL = '140212100201';
 const V_REAL = '140212100202';
 const V_UPDATE = '140212100203';
 const V_EMPTY = '140212100204'; // no person at all: a coverage gap
-const SECRET = 'e2e-signing-secret-0123456789'; // TestSystem's
 /** How long to wait for what goes through several processes (generous: the machine may be busy). */
 const WAIT_MS = 90_000;
 const person = (id: string, name: string, mobile: string, village: string) => ({
@@ -78,7 +77,7 @@ describe('drills, level-raising updates and coverage alerts through the real ser
     }
   };
   const auditor = async <T>(path: string): Promise<T> => {
-    const token = signRoleToken({ actor: 'e2e-auditor', role: 'auditor' }, SECRET);
+    const token = signRoleToken({ actor: 'e2e-auditor', role: 'auditor' }, system.signingSecret);
     const r = await fetch(`${system.service('audit').url}${path}`, {
       headers: { authorization: `Bearer ${token}` },
     });
