@@ -191,9 +191,18 @@ describe('call-out scenarios (real Kafka, PostgreSQL, Twilio simulator; two trac
     expect(escalationSms[0].body).toContain('张海军');
     // Every deadline but the expiry fired, once, each by one of the two running trackers: the
     // person's ack deadline and one per ladder step, and the redials.
-    const deadlines = await system.query<{ kind: string; fired_by: string | null }>(
-      `SELECT kind, fired_by FROM callout.deadlines WHERE warning_id = $1 AND kind <> 'expire'`,
-      [w.id],
+    // A deadline created by the last step may still be due when the person turns not-woken: wait
+    // until every one has fired (one that never fires fails here).
+    const deadlines = await waitFor(
+      async () => {
+        const rows = await system.query<{ kind: string; fired_by: string | null }>(
+          `SELECT kind, fired_by FROM callout.deadlines WHERE warning_id = $1 AND kind <> 'expire'`,
+          [w.id],
+        );
+        return rows.every((d) => d.fired_by) ? rows : undefined;
+      },
+      'every deadline but the expiry fired',
+      60_000,
     );
     expect(deadlines.filter((d) => d.kind === 'ack')).toHaveLength(4);
     expect(deadlines.filter((d) => d.kind === 'redial').length).toBeGreaterThanOrEqual(
