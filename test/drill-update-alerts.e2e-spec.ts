@@ -256,6 +256,7 @@ describe('drills, level-raising updates and coverage alerts through the real ser
         500,
       ),
     );
-    expect(alerts).toContain('no-reachable-person');
+    // The alert's kind in the board's language (no-reachable-person).
+    expect(alerts).toContain('无可联系责任人');
   }, 300_000);
 });
