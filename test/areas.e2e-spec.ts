@@ -67,6 +67,8 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
         KAFKA_BROKERS: kafkaBrokers().join(','),
         KAFKA_TOPIC_PREFIX: prefix,
         SIGNING_SECRET: SECRET,
+        // Demo mode, as `npm start`: the simulator, the demo users and the demo directory.
+        DEMO: '1',
         POLICY_FILE: policyFile,
         SIM_PORT: String(simPort),
         SIM_LATENCY_MS: '50',
