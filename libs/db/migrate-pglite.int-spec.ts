@@ -59,15 +59,16 @@ describe('migrations on PGlite', () => {
       `const applied = await migrate(db);
        const schemas = (await db.query(
          "SELECT schema_name FROM information_schema.schemata WHERE schema_name = ANY($1::text[]) ORDER BY 1",
-         [${JSON.stringify([...MIGRATION_CONTEXTS])}],
+         [${JSON.stringify([...MIGRATION_CONTEXTS, 'auth'])}],
        )).rows.map((r) => r.schema_name);
        const kept = (await db.query("SELECT name FROM directory.divisions WHERE code = '140212100201'")).rows;
        return { applied, schemas, kept };`,
     );
     expect(reopened).toEqual({
       applied: [],
-      // Each context's own schema (kafka's migrations only give the others their outbox tables).
-      schemas: MIGRATION_CONTEXTS.filter((c) => c !== 'kafka').sort(),
+      // Each context's own schema (kafka's migrations only give the others their outbox tables;
+      // common's keep the revoked role tokens in schema auth).
+      schemas: [...MIGRATION_CONTEXTS.filter((c) => c !== 'kafka' && c !== 'common'), 'auth'].sort(),
       kept: [{ name: '杏花峪村' }],
     });
   });
