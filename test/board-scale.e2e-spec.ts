@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners } from 'kafkajs';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import type { CalloutEvent } from '../contracts/generated';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
@@ -15,7 +15,7 @@ import {
   uniqueId,
   waitFor,
 } from './support/infra';
-import { waitInPage } from './support/browser';
+import { launchChromium, waitInPage } from './support/browser';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -83,11 +83,7 @@ describe('duty-officer board at city scale (10,000 persons, ~1,000 not woken)', 
     const seeded = Date.now();
     await seedCityWideWarning(t, warningId);
     console.log(`seeded ${PERSONS} call-outs in ${Date.now() - seeded} ms`);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   }, 240_000);
 

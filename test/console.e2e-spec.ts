@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, BrowserContext, BrowserContextOptions, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { fromRoot } from '../libs/common/project-root';
@@ -14,7 +14,7 @@ import {
   uniqueId,
   waitFor,
 } from './support/infra';
-import { waitInPage } from './support/browser';
+import { launchChromium, waitInPage } from './support/browser';
 import { freePort, RunningService, startService } from './support/services';
 
 /**
@@ -88,18 +88,7 @@ describe('console in a browser (whole system)', () => {
     );
     // The all-in-one app serves the console beside every API, as `npm start` does.
     consoleApp = aio;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   }, 180_000);
 

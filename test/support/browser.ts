@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import { Browser, chromium, Page } from 'playwright-core';
 import { waitFor } from './infra';
 
 /**
@@ -13,4 +13,23 @@ export function waitInPage(
   timeoutMs = 30_000,
 ): Promise<unknown> {
   return waitFor(async () => await page.evaluate(expression), what, timeoutMs, 100);
+}
+
+/**
+ * Debian's headless Chromium as the browser tests use it. Without the background-networking flags
+ * it keeps trying hosts this machine's closed network refuses.
+ */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
 }
