@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
+import { prng } from '../../libs/directory/seed/generate-directory';
 import { CalloutPipeline, requestIdOf } from '../callout-pipeline';
 import { OwnPostgres } from '../../test/support/own-postgres';
 import { OwnKafka } from './own-infra';
@@ -173,18 +174,6 @@ export interface TrialResult {
   trialSeconds: number;
   passed: boolean;
   errors: string[];
-}
-
-/** A small deterministic PRNG (mulberry32), so that a seed repeats a run's fault points. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export class FaultSuite {
