@@ -1,13 +1,8 @@
+import type { NotWokenGroupRow } from '../callout/not-woken.repository';
 import { divisionName } from './board.service';
 
 /** The tracker's count of one warning's not-woken persons in one village (or other area). */
-export interface NotWokenCount {
-  warning_id: string;
-  area_code: string;
-  area_name: string | null;
-  n: number;
-  oldest: string;
-}
+export type NotWokenCount = NotWokenGroupRow;
 
 export interface NotWokenGroup {
   code: string;

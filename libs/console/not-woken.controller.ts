@@ -22,6 +22,8 @@ import { ConsoleAuthGuard, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleViews, PageContext } from './console-views';
 import { LiveHub } from './live-hub';
+import type { FieldTaskSummary } from '../callout/field-task.repository';
+import type { NotWokenPersonRow } from '../callout/not-woken.repository';
 import { groupNotWoken, NotWokenCount, waited } from './not-woken-groups';
 import { progressSvg, ProgressData } from './progress-chart';
 
@@ -29,37 +31,6 @@ import { progressSvg, ProgressData } from './progress-chart';
 export const AREA_PAGE_SIZE = 50;
 /** The most persons one set action (and its confirmation page) takes. */
 const SET_MAX = 500;
-
-interface NotWokenPerson {
-  id: string;
-  warning_id: string;
-  seq: number;
-  headline: string;
-  drill: boolean;
-  person_name: string;
-  phone: string;
-  role: string | null;
-  area_code: string | null;
-  area_name: string | null;
-  state_reason: string | null;
-  created_at: string;
-  handled_by_name: string | null;
-}
-
-interface FieldTask {
-  id: string;
-  warning_id: string;
-  seq: number;
-  headline: string | null;
-  area_code: string;
-  area_name: string | null;
-  assignee_name: string;
-  assignee_role: string;
-  opened_at: string;
-  closed_at: string | null;
-  persons: number;
-  reported: number;
-}
 
 const listOf = (v: unknown): string[] =>
   (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter(
@@ -302,7 +273,7 @@ export class NotWokenController {
 
   private async persons(page: PageContext, f: NotWokenFilter, limit: number, offset: number) {
     this.seesPersons(page);
-    const r = await this.backends.call<NotWokenPerson[]>(
+    const r = await this.backends.call<NotWokenPersonRow[]>(
       'tracker',
       `/api/callouts/not-woken/page${trackerQuery(f, { limit, offset })}`,
       { as: this.as(page) },
@@ -310,7 +281,7 @@ export class NotWokenController {
     return Array.isArray(r.body) ? r.body : [];
   }
 
-  private personView(page: PageContext, p: NotWokenPerson) {
+  private personView(page: PageContext, p: NotWokenPersonRow) {
     return {
       ...p,
       roleName: p.role ? roleName(p.role, page.lang) : '',
@@ -387,7 +358,7 @@ export class NotWokenController {
 
   private async taskData(page: PageContext, id: string) {
     this.seesPersons(page);
-    const r = await this.backends.call<{ task: FieldTask; items: Record<string, unknown>[] }>(
+    const r = await this.backends.call<{ task: FieldTaskSummary; items: Record<string, unknown>[] }>(
       'tracker',
       `/api/callouts/field-tasks/${encodeURIComponent(id)}`,
       { as: this.as(page) },
