@@ -18,6 +18,7 @@ export const MIGRATION_CONTEXTS = [
   'notify',
   'audit',
   'console',
+  'roster',
 ] as const;
 export type MigrationContext = (typeof MIGRATION_CONTEXTS)[number];
 

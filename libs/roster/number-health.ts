@@ -95,10 +95,10 @@ export function observationFromEvent(e: CalloutEvent): Observation | undefined {
   };
 }
 
-export interface HealthVerdict {
+export interface HealthVerdict<T extends Observation = Observation> {
   health: NumberHealth;
   /** The observations the verdict rests on, oldest first. */
-  evidence: Observation[];
+  evidence: T[];
   /** When the evidence began and when it was last seen. */
   since?: string;
   lastAt?: string;
@@ -112,16 +112,16 @@ const warnings = (os: Observation[]) => new Set(os.map((o) => o.warningId)).size
  * they last answered counts. A definite line fault needs one report; switched off, voicemail and
  * no answer need repeats (a phone can be off for a night).
  */
-export function healthOf(
-  observations: Observation[],
+export function healthOf<T extends Observation>(
+  observations: T[],
   rules: HealthRules = DEFAULT_HEALTH_RULES,
-): HealthVerdict {
+): HealthVerdict<T> {
   const sorted = [...observations].sort(
     (a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId),
   );
   const lastReached = sorted.map((o) => o.kind).lastIndexOf('reached');
   const open = sorted.slice(lastReached + 1);
-  const verdict = (health: NumberHealth, evidence: Observation[]): HealthVerdict =>
+  const verdict = (health: NumberHealth, evidence: T[]): HealthVerdict<T> =>
     evidence.length === 0
       ? { health: 'ok', evidence: [] }
       : { health, evidence, since: evidence[0].at, lastAt: evidence[evidence.length - 1].at };
