@@ -15,6 +15,7 @@ import { signingKeysOf, signRoleToken } from '../../libs/common/auth';
 import { IntakeModule } from '../../libs/intake/intake.module';
 import { NOTIFY_REQUIRED, NotifyModule } from '../../libs/notify/notify.module';
 import { startTwilioSimulator } from '../../libs/notify/simulator/twilio-simulator';
+import { ReportsModule } from '../../libs/reports/reports.module';
 import { RosterModule } from '../../libs/roster/roster.module';
 import { DEMO_TWILIO, embeddedTopicPrefix, ensureLocalKafka, useSimulatorDefaults } from './embedded';
 
@@ -36,6 +37,7 @@ function allInOneModule(): Type<unknown> {
     RosterModule,
     NotifyModule,
     AuditModule,
+    ReportsModule,
     ConsoleModule,
   ];
   @Module({

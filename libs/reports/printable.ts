@@ -14,19 +14,16 @@ hbs.registerHelper('pct', (r: number | null) => percent(r));
 hbs.registerHelper('secs', (s: number | null) => seconds(s));
 hbs.registerHelper('yesno', (b: boolean) => (b ? '是' : '否'));
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+const PARTIALS = ['print-style', 'figures-table'];
+const templateFile = (name: string) => fromRoot('libs', 'reports', 'templates', `${name}.hbs`);
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
 function template(name: string): Handlebars.TemplateDelegate {
-  if (!hbs.partials['print-style'])
-    hbs.registerPartial(
-      'print-style',
-      readFileSync(fromRoot('libs', 'reports', 'templates', 'print-style.hbs'), 'utf8'),
-    );
+  for (const partial of PARTIALS)
+    if (!hbs.partials[partial]) hbs.registerPartial(partial, readFileSync(templateFile(partial), 'utf8'));
   let t = compiled.get(name);
   if (!t) {
-    t = hbs.compile(readFileSync(fromRoot('libs', 'reports', 'templates', `${name}.hbs`), 'utf8'), {
-      strict: false,
-    });
+    t = hbs.compile(readFileSync(templateFile(name), 'utf8'));
     compiled.set(name, t);
   }
   return t;
