@@ -19,6 +19,7 @@ export const MIGRATION_CONTEXTS = [
   'audit',
   'console',
   'roster',
+  'drills',
 ] as const;
 export type MigrationContext = (typeof MIGRATION_CONTEXTS)[number];
 
