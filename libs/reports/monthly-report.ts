@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LedgerEntry } from '../audit/ledger-entry';
 import { ResponseChain } from '../audit/response-chain';
 import { AreaFigures, figuresBy, figuresOfCallouts, ReportCallout, reportCallouts } from './report-figures';
 
@@ -29,6 +30,17 @@ export const CLOSED_ZH: Record<string, string> = {
 export interface ChainSnapshot {
   chain: ResponseChain;
   head: { chainId: string; lastSeq: number; lastHash: string };
+  /** The area codes the warning was first issued for: a drill's scope. */
+  areas: string[];
+}
+
+/** The areas of a chain's first warning message (what it was issued for). */
+export function warningAreas(entries: LedgerEntry[]): string[] {
+  const first = entries.find(
+    (e) => e.topic.startsWith('warnings.') && e.topic !== 'warnings.closed' && e.topic !== 'warnings.cap',
+  );
+  const areas = (first?.content as { areas?: { code?: unknown }[] } | undefined)?.areas ?? [];
+  return areas.map((a) => a.code).filter((c): c is string => typeof c === 'string');
 }
 
 export interface MonthlyReport {

@@ -1,6 +1,6 @@
 import { chainEntry, EntryDraft, GENESIS_HASH, LedgerEntry } from '../audit/ledger-entry';
 import { buildResponseChain } from '../audit/response-chain';
-import { ChainSnapshot } from './monthly-report';
+import { ChainSnapshot, warningAreas } from './monthly-report';
 
 /**
  * Ledgers of known warnings for the reports' specs: the entries the audit would have chained for a
@@ -109,5 +109,6 @@ export function fixtureSnapshot(w: FixtureWarning): ChainSnapshot {
   return {
     chain: buildResponseChain(w.id, entries),
     head: { chainId: w.id, lastSeq: last.seq, lastHash: last.hash },
+    areas: warningAreas(entries),
   };
 }

@@ -1,6 +1,7 @@
 import { safeCsv } from '../common/safe-csv';
 import { percent } from '../audit/audit-report';
-import { MonthlyReport } from './monthly-report';
+import { AfterActionReport } from './after-action-report';
+import { CLOSED_ZH, MonthlyReport } from './monthly-report';
 import { CSV_BOM, renderPrintable } from './printable';
 import { AreaFigures } from './report-figures';
 
@@ -46,6 +47,41 @@ export function monthlyReportCsv(r: MonthlyReport): string {
         { key: 'code', header: '区划代码' },
         { key: 'name', header: '名称' },
         ...FIGURE_COLUMNS,
+      ],
+    })
+  );
+}
+
+export function afterActionHtml(r: AfterActionReport): string {
+  return renderPrintable('after-action-report', r);
+}
+
+/** One row per person the drill called: for following up with each. */
+export function afterActionCsv(r: AfterActionReport): string {
+  const rows = r.callouts.map((c) => ({
+    ...c,
+    confirmed: c.confirmed ? '是' : '否',
+    secondsToConfirm: c.secondsToConfirm === null ? '' : Math.round(c.secondsToConfirm),
+    withinTarget: c.withinTarget === null ? '' : c.withinTarget ? '是' : '否',
+    everNotWoken: c.everNotWoken ? '是' : '否',
+    lastState: CLOSED_ZH[c.lastState] ?? c.lastState,
+  }));
+  return (
+    CSV_BOM +
+    safeCsv([[`演练评估 ${r.warningId}`, `链头 ${r.ledgerHead.lastSeq} ${r.ledgerHead.lastHash}`]]) +
+    safeCsv(rows, {
+      header: true,
+      columns: [
+        { key: 'personId', header: '责任人编号' },
+        { key: 'personName', header: '责任人' },
+        { key: 'role', header: '职责' },
+        { key: 'areaCode', header: '区划代码' },
+        { key: 'townshipCode', header: '乡镇代码' },
+        { key: 'confirmed', header: '已确认' },
+        { key: 'secondsToConfirm', header: '确认用时（秒）' },
+        { key: 'withinTarget', header: '按时确认' },
+        { key: 'everNotWoken', header: '曾未叫醒' },
+        { key: 'lastState', header: '结果' },
       ],
     })
   );

@@ -1,9 +1,19 @@
-import { BadRequestException, Controller, Get, Query, Res, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuditService } from '../audit/audit.service';
 import { AuditorActor, AuditorGuard } from '../audit/auditor.guard';
-import { monthlyReportCsv, monthlyReportHtml } from './report-render';
+import { NotADrill } from './after-action-report';
+import { afterActionCsv, afterActionHtml, monthlyReportCsv, monthlyReportHtml } from './report-render';
 import { ReportsService } from './reports.service';
 
 type Format = 'json' | 'csv' | 'html';
@@ -61,6 +71,28 @@ export class ReportsController {
       html: monthlyReportHtml,
       csv: monthlyReportCsv,
       filename: `jiaoying-${month}`,
+    });
+  }
+
+  /** A drill's after-action report; a real warning is refused (drills are never counted with them). */
+  @Get('drills/:id')
+  async afterAction(
+    @Param('id') id: string,
+    @AuditorActor() actor: string,
+    @Res({ passthrough: true }) res: Response,
+    @Query('format') format?: string,
+  ) {
+    const f = formatOf(format);
+    await this.audit.recordAccess(actor, `report.after-action:${f}`, id);
+    const report = await this.reports.afterAction(id, actor).catch((e: unknown) => {
+      if (e instanceof NotADrill) throw new BadRequestException(e.message);
+      if (e instanceof RangeError) throw new NotFoundException(e.message);
+      throw e;
+    });
+    return sendReport(res, f, report, {
+      html: afterActionHtml,
+      csv: afterActionCsv,
+      filename: `drill-${encodeURIComponent(id)}`,
     });
   }
 }

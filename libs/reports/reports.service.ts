@@ -6,7 +6,8 @@ import { shanxiDivisions } from '../common/divisions';
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
 import { CONFIG, DB } from '../infra/tokens';
-import { buildMonthlyReport, ChainSnapshot, MonthlyReport } from './monthly-report';
+import { AfterActionReport, buildAfterActionReport } from './after-action-report';
+import { buildMonthlyReport, ChainSnapshot, MonthlyReport, warningAreas } from './monthly-report';
 
 let names: Map<string, string> | undefined;
 const areaName = (code: string) =>
@@ -39,9 +40,24 @@ export class ReportsService {
         async (tx) => [await this.ledger.entries(chainId, tx), await this.ledger.head(chainId, tx)] as const,
       );
       if (entries.length === 0 || !head) continue;
-      out.push({ chain: buildResponseChain(chainId, entries, areaName), head: { chainId, ...head } });
+      out.push({
+        chain: buildResponseChain(chainId, entries, areaName),
+        head: { chainId, ...head },
+        areas: warningAreas(entries),
+      });
     }
     return out;
+  }
+
+  async afterAction(warningId: string, actor: string): Promise<AfterActionReport> {
+    return buildAfterActionReport({
+      warningId,
+      snapshots: await this.snapshots(),
+      targetOf: this.targetOf,
+      areaName,
+      generatedAt: new Date().toISOString(),
+      generatedBy: actor,
+    });
   }
 
   async monthly(month: string, actor: string): Promise<MonthlyReport> {
