@@ -16,7 +16,7 @@ import { TestSystem } from './support/system';
  */
 const TOWNSHIP = '140212100000'; // 新荣区 新荣镇
 const village = (n: number) => `1402121002${String(n).padStart(2, '0')}`;
-const WAIT_MS = 120_000;
+const WAIT_MS = 180_000;
 const person = (id: string, name: string, mobile: string, n: number) => ({
   id,
   name,
@@ -37,7 +37,8 @@ policy.hazards.flood.orange = {
   ...policy.hazards.flood.orange,
   targets: [{ role: 'flood-control', levels: ['village'] }],
   channels: ['voice', 'sms'],
-  ackDeadlineSec: 25,
+  // Long enough for the redials to go round through Kafka on a busy machine.
+  ackDeadlineSec: 90,
   redials: 2,
   redialIntervalSec: 1,
   escalationSteps: 0,
@@ -70,7 +71,10 @@ describe('a scheduled drill, its after-action report and the numbers to check', 
     try {
       return await p;
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n${system.output()}`);
+      const exits = [...system.services.values()]
+        .filter((x) => x.proc.exitCode !== null || x.proc.signalCode !== null)
+        .map((x) => `${x.name} exited (${x.proc.exitCode ?? x.proc.signalCode})`);
+      throw new Error(`${(e as Error).message}\n${exits.join('\n')}\n${system.output()}`);
     }
   };
   const api = async <T>(service: string, role: string, path: string, init: RequestInit = {}) => {
@@ -240,5 +244,5 @@ describe('a scheduled drill, its after-action report and the numbers to check', 
     );
     expect(page).toContain('待核实号码清单');
     expect(page).toContain('空号');
-  }, 400_000);
+  }, 600_000);
 });
