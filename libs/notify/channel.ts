@@ -1,7 +1,13 @@
-import { CalloutStatus } from '../../contracts/generated/callout-status';
+import { ChannelStatusCode, FoundSend, SendResult } from './provider';
 
-/** The project's own delivery statuses (contracts/schemas/callout-status.schema.json). */
-export type ChannelStatusCode = CalloutStatus['status'];
+export {
+  ChannelError,
+  ChannelStatusCode,
+  FoundSend,
+  SendResult,
+  SMS_CHANNEL,
+  VOICE_CHANNEL,
+} from './provider';
 
 /** What a channel reports about one send, in the project's terms. */
 export interface ChannelStatus {
@@ -13,32 +19,6 @@ export interface ChannelStatus {
   reason?: string;
   /** The requestId the project put into the callback URL, when present. */
   requestId?: string;
-}
-
-export interface SendResult {
-  providerId: string;
-  status: ChannelStatusCode;
-  /** The provider's answer as it came (printed by the test CLI). */
-  raw: unknown;
-}
-
-/** A send that failed. `permanent` ones (invalid number…) are never retried. */
-export class ChannelError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-    /** Provider error code (e.g. Twilio 21211) when known. */
-    readonly code?: number,
-    /** HTTP status when the provider answered; undefined for network errors (outcome unknown). */
-    readonly httpStatus?: number,
-  ) {
-    super(message);
-    this.name = 'ChannelError';
-  }
-  /** True when the provider certainly did not accept the request (it answered with an error). */
-  get definitelyNotAccepted(): boolean {
-    return this.httpStatus !== undefined && this.httpStatus < 500;
-  }
 }
 
 export interface SmsSend {
@@ -59,12 +39,6 @@ export interface VoiceSend {
    */
   twiml?: string | null;
   statusCallbackUrl?: string;
-}
-
-/** A message the provider already accepted, found again after a crash (reconciliation). */
-export interface FoundSend {
-  providerId: string;
-  status: ChannelStatusCode;
 }
 
 export interface InboundSms {
@@ -93,6 +67,3 @@ export interface VoiceChannel {
   /** Calls to `to` created since `since`, oldest first (see SmsChannel.findSent). */
   findSent(to: string, since: Date): Promise<FoundSend[]>;
 }
-
-export const SMS_CHANNEL = Symbol('SMS_CHANNEL');
-export const VOICE_CHANNEL = Symbol('VOICE_CHANNEL');
