@@ -1,5 +1,5 @@
 import { CalloutRequested } from '../../contracts/generated/callout-requested';
-import { RejectMessage } from '../kafka/safe-consumer';
+import { RejectedInput } from '../common/domain-errors';
 import { createAckToken } from './ack-token';
 import { langOf, MessageTemplates, TemplateError } from './message-templates';
 import { VoiceScript } from './provider';
@@ -39,10 +39,10 @@ export class RequestRenderer {
     return `${base}/ack/${createAckToken(this.settings.signingSecret, calloutId, exp)}`;
   }
 
-  /** A request that cannot render is rejected with the reason. */
+  /** A request that cannot render is rejected (RejectedInput) with the reason: it never will. */
   render(req: CalloutRequested): RenderedRequest {
     const checked = checkTemplateData(req.data);
-    if (!checked.ok) throw new RejectMessage('template data invalid', checked.errors);
+    if (!checked.ok) throw new RejectedInput('template data invalid', checked.errors);
     const lang = langOf(req.language);
     const ctx: RenderContext = {
       ...checked.data,
@@ -68,7 +68,7 @@ export class RequestRenderer {
       };
       return { body, voiceScript };
     } catch (e) {
-      if (e instanceof TemplateError) throw new RejectMessage(`cannot render: ${e.message}`);
+      if (e instanceof TemplateError) throw new RejectedInput(`cannot render: ${e.message}`);
       throw e;
     }
   }
