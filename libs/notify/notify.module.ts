@@ -1,8 +1,7 @@
-import { Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
 import { CONFIG, DB, PUBLISHER } from '../infra/tokens';
-import { boundedStep } from '../infra/shutdown';
 import { consumerHostProvider } from '../kafka/consumer-host.provider';
 import { EventPublisher } from '../kafka/kafka-client';
 import { OutboxRelay } from '../kafka/outbox';
@@ -13,11 +12,13 @@ import { CalloutSending } from './callout-sending.usecase';
 import { MessageTemplates } from './message-templates';
 import {
   NOTIFY_GATE,
+  NOTIFY_RECONCILER,
   NOTIFY_RELAY,
   NOTIFY_TEMPLATES,
   NOTIFY_USE_CASES,
   NOTIFY_WORKER,
 } from './notify.tokens';
+import { NotifyLifecycle } from './notify.lifecycle';
 import { createNotifyUseCases, NotifyUseCases } from './notify-use-cases';
 import {
   PROVIDER_WEBHOOK_SINK,
@@ -27,6 +28,7 @@ import {
   VOICE_CHANNEL,
   VoiceChannel,
 } from './provider';
+import { Reconciler } from './reconciler';
 import { SendGate } from './send-gate';
 import { SendWorker } from './send-worker';
 import { TWILIO_ADAPTER } from './twilio/twilio.adapter';
@@ -39,65 +41,8 @@ export const NOTIFY_REQUIRED = [
   ...new Set([...PROVIDER.required, 'PUBLIC_BASE_URL', 'SIGNING_SECRET'] as const),
 ];
 
-/** The reconciler looks for stuck sends this often at most (more often when they count stuck sooner). */
-const RECONCILE_EVERY_MS = 30_000;
 /** The send worker looks for queued attempts this often when nothing nudges it. */
 const SEND_POLL_MS = 200;
-
-/** The part of the send worker the lifecycle drives (tests may replace the worker). */
-type Worker = Pick<SendWorker<unknown>, 'start' | 'stop'>;
-
-/** Outbox relay, send worker, start-up template check and crash reconciliation around the notify context. */
-class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('NotifyModule');
-  private timer?: NodeJS.Timeout;
-  private reconciling?: Promise<unknown>;
-
-  constructor(
-    @Inject(CONFIG) private readonly cfg: AppConfig,
-    @Inject(NOTIFY_RELAY) private readonly relay: OutboxRelay,
-    @Inject(NOTIFY_TEMPLATES) private readonly templates: MessageTemplates,
-    @Inject(CalloutSending) private readonly sending: CalloutSending,
-    @Inject(NOTIFY_GATE) private readonly gate: SendGate,
-    @Inject(NOTIFY_WORKER) private readonly worker: Worker,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    const reports = this.templates.check(this.cfg.NOTIFY_SEGMENT_BUDGET);
-    for (const r of reports) this.logger.warn(`template ${r.template}: ${r.problem}`);
-    const broken = reports.filter((r) => r.problem.startsWith('does not render'));
-    if (broken.length)
-      throw new Error(`templates do not render: ${broken.map((r) => r.template).join(', ')}`);
-    this.relay.start();
-    this.worker.start();
-    // One reconciliation at a time: a slow one must not overlap the next tick.
-    const reconcile = () =>
-      (this.reconciling ??= this.sending
-        .reconcile()
-        .then(
-          (r) =>
-            r.adopted + r.resent && this.logger.log(`reconciled: ${r.adopted} adopted, ${r.resent} sent`),
-        )
-        .catch((e: Error) => this.logger.warn(`reconcile failed: ${e.message}`))
-        .finally(() => (this.reconciling = undefined)));
-    void reconcile();
-    this.timer = setInterval(
-      () => void reconcile(),
-      Math.min(RECONCILE_EVERY_MS, this.cfg.NOTIFY_RECONCILE_AFTER_MS / 2),
-    );
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    // Sends in flight finish (and write their outcome to the outbox) before the relay stops; one
-    // still at the API after 3 s stays 'sending' and is reconciled with the provider at the next start.
-    await boundedStep('sends in flight', this.worker.stop(), 3_000);
-    await boundedStep('reconciliation', this.reconciling, 1_000);
-    await this.relay.stop();
-    await boundedStep('send gate', this.gate.stop(), 1_000);
-  }
-}
 
 /**
  * The notify context: accepts callouts.requested into a send queue (notify.attempts 'queued'), sends
@@ -147,6 +92,12 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       provide: PROVIDER_WEBHOOK_SINK,
       inject: [NOTIFY_USE_CASES],
       useFactory: (u: NotifyUseCases) => u.webhooks,
+    },
+    {
+      provide: NOTIFY_RECONCILER,
+      inject: [CONFIG, CalloutSending],
+      useFactory: (cfg: AppConfig, sending: CalloutSending) =>
+        new Reconciler(sending, cfg.NOTIFY_RECONCILE_AFTER_MS),
     },
     {
       provide: NOTIFY_WORKER,

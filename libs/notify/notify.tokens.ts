@@ -5,3 +5,4 @@ export const NOTIFY_GATE = Symbol('NOTIFY_GATE');
 export const NOTIFY_USE_CASES = Symbol('NOTIFY_USE_CASES');
 /** The send worker (SendWorker): tests replace it to leave accepted attempts queued. */
 export const NOTIFY_WORKER = Symbol('NOTIFY_WORKER');
+export const NOTIFY_RECONCILER = Symbol('NOTIFY_RECONCILER');
