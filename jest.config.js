@@ -1,6 +1,7 @@
-// Three tiers (see STYLE.md): unit specs beside the code (no I/O), integration specs that touch the
-// real PostgreSQL or Kafka (*.int-spec.ts), and end-to-end specs in test/ that run the built services
-// as processes. `npm test` builds first, then runs all three, one file at a time.
+// Three tiers (the developers' guide, ../shared/STYLE.md, "Tests"): unit specs beside the code (no
+// I/O), integration specs that touch the real PostgreSQL or Kafka (*.int-spec.ts), and end-to-end specs
+// in test/ that run the built services as processes. `npm test` builds first, then runs all three, one
+// file at a time.
 const swc = [
   '@swc/jest',
   {

@@ -13,11 +13,11 @@
  *     ESCALATED (or NOT_WOKEN when it has no ladder): lag = its updated_at − due_at.
  * Every load loop is bounded and local (127.0.0.1 only).
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
-import { AddressInfo, createServer as createNetServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
@@ -30,8 +30,9 @@ import { migrate } from '../libs/db/migrate';
 import { DirectoryService } from '../libs/directory/directory.service';
 import { DATONG, generateDirectory } from '../libs/directory/seed/generate-directory';
 import type { SimRecord } from '../libs/notify/simulator/twilio-simulator';
+import { waitFor } from '../test/support/infra';
+import { freePort, startService } from '../test/support/services';
 
-const ROOT = join(__dirname, '..').replace(/[/\\]dist$/, '');
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TWILIO = {
   accountSid: 'AC' + 'be0c'.repeat(8),
@@ -134,26 +135,8 @@ export const dist = (xs: number[]): Distribution => ({
   max: Math.round(xs.length ? Math.max(...xs) : NaN),
 });
 
-export async function waitFor<T>(check: () => Promise<T>, what: string, timeoutMs: number, everyMs = 100) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// The test suite's helpers, shared: polling with a deadline, a free port, a built service started.
+export { freePort, waitFor };
 
 /** Villages per township so that the generated Datong roster has at least `persons` persons. */
 export function datongDirectory(persons: number) {
@@ -207,7 +190,7 @@ export interface Child {
   out: () => string;
 }
 
-function startApp(
+async function startApp(
   app: string,
   name: string,
   env: Record<string, string>,
@@ -216,43 +199,17 @@ function startApp(
   cpuProfDir?: string,
   readyTimeoutMs = 90_000,
 ): Promise<Child> {
-  let out = '';
-  const args = [
-    ...(cpuProfDir
+  const service = await startService(app, env, {
+    name,
+    port,
+    ready,
+    timeoutMs: readyTimeoutMs,
+    nodeArgs: cpuProfDir
       ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`]
-      : []),
-    join(ROOT, 'dist', 'apps', app, 'main.js'),
-  ];
-  const proc = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+      : [],
+    outputTailChars: 20_000,
   });
-  // Keep only the tail: a long run must not grow the benchmark's own memory.
-  const keep = (d: Buffer) => {
-    out = (out + d.toString()).slice(-20_000);
-  };
-  proc.stdout!.on('data', keep);
-  proc.stderr!.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
-  const path = ready === 'port' ? '/' : '/health/ready';
-  return waitFor(
-    async () => {
-      if (proc.exitCode !== null)
-        throw new Error(`${name} exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
-      const r = await fetch(url + path).catch(() => undefined);
-      return r !== undefined && (ready === 'port' || r.ok);
-    },
-    `${name} to be ready`,
-    readyTimeoutMs,
-    200,
-  ).then(
-    () => ({ name, app, proc, url, port, env, ready, out: () => out }),
-    (e: Error) => {
-      proc.kill('SIGKILL');
-      throw new Error(`${e.message}\n--- ${name} ---\n${out.slice(-3000)}`);
-    },
-  );
+  return { name, app, proc: service.proc, url: service.url, port, env, ready, out: service.output };
 }
 
 /** Peak resident set (VmHWM) of a live process, in MB (Linux). */

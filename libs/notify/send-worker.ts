@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { Poller } from '../infra/poller';
 
 /** Where the worker takes its sends from (NotifyService over notify.attempts). */
 export interface SendQueue<A> {
@@ -20,15 +21,14 @@ export interface SendWorkerOptions {
 
 /**
  * The "send" half of the notifier: claims queued attempts in batches and sends them concurrently,
- * keeping up to `capacity` in flight. Nudged after each accepted request, polls otherwise; on a
- * restart it resumes whatever is still queued, since the queue is the attempts table.
+ * keeping up to `capacity` in flight. Nudged after each accepted request, polls otherwise (the
+ * project's Poller); on a restart it resumes whatever is still queued, since the queue is the
+ * attempts table.
  */
 export class SendWorker<A> {
   private readonly logger = new Logger('SendWorker');
   private readonly sending = new Set<Promise<unknown>>();
-  private timer?: NodeJS.Timeout;
-  private filling?: Promise<void>;
-  private again = false;
+  private readonly loop: Poller;
   /** The last fill stopped because capacity was full: finished sends should claim more. */
   private full = false;
   private stopped = true;
@@ -36,18 +36,18 @@ export class SendWorker<A> {
   constructor(
     private readonly queue: SendQueue<A>,
     private readonly opts: SendWorkerOptions,
-  ) {}
+  ) {
+    this.loop = new Poller(() => this.fill(), { name: 'SendWorker', intervalMs: opts.pollMs });
+  }
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Look for queued attempts soon (called after a request was accepted). */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.filling) this.again = true;
-    else this.schedule(0);
+    this.loop.nudge();
   }
 
   get inFlight(): number {
@@ -57,26 +57,8 @@ export class SendWorker<A> {
   /** Stops claiming and waits for the sends in flight, so none is left half-done by a clean stop. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.filling;
+    await this.loop.stop();
     await Promise.allSettled([...this.sending]);
-  }
-
-  private schedule(ms: number) {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
-    if (ms > 0) this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopped || this.filling) return;
-    this.filling = this.fill().finally(() => (this.filling = undefined));
-    await this.filling;
-    if (this.stopped) return;
-    if (this.again) {
-      this.again = false;
-      this.schedule(0);
-    } else this.schedule(this.opts.pollMs);
   }
 
   private async fill(): Promise<void> {
@@ -91,14 +73,14 @@ export class SendWorker<A> {
         this.logger.warn(`claiming queued attempts failed: ${(e as Error).message}`);
         return;
       }
-      for (const a of batch) this.launch(a);
+      for (const attempt of batch) this.launch(attempt);
       if (batch.length < room) return; // the queue is empty for now
     }
   }
 
-  private launch(a: A) {
+  private launch(attempt: A) {
     const p: Promise<unknown> = this.queue
-      .sendClaimed(a)
+      .sendClaimed(attempt)
       .catch((e: Error) => this.logger.warn(`send left to the reconciler: ${e.message}`))
       .finally(() => {
         this.sending.delete(p);

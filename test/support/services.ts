@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { waitFor } from './infra';
 
-const ROOT = join(__dirname, '..', '..');
+/** The project's root, whether this runs from test/support or compiled into dist/ (the benchmark). */
+const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
 
 /** A free TCP port on the loopback interface. */
 export function freePort(): Promise<number> {
@@ -40,6 +41,10 @@ export async function startService(
     timeoutMs?: number;
     /** Variables of the test's own environment the service must not see (e.g. DATABASE_URL). */
     unset?: string[];
+    /** Node options before the script (e.g. --cpu-prof). */
+    nodeArgs?: string[];
+    /** Keep only the last this many characters of output (a long benchmark run must not grow). */
+    outputTailChars?: number;
   } = {},
 ): Promise<RunningService> {
   const port = opts.port ?? (await freePort());
@@ -47,20 +52,28 @@ export async function startService(
   let out = '';
   const inherited = { ...process.env };
   for (const k of opts.unset ?? []) delete inherited[k];
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'main.js')], {
-    cwd: ROOT,
-    env: { ...inherited, LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  const proc = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), join(ROOT, 'dist', 'apps', app, 'main.js')],
+    {
+      cwd: ROOT,
+      env: { ...inherited, LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (opts.outputTailChars !== undefined) out = out.slice(-opts.outputTailChars);
+  };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const path = opts.ready === 'port' ? '/' : '/health/ready';
   try {
     await waitFor(
       async () => {
-        if (proc.exitCode !== null)
-          throw new Error(`${name} exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
+        // An exited service ends the wait at once (and fails just below).
+        if (proc.exitCode !== null) return true;
         const r = await fetch(url + path).catch(() => undefined);
         return r !== undefined && (opts.ready === 'port' || r.ok);
       },
@@ -69,6 +82,7 @@ export async function startService(
       opts.timeoutMs ?? 120_000,
       200,
     );
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${out.slice(-3000)}`);
   } catch (e) {
     proc.kill('SIGKILL');
     throw new Error(`${(e as Error).message}\n--- ${name} output ---\n${out.slice(-4000)}`);

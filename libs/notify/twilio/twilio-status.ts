@@ -1,4 +1,4 @@
-import { AnsweredBy, ChannelStatus, ChannelStatusCode } from './channel';
+import { AnsweredBy, ChannelStatus, ChannelStatusCode } from '../provider';
 import { lineFaultOfSip, lineFaultOfTwilioError } from './twilio-line-faults';
 
 /**
@@ -32,7 +32,8 @@ export const CALL_STATUS: Record<string, ChannelStatusCode | null> = {
   canceled: 'canceled',
 };
 
-export function mapSmsStatus(params: Record<string, string>): ChannelStatus | null {
+/** `requestId`: the rid the project put into the callback URL, when present. */
+export function mapSmsStatus(params: Record<string, string>, requestId?: string): ChannelStatus | null {
   const sid = params.MessageSid ?? params.SmsSid;
   const raw = (params.MessageStatus ?? params.SmsStatus ?? '').toLowerCase();
   const status = SMS_STATUS[raw];
@@ -40,9 +41,12 @@ export function mapSmsStatus(params: Record<string, string>): ChannelStatus | nu
   const code = params.ErrorCode;
   const lineFault = lineFaultOfTwilioError(code);
   return {
+    channel: 'sms',
     providerId: sid,
     status,
     providerStatus: raw,
+    providerFields: params,
+    ...(requestId ? { requestId } : {}),
     ...(lineFault ? { lineFault } : {}),
     ...(code && code !== '0'
       ? { reason: `Twilio error ${code}${params.ErrorMessage ? `: ${params.ErrorMessage}` : ''}` }
@@ -65,7 +69,11 @@ export function answeredByOf(value: string | undefined): AnsweredBy | undefined 
  * "completed" only for answered calls; answering machines are not heard) and lasted at least
  * `heardSeconds` — long enough for the message to play.
  */
-export function mapCallStatus(params: Record<string, string>, heardSeconds: number): ChannelStatus | null {
+export function mapCallStatus(
+  params: Record<string, string>,
+  heardSeconds: number,
+  requestId?: string,
+): ChannelStatus | null {
   const sid = params.CallSid;
   const raw = (params.CallStatus ?? '').toLowerCase();
   let status = CALL_STATUS[raw];
@@ -88,9 +96,12 @@ export function mapCallStatus(params: Record<string, string>, heardSeconds: numb
       .join(', ');
   }
   return {
+    channel: 'voice',
     providerId: sid,
     status,
     providerStatus: raw,
+    providerFields: params,
+    ...(requestId ? { requestId } : {}),
     ...(duration !== undefined && Number.isFinite(duration) ? { durationSec: duration } : {}),
     ...(reason ? { reason } : {}),
     ...(lineFault ? { lineFault } : {}),

@@ -1,4 +1,4 @@
-import { LineFault } from './channel';
+import { LineFault } from '../provider';
 
 /**
  * What Twilio's answers say about the number itself, in the project's terms (the roster's number
