@@ -2,7 +2,7 @@ import type { CalloutResponse, CalloutStatus, WarningMessage } from '../../contr
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryService } from '../directory/directory.service';
 import { Conflict, RejectedInput } from '../common/domain-errors';
-import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { calloutEngine } from '../../test/support/callout-engine';
 import { CalloutQueryController } from './callout-query.controller';
 import { DeadlineScanner } from './deadline-scanner';
 import { DispatcherService } from './dispatcher.service';
@@ -104,6 +104,7 @@ describe('call-out engine on PostgreSQL', () => {
   let tracker: TrackerService;
   let scanner: DeadlineScanner;
   let controller: CalloutQueryController;
+  let engine: ReturnType<typeof calloutEngine>;
   let q: <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
 
   beforeAll(async () => {
@@ -113,11 +114,8 @@ describe('call-out engine on PostgreSQL', () => {
     const report = await directory.import(JSON.stringify(directoryDoc), { format: 'json' });
     expect(report.errors).toEqual([]);
     // No Kafka here: the relay is never started, so the outbox keeps what the engine wrote.
-    const relay = new CalloutOutboxRelay(tdb.db, undefined as never);
-    dispatcher = new DispatcherService(tdb.db, directory, testPolicy(), relay);
-    tracker = new TrackerService(tdb.db, directory, relay);
-    scanner = new DeadlineScanner(tdb.db, tracker);
-    controller = new CalloutQueryController(tdb.db, relay, tracker);
+    engine = calloutEngine(tdb.db, directory, testPolicy());
+    ({ dispatcher, tracker, scanner, controller } = engine);
   }, 60_000);
   afterAll(() => tdb?.drop());
 
@@ -562,7 +560,7 @@ describe('call-out engine on PostgreSQL', () => {
       )
     ).map((r) => r.id);
     await makeDue(ids);
-    const other = new DeadlineScanner(tdb.db, tracker);
+    const other = engine.newScanner();
     const [a, b] = await Promise.all([scanner.scanOnce(), other.scanOnce()]);
     expect(a + b).toBe(ids.length);
     const fired = await q<{ n: string }>(

@@ -6,12 +6,18 @@ import { DirectoryModule } from '../directory/directory.module';
 import { DirectoryService } from '../directory/directory.service';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { CalloutQueryController } from './callout-query.controller';
+import { CalloutQueryRepository } from './callout-query.repository';
+import { CalloutRepository } from './callout.repository';
+import { DeadlineRepository } from './deadline.repository';
+import { WarningMessageRepository } from './warning-message.repository';
 import { CALLOUT_POLICY, TARGET_DIRECTORY } from './callout.types';
 import { DispatcherHandlers, TrackerHandlers } from './callout.handlers';
 import { DeadlineScanner } from './deadline-scanner';
 import { DispatcherService } from './dispatcher.service';
 import { FieldTaskController } from './field-task.controller';
+import { FieldTaskRepository } from './field-task.repository';
 import { FieldTaskService } from './field-task.service';
+import { NotWokenRepository } from './not-woken.repository';
 import { loadPolicy } from './policy';
 import { TrackerService } from './tracker.service';
 
@@ -21,6 +27,9 @@ import { TrackerService } from './tracker.service';
   imports: [DirectoryModule],
   providers: [
     CalloutOutboxRelay,
+    CalloutRepository,
+    DeadlineRepository,
+    WarningMessageRepository,
     {
       provide: CALLOUT_POLICY,
       inject: [CONFIG],
@@ -28,7 +37,14 @@ import { TrackerService } from './tracker.service';
     },
     { provide: TARGET_DIRECTORY, useExisting: DirectoryService },
   ],
-  exports: [CalloutOutboxRelay, CALLOUT_POLICY, TARGET_DIRECTORY],
+  exports: [
+    CalloutOutboxRelay,
+    CalloutRepository,
+    DeadlineRepository,
+    WarningMessageRepository,
+    CALLOUT_POLICY,
+    TARGET_DIRECTORY,
+  ],
 })
 export class CalloutCoreModule {}
 
@@ -50,7 +66,10 @@ export class DispatcherModule {}
   controllers: [CalloutQueryController, FieldTaskController],
   providers: [
     TrackerService,
+    CalloutQueryRepository,
     FieldTaskService,
+    FieldTaskRepository,
+    NotWokenRepository,
     DeadlineScanner,
     TrackerHandlers,
     consumerHostProvider('tracker', [TrackerHandlers]),

@@ -1,7 +1,16 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { TOPICS } from '../../contracts/topics';
-import type { CalloutEvent, CalloutRequested, CoverageAlert } from '../../contracts/generated';
+import type {
+  CalloutEvent,
+  CalloutRequested,
+  CalloutResponse,
+  CoverageAlert,
+  WarningMessage,
+} from '../../contracts/generated';
+import { Clock, systemClock } from '../common/clock';
 import { Queryable } from '../db/db';
+import { CLOCK } from '../infra/tokens';
 import { Outbox } from '../kafka/outbox';
 import {
   CALLOUT_STATES,
@@ -10,7 +19,8 @@ import {
   SETTLED_FOR_CLOSING,
   transition,
 } from './callout-state';
-import { CalloutRow, WarningRow } from './callout.types';
+import type { LadderStep } from '../directory/directory.types';
+import { CalloutRow, PolicySnapshot, WarningRow } from './callout.types';
 import { buildTemplateData, SubjectInfo } from './template-data';
 
 export interface NewCallout {
@@ -36,43 +46,21 @@ export interface SendSpec {
 }
 
 /**
- * SQL of the call-out context. Every method takes the transaction it runs in, so a state change,
- * its event and the sends it asks for are committed together (the outbox carries the events out).
+ * SQL of the call-out context's warnings, call-outs and sends. Every method takes the transaction it
+ * runs in, so a state change, its event and the sends it asks for are committed together (the outbox
+ * carries the events out).
  */
+@Injectable()
 export class CalloutRepository {
   readonly outbox = new Outbox('callout');
+
+  constructor(@Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock) {}
 
   async lockWarning(tx: Queryable, id: string): Promise<WarningRow | undefined> {
     const r = await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = $1 FOR NO KEY UPDATE`, [
       id,
     ]);
     return r.rows[0];
-  }
-
-  /**
-   * The messages applied before under one message id (normally none, or this very message once),
-   * after taking a transaction lock on the id so two messages with one id are decided in turn.
-   */
-  async messagesWithId(
-    tx: Queryable,
-    messageId: string,
-  ): Promise<{ messageKey: string; digest: string | null; receivedAt: string }[]> {
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('callout.warning_messages'), hashtext($1))`, [
-      messageId,
-    ]);
-    const r = await tx.query<{
-      message_key: string;
-      message_sha256: string | null;
-      received_at: Date | string;
-    }>(
-      `SELECT message_key, message_sha256, received_at FROM callout.warning_messages WHERE message_id = $1 ORDER BY received_at`,
-      [messageId],
-    );
-    return r.rows.map((x) => ({
-      messageKey: x.message_key,
-      digest: x.message_sha256,
-      receivedAt: new Date(x.received_at).toISOString(),
-    }));
   }
 
   async warning(tx: Queryable, id: string): Promise<WarningRow | undefined> {
@@ -90,6 +78,183 @@ export class CalloutRepository {
   async callout(tx: Queryable, id: string): Promise<CalloutRow | undefined> {
     const r = await tx.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE id = $1`, [id]);
     return r.rows[0];
+  }
+
+  /** The warning row a message chain is applied to (keyed by its first id); a placeholder until then. */
+  async ensureWarning(tx: Queryable, id: string): Promise<void> {
+    await tx.query(`INSERT INTO callout.warnings (id) VALUES ($1) ON CONFLICT DO NOTHING`, [id]);
+  }
+
+  /**
+   * Writes a warning message onto its warning row. A dispatchable message makes it active with the
+   * policy snapshot it keeps from then on; one that is not (no level, a test) only records it.
+   */
+  async applyMessage(
+    tx: Queryable,
+    id: string,
+    w: WarningMessage,
+    dispatchable: boolean,
+    snapshot: PolicySnapshot,
+  ): Promise<WarningRow> {
+    const r = await tx.query<WarningRow>(
+      `UPDATE callout.warnings SET hazard = $2, subtype = $3, level = $4, status = $5, drill = $6, headline = $7, sent_at = $8,
+         effective = $9, expires = $10, area_codes = $11, content = $12,
+         policy = CASE WHEN $13::boolean THEN COALESCE(policy, $14::jsonb) ELSE policy END,
+         state = CASE WHEN $13::boolean THEN 'active' WHEN state = 'placeholder' THEN 'recorded' ELSE state END,
+         updated_at = now()
+       WHERE id = $1 RETURNING *`,
+      [
+        id,
+        w.hazard,
+        w.subtype,
+        w.level ?? null,
+        w.status,
+        w.status === 'Exercise',
+        w.headline,
+        w.sentAt,
+        w.effective,
+        w.expires,
+        w.areas.map((a) => a.code),
+        JSON.stringify(w),
+        dispatchable,
+        JSON.stringify(snapshot),
+      ],
+    );
+    return r.rows[0];
+  }
+
+  async warnings(q: Queryable, ids: string[]): Promise<WarningRow[]> {
+    const r = await q.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = ANY($1::text[])`, [ids]);
+    return r.rows;
+  }
+
+  async setWarningState(tx: Queryable, id: string, state: WarningRow['state']): Promise<void> {
+    await tx.query(`UPDATE callout.warnings SET state = $2, updated_at = now() WHERE id = $1`, [id, state]);
+  }
+
+  /** Active warnings with no call-out open any more (a crash between a change and its close check). */
+  async activeWarningsWithNothingOpen(q: Queryable): Promise<string[]> {
+    const r = await q.query<{ id: string }>(
+      `SELECT w.id FROM callout.warnings w
+       WHERE w.state = 'active' AND NOT EXISTS (
+         SELECT 1 FROM callout.callouts c WHERE c.warning_id = w.id AND c.state = ANY($1::text[]))`,
+      [CALLOUT_STATES.filter((s) => !SETTLED_FOR_CLOSING.includes(s))],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
+  async callouts(q: Queryable, ids: string[]): Promise<CalloutRow[]> {
+    const r = await q.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE id = ANY($1::text[])`, [ids]);
+    return r.rows;
+  }
+
+  /** Locks call-outs in id order (the order every writer follows, so two never deadlock). */
+  async lockCallouts(tx: Queryable, ids: string[]): Promise<CalloutRow[]> {
+    const r = await tx.query<CalloutRow>(
+      `SELECT * FROM callout.callouts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+      [ids],
+    );
+    return r.rows;
+  }
+
+  /** Every call-out of a warning, ladder steps and superseded ones included, locked in id order. */
+  async lockCalloutsOfWarning(tx: Queryable, warningId: string): Promise<CalloutRow[]> {
+    const r = await tx.query<CalloutRow>(
+      `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR NO KEY UPDATE`,
+      [warningId],
+    );
+    return r.rows;
+  }
+
+  /** The current first call-outs of a warning (rung 0, not superseded by a higher level), locked. */
+  async lockCurrentFirstCallouts(tx: Queryable, warningId: string): Promise<CalloutRow[]> {
+    const r = await tx.query<CalloutRow>(
+      `SELECT * FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded FOR NO KEY UPDATE`,
+      [warningId],
+    );
+    return r.rows;
+  }
+
+  /** Which of these persons have a current first call-out for the warning. */
+  async personsWithCurrentCallout(
+    tx: Queryable,
+    warningId: string,
+    personIds: string[],
+  ): Promise<Set<string>> {
+    const r = await tx.query<{ person_id: string }>(
+      `SELECT person_id FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded AND person_id = ANY($2::text[])`,
+      [warningId, personIds],
+    );
+    return new Set(r.rows.map((x) => x.person_id));
+  }
+
+  async markSuperseded(tx: Queryable, id: string): Promise<void> {
+    await tx.query(`UPDATE callout.callouts SET superseded = true WHERE id = $1`, [id]);
+  }
+
+  /** Newly created first call-outs become SENT (their sends are requested with them). */
+  async markFirstSent(tx: Queryable, ids: string[]): Promise<void> {
+    await tx.query(
+      `UPDATE callout.callouts SET state = 'SENT', state_reason = 'first call-out', updated_at = now() WHERE id = ANY($1::text[])`,
+      [ids],
+    );
+  }
+
+  async countRedial(tx: Queryable, id: string): Promise<void> {
+    await tx.query(`UPDATE callout.callouts SET redials_used = redials_used + 1 WHERE id = $1`, [id]);
+  }
+
+  /** Stores the ladder a person is escalated up (read from the directory when their deadline passed). */
+  async storeLadder(tx: Queryable, id: string, ladder: LadderStep[]): Promise<void> {
+    await tx.query(`UPDATE callout.callouts SET ladder = $2 WHERE id = $1`, [id, JSON.stringify(ladder)]);
+  }
+
+  /** storeLadder for many persons whose first step is called at once: their position moves past it. */
+  async storeLaddersAtFirstStep(tx: Queryable, list: { id: string; ladder: LadderStep[] }[]): Promise<void> {
+    await tx.query(
+      `UPDATE callout.callouts c SET ladder = x.ladder::jsonb, ladder_pos = c.ladder_pos + 1
+       FROM unnest($1::text[], $2::text[]) AS x(id, ladder) WHERE c.id = x.id`,
+      [list.map((x) => x.id), list.map((x) => JSON.stringify(x.ladder))],
+    );
+  }
+
+  /** Where a subject stands on their ladder: the next step to call and the round of the walk. */
+  async moveOnLadder(tx: Queryable, id: string, pos: number, round: number): Promise<void> {
+    await tx.query(`UPDATE callout.callouts SET ladder_pos = $2, round = $3 WHERE id = $1`, [id, pos, round]);
+  }
+
+  /** Moves requests' recorded statuses forward: a status ranked below the recorded one changes nothing. */
+  async advanceRequestStatuses(
+    q: Queryable,
+    list: { requestId: string; status: string; rank: number }[],
+  ): Promise<void> {
+    await q.query(
+      `UPDATE callout.requests r SET status = x.status, status_rank = x.rank, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS x(request_id, status, rank)
+       WHERE r.request_id = x.request_id AND r.status_rank <= x.rank`,
+      [list.map((s) => s.requestId), list.map((s) => s.status), list.map((s) => s.rank)],
+    );
+  }
+
+  /** Records an answer (once per response id); `late` when it came after the person was escalated. */
+  async recordResponse(tx: Queryable, r: CalloutResponse, calloutId: string, late: boolean): Promise<void> {
+    await tx.query(
+      `INSERT INTO callout.responses (response_id, callout_id, via, kind, action, count, note, text, actor, late, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+      [
+        r.responseId,
+        calloutId,
+        r.via,
+        r.kind,
+        r.feedback?.action ?? null,
+        r.feedback?.count ?? null,
+        r.feedback?.note ?? null,
+        r.text ?? null,
+        r.actor ?? null,
+        late,
+        r.at,
+      ],
+    );
   }
 
   /** Records an event id; false when it was applied before (redelivery). */
@@ -195,7 +360,7 @@ export class CalloutRepository {
     changes: { from: CalloutRow | null; to: CalloutRow; reason: string; details?: Record<string, unknown> }[],
     drill: boolean,
   ): Promise<void> {
-    const at = new Date().toISOString();
+    const at = this.clock.now().toISOString();
     await this.outbox.add(
       tx,
       TOPICS.calloutsEvents.name,
@@ -227,7 +392,7 @@ export class CalloutRepository {
   /** Asks the notifier for sends: one callouts.requested per spec, recorded in callout.requests. */
   async requestSends(tx: Queryable, warning: WarningRow, specs: SendSpec[]): Promise<void> {
     if (specs.length === 0) return;
-    const now = new Date().toISOString();
+    const now = this.clock.now().toISOString();
     // Attempt numbers count every send of a call-out, whatever the channel.
     const attemptOf = new Map<string, number>();
     const msgs: CalloutRequested[] = specs.map((s) => {
@@ -273,35 +438,11 @@ export class CalloutRepository {
     );
   }
 
-  async addDeadlines(
-    tx: Queryable,
-    list: {
-      kind: 'ack' | 'redial' | 'voice-fallback' | 'expire';
-      calloutId: string | null;
-      warningId: string;
-      dueAt: Date;
-      ref: string;
-    }[],
-  ): Promise<void> {
-    if (list.length === 0) return;
-    await tx.query(
-      `INSERT INTO callout.deadlines (kind, callout_id, warning_id, due_at, ref)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) ON CONFLICT (kind, ref) DO NOTHING`,
-      [
-        list.map((d) => d.kind),
-        list.map((d) => d.calloutId),
-        list.map((d) => d.warningId),
-        list.map((d) => d.dueAt.toISOString()),
-        list.map((d) => d.ref),
-      ],
-    );
-  }
-
   async alert(
     tx: Queryable,
     alerts: Omit<CoverageAlert, 'schemaVersion' | 'alertId' | 'at'>[],
   ): Promise<void> {
-    const at = new Date().toISOString();
+    const at = this.clock.now().toISOString();
     await this.outbox.add(
       tx,
       TOPICS.coverageAlerts.name,
@@ -359,7 +500,7 @@ export class CalloutRepository {
           reason,
           drill: w.rows[0].drill,
           counts: Object.fromEntries(counts.rows.map((c) => [c.state, Number(c.n)])),
-          at: new Date().toISOString(),
+          at: this.clock.now().toISOString(),
         },
       },
     ]);

@@ -11,7 +11,8 @@ import { Clock, systemClock } from '../common/clock';
 import { Db } from '../db/db';
 import { PassOutcome, Poller } from '../infra/poller';
 import { CLOCK, DB } from '../infra/tokens';
-import { DueDeadline, TrackerService } from './tracker.service';
+import { DeadlineRepository, DueDeadline } from './deadline.repository';
+import { TrackerService } from './tracker.service';
 
 export interface DeadlineScannerOptions {
   /** How many ladders are read at once before a pass fires (PostgreSQL; PGlite serialises anyway). */
@@ -43,6 +44,7 @@ export class DeadlineScanner implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(DB) private readonly db: Db,
     private readonly tracker: TrackerService,
+    private readonly deadlines: DeadlineRepository,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
     @Optional() @Inject(DEADLINE_SCANNER_OPTIONS) options: DeadlineScannerOptions = {},
   ) {
@@ -75,17 +77,7 @@ export class DeadlineScanner implements OnApplicationBootstrap, OnApplicationShu
    * one cannot hold back the others.
    */
   async scanOnce(limit = 500): Promise<number> {
-    const due = (
-      await this.db.query<DueDeadline>(
-        `SELECT id::text, kind, callout_id, warning_id, due_at FROM callout.deadlines
-         WHERE fired_at IS NULL AND due_at <= now()
-         -- Due at the same instant: an expiry first (nobody is escalated after it), a call before the
-         -- escalation it might make unnecessary, then creation order.
-         ORDER BY due_at, CASE kind WHEN 'expire' THEN 0 WHEN 'ack' THEN 2 ELSE 1 END, id
-         LIMIT $1`,
-        [limit],
-      )
-    ).rows;
+    const due = await this.deadlines.due(this.db, this.clock.now(), limit);
     if (due.length === 0) return 0;
     try {
       const ladders = await this.tracker.laddersFor(due, this.concurrency);
@@ -117,13 +109,8 @@ export class DeadlineScanner implements OnApplicationBootstrap, OnApplicationShu
     try {
       const ladder = await this.tracker.ladderFor(d);
       const { applied } = await this.tracker.applyChange(async (tx) => {
-        const claimed = await tx.query(
-          `UPDATE callout.deadlines SET fired_at = now(), fired_by = $2
-           WHERE id = (SELECT id FROM callout.deadlines WHERE id = $1 AND fired_at IS NULL FOR UPDATE SKIP LOCKED)
-           RETURNING id`,
-          [d.id, this.instance],
-        );
-        if (claimed.rowCount === 0) return { applied: false }; // another replica has it, or it fired already
+        const claimed = await this.deadlines.claim(tx, [d.id], this.instance);
+        if (claimed.size === 0) return { applied: false }; // another replica has it, or it fired already
         await this.tracker.fire(d, tx, ladder);
         return { applied: true, warningId: d.kind === 'expire' ? undefined : d.warning_id };
       });

@@ -1,8 +1,8 @@
 import type { CalloutResponse, WarningMessage } from '../../contracts/generated';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryService } from '../directory/directory.service';
-import { CalloutOutboxRelay } from './callout-outbox.relay';
-import { DispatcherService } from './dispatcher.service';
+import { calloutEngine } from '../../test/support/callout-engine';
+import { DispatcherOptions, DispatcherService } from './dispatcher.service';
 import { DEFAULT_POLICY, parsePolicy, Policy } from './policy';
 import { TrackerService } from './tracker.service';
 
@@ -73,6 +73,10 @@ describe('dispatcher: first call-outs in chunks', () => {
   let tdb: TestDatabase;
   let dispatcher: DispatcherService;
   let tracker: TrackerService;
+  /** Awaited before each chunk (DispatcherOptions.beforePlanChunk); set by a test, cleared after it. */
+  let beforePlanChunk: DispatcherOptions['beforePlanChunk'];
+  /** The same dispatcher with chunks larger than the plans, for a plan written in one go. */
+  let wideDispatcher: DispatcherService;
   let q: <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
 
   beforeAll(async () => {
@@ -82,13 +86,14 @@ describe('dispatcher: first call-outs in chunks', () => {
     const report = await directory.import(JSON.stringify(directoryDoc), { format: 'json' });
     expect(report.errors).toEqual([]);
     // No Kafka: the relay is never started, so the outbox keeps what the dispatcher wrote.
-    const relay = new CalloutOutboxRelay(tdb.db, undefined as never);
-    dispatcher = new DispatcherService(tdb.db, directory, testPolicy(), relay);
-    dispatcher.planChunkSize = 3;
-    tracker = new TrackerService(tdb.db, directory, relay);
+    const engine = calloutEngine(tdb.db, directory, testPolicy(), {
+      dispatcher: { planChunkSize: 3, beforePlanChunk: (index, id) => beforePlanChunk?.(index, id) },
+    });
+    ({ dispatcher, tracker } = engine);
+    wideDispatcher = engine.newDispatcher({ planChunkSize: 100 });
   });
   afterEach(() => {
-    dispatcher.beforePlanChunk = undefined;
+    beforePlanChunk = undefined;
   });
   afterAll(() => tdb?.drop());
 
@@ -152,7 +157,7 @@ describe('dispatcher: first call-outs in chunks', () => {
   it('creates every call-out once, chunk by chunk, and the outcome is final only after the last chunk', async () => {
     const w = warning();
     const seen: { index: number; callouts: number; outcome: string | undefined }[] = [];
-    dispatcher.beforePlanChunk = async (index) => {
+    beforePlanChunk = async (index) => {
       seen.push({ index, callouts: (await callouts(w.id)).length, outcome: await outcome(w) });
     };
     expect(await dispatcher.handle(w, 'warnings.flood')).toBe('dispatched');
@@ -175,7 +180,7 @@ describe('dispatcher: first call-outs in chunks', () => {
 
   it('a crash between chunks is resumed by the redelivery: everyone called exactly once', async () => {
     const w = warning();
-    dispatcher.beforePlanChunk = (index) => {
+    beforePlanChunk = (index) => {
       if (index === 1) throw new Error('simulated crash before the second chunk');
     };
     await expect(dispatcher.handle(w, 'warnings.flood')).rejects.toThrow('simulated crash');
@@ -188,7 +193,7 @@ describe('dispatcher: first call-outs in chunks', () => {
     await tracker.closeSettledWarnings();
     expect(await closed(w.id)).toEqual([]);
 
-    dispatcher.beforePlanChunk = undefined;
+    beforePlanChunk = undefined;
     expect(await dispatcher.handle(w, 'warnings.flood')).toBe('dispatched');
     await expectEveryoneCalledOnce(w);
     expect(await requestRows(w.id)).toBe(ALL.length * 2);
@@ -205,12 +210,7 @@ describe('dispatcher: first call-outs in chunks', () => {
 
   it('a resumed update sends the update SMS once and calls the newly affected once', async () => {
     const alert = warning({ areas: [{ code: XINRONG, name: '新荣镇' }] });
-    dispatcher.planChunkSize = 100;
-    try {
-      expect(await dispatcher.handle(alert, 'warnings.flood')).toBe('dispatched');
-    } finally {
-      dispatcher.planChunkSize = 3;
-    }
+    expect(await wideDispatcher.handle(alert, 'warnings.flood')).toBe('dispatched');
     expect((await callouts(alert.id)).map((c) => c.person_id)).toEqual(['X1', 'X2', 'X3', 'X4']);
 
     const update = warning({
@@ -219,12 +219,12 @@ describe('dispatcher: first call-outs in chunks', () => {
       references: [alert.id],
       sentAt: new Date().toISOString(),
     });
-    dispatcher.beforePlanChunk = (index) => {
+    beforePlanChunk = (index) => {
       if (index === 1) throw new Error('simulated crash before the second chunk');
     };
     await expect(dispatcher.handle(update, 'warnings.flood')).rejects.toThrow('simulated crash');
     expect(await callouts(alert.id)).toHaveLength(7);
-    dispatcher.beforePlanChunk = undefined;
+    beforePlanChunk = undefined;
     expect(await dispatcher.handle(update, 'warnings.flood')).toBe('updated');
 
     await expectEveryoneCalledOnce(alert, 2);
@@ -245,7 +245,7 @@ describe('dispatcher: first call-outs in chunks', () => {
       references: [w.id],
       sentAt: new Date().toISOString(),
     });
-    dispatcher.beforePlanChunk = async (index) => {
+    beforePlanChunk = async (index) => {
       if (index === 1) expect(await dispatcher.handle(cancel, 'warnings.flood')).toBe('cancelled');
     };
     expect(await dispatcher.handle(w, 'warnings.flood')).toBe('dispatched');
@@ -258,7 +258,7 @@ describe('dispatcher: first call-outs in chunks', () => {
     expect(await deadlines(w.id)).toEqual([]);
 
     // A redelivery of the cancelled alert is a duplicate and calls nobody.
-    dispatcher.beforePlanChunk = undefined;
+    beforePlanChunk = undefined;
     expect(await dispatcher.handle(w, 'warnings.flood')).toBe('duplicate');
     expect(await callouts(w.id)).toHaveLength(3);
   });

@@ -1,15 +1,15 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { WarningMessage } from '../../contracts/generated';
 import { Db, Queryable } from '../db/db';
-import { DB } from '../infra/tokens';
+import { Clock, systemClock } from '../common/clock';
+import { CLOCK, DB } from '../infra/tokens';
 import { checkWarning, expiryErrors } from '../intake/warning-rules';
 import type { Resolution, TargetRule } from '../directory/directory.types';
 import { isOpen } from './callout-state';
 import { CalloutRepository, NewCallout, SendSpec } from './callout.repository';
 import {
   CALLOUT_POLICY,
-  CalloutRow,
   PolicySnapshot,
   TARGET_DIRECTORY,
   TargetDirectory,
@@ -17,12 +17,30 @@ import {
 } from './callout.types';
 import { levelPolicy, levelRank, LevelPolicy, Policy } from './policy';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { calloutDeadlines, DeadlineRepository } from './deadline.repository';
+import { endWarning } from './warning-end';
+import { WarningMessageRepository } from './warning-message.repository';
 import { Conflict, RejectedInput } from '../common/domain-errors';
 
 export type DispatchOutcome =
   'duplicate' | 'stale' | 'recorded' | 'dispatched' | 'updated' | 'cancelled' | 'ignored-after-end';
 
 const DISPATCHED_STATUSES = new Set(['Actual', 'Exercise']);
+
+const DEFAULT_PLAN_CHUNK_SIZE = 1000;
+
+export interface DispatcherOptions {
+  /** Persons whose first call-outs are created per transaction (default 1000). */
+  planChunkSize?: number;
+  /**
+   * Awaited before each chunk's transaction (index from 0); tests use it to crash between two
+   * chunks (throw) or to let another message arrive between them.
+   */
+  beforePlanChunk?: (index: number, warningId: string) => Promise<void> | void;
+}
+
+/** Options of the DispatcherService (DispatcherOptions); defaults when not provided. */
+export const DISPATCHER_OPTIONS = Symbol('DISPATCHER_OPTIONS');
 
 /**
  * Turns a warning into call-outs (invariant 1): validate, apply once, resolve the persons, snapshot
@@ -41,26 +59,26 @@ const DISPATCHED_STATUSES = new Set(['Actual', 'Exercise']);
 @Injectable()
 export class DispatcherService {
   private readonly logger = new Logger(DispatcherService.name);
-  private readonly repo = new CalloutRepository();
-
-  static readonly DEFAULT_PLAN_CHUNK_SIZE = 1000;
-  /** Persons whose first call-outs are created per transaction. */
-  planChunkSize = DispatcherService.DEFAULT_PLAN_CHUNK_SIZE;
-  /**
-   * Test seam: awaited before each chunk's transaction (index from 0). Throwing there is a crash
-   * between two chunks; awaiting another message there is a message arriving between two chunks.
-   */
-  beforePlanChunk?: (index: number, warningId: string) => Promise<void> | void;
+  private readonly planChunkSize: number;
+  private readonly beforePlanChunk?: DispatcherOptions['beforePlanChunk'];
 
   constructor(
     @Inject(DB) private readonly db: Db,
     @Inject(TARGET_DIRECTORY) private readonly directory: TargetDirectory,
     @Inject(CALLOUT_POLICY) private readonly policy: Policy,
     private readonly relay: CalloutOutboxRelay,
-  ) {}
+    private readonly repo: CalloutRepository,
+    private readonly messages: WarningMessageRepository,
+    private readonly deadlines: DeadlineRepository,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+    @Optional() @Inject(DISPATCHER_OPTIONS) options: DispatcherOptions = {},
+  ) {
+    this.planChunkSize = Math.max(1, options.planChunkSize ?? DEFAULT_PLAN_CHUNK_SIZE);
+    this.beforePlanChunk = options.beforePlanChunk;
+  }
 
   async handle(w: WarningMessage, topic?: string): Promise<DispatchOutcome> {
-    const now = new Date();
+    const now = this.clock.now();
     const { errors, unmappedAreas } = checkWarning(w, topic);
     errors.push(...expiryErrors(w, now));
     if (errors.length > 0) throw new RejectedInput(`warning ${w.id} rejected`, errors);
@@ -94,18 +112,9 @@ export class DispatcherService {
     const digest = createHash('sha256').update(JSON.stringify(w)).digest('hex');
     const step = await this.db.transaction(async (tx): Promise<DispatchOutcome | NewCallout[]> => {
       await this.refuseReusedId(tx, w, key, digest);
-      const first = await tx.query(
-        `INSERT INTO callout.warning_messages (message_key, warning_id, msg_type, sent_at, outcome, message_id, message_sha256)
-         VALUES ($1, $2, $3, $4, 'pending', $5, $6)
-         ON CONFLICT DO NOTHING`,
-        [key, rootId, w.msgType, w.sentAt, w.id, digest],
-      );
-      if (first.rowCount === 0) {
-        const prior = await tx.query<{ outcome: string }>(
-          `SELECT outcome FROM callout.warning_messages WHERE message_key = $1`,
-          [key],
-        );
-        if (prior.rows[0]?.outcome !== 'pending') return 'duplicate';
+      const first = await this.messages.recordPending(tx, { key, warningId: rootId, message: w, digest });
+      if (!first) {
+        if ((await this.messages.outcome(tx, key)) !== 'pending') return 'duplicate';
         // Resume: a delivery that applied the message to the warning stopped before its last chunk.
         // The warning's changes (row, alerts, supersede, lift and update SMS to those already
         // called) committed with the first transaction and are not run again: doing them twice
@@ -115,15 +124,11 @@ export class DispatcherService {
           ? resolution.targets.map((t) => this.newCallout(rootId, w.level!, t))
           : [];
       }
-      await tx.query(`INSERT INTO callout.warnings (id) VALUES ($1) ON CONFLICT DO NOTHING`, [rootId]);
+      await this.repo.ensureWarning(tx, rootId);
       const row = (await this.repo.lockWarning(tx, rootId))!;
       const result = await this.apply(tx, row, w, snapshot, resolution, unmappedAreas, dispatchable);
       // A plan to carry out keeps the outcome pending until its last chunk (finish).
-      if (typeof result === 'string')
-        await tx.query(`UPDATE callout.warning_messages SET outcome = $2 WHERE message_key = $1`, [
-          key,
-          result,
-        ]);
+      if (typeof result === 'string') await this.messages.setOutcome(tx, key, result);
       return result;
     });
     this.relay.nudge();
@@ -147,7 +152,7 @@ export class DispatcherService {
    * reason (the audit records dead letters). Changes come as an Update or Cancel with an id of its own.
    */
   private async refuseReusedId(tx: Queryable, w: WarningMessage, key: string, digest: string): Promise<void> {
-    const prior = await this.repo.messagesWithId(tx, w.id);
+    const prior = await this.messages.messagesWithId(tx, w.id);
     if (prior.length === 0) return;
     if (prior.some((p) => p.messageKey === key && (p.digest === null || p.digest === digest))) return;
     throw new Conflict(`warning ${w.id} refused: its id names another message`, [
@@ -162,7 +167,7 @@ export class DispatcherService {
    * names. Each chunk is nudged out at once, so the first sends leave while later chunks are planned.
    */
   private async createInChunks(warningId: string, w: WarningMessage, toCreate: NewCallout[]): Promise<void> {
-    const size = Math.max(1, this.planChunkSize);
+    const size = this.planChunkSize;
     for (let i = 0; i < toCreate.length; i += size) {
       await this.beforePlanChunk?.(i / size, warningId);
       const goOn = await this.db.transaction(async (tx) => {
@@ -188,13 +193,10 @@ export class DispatcherService {
     await this.db.transaction(async (tx) => {
       const row = (await this.repo.lockWarning(tx, warningId))!;
       // Final before closeIfSettled, which does not close a warning while a message is pending.
-      await tx.query(
-        `UPDATE callout.warning_messages SET outcome = $2 WHERE message_key = $1 AND outcome = 'pending'`,
-        [key, outcome],
-      );
+      await this.messages.setOutcome(tx, key, outcome, true);
       // A warning cancelled or expired between the chunks has been closed by that; nothing to add.
       if (row.state !== 'active') return;
-      await this.repo.addDeadlines(tx, [
+      await this.deadlines.add(tx, [
         {
           kind: 'expire',
           calloutId: null,
@@ -233,33 +235,7 @@ export class DispatcherService {
       return 'cancelled';
     }
 
-    const drill = w.status === 'Exercise';
-    const updated = (
-      await tx.query<WarningRow>(
-        `UPDATE callout.warnings SET hazard = $2, subtype = $3, level = $4, status = $5, drill = $6, headline = $7, sent_at = $8,
-           effective = $9, expires = $10, area_codes = $11, content = $12,
-           policy = CASE WHEN $13::boolean THEN COALESCE(policy, $14::jsonb) ELSE policy END,
-           state = CASE WHEN $13::boolean THEN 'active' WHEN state = 'placeholder' THEN 'recorded' ELSE state END,
-           updated_at = now()
-         WHERE id = $1 RETURNING *`,
-        [
-          row.id,
-          w.hazard,
-          w.subtype,
-          w.level ?? null,
-          w.status,
-          drill,
-          w.headline,
-          w.sentAt,
-          w.effective,
-          w.expires,
-          w.areas.map((a) => a.code),
-          JSON.stringify(w),
-          dispatchable,
-          JSON.stringify(snapshot),
-        ],
-      )
-    ).rows[0];
+    const updated = await this.repo.applyMessage(tx, row.id, w, dispatchable, snapshot);
 
     if (unmappedAreas.length > 0) {
       await this.repo.alert(
@@ -318,12 +294,7 @@ export class DispatcherService {
     await this.repo.alert(tx, alerts);
 
     const level = w.level!;
-    const existing = (
-      await tx.query<CalloutRow>(
-        `SELECT * FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded FOR NO KEY UPDATE`,
-        [w.id],
-      )
-    ).rows;
+    const existing = await this.repo.lockCurrentFirstCallouts(tx, w.id);
     const byPerson = new Map(existing.map((c) => [c.person_id, c]));
     const inScope = new Set(resolution.targets.map((t) => t.personId));
     const sends: SendSpec[] = [];
@@ -335,7 +306,7 @@ export class DispatcherService {
       if (!ex) toCreate.push(fresh);
       else if (levelRank(level) > levelRank(ex.level)) {
         // The level rose: everyone is called again at the new level, confirmed or not.
-        await tx.query(`UPDATE callout.callouts SET superseded = true WHERE id = $1`, [ex.id]);
+        await this.repo.markSuperseded(tx, ex.id);
         // A call-out already settled stays as it is (the state machine refuses cancelling it).
         await this.repo.apply(tx, ex, 'cancel', `superseded by level ${level}`, { drill: w.drill });
         toCreate.push(fresh);
@@ -347,7 +318,7 @@ export class DispatcherService {
       if (inScope.has(ex.person_id)) continue;
       // No longer in scope: stop and tell them it is lifted for their area.
       const stopped = await this.repo.apply(tx, ex, 'cancel', 'area no longer affected', { drill: w.drill });
-      await tx.query(`UPDATE callout.callouts SET superseded = true WHERE id = $1`, [ex.id]);
+      await this.repo.markSuperseded(tx, ex.id);
       sends.push({ callout: stopped ?? ex, channel: 'sms', purpose: 'lift' });
       await this.repo.settleLadder(tx, w, ex.id, 'lift');
     }
@@ -385,11 +356,11 @@ export class DispatcherService {
   ): Promise<void> {
     // A person who has a current call-out (this level's, or a higher level's when the message lowered
     // it) is not called again; on a first delivery plan() left them out already, on a resume not.
-    const current = await tx.query<{ person_id: string }>(
-      `SELECT person_id FROM callout.callouts WHERE warning_id = $1 AND rung = 0 AND NOT superseded AND person_id = ANY($2::text[])`,
-      [w.id, chunk.map((c) => c.personId)],
+    const taken = await this.repo.personsWithCurrentCallout(
+      tx,
+      w.id,
+      chunk.map((c) => c.personId),
     );
-    const taken = new Set(current.rows.map((r) => r.person_id));
     const created = await this.repo.insertCallouts(
       tx,
       chunk.filter((c) => !taken.has(c.personId)),
@@ -397,9 +368,9 @@ export class DispatcherService {
     );
     if (created.length === 0) return;
     const sent = created.map((c) => ({ ...c, state: 'SENT' as const }));
-    await tx.query(
-      `UPDATE callout.callouts SET state = 'SENT', state_reason = 'first call-out', updated_at = now() WHERE id = ANY($1::text[])`,
-      [created.map((c) => c.id)],
+    await this.repo.markFirstSent(
+      tx,
+      created.map((c) => c.id),
     );
     await this.repo.announce(
       tx,
@@ -416,47 +387,19 @@ export class DispatcherService {
       for (const channel of lp.channels) sends.push({ callout: c, channel, purpose: 'callout' });
     await this.repo.requestSends(tx, w, sends);
 
-    const now = Date.now();
-    await this.repo.addDeadlines(tx, [
-      ...sent.map((c) => ({
-        kind: 'ack' as const,
-        calloutId: c.id,
-        warningId: w.id,
-        dueAt: new Date(now + lp.ackDeadlineSec * 1000),
-        ref: c.id,
-      })),
+    const now = this.clock.now();
+    const after = (afterSec: number) => sent.map((c) => ({ calloutId: c.id, afterSec }));
+    await this.deadlines.add(tx, [
+      ...calloutDeadlines('ack', w.id, now, after(lp.ackDeadlineSec)),
       ...(lp.voiceFallbackAfterSec !== null && !lp.channels.includes('voice')
-        ? sent.map((c) => ({
-            kind: 'voice-fallback' as const,
-            calloutId: c.id,
-            warningId: w.id,
-            dueAt: new Date(now + lp.voiceFallbackAfterSec! * 1000),
-            ref: c.id,
-          }))
+        ? calloutDeadlines('voice-fallback', w.id, now, after(lp.voiceFallbackAfterSec))
         : []),
     ]);
   }
 
   /** Cancels the whole warning: pending call-outs and escalations stop; those already called hear it is lifted. */
   async cancel(tx: Queryable, w: WarningRow, reason: string): Promise<void> {
-    await tx.query(`UPDATE callout.warnings SET state = 'cancelled', updated_at = now() WHERE id = $1`, [
-      w.id,
-    ]);
-    const all = (
-      await tx.query<CalloutRow>(
-        `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR NO KEY UPDATE`,
-        [w.id],
-      )
-    ).rows;
-    const sends: SendSpec[] = [];
-    for (const c of all) {
-      const after = await this.repo.apply(tx, c, 'cancel', reason, { drill: w.drill });
-      if (c.state !== 'PLANNED' && !c.superseded)
-        sends.push({ callout: after ?? c, channel: 'sms', purpose: 'lift' });
-    }
-    await this.repo.requestSends(tx, w, sends);
-    await tx.query(`DELETE FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL`, [w.id]);
-    await this.repo.closeIfSettled(tx, w.id, 'cancelled');
+    await endWarning(tx, { callouts: this.repo, deadlines: this.deadlines }, w, { as: 'cancelled', reason });
   }
 }
 

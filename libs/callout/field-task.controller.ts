@@ -49,11 +49,10 @@ async function refusedAsHttp<T>(fn: () => Promise<T>): Promise<T> {
 @Controller('api/callouts')
 @Roles('duty-officer', 'auditor')
 export class FieldTaskController {
-  private readonly notWoken = new NotWokenRepository();
-
   constructor(
     @Inject(DB) private readonly db: Db,
     private readonly tasks: FieldTaskService,
+    private readonly notWoken: NotWokenRepository,
   ) {}
 
   /** Not-woken persons counted per village (the board groups villages by county and township). */

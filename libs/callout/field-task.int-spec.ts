@@ -2,6 +2,8 @@ import { validateContract } from '../../contracts/validate';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryService } from '../directory/directory.service';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { CalloutRepository } from './callout.repository';
+import { FieldTaskRepository } from './field-task.repository';
 import { DEFAULT_POLICY } from './policy';
 import { FieldTaskRefused, FieldTaskService, handoffNote, HANDOFF_LIST_MAX } from './field-task.service';
 import { NotWokenRepository } from './not-woken.repository';
@@ -46,7 +48,13 @@ describe('field tasks and not-woken reads on PostgreSQL', () => {
     tdb = await createTestDatabase('fieldtask');
     const directory = new DirectoryService(tdb.db);
     expect((await directory.import(JSON.stringify(directoryDoc), { format: 'json' })).errors).toEqual([]);
-    tasks = new FieldTaskService(tdb.db, directory, new CalloutOutboxRelay(tdb.db, undefined as never));
+    tasks = new FieldTaskService(
+      tdb.db,
+      directory,
+      new CalloutOutboxRelay(tdb.db, undefined as never),
+      new FieldTaskRepository(),
+      new CalloutRepository(),
+    );
     await tdb.db.query(
       `INSERT INTO callout.warnings (id, hazard, subtype, level, status, drill, headline, state, policy, content)
        VALUES ($1, 'flood', 'flash-flood-risk', 'red', 'Exercise', true, '新荣镇山洪红色预警', 'active', $2, $3)`,

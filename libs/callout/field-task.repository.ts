@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { Queryable } from '../db/db';
 import { CalloutRow } from './callout.types';
 
@@ -42,6 +43,7 @@ export interface FieldTaskSummary extends FieldTaskRow {
 }
 
 /** SQL of door-to-door hand-offs (callout.field_tasks and their items). */
+@Injectable()
 export class FieldTaskRepository {
   /** The not-woken call-outs of one warning in or under an area not already out with a team, locked. */
   async lockNotWokenUnder(tx: Queryable, warningId: string, prefix: string): Promise<CalloutRow[]> {

@@ -1,11 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { CalloutRequested, CalloutResponse, FieldTaskEvent } from '../../contracts/generated';
 import { TOPICS } from '../../contracts/topics';
 import { codePrefix, DIVISION_CODE, levelOfCode } from '../common/divisions';
 import { Db, Queryable } from '../db/db';
 import type { ResolvedTarget } from '../directory/directory.types';
-import { DB } from '../infra/tokens';
+import { Clock, systemClock } from '../common/clock';
+import { CLOCK, DB } from '../infra/tokens';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { CalloutRepository } from './callout.repository';
 import { CalloutRow, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
@@ -61,13 +62,13 @@ export function chooseAssignee(areaCode: string, targets: ResolvedTarget[]): Res
  */
 @Injectable()
 export class FieldTaskService {
-  private readonly repo = new FieldTaskRepository();
-  private readonly callouts = new CalloutRepository();
-
   constructor(
     @Inject(DB) private readonly db: Db,
     @Inject(TARGET_DIRECTORY) private readonly directory: TargetDirectory,
     private readonly relay: CalloutOutboxRelay,
+    private readonly repo: FieldTaskRepository,
+    private readonly callouts: CalloutRepository,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
   async handOff(
@@ -84,7 +85,7 @@ export class FieldTaskService {
       hazard: w.hazard ?? '',
       areaCodes: [areaCode],
       rules: [{ role: 'party-gov-head' }, { role: 'grid-worker' }],
-      at: new Date(),
+      at: this.clock.now(),
     });
     const assignee = chooseAssignee(areaCode, resolved.targets);
     if (!assignee)
@@ -151,7 +152,7 @@ export class FieldTaskService {
             note: `上门叫应（${task.assignee_name}）${note ? `：${note}` : ''}`,
           },
           actor,
-          at: new Date().toISOString(),
+          at: this.clock.now().toISOString(),
         };
         await this.callouts.outbox.add(tx, TOPICS.calloutsResponses.name, [
           { key: calloutId, value: response },
@@ -196,7 +197,7 @@ export class FieldTaskService {
       phone: task.assignee_phone,
     };
     const data = buildTemplateData(w, recipient, undefined, handoffNote(list));
-    const now = new Date().toISOString();
+    const now = this.clock.now().toISOString();
     const msgs: CalloutRequested[] = channels.map((channel) => ({
       schemaVersion: 1,
       requestId: `fieldtask:${task.id}#1:${channel}:handoff`,
@@ -240,7 +241,7 @@ export class FieldTaskService {
       ...extra,
       actor: actor.slice(0, 200),
       drill: w.drill,
-      at: new Date().toISOString(),
+      at: this.clock.now().toISOString(),
     };
     await this.callouts.outbox.add(tx, TOPICS.fieldTasksEvents.name, [{ key: task.id, value: e }]);
   }

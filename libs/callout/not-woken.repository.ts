@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { codePrefix, DIVISION_CODE } from '../common/divisions';
 import { Queryable } from '../db/db';
 
@@ -78,6 +79,7 @@ function where(f: NotWokenFilter): { sql: string; params: unknown[] } {
  * Reads of the not-woken list at city scale: counts per village (the board groups them by county and
  * township), one page of persons under an area (longest waiting first), and the confirmation curve.
  */
+@Injectable()
 export class NotWokenRepository {
   async groups(q: Queryable, f: NotWokenFilter): Promise<NotWokenGroupRow[]> {
     const w = where(f);

@@ -1,14 +1,18 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { CalloutResponse, CalloutStatus } from '../../contracts/generated';
 import { Db, Queryable } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { TOPICS } from '../../contracts/topics';
-import { DB } from '../infra/tokens';
-import { CALLOUT_STATES, isOpen, SETTLED_FOR_CLOSING } from './callout-state';
+import { Clock, systemClock } from '../common/clock';
+import { CLOCK, DB } from '../infra/tokens';
+import { isFinal, isOpen } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutRow, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { calloutDeadlines, DeadlineRepository, DueDeadline } from './deadline.repository';
 import { LevelPolicy } from './policy';
+import { endWarning } from './warning-end';
 import type { LadderStep } from '../directory/directory.types';
 
 /** What an alert about one call-out says of its person and area. */
@@ -39,6 +43,12 @@ const STATUS_RANK: Record<CalloutStatus['status'], number> = {
 /** Channel statuses that mean the voice call did not get through to a listening person. */
 const VOICE_MISSED = new Set(['busy', 'no-answer', 'failed', 'canceled', 'completed']);
 
+const rankedStatus = (s: CalloutStatus) => ({
+  requestId: s.requestId,
+  status: s.status,
+  rank: STATUS_RANK[s.status],
+});
+
 /** Whether a status event can change its call-out's state (else it only records progress). */
 const changesCallout = (s: CalloutStatus) =>
   s.status === 'delivered' || s.status === 'heard' || (s.channel === 'voice' && VOICE_MISSED.has(s.status));
@@ -58,14 +68,6 @@ interface FirstStep {
   steps: LadderStep[];
 }
 
-export interface DueDeadline {
-  id: string;
-  kind: 'ack' | 'redial' | 'voice-fallback' | 'expire';
-  callout_id: string | null;
-  warning_id: string;
-  due_at: Date;
-}
-
 /**
  * Tracks each call-out after it is sent: channel statuses, answers, redials, escalation up the
  * ladder, the not-woken list, closing the warning. Every handler is idempotent (event ids recorded
@@ -74,12 +76,14 @@ export interface DueDeadline {
 @Injectable()
 export class TrackerService {
   private readonly logger = new Logger(TrackerService.name);
-  private readonly repo = new CalloutRepository();
 
   constructor(
     @Inject(DB) private readonly db: Db,
     @Inject(TARGET_DIRECTORY) private readonly directory: TargetDirectory,
     private readonly relay: CalloutOutboxRelay,
+    private readonly repo: CalloutRepository,
+    private readonly deadlines: DeadlineRepository,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
   /** Publishes what the last transactions wrote to the outbox. */
@@ -125,13 +129,7 @@ export class TrackerService {
         const seen = furthest.get(s.requestId);
         if (!seen || STATUS_RANK[s.status] >= STATUS_RANK[seen.status]) furthest.set(s.requestId, s);
       }
-      const rows = [...furthest.values()];
-      await this.db.query(
-        `UPDATE callout.requests r SET status = x.status, status_rank = x.rank, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::int[]) AS x(request_id, status, rank)
-         WHERE r.request_id = x.request_id AND r.status_rank <= x.rank`,
-        [rows.map((s) => s.requestId), rows.map((s) => s.status), rows.map((s) => STATUS_RANK[s.status])],
-      );
+      await this.repo.advanceRequestStatuses(this.db, [...furthest.values()].map(rankedStatus));
       return list.map(() => undefined);
     },
     { maxBatch: 500, maxConcurrent: 1 },
@@ -152,7 +150,7 @@ export class TrackerService {
     }
     await this.applyChange(async (tx) => {
       if (!(await this.repo.firstTime(tx, `status:${s.eventId}`))) return { applied: false };
-      await this.recordRequestStatus(tx, s);
+      await this.repo.advanceRequestStatuses(tx, [rankedStatus(s)]);
       const c = await this.repo.lockCallout(tx, s.calloutId);
       if (!c) {
         this.logger.warn(`status for unknown call-out ${s.calloutId}`);
@@ -169,15 +167,6 @@ export class TrackerService {
     });
   }
 
-  /** A request's recorded status only moves forward (callbacks race), so a repeat changes nothing. */
-  private async recordRequestStatus(q: Queryable, s: CalloutStatus): Promise<void> {
-    await q.query(
-      `UPDATE callout.requests SET status = $2, status_rank = $3, updated_at = now()
-       WHERE request_id = $1 AND status_rank <= $3`,
-      [s.requestId, s.status, STATUS_RANK[s.status]],
-    );
-  }
-
   /** A voice call that did not get through: redial while the policy allows, after its interval. */
   private async voiceMissed(tx: Queryable, w: WarningRow, c: CalloutRow, s: CalloutStatus): Promise<void> {
     const lp = this.levelPolicy(w, c);
@@ -187,12 +176,12 @@ export class TrackerService {
       details: { channel: 'voice', status: s.status, redial: c.redials_used + 1, of: lp.redials },
     });
     if (!after) return;
-    await this.repo.addDeadlines(tx, [
+    await this.deadlines.add(tx, [
       {
         kind: 'redial',
         calloutId: c.id,
         warningId: w.id,
-        dueAt: new Date(Date.now() + lp.redialIntervalSec * 1000),
+        dueAt: new Date(this.clock.now().getTime() + lp.redialIntervalSec * 1000),
         ref: `${c.id}#r${c.redials_used + 1}`,
       },
     ]);
@@ -215,6 +204,56 @@ export class TrackerService {
     });
   }
 
+  /**
+   * A duty officer reports persons reached in person: one response each (with the actor), applied
+   * and announced like reportResponse. Returns each id's response id, '' where the call-out is unknown.
+   */
+  async reportReachedInPerson(ids: string[], note: string | undefined, actor: string): Promise<string[]> {
+    const warningOf = new Map((await this.repo.callouts(this.db, ids)).map((c) => [c.id, c.warning_id]));
+    const at = this.clock.now().toISOString();
+    const responses: CalloutResponse[] = ids
+      .filter((id) => warningOf.has(id))
+      .map((id) => ({
+        schemaVersion: 1,
+        responseId: `duty:${randomUUID()}`,
+        calloutId: id,
+        warningId: warningOf.get(id)!,
+        via: 'duty-officer',
+        kind: 'feedback',
+        feedback: { action: 'reached-in-person', ...(note ? { note } : {}) },
+        actor,
+        at,
+      }));
+    // Each applied and announced through the outbox in a group commit: once this resolves they are recorded.
+    await Promise.all(responses.map((r) => this.reportResponse(r)));
+    const byId = new Map(responses.map((r) => [r.calloutId, r.responseId]));
+    return ids.map((id) => byId.get(id) ?? '');
+  }
+
+  /**
+   * "Call again now" for persons not yet settled: one more voice call and SMS each, in one
+   * transaction. true: called again; false: already settled; undefined: no such call-out.
+   */
+  async callAgain(ids: string[]): Promise<(boolean | undefined)[]> {
+    return this.inTx(async (tx) => {
+      const out: (boolean | undefined)[] = [];
+      for (const id of ids) {
+        const c = await this.repo.lockCallout(tx, id);
+        if (!c || isFinal(c.state)) {
+          out.push(c ? false : undefined);
+          continue;
+        }
+        const w = (await this.repo.warning(tx, c.warning_id))!;
+        await this.repo.requestSends(tx, w, [
+          { callout: c, channel: 'voice', purpose: 'redial' },
+          { callout: c, channel: 'sms', purpose: 'redial' },
+        ]);
+        out.push(true);
+      }
+      return out;
+    });
+  }
+
   private async applyResponse(tx: Queryable, r: CalloutResponse): Promise<ChangeResult> {
     if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return { applied: false };
     const c = await this.repo.lockCallout(tx, r.calloutId);
@@ -224,23 +263,7 @@ export class TrackerService {
     }
     const w = (await this.repo.warning(tx, c.warning_id))!;
     const late = c.state === 'ESCALATED' || c.state === 'NOT_WOKEN';
-    await tx.query(
-      `INSERT INTO callout.responses (response_id, callout_id, via, kind, action, count, note, text, actor, late, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-      [
-        r.responseId,
-        c.id,
-        r.via,
-        r.kind,
-        r.feedback?.action ?? null,
-        r.feedback?.count ?? null,
-        r.feedback?.note ?? null,
-        r.text ?? null,
-        r.actor ?? null,
-        late,
-        r.at,
-      ],
-    );
+    await this.repo.recordResponse(tx, r, c.id, late);
     if (r.kind === 'confirm') await this.confirm(tx, w, c, r);
     else if (r.kind === 'feedback' && r.feedback) await this.feedback(tx, w, c, r);
     return { applied: true, warningId: w.id };
@@ -259,14 +282,9 @@ export class TrackerService {
 
   /** Active warnings with nothing open left (a crash between a change and its close check). */
   async closeSettledWarnings(): Promise<number> {
-    const r = await this.db.query<{ id: string }>(
-      `SELECT w.id FROM callout.warnings w
-       WHERE w.state = 'active' AND NOT EXISTS (
-         SELECT 1 FROM callout.callouts c WHERE c.warning_id = w.id AND c.state = ANY($1::text[]))`,
-      [CALLOUT_STATES.filter((s) => !SETTLED_FOR_CLOSING.includes(s))],
-    );
-    for (const { id } of r.rows) await this.closeIfSettled(id);
-    return r.rows.length;
+    const ids = await this.repo.activeWarningsWithNothingOpen(this.db);
+    for (const id of ids) await this.closeIfSettled(id);
+    return ids.length;
   }
 
   private async confirm(tx: Queryable, w: WarningRow, c: CalloutRow, r: CalloutResponse): Promise<void> {
@@ -337,33 +355,16 @@ export class TrackerService {
     firedBy: string,
   ): Promise<{ fired: number; warningIds: string[] }> {
     const r = await this.inTx(async (tx) => {
-      const claimed = new Set(
-        (
-          await tx.query<{ id: string }>(
-            `UPDATE callout.deadlines SET fired_at = now(), fired_by = $2
-             WHERE id IN (SELECT id FROM callout.deadlines WHERE id = ANY($1::bigint[]) AND fired_at IS NULL
-                          ORDER BY id FOR UPDATE SKIP LOCKED)
-             RETURNING id::text`,
-            [due.map((d) => d.id), firedBy],
-          )
-        ).rows.map((x) => x.id),
+      const claimed = await this.deadlines.claim(
+        tx,
+        due.map((d) => d.id),
+        firedBy,
       );
       const mine = due.filter((d) => claimed.has(String(d.id)));
       const ackIds = mine.filter((d) => d.kind === 'ack').map((d) => d.callout_id!);
-      const callouts = new Map(
-        (
-          await tx.query<CalloutRow>(
-            `SELECT * FROM callout.callouts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
-            [ackIds],
-          )
-        ).rows.map((c) => [c.id, c]),
-      );
+      const callouts = new Map((await this.repo.lockCallouts(tx, ackIds)).map((c) => [c.id, c]));
       const warnings = new Map(
-        (
-          await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = ANY($1::text[])`, [
-            [...new Set(mine.map((d) => d.warning_id))],
-          ])
-        ).rows.map((w) => [w.id, w]),
+        (await this.repo.warnings(tx, [...new Set(mine.map((d) => d.warning_id))])).map((w) => [w.id, w]),
       );
       // Escalated together only when nothing else of the same call-out or warning is due in this
       // pass: otherwise due order decides (a redial due before the ack deadline is sent first; an
@@ -420,10 +421,9 @@ export class TrackerService {
       );
       const going = items.filter((_, i) => escalated[i]);
       if (going.length === 0) continue;
-      await tx.query(
-        `UPDATE callout.callouts c SET ladder = x.ladder::jsonb, ladder_pos = c.ladder_pos + 1
-         FROM unnest($1::text[], $2::text[]) AS x(id, ladder) WHERE c.id = x.id`,
-        [going.map((x) => x.c.id), going.map((x) => JSON.stringify(x.steps))],
+      await this.repo.storeLaddersAtFirstStep(
+        tx,
+        going.map((x) => ({ id: x.c.id, ladder: x.steps })),
       );
       await this.callSteps(
         tx,
@@ -452,7 +452,7 @@ export class TrackerService {
         drill: w.drill,
       });
       if (!after) return;
-      await tx.query(`UPDATE callout.callouts SET redials_used = redials_used + 1 WHERE id = $1`, [c.id]);
+      await this.repo.countRedial(tx, c.id);
       await this.repo.requestSends(tx, w, [{ callout: after, channel: 'voice', purpose: 'redial' }]);
     } else if (d.kind === 'voice-fallback') {
       if (isOpen(c.state) && c.state !== 'HEARD')
@@ -467,7 +467,7 @@ export class TrackerService {
       );
       if (!escalated) return;
       const steps = (ladder ?? []).slice(0, lp.escalationSteps);
-      await tx.query(`UPDATE callout.callouts SET ladder = $2 WHERE id = $1`, [c.id, JSON.stringify(steps)]);
+      await this.repo.storeLadder(tx, c.id, steps);
       await this.nextStep(tx, w, { ...escalated, ladder: steps }, lp);
     } else {
       const gaveUp = await this.repo.apply(
@@ -513,11 +513,7 @@ export class TrackerService {
       return;
     }
     const step = ladder[pos];
-    await tx.query(`UPDATE callout.callouts SET ladder_pos = $2, round = $3 WHERE id = $1`, [
-      subject.id,
-      pos + 1,
-      round,
-    ]);
+    await this.repo.moveOnLadder(tx, subject.id, pos + 1, round);
     await this.callSteps(tx, w, [{ subject, lp, step, pos, round }]);
   }
 
@@ -561,7 +557,6 @@ export class TrackerService {
       })),
       w.drill,
     );
-    const now = Date.now();
     await this.repo.requestSends(
       tx,
       w,
@@ -574,33 +569,20 @@ export class TrackerService {
         })),
       ),
     );
-    await this.repo.addDeadlines(
+    await this.deadlines.add(
       tx,
-      steps.map(({ c, x }) => ({
-        kind: 'ack' as const,
-        calloutId: c.id,
-        warningId: w.id,
-        dueAt: new Date(now + x.lp.escalationAckDeadlineSec * 1000),
-        ref: c.id,
-      })),
+      calloutDeadlines(
+        'ack',
+        w.id,
+        this.clock.now(),
+        steps.map(({ c, x }) => ({ calloutId: c.id, afterSec: x.lp.escalationAckDeadlineSec })),
+      ),
     );
   }
 
   private async expire(tx: Queryable, w: WarningRow): Promise<void> {
     if (w.state !== 'active' && w.state !== 'recorded') return;
-    await tx.query(`UPDATE callout.warnings SET state = 'expired', updated_at = now() WHERE id = $1`, [w.id]);
-    const all = (
-      await tx.query<CalloutRow>(
-        `SELECT * FROM callout.callouts WHERE warning_id = $1 ORDER BY id FOR NO KEY UPDATE`,
-        [w.id],
-      )
-    ).rows;
-    for (const c of all) await this.repo.apply(tx, c, 'expire', 'warning expired', { drill: w.drill });
-    await tx.query(
-      `DELETE FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL AND kind <> 'expire'`,
-      [w.id],
-    );
-    await this.repo.closeIfSettled(tx, w.id, 'expired');
+    await endWarning(tx, { callouts: this.repo, deadlines: this.deadlines }, w, { as: 'expired' });
   }
 
   private levelPolicy(w: WarningRow, c: CalloutRow): LevelPolicy | undefined {
@@ -615,10 +597,11 @@ export class TrackerService {
     const acks = due.filter((d) => d.kind === 'ack' && d.callout_id);
     const callouts = new Map(
       (
-        await this.db.query<CalloutRow>(`SELECT * FROM callout.callouts WHERE id = ANY($1::text[])`, [
-          acks.map((d) => d.callout_id),
-        ])
-      ).rows.map((c) => [c.id, c]),
+        await this.repo.callouts(
+          this.db,
+          acks.map((d) => d.callout_id!),
+        )
+      ).map((c) => [c.id, c]),
     );
     const out = new Map<string, LadderStep[]>();
     const queue = acks.filter((d) => {
@@ -628,7 +611,10 @@ export class TrackerService {
     const worker = async () => {
       for (let d = queue.shift(); d; d = queue.shift()) {
         const c = callouts.get(d.callout_id!)!;
-        out.set(String(d.id), await this.directory.ladder(c.person_id, c.role!, c.area_code!, new Date(), 6));
+        out.set(
+          String(d.id),
+          await this.directory.ladder(c.person_id, c.role!, c.area_code!, this.clock.now(), 6),
+        );
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));

@@ -1,0 +1,52 @@
+import { Clock, systemClock } from '../../libs/common/clock';
+import { Db } from '../../libs/db/db';
+import { CalloutOutboxRelay } from '../../libs/callout/callout-outbox.relay';
+import { CalloutQueryController } from '../../libs/callout/callout-query.controller';
+import { CalloutQueryRepository } from '../../libs/callout/callout-query.repository';
+import { CalloutRepository } from '../../libs/callout/callout.repository';
+import { TargetDirectory } from '../../libs/callout/callout.types';
+import { DeadlineRepository } from '../../libs/callout/deadline.repository';
+import { DeadlineScanner, DeadlineScannerOptions } from '../../libs/callout/deadline-scanner';
+import { DispatcherOptions, DispatcherService } from '../../libs/callout/dispatcher.service';
+import { Policy } from '../../libs/callout/policy';
+import { TrackerService } from '../../libs/callout/tracker.service';
+import { WarningMessageRepository } from '../../libs/callout/warning-message.repository';
+
+export interface CalloutEngineOptions {
+  clock?: Clock;
+  dispatcher?: DispatcherOptions;
+  scanner?: DeadlineScannerOptions;
+}
+
+/**
+ * The call-out engine wired as CalloutCoreModule and TrackerModule wire it, for integration specs
+ * against a real database. No Kafka: the relay is never started, so the outbox keeps what the engine
+ * wrote for the spec to read.
+ */
+export function calloutEngine(
+  db: Db,
+  directory: TargetDirectory,
+  policy: Policy,
+  opts: CalloutEngineOptions = {},
+) {
+  const clock = opts.clock ?? systemClock;
+  const relay = new CalloutOutboxRelay(db, undefined as never);
+  const callouts = new CalloutRepository(clock);
+  const deadlines = new DeadlineRepository();
+  const messages = new WarningMessageRepository();
+  const dispatcher = (options = opts.dispatcher) =>
+    new DispatcherService(db, directory, policy, relay, callouts, messages, deadlines, clock, options);
+  const tracker = new TrackerService(db, directory, relay, callouts, deadlines, clock);
+  const scanner = (options = opts.scanner) => new DeadlineScanner(db, tracker, deadlines, clock, options);
+  return {
+    relay,
+    repositories: { callouts, deadlines, messages },
+    dispatcher: dispatcher(),
+    tracker,
+    scanner: scanner(),
+    /** Another dispatcher or scanner on the same database (a replica, other options). */
+    newDispatcher: dispatcher,
+    newScanner: scanner,
+    controller: new CalloutQueryController(new CalloutQueryRepository(db), tracker),
+  };
+}
