@@ -15,7 +15,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,6 +70,8 @@ export interface PipelineOptions {
   timeoutMs?: number;
   /** The PostgreSQL server (any database on it) the run creates its database on; TEST_DATABASE_URL by default. */
   adminUrl?: string;
+  /** Append every service's output to <logDir>/<service>.log (default: only the tail is kept, in memory). */
+  logDir?: string;
 }
 
 export interface Distribution {
@@ -213,9 +215,9 @@ function startApp(
   env: Record<string, string>,
   port: number,
   ready: 'health' | 'port',
-  cpuProfDir?: string,
-  readyTimeoutMs = 90_000,
+  o: Pick<PipelineOptions, 'cpuProfDir' | 'readyTimeoutMs' | 'logDir'> = {},
 ): Promise<Child> {
+  const { cpuProfDir, readyTimeoutMs = 90_000 } = o;
   let out = '';
   const args = [
     ...(cpuProfDir
@@ -229,8 +231,11 @@ function startApp(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Keep only the tail: a long run must not grow the benchmark's own memory.
+  // The whole output, restarts included, goes to <logDir>/<name>.log when asked (looking into a failed trial).
+  const logFile = o.logDir ? join(o.logDir, `${name}.log`) : undefined;
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20_000);
+    if (logFile) appendFileSync(logFile, d);
   };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
@@ -344,15 +349,7 @@ export class CalloutPipeline {
   async restart(name: string): Promise<Child> {
     const c = this.child(name);
     await this.kill(name);
-    const again = await startApp(
-      c.app,
-      c.name,
-      c.env,
-      c.port,
-      c.ready,
-      this.opts.cpuProfDir,
-      this.opts.readyTimeoutMs,
-    );
+    const again = await startApp(c.app, c.name, c.env, c.port, c.ready, this.opts);
     this.children.splice(this.children.indexOf(c), 1, again);
     return again;
   }
@@ -366,6 +363,7 @@ export class CalloutPipeline {
   }
 
   async start(): Promise<void> {
+    if (this.opts.logDir) mkdirSync(this.opts.logDir, { recursive: true });
     const { villagesPerTownship, doc } = datongDirectory(this.opts.persons);
     this.villagesPerTownship = villagesPerTownship;
     for (const p of doc.persons) this.phones.set(p.id, p.mobile ?? '');
@@ -430,38 +428,15 @@ export class CalloutPipeline {
         },
         simPort,
         'port',
-        this.opts.cpuProfDir,
-        this.opts.readyTimeoutMs,
+        this.opts,
       ),
     );
     const started = await Promise.all([
-      startApp(
-        'notifier',
-        'notifier',
-        env,
-        this.notifierPort,
-        'health',
-        this.opts.cpuProfDir,
-        this.opts.readyTimeoutMs,
-      ),
-      freePort().then((p) =>
-        startApp(
-          'dispatcher',
-          'dispatcher',
-          env,
-          p,
-          'health',
-          this.opts.cpuProfDir,
-          this.opts.readyTimeoutMs,
-        ),
-      ),
-      freePort().then((p) =>
-        startApp('tracker', 'tracker', env, p, 'health', this.opts.cpuProfDir, this.opts.readyTimeoutMs),
-      ),
+      startApp('notifier', 'notifier', env, this.notifierPort, 'health', this.opts),
+      freePort().then((p) => startApp('dispatcher', 'dispatcher', env, p, 'health', this.opts)),
+      freePort().then((p) => startApp('tracker', 'tracker', env, p, 'health', this.opts)),
       ...(this.opts.extraApps ?? []).map((app) =>
-        freePort().then((p) =>
-          startApp(app, app, env, p, 'health', this.opts.cpuProfDir, this.opts.readyTimeoutMs),
-        ),
+        freePort().then((p) => startApp(app, app, env, p, 'health', this.opts)),
       ),
     ]);
     this.children.push(...started);

@@ -141,6 +141,8 @@ export interface SuiteOptions {
   log?: (line: string) => void;
   /** Longest wait for one step of a trial. */
   stepTimeoutMs?: number;
+  /** Every service's output appended to <logDir>/<service>.log. */
+  logDir?: string;
 }
 
 export interface TrialResult {
@@ -203,6 +205,7 @@ export class FaultSuite {
       serviceEnv: { NOTIFY_RECONCILE_AFTER_MS: '15000' },
       // The machine may be shared and loaded: a restarted service is given time to come back.
       readyTimeoutMs: 300_000,
+      logDir: this.o.logDir,
       log: this.log,
     });
     await this.p.start();
@@ -641,13 +644,21 @@ export class FaultSuite {
     let outOfOrder = 0;
     let firedTwice = 0;
     let confirmedTwice = 0;
-    for (const [, chain] of byCallout) {
-      if (chain[0].from !== 'PLANNED') outOfOrder++;
-      else if (chain.some((e, i) => i > 0 && e.from !== chain[i - 1].to)) outOfOrder++;
+    const brokenExamples: string[] = [];
+    for (const [id, chain] of byCallout) {
+      const broken = chain[0].from !== 'PLANNED' || chain.some((e, i) => i > 0 && e.from !== chain[i - 1].to);
+      if (broken) {
+        outOfOrder++;
+        if (brokenExamples.length < 3)
+          brokenExamples.push(`${id}: ${chain.map((e) => `${e.from}→${e.to}`).join(', ')}`);
+      }
       if (chain.filter((e) => e.to === 'ESCALATED' || e.to === 'NOT_WOKEN').length > 1) firedTwice++;
       if (chain.filter((e) => e.to === 'CONFIRMED').length > 1) confirmedTwice++;
     }
-    if (outOfOrder) ledgerProblems.push(`${outOfOrder} call-outs whose changes are not a chain from PLANNED`);
+    if (outOfOrder)
+      ledgerProblems.push(
+        `${outOfOrder} call-outs whose changes are not a chain from PLANNED (e.g. ${brokenExamples.join('; ')})`,
+      );
     const missing = states.filter((c) => !byCallout.has(c.id)).length;
     if (missing) ledgerProblems.push(`${missing} call-outs missing from the ledger`);
 

@@ -9,6 +9,7 @@
  *   --seed N        the fault points' random seed (default: from the clock, printed)
  *   --out FILE      results (default bench/results/faults-latest.json)
  *   --step-timeout-s N  longest wait for one step of a trial (default max(240, persons × 0.08))
+ *   --log-dir DIR   every service's whole output appended to DIR/<service>.log
  *
  * Needs the build (npm run faults builds first) and PostgreSQL's server binaries (PG_BIN_DIR,
  * default /usr/lib/postgresql/15/bin); Kafka jars from KAFKA_JARS_DIR or .kafka/jars-<version>.
@@ -45,6 +46,7 @@ export function parseArgs(argv: string[]): SuiteOptions & { out: string } {
     seed: num('seed', Date.now() % 1_000_000_007),
     stepTimeoutMs: get('step-timeout-s') ? num('step-timeout-s', 240) * 1000 : undefined,
     out: get('out') ?? join(ROOT, 'bench', 'results', 'faults-latest.json'),
+    logDir: get('log-dir'),
   };
 }
 
