@@ -28,6 +28,7 @@ import { DEFAULT_POLICY, Policy } from '../libs/callout/policy';
 import { PostgresDb } from '../libs/db/db';
 import { migrate } from '../libs/db/migrate';
 import { DirectoryService } from '../libs/directory/directory.service';
+import { shanxiDivisions } from '../libs/common/divisions';
 import { DATONG, generateDirectory } from '../libs/directory/seed/generate-directory';
 import type { SimRecord } from '../libs/notify/simulator/twilio-simulator';
 
@@ -157,17 +158,40 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Villages per township so that the generated Datong roster has at least `persons` persons. */
+/**
+ * The generated Datong roster of at least `persons` persons, and the areas a warning to all of them
+ * names. The whole city has 414 persons without villages; a smaller roster is the city's first
+ * counties (by code), each with its townships, and the warning names those counties.
+ */
 export function datongDirectory(persons: number) {
   // Datong: 11 counties and 127 townships, 3 officials each, then 3 persons per village.
   const base = generateDirectory({ cityCodes: [DATONG], villagesPerTownship: 0, seed: 1 });
+  if (persons < base.persons.length) return someCounties(persons);
   const townships = new Set(base.persons.map((p) => p.roles[0].areaCode).filter((c) => !c.endsWith('000000')))
     .size;
   const v = Math.max(0, Math.ceil((persons - base.persons.length) / (3 * townships)));
   return {
     villagesPerTownship: v,
     doc: generateDirectory({ cityCodes: [DATONG], villagesPerTownship: v, seed: 1 }),
+    areas: [{ code: DATONG, name: '大同市' }],
   };
+}
+
+/** The first counties of Datong whose officials (county and township) number at least `persons`. */
+function someCounties(persons: number) {
+  const counties = shanxiDivisions()
+    .filter((d) => d.level === 'county' && d.parentCode === DATONG)
+    .sort((a, b) => a.code.localeCompare(b.code));
+  for (let n = 1; ; n++) {
+    const chosen = counties.slice(0, n);
+    const doc = generateDirectory({
+      countyCodes: chosen.map((c) => c.code),
+      villagesPerTownship: 0,
+      seed: 1,
+    });
+    if (doc.persons.length >= persons || n === counties.length)
+      return { villagesPerTownship: 0, doc, areas: chosen.map((c) => ({ code: c.code, name: c.name })) };
+  }
 }
 
 /**
@@ -322,6 +346,8 @@ export class CalloutPipeline {
   private readonly log: (line: string) => void;
   importSeconds = 0;
   villagesPerTownship = 0;
+  /** The areas every warning of the run names (the whole city, or the counties of a small roster). */
+  areas: { code: string; name: string }[] = [];
   readonly brokers: string;
 
   constructor(readonly opts: PipelineOptions) {
@@ -364,8 +390,9 @@ export class CalloutPipeline {
 
   async start(): Promise<void> {
     if (this.opts.logDir) mkdirSync(this.opts.logDir, { recursive: true });
-    const { villagesPerTownship, doc } = datongDirectory(this.opts.persons);
+    const { villagesPerTownship, doc, areas } = datongDirectory(this.opts.persons);
     this.villagesPerTownship = villagesPerTownship;
+    this.areas = areas;
     for (const p of doc.persons) this.phones.set(p.id, p.mobile ?? '');
     this.dbName = `bench_callout_${this.prefix.slice(5, -1)}`;
     const admin = new Client({ connectionString: this.adminUrl });
@@ -467,7 +494,7 @@ export class CalloutPipeline {
       level: 'red',
       headline: '大同市暴雨红色预警',
       instruction: '立即转移危险区域人员，做好防御准备',
-      areas: [{ code: DATONG, name: '大同市' }],
+      areas: this.areas as WarningMessage['areas'],
       effective: new Date(now).toISOString(),
       expires: new Date(now + 12 * 3600_000).toISOString(),
     };

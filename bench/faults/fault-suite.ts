@@ -24,7 +24,7 @@ import type { SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-si
 import { prng } from '../../libs/directory/seed/generate-directory';
 import { CalloutPipeline, requestIdOf } from '../callout-pipeline';
 import { OwnPostgres } from '../../test/support/own-postgres';
-import { OwnKafka } from './own-infra';
+import { OwnKafka, OwnKafkaCluster } from './own-infra';
 
 const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
 const run = promisify(execFile);
@@ -35,10 +35,15 @@ export type Phase = (typeof PHASES)[number];
 interface FaultContext {
   p: CalloutPipeline;
   pg: OwnPostgres;
-  kafka: OwnKafka;
+  kafka: OwnKafka | OwnKafkaCluster;
   setSimFaults(f: SimFaults): Promise<void>;
   log(line: string): void;
+  /** The suite's seeded random numbers (which broker, which replica). */
+  random(): number;
 }
+
+/** Which Kafka the suite runs on: one broker, or a 3-broker cluster with 3 replicas per partition. */
+export type SuiteKafka = 'single' | 'cluster';
 
 export interface Fault {
   name: string;
@@ -49,6 +54,8 @@ export interface Fault {
   clear?(ctx: FaultContext): Promise<void>;
   /** Confirmations POSTed twice each (a Twilio retry of the inbound webhook). */
   repeatConfirmations?: boolean;
+  /** The fault needs this Kafka (default: either). */
+  kafka?: SuiteKafka;
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -81,11 +88,34 @@ export const FAULTS: Record<string, (o: SuiteOptions) => Fault> = {
   'kafka-kill': () => ({
     name: 'kafka-kill',
     what: 'kill -9 of the Kafka broker, restarted',
+    kafka: 'single',
     inject: async ({ kafka }) => {
-      await kafka.kill9();
+      await (kafka as OwnKafka).kill9();
       await kafka.start();
     },
   }),
+  'kafka-broker-kill': () => {
+    let killed = 0;
+    return {
+      name: 'kafka-broker-kill',
+      what: 'kill -9 of one of the 3 brokers; started again only once the trial’s work is done',
+      kafka: 'cluster',
+      inject: async ({ kafka, random, log }) => {
+        const cluster = kafka as OwnKafkaCluster;
+        killed = 1 + Math.floor(random() * cluster.ports.length);
+        await cluster.kill9(killed);
+        log(
+          `  broker ${killed} (127.0.0.1:${cluster.ports[killed - 1]}) killed; the trial goes on without it`,
+        );
+      },
+      clear: async ({ kafka, log }) => {
+        if (!killed) return;
+        await kafka.start();
+        log(`  broker ${killed} started again`);
+        killed = 0;
+      },
+    };
+  },
   'postgres-restart': () => ({
     name: 'postgres-restart',
     what: 'PostgreSQL stopped (immediate) and started again 2 s later',
@@ -143,6 +173,13 @@ export interface SuiteOptions {
   stepTimeoutMs?: number;
   /** Every service's output appended to <logDir>/<service>.log. */
   logDir?: string;
+  /** One broker (default) or a 3-broker cluster of the suite's own. */
+  kafka?: SuiteKafka;
+}
+
+/** The faults that run on this Kafka, in the suite's order. */
+export function faultsFor(o: SuiteOptions, kafka: SuiteKafka = 'single'): string[] {
+  return Object.keys(FAULTS).filter((name) => (FAULTS[name](o).kafka ?? kafka) === kafka);
 }
 
 export interface TrialResult {
@@ -180,7 +217,7 @@ export interface TrialResult {
 
 export class FaultSuite {
   readonly pg = new OwnPostgres('faults-pg');
-  readonly kafka = new OwnKafka();
+  readonly kafka: OwnKafka | OwnKafkaCluster;
   p!: CalloutPipeline;
   private readonly log: (line: string) => void;
   private readonly random: () => number;
@@ -189,6 +226,7 @@ export class FaultSuite {
   constructor(readonly o: SuiteOptions) {
     this.log = o.log ?? (() => undefined);
     this.random = prng(o.seed);
+    this.kafka = o.kafka === 'cluster' ? new OwnKafkaCluster() : new OwnKafka();
   }
 
   async start(): Promise<void> {
@@ -297,6 +335,11 @@ export class FaultSuite {
       const make = FAULTS[name];
       if (!make) throw new Error(`unknown fault ${name} (known: ${Object.keys(FAULTS).join(', ')})`);
       const fault = make(this.o);
+      const kafka = this.o.kafka ?? 'single';
+      if (fault.kafka && fault.kafka !== kafka)
+        throw new Error(
+          `${name} needs ${fault.kafka === 'cluster' ? 'the 3-broker cluster' : 'a single broker'}`,
+        );
       // Trials of a fault take different phases: a random start, then round the list.
       const first = Math.floor(this.random() * PHASES.length);
       for (let i = 0; i < this.o.trials; i++) {
@@ -331,6 +374,7 @@ export class FaultSuite {
       kafka: this.kafka,
       setSimFaults: (f) => this.setSimFaults(f),
       log: this.log,
+      random: this.random,
     };
     let current: Phase = 'planning';
     let faultAt = 0;
