@@ -73,6 +73,8 @@ export interface PipelineOptions {
   adminUrl?: string;
   /** Append every service's output to <logDir>/<service>.log (default: only the tail is kept, in memory). */
   logDir?: string;
+  /** Processes of each service but the console (default 1): consumer groups and SKIP LOCKED queues share the work. */
+  replicas?: number;
 }
 
 export interface Distribution {
@@ -324,6 +326,60 @@ async function delayingProxy(target: string, delayMs: number) {
   };
 }
 
+/**
+ * A round-robin front for the notifier replicas' webhooks on `port`, as a load balancer: each
+ * request goes to the next replica, and to the one after when a replica does not take the
+ * connection (killed or restarting); 502 when none does.
+ */
+async function roundRobinFront(port: number, targets: number[]) {
+  let next = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const first = next++ % targets.length;
+      const tryTarget = (k: number) => {
+        if (k === targets.length) {
+          res.writeHead(502);
+          res.end();
+          return;
+        }
+        const up = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: targets[(first + k) % targets.length],
+            path: req.url,
+            method: req.method,
+            headers: req.headers,
+          },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        // Only a refused connection moves on: a request the replica took is its answer to give.
+        up.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ECONNREFUSED' && !res.headersSent) tryTarget(k + 1);
+          else if (!res.headersSent) {
+            res.writeHead(502);
+            res.end();
+          } else res.destroy();
+        });
+        up.end(body);
+      };
+      tryTarget(0);
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 /** Parses the request id the notifier puts on each send's status callback (…?rid=<requestId>). */
 export function requestIdOf(rec: SimRecord): string | null {
   if (!rec.statusCallback) return null;
@@ -342,6 +398,8 @@ export class CalloutPipeline {
   phones = new Map<string, string>(); // person id → mobile
   private producer?: Producer;
   private proxy?: { url: string; close(): Promise<void> };
+  /** The notifiers' public port when they run as replicas. */
+  private front?: { close(): Promise<void> };
   private policyFile = '';
   private readonly log: (line: string) => void;
   importSeconds = 0;
@@ -458,12 +516,24 @@ export class CalloutPipeline {
         this.opts,
       ),
     );
+    // With replicas, each service runs `replicas` times (notifier, notifier-2, …) and the notifiers'
+    // webhooks reach them through a round-robin front on the public port, as a load balancer would.
+    const replicas = this.opts.replicas ?? 1;
+    const notifierPorts =
+      replicas > 1
+        ? await Promise.all(Array.from({ length: replicas }, () => freePort()))
+        : [this.notifierPort];
+    if (replicas > 1) this.front = await roundRobinFront(this.notifierPort, notifierPorts);
+    const replicated = ['dispatcher', 'tracker', ...(this.opts.extraApps ?? [])];
+    const replicaName = (app: string, i: number) => (i === 0 ? app : `${app}-${i + 1}`);
     const started = await Promise.all([
-      startApp('notifier', 'notifier', env, this.notifierPort, 'health', this.opts),
-      freePort().then((p) => startApp('dispatcher', 'dispatcher', env, p, 'health', this.opts)),
-      freePort().then((p) => startApp('tracker', 'tracker', env, p, 'health', this.opts)),
-      ...(this.opts.extraApps ?? []).map((app) =>
-        freePort().then((p) => startApp(app, app, env, p, 'health', this.opts)),
+      ...notifierPorts.map((port, i) =>
+        startApp('notifier', replicaName('notifier', i), env, port, 'health', this.opts),
+      ),
+      ...replicated.flatMap((app) =>
+        Array.from({ length: app === 'console' ? 1 : replicas }, (_, i) =>
+          freePort().then((p) => startApp(app, replicaName(app, i), env, p, 'health', this.opts)),
+        ),
       ),
     ]);
     this.children.push(...started);
@@ -768,6 +838,7 @@ export class CalloutPipeline {
       ),
     );
     await this.proxy?.close();
+    await this.front?.close();
     if (this.policyFile) rmSync(this.policyFile, { force: true });
     await this.db?.close().catch(() => undefined);
     if (this.dbName) {

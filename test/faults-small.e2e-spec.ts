@@ -37,7 +37,8 @@ describe(`the small fault suite (${PERSONS} persons, seed ${SEED})`, () => {
   beforeAll(async () => {
     console.log(`fault suite seed ${SEED}`);
     await suite.start();
-  }, 600_000);
+    // initdb, a broker and six services: about 30 s on an idle machine, far more on a loaded one.
+  }, 900_000);
 
   afterAll(async () => {
     await suite.stop();

@@ -19,6 +19,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
 import { prng } from '../../libs/directory/seed/generate-directory';
@@ -56,7 +57,12 @@ export interface Fault {
   repeatConfirmations?: boolean;
   /** The fault needs this Kafka (default: either). */
   kafka?: SuiteKafka;
+  /** The fault needs services run as replicas. */
+  replicas?: boolean;
 }
+
+/** Services run as replicas (the console is one process). */
+export const REPLICATED = ['notifier', 'dispatcher', 'tracker', 'audit'] as const;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -125,6 +131,26 @@ export const FAULTS: Record<string, (o: SuiteOptions) => Fault> = {
       await pg.start();
     },
   }),
+  'kill-replica': () => {
+    let killed: string | undefined;
+    return {
+      name: 'kill-replica',
+      what: 'kill -9 of one replica of a service; the other carries on, the killed one started again once the work is done',
+      replicas: true,
+      inject: async ({ p, random, log }) => {
+        const service = REPLICATED[Math.floor(random() * REPLICATED.length)];
+        killed = random() < 0.5 ? service : `${service}-2`;
+        await p.kill(killed);
+        log(`  ${killed} killed; its replica carries on`);
+      },
+      clear: async ({ p, log }) => {
+        if (!killed) return;
+        await p.restart(killed);
+        log(`  ${killed} started again`);
+        killed = undefined;
+      },
+    };
+  },
   'provider-errors': simMode(
     'provider-errors',
     '30 % of API requests answered 5xx (15 %) or 429 (15 %)',
@@ -175,11 +201,22 @@ export interface SuiteOptions {
   logDir?: string;
   /** One broker (default) or a 3-broker cluster of the suite's own. */
   kafka?: SuiteKafka;
+  /** Processes of each service but the console (default 1). */
+  replicas?: number;
 }
 
 /** The faults that run on this Kafka, in the suite's order. */
-export function faultsFor(o: SuiteOptions, kafka: SuiteKafka = 'single'): string[] {
-  return Object.keys(FAULTS).filter((name) => (FAULTS[name](o).kafka ?? kafka) === kafka);
+export function faultsFor(o: SuiteOptions, kafka: SuiteKafka = 'single', replicas = 1): string[] {
+  return Object.keys(FAULTS).filter((name) => {
+    const f = FAULTS[name](o);
+    return (f.kafka ?? kafka) === kafka && (!f.replicas || replicas > 1);
+  });
+}
+
+/** One consumer group member's share: its partitions and the messages consumed on them so far. */
+export interface MemberShare {
+  partitions: number;
+  messages: number;
 }
 
 export interface TrialResult {
@@ -213,6 +250,8 @@ export interface TrialResult {
   trialSeconds: number;
   passed: boolean;
   errors: string[];
+  /** With replicas: each service's consumer group members at the end of the trial and their share. */
+  split?: Record<string, MemberShare[]>;
 }
 
 export class FaultSuite {
@@ -244,6 +283,7 @@ export class FaultSuite {
       // The machine may be shared and loaded: a restarted service is given time to come back.
       readyTimeoutMs: 300_000,
       logDir: this.o.logDir,
+      replicas: this.o.replicas,
       log: this.log,
     });
     await this.p.start();
@@ -336,6 +376,7 @@ export class FaultSuite {
       if (!make) throw new Error(`unknown fault ${name} (known: ${Object.keys(FAULTS).join(', ')})`);
       const fault = make(this.o);
       const kafka = this.o.kafka ?? 'single';
+      if (fault.replicas && (this.o.replicas ?? 1) < 2) throw new Error(`${name} needs --replicas 2 or more`);
       if (fault.kafka && fault.kafka !== kafka)
         throw new Error(
           `${name} needs ${fault.kafka === 'cluster' ? 'the 3-broker cluster' : 'a single broker'}`,
@@ -486,6 +527,13 @@ export class FaultSuite {
       await this.until('the backlog to drain', () => this.drained());
 
       const checks = await this.check(w.id, rows, confirmers, expiring);
+      const split = (this.o.replicas ?? 1) > 1 ? await this.workSplit().catch(() => undefined) : undefined;
+      if (split)
+        this.log(
+          `  split: ${Object.entries(split)
+            .map(([g, ms]) => `${g} ${ms.map((m) => `${m.partitions}p/${m.messages}`).join(' + ')}`)
+            .join('; ')}`,
+        );
       const servicesExited = await this.reviveExited();
       if (servicesExited.length) errors.push(`exited during the trial: ${servicesExited.join(', ')}`);
       const hit = (Object.keys(doneAt) as Phase[]).find((ph) => PHASES.indexOf(ph) >= PHASES.indexOf(phase));
@@ -504,6 +552,7 @@ export class FaultSuite {
         trialSeconds: Math.round((Date.now() - t0) / 1000),
         passed: false,
         errors,
+        split,
       };
       result.passed =
         errors.length === 0 &&
@@ -552,6 +601,42 @@ export class FaultSuite {
       };
     } finally {
       armed = false;
+    }
+  }
+
+  /**
+   * How each replicated service's consumer group shares the work: per member, its partitions and the
+   * messages consumed on them since the start (the group's committed offsets).
+   */
+  async workSplit(): Promise<Record<string, MemberShare[]>> {
+    const kafka = new Kafka({
+      clientId: 'faults-split',
+      brokers: this.kafka.brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const out: Record<string, MemberShare[]> = {};
+      for (const service of REPLICATED) {
+        const groupId = `${this.p.prefix}${service}`;
+        const [group] = (await admin.describeGroups([groupId])).groups;
+        const committed = new Map<string, number>();
+        for (const t of await admin.fetchOffsets({ groupId }))
+          for (const x of t.partitions)
+            committed.set(`${t.topic}/${x.partition}`, Math.max(0, Number(x.offset)));
+        out[service] = group.members.map((m) => {
+          const a = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+          const parts = Object.entries(a?.assignment ?? {}).flatMap(([t, ps]) => ps.map((x) => `${t}/${x}`));
+          return {
+            partitions: parts.length,
+            messages: parts.reduce((n, k) => n + (committed.get(k) ?? 0), 0),
+          };
+        });
+      }
+      return out;
+    } finally {
+      await admin.disconnect();
     }
   }
 

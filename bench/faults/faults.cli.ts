@@ -12,6 +12,7 @@
  *   --log-dir DIR   every service's whole output appended to DIR/<service>.log
  *   --kafka cluster on a 3-broker cluster of the suite's own (default: one broker); the default
  *                   faults are then those that run on it, kafka-broker-kill instead of kafka-kill
+ *   --replicas N    every service but the console as N processes (default 1); adds kill-replica
  *
  * Needs the build (npm run faults builds first) and PostgreSQL's server binaries (PG_BIN_DIR,
  * default /usr/lib/postgresql/15/bin); Kafka jars from KAFKA_JARS_DIR or .kafka/jars-<version>.
@@ -38,12 +39,14 @@ export function parseArgs(argv: string[]): SuiteOptions & { out: string } {
   };
   const kafka = get('kafka') ?? 'single';
   if (kafka !== 'single' && kafka !== 'cluster') throw new Error(`--kafka: single or cluster, not ${kafka}`);
-  const faults = get('faults')?.split(',').filter(Boolean) ?? faultsFor({} as SuiteOptions, kafka);
+  const replicas = num('replicas', 1);
+  const faults = get('faults')?.split(',').filter(Boolean) ?? faultsFor({} as SuiteOptions, kafka, replicas);
   const unknown = faults.filter((f) => !FAULTS[f]);
   if (unknown.length)
     throw new Error(`unknown fault(s) ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`);
   return {
     kafka,
+    replicas,
     persons: num('persons', 5000),
     trials: num('trials', 3),
     faults,

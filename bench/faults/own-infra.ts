@@ -114,7 +114,8 @@ export class OwnKafkaCluster {
         KAFKA_HOME_DIR: this.dir,
         KAFKA_HEAP: process.env.FAULTS_KAFKA_HEAP ?? '-Xmx384m -Xms128m',
       },
-      timeout: 300_000,
+      // Three JVMs formatting and starting side by side take minutes on a loaded machine.
+      timeout: 900_000,
     });
   }
 
