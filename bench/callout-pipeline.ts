@@ -15,7 +15,7 @@
  */
 import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ import { DEFAULT_POLICY, Policy } from '../libs/callout/policy';
 import { PostgresDb } from '../libs/db/db';
 import { migrate } from '../libs/db/migrate';
 import { DirectoryService } from '../libs/directory/directory.service';
+import { shanxiDivisions } from '../libs/common/divisions';
 import { DATONG, generateDirectory } from '../libs/directory/seed/generate-directory';
 import type { SimRecord } from '../libs/notify/simulator/twilio-simulator';
 import { waitFor } from '../test/support/infra';
@@ -71,6 +72,10 @@ export interface PipelineOptions {
   timeoutMs?: number;
   /** The PostgreSQL server (any database on it) the run creates its database on; TEST_DATABASE_URL by default. */
   adminUrl?: string;
+  /** Append every service's output to <logDir>/<service>.log (default: only the tail is kept, in memory). */
+  logDir?: string;
+  /** Processes of each service but the console (default 1): consumer groups and SKIP LOCKED queues share the work. */
+  replicas?: number;
 }
 
 export interface Distribution {
@@ -138,17 +143,40 @@ export const dist = (xs: number[]): Distribution => ({
 // The test suite's helpers, shared: polling with a deadline, a free port, a built service started.
 export { freePort, waitFor };
 
-/** Villages per township so that the generated Datong roster has at least `persons` persons. */
+/**
+ * The generated Datong roster of at least `persons` persons, and the areas a warning to all of them
+ * names. The whole city has 414 persons without villages; a smaller roster is the city's first
+ * counties (by code), each with its townships, and the warning names those counties.
+ */
 export function datongDirectory(persons: number) {
   // Datong: 11 counties and 127 townships, 3 officials each, then 3 persons per village.
   const base = generateDirectory({ cityCodes: [DATONG], villagesPerTownship: 0, seed: 1 });
+  if (persons < base.persons.length) return someCounties(persons);
   const townships = new Set(base.persons.map((p) => p.roles[0].areaCode).filter((c) => !c.endsWith('000000')))
     .size;
   const v = Math.max(0, Math.ceil((persons - base.persons.length) / (3 * townships)));
   return {
     villagesPerTownship: v,
     doc: generateDirectory({ cityCodes: [DATONG], villagesPerTownship: v, seed: 1 }),
+    areas: [{ code: DATONG, name: '大同市' }],
   };
+}
+
+/** The first counties of Datong whose officials (county and township) number at least `persons`. */
+function someCounties(persons: number) {
+  const counties = shanxiDivisions()
+    .filter((d) => d.level === 'county' && d.parentCode === DATONG)
+    .sort((a, b) => a.code.localeCompare(b.code));
+  for (let n = 1; ; n++) {
+    const chosen = counties.slice(0, n);
+    const doc = generateDirectory({
+      countyCodes: chosen.map((c) => c.code),
+      villagesPerTownship: 0,
+      seed: 1,
+    });
+    if (doc.persons.length >= persons || n === counties.length)
+      return { villagesPerTownship: 0, doc, areas: chosen.map((c) => ({ code: c.code, name: c.name })) };
+  }
 }
 
 /**
@@ -196,14 +224,17 @@ async function startApp(
   env: Record<string, string>,
   port: number,
   ready: 'health' | 'port',
-  cpuProfDir?: string,
-  readyTimeoutMs = 90_000,
+  o: Pick<PipelineOptions, 'cpuProfDir' | 'readyTimeoutMs' | 'logDir'> = {},
 ): Promise<Child> {
+  const { cpuProfDir, readyTimeoutMs = 90_000 } = o;
+  // The whole output, restarts included, goes to <logDir>/<name>.log when asked (looking into a failed trial).
+  const logFile = o.logDir ? join(o.logDir, `${name}.log`) : undefined;
   const service = await startService(app, env, {
     name,
     port,
     ready,
     timeoutMs: readyTimeoutMs,
+    onOutput: logFile ? (d: Buffer) => appendFileSync(logFile, d) : undefined,
     nodeArgs: cpuProfDir
       ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`]
       : [],
@@ -252,6 +283,60 @@ async function delayingProxy(target: string, delayMs: number) {
   };
 }
 
+/**
+ * A round-robin front for the notifier replicas' webhooks on `port`, as a load balancer: each
+ * request goes to the next replica, and to the one after when a replica does not take the
+ * connection (killed or restarting); 502 when none does.
+ */
+async function roundRobinFront(port: number, targets: number[]) {
+  let next = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const first = next++ % targets.length;
+      const tryTarget = (k: number) => {
+        if (k === targets.length) {
+          res.writeHead(502);
+          res.end();
+          return;
+        }
+        const up = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: targets[(first + k) % targets.length],
+            path: req.url,
+            method: req.method,
+            headers: req.headers,
+          },
+          (r) => {
+            res.writeHead(r.statusCode ?? 502, r.headers);
+            r.pipe(res);
+          },
+        );
+        // Only a refused connection moves on: a request the replica took is its answer to give.
+        up.on('error', (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ECONNREFUSED' && !res.headersSent) tryTarget(k + 1);
+          else if (!res.headersSent) {
+            res.writeHead(502);
+            res.end();
+          } else res.destroy();
+        });
+        up.end(body);
+      };
+      tryTarget(0);
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 /** Parses the request id the notifier puts on each send's status callback (…?rid=<requestId>). */
 export function requestIdOf(rec: SimRecord): string | null {
   if (!rec.statusCallback) return null;
@@ -270,10 +355,14 @@ export class CalloutPipeline {
   phones = new Map<string, string>(); // person id → mobile
   private producer?: Producer;
   private proxy?: { url: string; close(): Promise<void> };
+  /** The notifiers' public port when they run as replicas. */
+  private front?: { close(): Promise<void> };
   private policyFile = '';
   private readonly log: (line: string) => void;
   importSeconds = 0;
   villagesPerTownship = 0;
+  /** The areas every warning of the run names (the whole city, or the counties of a small roster). */
+  areas: { code: string; name: string }[] = [];
   readonly brokers: string;
 
   constructor(readonly opts: PipelineOptions) {
@@ -301,15 +390,7 @@ export class CalloutPipeline {
   async restart(name: string): Promise<Child> {
     const c = this.child(name);
     await this.kill(name);
-    const again = await startApp(
-      c.app,
-      c.name,
-      c.env,
-      c.port,
-      c.ready,
-      this.opts.cpuProfDir,
-      this.opts.readyTimeoutMs,
-    );
+    const again = await startApp(c.app, c.name, c.env, c.port, c.ready, this.opts);
     this.children.splice(this.children.indexOf(c), 1, again);
     return again;
   }
@@ -323,8 +404,10 @@ export class CalloutPipeline {
   }
 
   async start(): Promise<void> {
-    const { villagesPerTownship, doc } = datongDirectory(this.opts.persons);
+    if (this.opts.logDir) mkdirSync(this.opts.logDir, { recursive: true });
+    const { villagesPerTownship, doc, areas } = datongDirectory(this.opts.persons);
     this.villagesPerTownship = villagesPerTownship;
+    this.areas = areas;
     for (const p of doc.persons) this.phones.set(p.id, p.mobile ?? '');
     this.dbName = `bench_callout_${this.prefix.slice(5, -1)}`;
     const admin = new Client({ connectionString: this.adminUrl });
@@ -387,37 +470,26 @@ export class CalloutPipeline {
         },
         simPort,
         'port',
-        this.opts.cpuProfDir,
-        this.opts.readyTimeoutMs,
+        this.opts,
       ),
     );
+    // With replicas, each service runs `replicas` times (notifier, notifier-2, …) and the notifiers'
+    // webhooks reach them through a round-robin front on the public port, as a load balancer would.
+    const replicas = this.opts.replicas ?? 1;
+    const notifierPorts =
+      replicas > 1
+        ? await Promise.all(Array.from({ length: replicas }, () => freePort()))
+        : [this.notifierPort];
+    if (replicas > 1) this.front = await roundRobinFront(this.notifierPort, notifierPorts);
+    const replicated = ['dispatcher', 'tracker', ...(this.opts.extraApps ?? [])];
+    const replicaName = (app: string, i: number) => (i === 0 ? app : `${app}-${i + 1}`);
     const started = await Promise.all([
-      startApp(
-        'notifier',
-        'notifier',
-        env,
-        this.notifierPort,
-        'health',
-        this.opts.cpuProfDir,
-        this.opts.readyTimeoutMs,
+      ...notifierPorts.map((port, i) =>
+        startApp('notifier', replicaName('notifier', i), env, port, 'health', this.opts),
       ),
-      freePort().then((p) =>
-        startApp(
-          'dispatcher',
-          'dispatcher',
-          env,
-          p,
-          'health',
-          this.opts.cpuProfDir,
-          this.opts.readyTimeoutMs,
-        ),
-      ),
-      freePort().then((p) =>
-        startApp('tracker', 'tracker', env, p, 'health', this.opts.cpuProfDir, this.opts.readyTimeoutMs),
-      ),
-      ...(this.opts.extraApps ?? []).map((app) =>
-        freePort().then((p) =>
-          startApp(app, app, env, p, 'health', this.opts.cpuProfDir, this.opts.readyTimeoutMs),
+      ...replicated.flatMap((app) =>
+        Array.from({ length: app === 'console' ? 1 : replicas }, (_, i) =>
+          freePort().then((p) => startApp(app, replicaName(app, i), env, p, 'health', this.opts)),
         ),
       ),
     ]);
@@ -449,7 +521,7 @@ export class CalloutPipeline {
       level: 'red',
       headline: '大同市暴雨红色预警',
       instruction: '立即转移危险区域人员，做好防御准备',
-      areas: [{ code: DATONG, name: '大同市' }],
+      areas: this.areas as WarningMessage['areas'],
       effective: new Date(now).toISOString(),
       expires: new Date(now + 12 * 3600_000).toISOString(),
     };
@@ -723,6 +795,7 @@ export class CalloutPipeline {
       ),
     );
     await this.proxy?.close();
+    await this.front?.close();
     if (this.policyFile) rmSync(this.policyFile, { force: true });
     await this.db?.close().catch(() => undefined);
     if (this.dbName) {

@@ -15,7 +15,7 @@ describe('a PostgreSQL crash and restart mid fan-out', () => {
     await pg.init();
     // A throttled notifier, so the fan-out of ~800 sends lasts long enough to be cut in the middle.
     p = new CalloutPipeline({
-      persons: 1,
+      persons: 414, // the whole city without villages: ~800 first sends
       simLatencyMs: 0,
       adminUrl: pg.url,
       notifyRate: { sms: 15, calls: 15, account: 30, concurrency: 10 },

@@ -19,12 +19,13 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
 import { prng } from '../../libs/directory/seed/generate-directory';
 import { CalloutPipeline, requestIdOf } from '../callout-pipeline';
 import { OwnPostgres } from '../../test/support/own-postgres';
-import { OwnKafka } from './own-infra';
+import { OwnKafka, OwnKafkaCluster } from './own-infra';
 
 const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
 const run = promisify(execFile);
@@ -35,10 +36,15 @@ export type Phase = (typeof PHASES)[number];
 interface FaultContext {
   p: CalloutPipeline;
   pg: OwnPostgres;
-  kafka: OwnKafka;
+  kafka: OwnKafka | OwnKafkaCluster;
   setSimFaults(f: SimFaults): Promise<void>;
   log(line: string): void;
+  /** The suite's seeded random numbers (which broker, which replica). */
+  random(): number;
 }
+
+/** Which Kafka the suite runs on: one broker, or a 3-broker cluster with 3 replicas per partition. */
+export type SuiteKafka = 'single' | 'cluster';
 
 export interface Fault {
   name: string;
@@ -49,7 +55,14 @@ export interface Fault {
   clear?(ctx: FaultContext): Promise<void>;
   /** Confirmations POSTed twice each (a Twilio retry of the inbound webhook). */
   repeatConfirmations?: boolean;
+  /** The fault needs this Kafka (default: either). */
+  kafka?: SuiteKafka;
+  /** The fault needs services run as replicas. */
+  replicas?: boolean;
 }
+
+/** Services run as replicas (the console is one process). */
+export const REPLICATED = ['notifier', 'dispatcher', 'tracker', 'audit'] as const;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,11 +94,34 @@ export const FAULTS: Record<string, (o: SuiteOptions) => Fault> = {
   'kafka-kill': () => ({
     name: 'kafka-kill',
     what: 'kill -9 of the Kafka broker, restarted',
+    kafka: 'single',
     inject: async ({ kafka }) => {
-      await kafka.kill9();
+      await (kafka as OwnKafka).kill9();
       await kafka.start();
     },
   }),
+  'kafka-broker-kill': () => {
+    let killed = 0;
+    return {
+      name: 'kafka-broker-kill',
+      what: 'kill -9 of one of the 3 brokers; started again only once the trial’s work is done',
+      kafka: 'cluster',
+      inject: async ({ kafka, random, log }) => {
+        const cluster = kafka as OwnKafkaCluster;
+        killed = 1 + Math.floor(random() * cluster.ports.length);
+        await cluster.kill9(killed);
+        log(
+          `  broker ${killed} (127.0.0.1:${cluster.ports[killed - 1]}) killed; the trial goes on without it`,
+        );
+      },
+      clear: async ({ kafka, log }) => {
+        if (!killed) return;
+        await kafka.start();
+        log(`  broker ${killed} started again`);
+        killed = 0;
+      },
+    };
+  },
   'postgres-restart': () => ({
     name: 'postgres-restart',
     what: 'PostgreSQL stopped (immediate) and started again 2 s later',
@@ -95,6 +131,26 @@ export const FAULTS: Record<string, (o: SuiteOptions) => Fault> = {
       await pg.start();
     },
   }),
+  'kill-replica': () => {
+    let killed: string | undefined;
+    return {
+      name: 'kill-replica',
+      what: 'kill -9 of one replica of a service; the other carries on, the killed one started again once the work is done',
+      replicas: true,
+      inject: async ({ p, random, log }) => {
+        const service = REPLICATED[Math.floor(random() * REPLICATED.length)];
+        killed = random() < 0.5 ? service : `${service}-2`;
+        await p.kill(killed);
+        log(`  ${killed} killed; its replica carries on`);
+      },
+      clear: async ({ p, log }) => {
+        if (!killed) return;
+        await p.restart(killed);
+        log(`  ${killed} started again`);
+        killed = undefined;
+      },
+    };
+  },
   'provider-errors': simMode(
     'provider-errors',
     '30 % of API requests answered 5xx (15 %) or 429 (15 %)',
@@ -141,6 +197,26 @@ export interface SuiteOptions {
   log?: (line: string) => void;
   /** Longest wait for one step of a trial. */
   stepTimeoutMs?: number;
+  /** Every service's output appended to <logDir>/<service>.log. */
+  logDir?: string;
+  /** One broker (default) or a 3-broker cluster of the suite's own. */
+  kafka?: SuiteKafka;
+  /** Processes of each service but the console (default 1). */
+  replicas?: number;
+}
+
+/** The faults that run on this Kafka, in the suite's order. */
+export function faultsFor(o: SuiteOptions, kafka: SuiteKafka = 'single', replicas = 1): string[] {
+  return Object.keys(FAULTS).filter((name) => {
+    const f = FAULTS[name](o);
+    return (f.kafka ?? kafka) === kafka && (!f.replicas || replicas > 1);
+  });
+}
+
+/** One consumer group member's share: its partitions and the messages consumed on them so far. */
+export interface MemberShare {
+  partitions: number;
+  messages: number;
 }
 
 export interface TrialResult {
@@ -174,11 +250,13 @@ export interface TrialResult {
   trialSeconds: number;
   passed: boolean;
   errors: string[];
+  /** With replicas: each service's consumer group members at the end of the trial and their share. */
+  split?: Record<string, MemberShare[]>;
 }
 
 export class FaultSuite {
   readonly pg = new OwnPostgres('faults-pg');
-  readonly kafka = new OwnKafka();
+  readonly kafka: OwnKafka | OwnKafkaCluster;
   p!: CalloutPipeline;
   private readonly log: (line: string) => void;
   private readonly random: () => number;
@@ -187,6 +265,7 @@ export class FaultSuite {
   constructor(readonly o: SuiteOptions) {
     this.log = o.log ?? (() => undefined);
     this.random = prng(o.seed);
+    this.kafka = o.kafka === 'cluster' ? new OwnKafkaCluster() : new OwnKafka();
   }
 
   async start(): Promise<void> {
@@ -203,6 +282,8 @@ export class FaultSuite {
       serviceEnv: { NOTIFY_RECONCILE_AFTER_MS: '15000' },
       // The machine may be shared and loaded: a restarted service is given time to come back.
       readyTimeoutMs: 300_000,
+      logDir: this.o.logDir,
+      replicas: this.o.replicas,
       log: this.log,
     });
     await this.p.start();
@@ -294,6 +375,12 @@ export class FaultSuite {
       const make = FAULTS[name];
       if (!make) throw new Error(`unknown fault ${name} (known: ${Object.keys(FAULTS).join(', ')})`);
       const fault = make(this.o);
+      const kafka = this.o.kafka ?? 'single';
+      if (fault.replicas && (this.o.replicas ?? 1) < 2) throw new Error(`${name} needs --replicas 2 or more`);
+      if (fault.kafka && fault.kafka !== kafka)
+        throw new Error(
+          `${name} needs ${fault.kafka === 'cluster' ? 'the 3-broker cluster' : 'a single broker'}`,
+        );
       // Trials of a fault take different phases: a random start, then round the list.
       const first = Math.floor(this.random() * PHASES.length);
       for (let i = 0; i < this.o.trials; i++) {
@@ -328,6 +415,7 @@ export class FaultSuite {
       kafka: this.kafka,
       setSimFaults: (f) => this.setSimFaults(f),
       log: this.log,
+      random: this.random,
     };
     let current: Phase = 'planning';
     let faultAt = 0;
@@ -439,6 +527,13 @@ export class FaultSuite {
       await this.until('the backlog to drain', () => this.drained());
 
       const checks = await this.check(w.id, rows, confirmers, expiring);
+      const split = (this.o.replicas ?? 1) > 1 ? await this.workSplit().catch(() => undefined) : undefined;
+      if (split)
+        this.log(
+          `  split: ${Object.entries(split)
+            .map(([g, ms]) => `${g} ${ms.map((m) => `${m.partitions}p/${m.messages}`).join(' + ')}`)
+            .join('; ')}`,
+        );
       const servicesExited = await this.reviveExited();
       if (servicesExited.length) errors.push(`exited during the trial: ${servicesExited.join(', ')}`);
       const hit = (Object.keys(doneAt) as Phase[]).find((ph) => PHASES.indexOf(ph) >= PHASES.indexOf(phase));
@@ -457,6 +552,7 @@ export class FaultSuite {
         trialSeconds: Math.round((Date.now() - t0) / 1000),
         passed: false,
         errors,
+        split,
       };
       result.passed =
         errors.length === 0 &&
@@ -505,6 +601,42 @@ export class FaultSuite {
       };
     } finally {
       armed = false;
+    }
+  }
+
+  /**
+   * How each replicated service's consumer group shares the work: per member, its partitions and the
+   * messages consumed on them since the start (the group's committed offsets).
+   */
+  async workSplit(): Promise<Record<string, MemberShare[]>> {
+    const kafka = new Kafka({
+      clientId: 'faults-split',
+      brokers: this.kafka.brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const out: Record<string, MemberShare[]> = {};
+      for (const service of REPLICATED) {
+        const groupId = `${this.p.prefix}${service}`;
+        const [group] = (await admin.describeGroups([groupId])).groups;
+        const committed = new Map<string, number>();
+        for (const t of await admin.fetchOffsets({ groupId }))
+          for (const x of t.partitions)
+            committed.set(`${t.topic}/${x.partition}`, Math.max(0, Number(x.offset)));
+        out[service] = group.members.map((m) => {
+          const a = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+          const parts = Object.entries(a?.assignment ?? {}).flatMap(([t, ps]) => ps.map((x) => `${t}/${x}`));
+          return {
+            partitions: parts.length,
+            messages: parts.reduce((n, k) => n + (committed.get(k) ?? 0), 0),
+          };
+        });
+      }
+      return out;
+    } finally {
+      await admin.disconnect();
     }
   }
 
@@ -641,13 +773,21 @@ export class FaultSuite {
     let outOfOrder = 0;
     let firedTwice = 0;
     let confirmedTwice = 0;
-    for (const [, chain] of byCallout) {
-      if (chain[0].from !== 'PLANNED') outOfOrder++;
-      else if (chain.some((e, i) => i > 0 && e.from !== chain[i - 1].to)) outOfOrder++;
+    const brokenExamples: string[] = [];
+    for (const [id, chain] of byCallout) {
+      const broken = chain[0].from !== 'PLANNED' || chain.some((e, i) => i > 0 && e.from !== chain[i - 1].to);
+      if (broken) {
+        outOfOrder++;
+        if (brokenExamples.length < 3)
+          brokenExamples.push(`${id}: ${chain.map((e) => `${e.from}→${e.to}`).join(', ')}`);
+      }
       if (chain.filter((e) => e.to === 'ESCALATED' || e.to === 'NOT_WOKEN').length > 1) firedTwice++;
       if (chain.filter((e) => e.to === 'CONFIRMED').length > 1) confirmedTwice++;
     }
-    if (outOfOrder) ledgerProblems.push(`${outOfOrder} call-outs whose changes are not a chain from PLANNED`);
+    if (outOfOrder)
+      ledgerProblems.push(
+        `${outOfOrder} call-outs whose changes are not a chain from PLANNED (e.g. ${brokenExamples.join('; ')})`,
+      );
     const missing = states.filter((c) => !byCallout.has(c.id)).length;
     if (missing) ledgerProblems.push(`${missing} call-outs missing from the ledger`);
 

@@ -9,6 +9,10 @@
  *   --seed N        the fault points' random seed (default: from the clock, printed)
  *   --out FILE      results (default bench/results/faults-latest.json)
  *   --step-timeout-s N  longest wait for one step of a trial (default max(240, persons × 0.08))
+ *   --log-dir DIR   every service's whole output appended to DIR/<service>.log
+ *   --kafka cluster on a 3-broker cluster of the suite's own (default: one broker); the default
+ *                   faults are then those that run on it, kafka-broker-kill instead of kafka-kill
+ *   --replicas N    every service but the console as N processes (default 1); adds kill-replica
  *
  * Needs the build (npm run faults builds first) and PostgreSQL's server binaries (PG_BIN_DIR,
  * default /usr/lib/postgresql/15/bin); Kafka jars from KAFKA_JARS_DIR or .kafka/jars-<version>.
@@ -17,7 +21,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { FAULTS, FaultSuite, summarise, SuiteOptions, TrialResult } from './fault-suite';
+import { FAULTS, faultsFor, FaultSuite, summarise, SuiteOptions, TrialResult } from './fault-suite';
 
 const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
 
@@ -33,11 +37,16 @@ export function parseArgs(argv: string[]): SuiteOptions & { out: string } {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a positive whole number, not ${v}`);
     return n;
   };
-  const faults = get('faults')?.split(',').filter(Boolean) ?? Object.keys(FAULTS);
+  const kafka = get('kafka') ?? 'single';
+  if (kafka !== 'single' && kafka !== 'cluster') throw new Error(`--kafka: single or cluster, not ${kafka}`);
+  const replicas = num('replicas', 1);
+  const faults = get('faults')?.split(',').filter(Boolean) ?? faultsFor({} as SuiteOptions, kafka, replicas);
   const unknown = faults.filter((f) => !FAULTS[f]);
   if (unknown.length)
     throw new Error(`unknown fault(s) ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`);
   return {
+    kafka,
+    replicas,
     persons: num('persons', 5000),
     trials: num('trials', 3),
     faults,
@@ -45,6 +54,7 @@ export function parseArgs(argv: string[]): SuiteOptions & { out: string } {
     seed: num('seed', Date.now() % 1_000_000_007),
     stepTimeoutMs: get('step-timeout-s') ? num('step-timeout-s', 240) * 1000 : undefined,
     out: get('out') ?? join(ROOT, 'bench', 'results', 'faults-latest.json'),
+    logDir: get('log-dir'),
   };
 }
 
@@ -66,7 +76,8 @@ async function main() {
   const o = parseArgs(process.argv.slice(2));
   const log = (l: string) => console.log(l);
   log(
-    `fault suite: ${o.persons} persons, ${o.trials} trial(s) each of ${o.faults.join(', ')}; seed ${o.seed}`,
+    `fault suite: ${o.persons} persons, ${o.trials} trial(s) each of ${o.faults.join(', ')}; seed ${o.seed}; ` +
+      (o.kafka === 'cluster' ? 'a 3-broker Kafka cluster' : 'one Kafka broker'),
   );
   const suite = new FaultSuite({ ...o, log });
   const started = new Date();

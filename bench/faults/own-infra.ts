@@ -44,9 +44,7 @@ export class OwnKafka {
         break;
       }
     }
-    const version = process.env.KAFKA_VERSION ?? '3.9.1';
-    const jars = process.env.KAFKA_JARS_DIR ?? join(ROOT, '.kafka', `jars-${version}`);
-    if (existsSync(join(jars, '.complete'))) symlinkSync(jars, join(this.dir, `jars-${version}`));
+    linkJars(this.dir);
     await this.start();
   }
 
@@ -92,6 +90,72 @@ export class OwnKafka {
     }).catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A 3-broker KRaft cluster of the suite's own (`scripts/kafka.sh cluster`, every topic with 3
+ * replicas and min.insync.replicas 2) under a temporary folder, on FAULTS_CLUSTER_PORTS (default
+ * 19092,19094,19096, each controller on the next port). One broker is killed in the broker trial
+ * and only started again once the trial's work is done.
+ */
+export class OwnKafkaCluster {
+  readonly dir = mkdtempSync(join(tmpdir(), 'faults-kafka-cluster-'));
+  readonly ports = (process.env.FAULTS_CLUSTER_PORTS ?? '19092,19094,19096').split(',').map(Number);
+
+  get brokers(): string {
+    return this.ports.map((p) => `127.0.0.1:${p}`).join(',');
+  }
+
+  private script(...args: string[]) {
+    return run('bash', [join(ROOT, 'scripts', 'kafka.sh'), 'cluster', ...args], {
+      env: {
+        ...process.env,
+        KAFKA_CLUSTER_PORTS: this.ports.join(','),
+        KAFKA_HOME_DIR: this.dir,
+        KAFKA_HEAP: process.env.FAULTS_KAFKA_HEAP ?? '-Xmx384m -Xms128m',
+      },
+      // Three JVMs formatting and starting side by side take minutes on a loaded machine.
+      timeout: 900_000,
+    });
+  }
+
+  async init(): Promise<void> {
+    for (const p of this.ports)
+      if (!(await isFree(p)) || !(await isFree(p + 1)))
+        throw new Error(`port ${p} or ${p + 1} is taken: choose others with FAULTS_CLUSTER_PORTS`);
+    linkJars(this.dir);
+    await this.start();
+  }
+
+  /** Starts every broker that does not answer; waits (up to 3 minutes more on a loaded machine) for all. */
+  async start(): Promise<void> {
+    const started = await this.script('start').then(
+      () => true,
+      (e: Error) => e,
+    );
+    for (let i = 0; i < 900; i++) {
+      if ((await Promise.all(this.ports.map((p) => answers(p)))).every(Boolean)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw started === true ? new Error('the cluster did not come up') : started;
+  }
+
+  /** kill -9 of broker n (1-based): no controlled shutdown, no leadership hand-over. */
+  async kill9(n: number): Promise<void> {
+    await this.script('kill', String(n));
+  }
+
+  async destroy(): Promise<void> {
+    await this.script('stop').catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Links the project's Kafka jars (KAFKA_JARS_DIR or .kafka/jars-<version>) into a suite's folder, when present. */
+function linkJars(dir: string) {
+  const version = process.env.KAFKA_VERSION ?? '3.9.1';
+  const jars = process.env.KAFKA_JARS_DIR ?? join(ROOT, '.kafka', `jars-${version}`);
+  if (existsSync(join(jars, '.complete'))) symlinkSync(jars, join(dir, `jars-${version}`));
 }
 
 function childrenOf(pid: number): number[] {

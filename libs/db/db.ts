@@ -23,13 +23,14 @@ export interface Db extends Queryable {
 }
 
 /** Errors that mean the server or the connection went away, not that a statement was wrong. */
-function isConnectionError(e: unknown): boolean {
+export function isConnectionError(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   // Class 08 (connection exception), 57P01-57P03 (admin/crash shutdown, cannot connect now).
   if (err.code && /^(08|57P0[1-3])/.test(err.code)) return true;
   if (err.code && /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NOTFOUND|AI_AGAIN)$/.test(err.code))
     return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+  // node-postgres' own words: a connection cut, a connect that timed out (pool or client).
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
     err.message ?? '',
   );
 }

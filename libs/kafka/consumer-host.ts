@@ -127,17 +127,29 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = p;
     const h = this.byTopic.get(batch.topic);
     if (!h || batch.messages.length === 0) return;
-    const one = async (m: KafkaMessage) => {
+    // A message held through a database outage gives up its wait when the consumer stops or the
+    // partition moves to another member; it stays unresolved and is delivered again.
+    const control = { keepWaiting: () => isRunning() && !isStale(), heartbeat };
+    /** Handles one message; false when it was interrupted (not done: its offset must not be resolved). */
+    const one = async (m: KafkaMessage): Promise<boolean> => {
       // Throws only when even the DLQ cannot be written: the offset stays unresolved and Kafka
       // delivers the message again.
-      await this.safe.process(h, batch.topic, batch.partition, m as unknown as RawMessage);
+      const outcome = await this.safe.process(
+        h,
+        batch.topic,
+        batch.partition,
+        m as unknown as RawMessage,
+        control,
+      );
+      if (outcome.kind === 'interrupted') return false;
       await heartbeat();
+      return true;
     };
     const width = h.keyConcurrency ?? 1;
     if (width <= 1) {
       for (const m of batch.messages) {
         if (!isRunning() || isStale()) return;
-        await one(m);
+        if (!(await one(m))) return;
         resolveOffset(m.offset);
       }
       return;
@@ -155,7 +167,12 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     const worker = async () => {
       for (let lane = queue.shift(); lane && !stopped; lane = queue.shift()) {
         if (!isRunning() || isStale()) stopped = true;
-        else for (const m of lane) await one(m);
+        else
+          for (const m of lane)
+            if (!(await one(m))) {
+              stopped = true;
+              break;
+            }
       }
     };
     await Promise.all(Array.from({ length: Math.min(width, queue.length) }, worker));

@@ -1,5 +1,5 @@
 import { Conflict, NotFound, RejectedInput } from '../common/domain-errors';
-import { RejectMessage, SafeConsumer, TopicHandler } from './safe-consumer';
+import { ProcessControl, RejectMessage, SafeConsumer, TopicHandler } from './safe-consumer';
 
 const status = (over: Record<string, unknown> = {}) => ({
   schemaVersion: 1,
@@ -27,7 +27,7 @@ function setup(handle: TopicHandler['handle']) {
       dlq.push({ topic, headers: m.headers as Record<string, unknown>, value: m.value });
     },
     'g1',
-    { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+    { attempts: 3, initialDelayMs: 1, maxDelayMs: 5, outageDelayMs: 1 },
   );
   const handler: TopicHandler = { topic: 'callouts.status', contract: 'callout-status', handle };
   return { dlq, consumer, handler };
@@ -133,5 +133,46 @@ describe('SafeConsumer', () => {
     );
     const handler: TopicHandler = { topic: 't', contract: 'callout-status', handle: async () => undefined };
     await expect(consumer.process(handler, 't', 0, raw('not json'))).rejects.toThrow('broker down');
+  });
+
+  /** What node-postgres throws while the server is down. */
+  const refused = () =>
+    Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+  it('holds a message while the database is unreachable, past the retry budget, and never dead-letters it', async () => {
+    let calls = 0;
+    const { dlq, consumer, handler } = setup(async () => {
+      if (++calls <= 20) throw refused();
+    });
+    let beats = 0;
+    const control: ProcessControl = { keepWaiting: () => true, heartbeat: async () => void beats++ };
+    const out = await consumer.process(handler, 'p.callouts.status', 0, raw(status()), control);
+    expect(out).toEqual({ kind: 'handled', attempts: 21 });
+    expect(dlq).toHaveLength(0);
+    expect(beats).toBe(20);
+  });
+
+  it('gives up the wait when the consumer stops: interrupted, not dead-lettered (delivered again)', async () => {
+    let stopping = false;
+    const { dlq, consumer, handler } = setup(async () => {
+      stopping = true;
+      throw refused();
+    });
+    const control: ProcessControl = { keepWaiting: () => !stopping, heartbeat: async () => undefined };
+    const out = await consumer.process(handler, 'p.callouts.status', 0, raw(status()), control);
+    expect(out.kind).toBe('interrupted');
+    expect(dlq).toHaveLength(0);
+  });
+
+  it('counts a failure after the database came back against the ordinary budget', async () => {
+    let calls = 0;
+    const { dlq, consumer, handler } = setup(async () => {
+      if (++calls <= 2) throw refused();
+      throw new Error('a bug in the handler');
+    });
+    const out = await consumer.process(handler, 'p.callouts.status', 0, raw(status()));
+    expect(out.kind).toBe('dead-lettered');
+    expect(calls).toBe(5);
+    expect(String(dlq[0].headers['x-dlq-reason'])).toBe('handler failed after 5 tries: a bug in the handler');
   });
 });

@@ -4,6 +4,7 @@ import { IHeaders } from 'kafkajs';
 import { ContractName, deadLetterId, dlqName } from '../../contracts/topics';
 import { validateContract } from '../../contracts/validate';
 import { DomainError, RejectedInput } from '../common/domain-errors';
+import { isConnectionError } from '../db/db';
 
 /** What a handler knows about the message besides its value. */
 export interface MessageMeta {
@@ -46,6 +47,8 @@ export interface RetryPolicy {
   attempts: number;
   initialDelayMs: number;
   maxDelayMs: number;
+  /** Pause between two tries while the database is unreachable (default OUTAGE_RETRY_MS). */
+  outageDelayMs?: number;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 100, maxDelayMs: 5_000 };
@@ -64,7 +67,27 @@ export type DlqSender = (
 ) => Promise<void>;
 
 export type Outcome =
-  { kind: 'handled'; attempts: number } | { kind: 'dead-lettered'; reason: string; attempts: number };
+  | { kind: 'handled'; attempts: number }
+  | { kind: 'dead-lettered'; reason: string; attempts: number }
+  /** The consumer stopped (or lost the partition) while the database was away: not done, offset not to be committed. */
+  | { kind: 'interrupted'; reason: string; attempts: number };
+
+/** What the consumer loop lends a message held through a database outage. */
+export interface ProcessControl {
+  /** False once the consumer is stopping or its partition was taken away: the wait ends, the message stays uncommitted. */
+  keepWaiting(): boolean;
+  /** Keeps the group membership alive during the wait. */
+  heartbeat(): Promise<void>;
+}
+
+const ALWAYS_WAIT: ProcessControl = { keepWaiting: () => true, heartbeat: async () => undefined };
+
+/** Pause between two tries of a message while the database is unreachable. */
+export const OUTAGE_RETRY_MS = 1_000;
+/** How often a message held through an outage says so in the log. */
+const OUTAGE_LOG_EVERY_MS = 30_000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function headerString(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -80,6 +103,12 @@ function headerString(v: unknown): string {
  * with the reason, the group and the bad message's id (x-dlq-id: topic, partition, offset; several
  * groups reading one topic each dead-letter it under the same id), and return, so the partition moves on. If even the DLQ cannot be written, it
  * throws: the offset is not committed and Kafka delivers the message again.
+ *
+ * A database that is unreachable (a restart, a crash, a failover) is no fault of the message: every
+ * message would fail the same way, and dead-lettering them would drop state changes (the ledger
+ * missing events, a status never applied). Such a message is held and tried again every
+ * OUTAGE_RETRY_MS, however long the outage lasts, its tries not counted against the retry budget;
+ * the partition waits with it, as it must to keep its order.
  */
 export class SafeConsumer {
   private readonly logger = new Logger(SafeConsumer.name);
@@ -95,6 +124,7 @@ export class SafeConsumer {
     prefixedTopic: string,
     partition: number,
     raw: RawMessage,
+    control: ProcessControl = ALWAYS_WAIT,
   ): Promise<Outcome> {
     const headers = Object.fromEntries(
       Object.entries(raw.headers ?? {}).map(([k, v]) => [k, headerString(v)]),
@@ -110,35 +140,73 @@ export class SafeConsumer {
     const decoded = this.decode(handler.contract, raw.value);
     if (!decoded.ok) return this.deadLetter(prefixedTopic, partition, raw, headers, decoded.reason, 0);
 
+    const where = `${handler.topic}@${partition}:${raw.offset}`;
     let attempts = 0;
-    try {
-      await backOff(
-        async () => {
+    let outageSince = 0;
+    let outageLoggedAt = 0;
+    for (;;) {
+      try {
+        await this.withRetries(where, () => {
           attempts += 1;
-          await handler.handle(decoded.value as T, meta);
-        },
-        {
-          numOfAttempts: this.retry.attempts,
-          startingDelay: this.retry.initialDelayMs,
-          maxDelay: this.retry.maxDelayMs,
-          timeMultiple: 2,
-          jitter: 'full',
-          retry: (e: unknown) => {
-            if (isPermanent(e)) return false;
-            this.logger.warn(
-              `${handler.topic}@${partition}:${raw.offset} try ${attempts} failed: ${(e as Error).message}`,
-            );
-            return true;
-          },
-        },
-      );
-      return { kind: 'handled', attempts };
-    } catch (e) {
-      const reason = isPermanent(e)
-        ? [`rejected: ${e.message}`, ...e.details].join('; ')
-        : `handler failed after ${attempts} tries: ${(e as Error).message}`;
-      return this.deadLetter(prefixedTopic, partition, raw, headers, reason, attempts);
+          return handler.handle(decoded.value as T, meta);
+        });
+        if (outageSince)
+          this.logger.warn(`${where} handled after the database came back (${this.since(outageSince)})`);
+        return { kind: 'handled', attempts };
+      } catch (e) {
+        if (!isConnectionError(e)) {
+          const reason = isPermanent(e)
+            ? [`rejected: ${e.message}`, ...e.details].join('; ')
+            : `handler failed after ${attempts} tries: ${(e as Error).message}`;
+          return this.deadLetter(prefixedTopic, partition, raw, headers, reason, attempts);
+        }
+        const now = Date.now();
+        outageSince ||= now;
+        if (!control.keepWaiting()) {
+          const reason = `database unreachable (${(e as Error).message}); left for redelivery`;
+          this.logger.warn(`${where}: ${reason}`);
+          return { kind: 'interrupted', reason, attempts };
+        }
+        if (now - outageLoggedAt >= OUTAGE_LOG_EVERY_MS) {
+          outageLoggedAt = now;
+          this.logger.warn(
+            `${where}: database unreachable (${(e as Error).message}) for ${this.since(outageSince)}; holding the message until it answers`,
+          );
+        }
+        await control.heartbeat().catch(() => undefined);
+        await sleep(this.retry.outageDelayMs ?? OUTAGE_RETRY_MS);
+      }
     }
+  }
+
+  private since(t: number): string {
+    return `${((Date.now() - t) / 1000).toFixed(1)} s`;
+  }
+
+  /**
+   * The handler with bounded retries and backoff. A rejection, or the database unreachable, ends the
+   * tries at once: the first goes to the DLQ, the second is waited out by the caller.
+   */
+  private withRetries(where: string, handle: () => Promise<void>): Promise<void> {
+    let tries = 0;
+    return backOff(
+      async () => {
+        tries += 1;
+        await handle();
+      },
+      {
+        numOfAttempts: this.retry.attempts,
+        startingDelay: this.retry.initialDelayMs,
+        maxDelay: this.retry.maxDelayMs,
+        timeMultiple: 2,
+        jitter: 'full',
+        retry: (e: unknown) => {
+          if (isPermanent(e) || isConnectionError(e)) return false;
+          this.logger.warn(`${where} try ${tries} failed: ${(e as Error).message}`);
+          return true;
+        },
+      },
+    );
   }
 
   private decode(

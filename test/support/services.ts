@@ -45,6 +45,8 @@ export async function startService(
     nodeArgs?: string[];
     /** Keep only the last this many characters of output (a long benchmark run must not grow). */
     outputTailChars?: number;
+    /** Also given every chunk of output (e.g. to keep the whole of it in a file). */
+    onOutput?: (chunk: Buffer) => void;
   } = {},
 ): Promise<RunningService> {
   const port = opts.port ?? (await freePort());
@@ -64,6 +66,7 @@ export async function startService(
   const keep = (d: Buffer) => {
     out += d.toString();
     if (opts.outputTailChars !== undefined) out = out.slice(-opts.outputTailChars);
+    opts.onOutput?.(d);
   };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
