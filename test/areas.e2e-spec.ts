@@ -99,6 +99,67 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
     await Promise.all([page.waitForURL(`${aio.url}/`), page.click('button[type=submit].primary')]);
   }
 
+  it('previews the villages a GeoJSON polygon pasted into the warning form covers', async () => {
+    // A rectangle around one village of the demo roster; which villages it covers is read from the
+    // database independently (a rectangle's inside is a pair of ranges).
+    const [centre] = (
+      await t.db.query<{ lat: number; lon: number }>(
+        `SELECT lat, lon FROM directory.divisions WHERE lat IS NOT NULL ORDER BY code LIMIT 1 OFFSET 5`,
+      )
+    ).rows;
+    const box = {
+      south: centre.lat - 0.03,
+      north: centre.lat + 0.03,
+      west: centre.lon - 0.04,
+      east: centre.lon + 0.04,
+    };
+    const inside = (
+      await t.db.query<{ code: string; name: string }>(
+        `SELECT code, name FROM directory.divisions
+         WHERE lat BETWEEN $1 AND $2 AND lon BETWEEN $3 AND $4 ORDER BY code`,
+        [box.south, box.north, box.west, box.east],
+      )
+    ).rows;
+    expect(inside.length).toBeGreaterThan(0);
+    const total = Number(
+      (await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM directory.divisions WHERE lat IS NOT NULL`))
+        .rows[0].n,
+    );
+    expect(inside.length).toBeLessThan(total); // the polygon selects, it does not take everything
+    const polygon = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [box.west, box.south],
+          [box.east, box.south],
+          [box.east, box.north],
+          [box.west, box.north],
+          [box.west, box.south],
+        ],
+      ],
+    };
+
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    try {
+      await signIn(page);
+      await page.goto(`${aio.url}/console/warnings/new`);
+      await page.fill('#geojson', JSON.stringify(polygon));
+      await Promise.all([page.waitForSelector('#covered'), page.click('#preview-areas')]);
+      const shown: string[] = await page.$$eval('#covered li code', (els) =>
+        els.map((e) => e.textContent ?? ''),
+      );
+      expect(shown.sort()).toEqual(inside.map((v) => v.code));
+      const text = (await page.textContent('#covered')) ?? '';
+      for (const v of inside) expect(text).toContain(v.name);
+      // The pasted polygon stays in the form, so the officer can send what was previewed.
+      expect(JSON.parse(await page.inputValue('#geojson'))).toEqual(polygon);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- all-in-one ---\n${aio.output().slice(-3000)}`);
+    } finally {
+      await page.context().close();
+    }
+  }, 120_000);
+
   it('holds, shows at the top of the zh-CN board, maps in one step, dispatches; no English on the board', async () => {
     const id = `14020004100100_${uniqueId('H').replace(/\W/g, '').slice(-8)}_1`;
     const sent = await api('/api/cap', {
