@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka } from 'kafkajs';
 import { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/browser';
+import { launchChromium, waitInPage } from './support/browser';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { rainstormCap } from './support/cap';
@@ -33,7 +34,10 @@ policy.hazards.meteorological.orange = {
   voiceFallbackAfterSec: null,
   redials: 0,
   escalationSteps: 0,
-  ackDeadlineSec: 600,
+  // Short: the demo's numbers ending in 7 never answer, so the board gets a not-woken person.
+  ackDeadlineSec: 8,
+  escalationAckDeadlineSec: 3,
+  repeatLimit: 1,
 };
 
 const heldCap = (identifier: string) =>
@@ -54,10 +58,11 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
   let t: TestDatabase;
   let aio: RunningService;
   let browser: Browser;
+  let prefix: string;
 
   beforeAll(async () => {
     t = await createTestDatabase('arease2e');
-    const prefix = uniqueId('arease2e') + '.';
+    prefix = uniqueId('arease2e') + '.';
     const policyFile = join(tmpdir(), `${prefix}policy.json`);
     writeFileSync(policyFile, JSON.stringify(policy));
     const simPort = await freePort();
@@ -219,12 +224,58 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
 
       // The zh-CN board's rendered text has no English word.
       await page.goto(`${aio.url}/`);
-      await page.waitForFunction("document.querySelector('#activity li') !== null", null, {
-        timeout: 30_000,
-      });
-      const text = await page.evaluate('document.body.innerText');
+      await waitInPage(page, "document.querySelector('#activity li') !== null", 'the activity list');
       // The officer's actor id (console:duty, in the area-mapped alert) is an id, not a word.
-      expect(englishWords(String(text), [id, 'console:duty', 'English'])).toEqual([]);
+      const boardWords = async () =>
+        englishWords(String(await page.evaluate('document.body.innerText')), [id, 'console:duty', 'English']);
+      expect(await boardWords()).toEqual([]);
+
+      // A person who never answers ends not woken: the board and the township's list (names, roles,
+      // reasons) are Chinese too.
+      await waitFor(
+        async () => {
+          const r = await api(`/api/callouts/warnings/${encodeURIComponent(id)}`, { role: 'duty-officer' });
+          const body = (await r.json()) as { callouts?: { state: string }[] };
+          return body.callouts?.some((c) => c.state === 'NOT_WOKEN') ? body : undefined;
+        },
+        'a not-woken person of the mapped warning',
+        120_000,
+      );
+      await page.goto(`${aio.url}/console/not-woken/${TOWNSHIP}`);
+      const listText = String(await page.evaluate('document.body.innerText'));
+      expect(listText).toMatch(/没有可升级的备岗人或上级|升级链无人确认/);
+      expect(englishWords(listText, [id, 'console:duty', 'English'])).toEqual([]);
+
+      // Cancelled (解除): the transitions say so; bad messages on two streams reach the DLQ panel.
+      expect(
+        (
+          await api(`/api/warnings/${encodeURIComponent(id)}/cancel`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          })
+        ).status,
+      ).toBe(202);
+      const producer = new Kafka({ brokers: kafkaBrokers(), clientId: 'arease2e-bad-input' }).producer();
+      await producer.connect();
+      await producer.send({ topic: `${prefix}warnings.cap`, messages: [{ value: '<alert>truncated' }] });
+      await producer.send({
+        topic: `${prefix}warnings.flood`,
+        messages: [{ value: '{"id": "bad", "level": 7}' }],
+      });
+      await producer.disconnect();
+      await page.goto(`${aio.url}/`);
+      await waitInPage(
+        page,
+        "document.querySelectorAll('#dlq li.dead-letter').length >= 2",
+        'two rejected inputs on the board',
+        90_000,
+      );
+      expect(await page.textContent('#dlq')).toContain('标准预警报文');
+      expect(await boardWords()).toEqual([]);
+      // English only on request.
+      await page.goto(`${aio.url}/?lang=en`);
+      expect(await page.textContent('#dlq')).toContain('CAP messages');
     } catch (e) {
       throw fail(e);
     }
