@@ -264,12 +264,15 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
         messages: [{ value: '{"id": "bad", "level": 7}' }],
       });
       await producer.disconnect();
-      await page.goto(`${aio.url}/`);
-      await waitInPage(
-        page,
-        "document.querySelectorAll('#dlq li.dead-letter').length >= 2",
+      // The board as loaded afresh (the console's DLQ consumer may take a moment to read them).
+      await waitFor(
+        async () => {
+          await page.goto(`${aio.url}/`);
+          return (await page.$$('#dlq li.dead-letter')).length >= 2 ? true : undefined;
+        },
         'two rejected inputs on the board',
-        90_000,
+        120_000,
+        2000,
       );
       expect(await page.textContent('#dlq')).toContain('标准预警报文');
       expect(await boardWords()).toEqual([]);
@@ -279,5 +282,5 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
     } catch (e) {
       throw fail(e);
     }
-  }, 240_000);
+  }, 420_000);
 });
