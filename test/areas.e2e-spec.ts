@@ -239,7 +239,7 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
           return body.callouts?.some((c) => c.state === 'NOT_WOKEN') ? body : undefined;
         },
         'a not-woken person of the mapped warning',
-        120_000,
+        180_000,
       );
       await page.goto(`${aio.url}/console/not-woken/${TOWNSHIP}`);
       const listText = String(await page.evaluate('document.body.innerText'));
