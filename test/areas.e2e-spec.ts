@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka } from 'kafkajs';
 import { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/browser';
+import { launchChromium, waitInPage } from './support/browser';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
 import { rainstormCap } from './support/cap';
@@ -33,7 +34,10 @@ policy.hazards.meteorological.orange = {
   voiceFallbackAfterSec: null,
   redials: 0,
   escalationSteps: 0,
-  ackDeadlineSec: 600,
+  // Short: the demo's numbers ending in 7 never answer, so the board gets a not-woken person.
+  ackDeadlineSec: 8,
+  escalationAckDeadlineSec: 3,
+  repeatLimit: 1,
 };
 
 const heldCap = (identifier: string) =>
@@ -54,10 +58,11 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
   let t: TestDatabase;
   let aio: RunningService;
   let browser: Browser;
+  let prefix: string;
 
   beforeAll(async () => {
     t = await createTestDatabase('arease2e');
-    const prefix = uniqueId('arease2e') + '.';
+    prefix = uniqueId('arease2e') + '.';
     const policyFile = join(tmpdir(), `${prefix}policy.json`);
     writeFileSync(policyFile, JSON.stringify(policy));
     const simPort = await freePort();
@@ -98,6 +103,67 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
     await page.fill('input[name=password]', 'duty-demo');
     await Promise.all([page.waitForURL(`${aio.url}/`), page.click('button[type=submit].primary')]);
   }
+
+  it('previews the villages a GeoJSON polygon pasted into the warning form covers', async () => {
+    // A rectangle around one village of the demo roster; which villages it covers is read from the
+    // database independently (a rectangle's inside is a pair of ranges).
+    const [centre] = (
+      await t.db.query<{ lat: number; lon: number }>(
+        `SELECT lat, lon FROM directory.divisions WHERE lat IS NOT NULL ORDER BY code LIMIT 1 OFFSET 5`,
+      )
+    ).rows;
+    const box = {
+      south: centre.lat - 0.03,
+      north: centre.lat + 0.03,
+      west: centre.lon - 0.04,
+      east: centre.lon + 0.04,
+    };
+    const inside = (
+      await t.db.query<{ code: string; name: string }>(
+        `SELECT code, name FROM directory.divisions
+         WHERE lat BETWEEN $1 AND $2 AND lon BETWEEN $3 AND $4 ORDER BY code`,
+        [box.south, box.north, box.west, box.east],
+      )
+    ).rows;
+    expect(inside.length).toBeGreaterThan(0);
+    const total = Number(
+      (await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM directory.divisions WHERE lat IS NOT NULL`))
+        .rows[0].n,
+    );
+    expect(inside.length).toBeLessThan(total); // the polygon selects, it does not take everything
+    const polygon = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [box.west, box.south],
+          [box.east, box.south],
+          [box.east, box.north],
+          [box.west, box.north],
+          [box.west, box.south],
+        ],
+      ],
+    };
+
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    try {
+      await signIn(page);
+      await page.goto(`${aio.url}/console/warnings/new`);
+      await page.fill('#geojson', JSON.stringify(polygon));
+      await Promise.all([page.waitForSelector('#covered'), page.click('#preview-areas')]);
+      const shown: string[] = await page.$$eval('#covered li code', (els) =>
+        els.map((e) => e.textContent ?? ''),
+      );
+      expect(shown.sort()).toEqual(inside.map((v) => v.code));
+      const text = (await page.textContent('#covered')) ?? '';
+      for (const v of inside) expect(text).toContain(v.name);
+      // The pasted polygon stays in the form, so the officer can send what was previewed.
+      expect(JSON.parse(await page.inputValue('#geojson'))).toEqual(polygon);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- all-in-one ---\n${aio.output().slice(-3000)}`);
+    } finally {
+      await page.context().close();
+    }
+  }, 120_000);
 
   it('holds, shows at the top of the zh-CN board, maps in one step, dispatches; no English on the board', async () => {
     const id = `14020004100100_${uniqueId('H').replace(/\W/g, '').slice(-8)}_1`;
@@ -158,14 +224,63 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
 
       // The zh-CN board's rendered text has no English word.
       await page.goto(`${aio.url}/`);
-      await page.waitForFunction("document.querySelector('#activity li') !== null", null, {
-        timeout: 30_000,
-      });
-      const text = await page.evaluate('document.body.innerText');
+      await waitInPage(page, "document.querySelector('#activity li') !== null", 'the activity list');
       // The officer's actor id (console:duty, in the area-mapped alert) is an id, not a word.
-      expect(englishWords(String(text), [id, 'console:duty', 'English'])).toEqual([]);
+      const boardWords = async () =>
+        englishWords(String(await page.evaluate('document.body.innerText')), [id, 'console:duty', 'English']);
+      expect(await boardWords()).toEqual([]);
+
+      // A person who never answers ends not woken: the board and the township's list (names, roles,
+      // reasons) are Chinese too.
+      await waitFor(
+        async () => {
+          const r = await api(`/api/callouts/warnings/${encodeURIComponent(id)}`, { role: 'duty-officer' });
+          const body = (await r.json()) as { callouts?: { state: string }[] };
+          return body.callouts?.some((c) => c.state === 'NOT_WOKEN') ? body : undefined;
+        },
+        'a not-woken person of the mapped warning',
+        180_000,
+      );
+      await page.goto(`${aio.url}/console/not-woken/${TOWNSHIP}`);
+      const listText = String(await page.evaluate('document.body.innerText'));
+      expect(listText).toMatch(/没有可升级的备岗人或上级|升级链无人确认/);
+      expect(englishWords(listText, [id, 'console:duty', 'English'])).toEqual([]);
+
+      // Cancelled (解除): the transitions say so; bad messages on two streams reach the DLQ panel.
+      expect(
+        (
+          await api(`/api/warnings/${encodeURIComponent(id)}/cancel`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          })
+        ).status,
+      ).toBe(202);
+      const producer = new Kafka({ brokers: kafkaBrokers(), clientId: 'arease2e-bad-input' }).producer();
+      await producer.connect();
+      await producer.send({ topic: `${prefix}warnings.cap`, messages: [{ value: '<alert>truncated' }] });
+      await producer.send({
+        topic: `${prefix}warnings.flood`,
+        messages: [{ value: '{"id": "bad", "level": 7}' }],
+      });
+      await producer.disconnect();
+      // The board as loaded afresh (the console's DLQ consumer may take a moment to read them).
+      await waitFor(
+        async () => {
+          await page.goto(`${aio.url}/`);
+          return (await page.$$('#dlq li.dead-letter')).length >= 2 ? true : undefined;
+        },
+        'two rejected inputs on the board',
+        120_000,
+        2000,
+      );
+      expect(await page.textContent('#dlq')).toContain('标准预警报文');
+      expect(await boardWords()).toEqual([]);
+      // English only on request.
+      await page.goto(`${aio.url}/?lang=en`);
+      expect(await page.textContent('#dlq')).toContain('CAP messages');
     } catch (e) {
       throw fail(e);
     }
-  }, 240_000);
+  }, 420_000);
 });

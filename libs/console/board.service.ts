@@ -4,6 +4,7 @@ import { ROLE_CODES, ROLES } from '../directory/roles';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
 import { backendUserOf, ConsoleBackends } from './console-backends';
+import { deadLetterView } from './console-i18n';
 import { ConsoleRepository } from './console.repository';
 import { LiveHub } from './live-hub';
 import { groupNotWoken, NotWokenCount } from './not-woken-groups';
@@ -191,7 +192,7 @@ export class BoardService {
       ].map(([code, name]) => ({ code, name, selected: filter.area === code })),
       roleOptions: ROLE_CODES.map((code) => ({ code, ...ROLES[code], selected: filter.role === code })),
       alerts,
-      dlq,
+      dlq: dlq.map((d) => ({ ...d, ...deadLetterView(d) })),
       activity: this.hub
         .recentActivity(15)
         .map((a) => ({ ...a, areaName: a.areaName ?? (a.areaCode ? divisionName(a.areaCode) : '') })),

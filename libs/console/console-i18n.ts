@@ -1,3 +1,5 @@
+import { levelName } from '../intake/hazards';
+
 /** The console's two languages: Chinese by default, English on request (?lang=en, remembered in a cookie). */
 export type ConsoleLang = 'zh-CN' | 'en';
 
@@ -202,23 +204,104 @@ const TEXT: Record<string, [string, string]> = {
   'alert.need-help': ['请求支援', 'Needs help'],
   'alert.not-woken': ['未叫醒', 'Not woken'],
   'alert.rejected': ['被拒收', 'Rejected'],
+  // The rejected-inputs (DLQ) panel: which stream, which service refused it, why in a word; the raw
+  // reason and bytes stay one click away (what the sender needs to fix it).
+  rawMessage: ['原始内容', 'Raw message'],
+  refusedBy: ['拒收方', 'Refused by'],
+  'topic.warnings.meteorological': ['气象预警消息', 'meteorological warnings'],
+  'topic.warnings.flood': ['水旱灾害预警消息', 'flood warnings'],
+  'topic.warnings.geologic': ['地质灾害预警消息', 'geologic hazard warnings'],
+  'topic.warnings.forest-fire': ['森林火险预警消息', 'forest fire warnings'],
+  'topic.warnings.cap': ['标准预警报文', 'CAP messages'],
+  'topic.callouts.requested': ['叫应发送请求', 'call-out requests'],
+  'topic.callouts.status': ['短信语音回执', 'delivery statuses'],
+  'topic.callouts.responses': ['责任人回复', 'responses'],
+  'topic.callouts.events': ['叫应状态变化', 'call-out events'],
+  'topic.alerts.coverage': ['覆盖告警', 'coverage alerts'],
+  'topic.warnings.closed': ['预警结束', 'closed warnings'],
+  'topic.fieldtasks.events': ['上门任务变化', 'door-to-door task events'],
+  'topic.unknown': ['其他消息', 'other messages'],
+  'service.intake': ['预警接收', 'intake'],
+  'service.dispatcher': ['派发', 'dispatcher'],
+  'service.tracker': ['叫应跟踪', 'tracker'],
+  'service.notifier': ['通知发送', 'notifier'],
+  'service.audit': ['审计', 'audit'],
+  'service.console': ['值班台', 'console'],
+  'service.unknown': ['未知服务', 'unknown service'],
+  'dlqWhy.empty': ['空消息', 'empty message'],
+  'dlqWhy.not-json': ['内容无法解读（格式损坏）', 'unreadable (not JSON)'],
+  'dlqWhy.version': ['消息版本不受支持', 'unsupported message version'],
+  'dlqWhy.schema': ['不符合消息约定', 'does not match its contract'],
+  'dlqWhy.cap': ['预警报文不合格', 'invalid CAP message'],
+  'dlqWhy.id-conflict': ['编号与已收到的另一条消息冲突', 'its id names another message'],
+  'dlqWhy.warning': ['预警内容不合格', 'invalid warning'],
+  'dlqWhy.template': ['通知内容无法生成', 'the notice cannot be rendered'],
+  'dlqWhy.retries': ['多次处理失败', 'failed after retries'],
+  'dlqWhy.other': ['无法处理', 'cannot be handled'],
 };
+
+/** The kind of a dead letter's reason (x-dlq-reason as SafeConsumer and the handlers write it). */
+const DLQ_WHY: [RegExp, string][] = [
+  [/^empty message/, 'empty'],
+  [/^not JSON|not valid JSON/, 'not-json'],
+  [/^unsupported schemaVersion/, 'version'],
+  [/^schema /, 'schema'],
+  [/names another message/, 'id-conflict'],
+  [/^rejected: CAP /, 'cap'],
+  [/^rejected: warning /, 'warning'],
+  [/^rejected: (template data invalid|cannot render)/, 'template'],
+  [/^handler failed after/, 'retries'],
+];
+
+export function deadLetterWhy(reason: unknown): string {
+  const r = String(reason ?? '');
+  return `dlqWhy.${DLQ_WHY.find(([re]) => re.test(r))?.[1] ?? 'other'}`;
+}
+
+/**
+ * A rejected input as the board shows it: the stream it came on and, per service that refused it,
+ * why in a word (keys of the i18n table); `reason` and `summary` are the raw texts.
+ */
+export function deadLetterView(row: { summary: string; detail?: unknown }) {
+  const topic = /^([\w.-]+): /.exec(row.summary)?.[1];
+  const reasons = (row.detail as { reasons?: unknown } | null | undefined)?.reasons;
+  const byGroup = Object.entries(reasons && typeof reasons === 'object' ? reasons : {});
+  return {
+    topicKey: topic && TEXT[`topic.${topic}`] ? `topic.${topic}` : 'topic.unknown',
+    refusals: byGroup.map(([group, why]) => ({
+      serviceKey: TEXT[`service.${group}`] ? `service.${group}` : 'service.unknown',
+      whyKey: deadLetterWhy(why),
+    })),
+  };
+}
 
 /** A call-out state (CONFIRMED, REDIAL_PENDING …) as people read it. */
 export function stateName(state: unknown, lang: ConsoleLang): string {
   return state ? translate(`state.${String(state)}`, lang) : '';
 }
 
+const VOICE_STATUS_ZH: Record<string, string> = {
+  busy: '占线',
+  'no-answer': '无人接听',
+  failed: '呼叫失败',
+  canceled: '呼叫被取消',
+  completed: '已接通但未收听完',
+};
+const VIA_ZH: Record<string, string> = {
+  sms: '短信',
+  voice: '语音',
+  web: '网页',
+  link: '链接',
+  'duty-officer': '值班员',
+};
+
 /** What the tracker writes as a transition's reason (English, fixed phrases), in the reader's language. */
 const REASONS: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^first call-out$/, () => '首次叫应'],
   [/^SMS delivered$/, () => '短信已送达'],
   [/^voice message heard$/, () => '语音已收听'],
-  [/^voice (\S+)$/, (m) => `语音呼叫未成功（${m[1]}）`],
-  [
-    /^confirmed by (\S+)$/,
-    (m) => `已确认（${{ sms: '短信', voice: '语音', web: '网页', link: '链接' }[m[1]] ?? m[1]}）`,
-  ],
+  [/^voice (\S+)$/, (m) => `语音呼叫未成功（${VOICE_STATUS_ZH[m[1]] ?? '其他原因'}）`],
+  [/^confirmed by (\S+)$/, (m) => `已确认（${VIA_ZH[m[1]] ?? '其他方式'}）`],
   [/^(.+) is handling it$/, (m) => `${m[1]} 正在处理`],
   [/^reached in person \((.+)\)$/, (m) => `已上门叫应（${m[1]}）`],
   [/^not confirmed within (\d+) s$/, (m) => `${m[1]} 秒内未确认`],
@@ -231,7 +314,9 @@ const REASONS: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^no one on the ladder confirmed \((\d+) round\(s\)\)$/, (m) => `升级链无人确认（${m[1]} 轮）`],
   [/^no backup or superior to escalate to$/, () => '没有可升级的备岗人或上级'],
   [/^warning expired$/, () => '预警已过期'],
-  [/^superseded by level (\w+)$/, (m) => `已被 ${m[1]} 级别取代`],
+  [/^superseded by level (\w+)$/, (m) => `已被${levelName(m[1])}取代`],
+  [/^warning lifted for the area$/, () => '该区域预警已解除'],
+  [/^subject settled$/, () => '被升级的责任人已办结'],
   [/^area no longer affected$/, () => '该区域不再受影响'],
   [/^cancelled by (\S+)$/, (m) => `已由 ${m[1]} 解除`],
   [/^no answer after (\d+) calls?$/, (m) => `呼叫 ${m[1]} 次无人接听`],

@@ -28,6 +28,8 @@ export interface RecentEvent {
   summary: string;
   reason: string | null;
   at: string;
+  /** Dead letters: the reason of every group that refused the message (`reasons`), the headers. */
+  detail?: unknown;
 }
 
 /** Demo users seeded into an empty users table in demo mode only (README, docs/security.md). */
@@ -216,7 +218,7 @@ export class ConsoleRepository {
 
   async recent(kind: 'alert' | 'dlq', limit = 50): Promise<RecentEvent[]> {
     const r = await this.db.query<RecentEvent & { at: Date | string }>(
-      `SELECT event_key, kind, warning_id, drill, summary, reason, at FROM console.recent_events
+      `SELECT event_key, kind, warning_id, drill, summary, reason, detail, at FROM console.recent_events
        WHERE kind = $1 ORDER BY at DESC LIMIT $2`,
       [kind, limit],
     );

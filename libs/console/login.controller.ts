@@ -15,7 +15,9 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Response } from 'express';
+import { z } from 'zod';
 import { acceptedSecrets, signingKeysOf } from '../common/auth';
+import { optionalText, validBody } from '../common/valid-body';
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
 import { CONFIG, DB } from '../infra/tokens';
@@ -39,6 +41,17 @@ const LOGIN_CSRF_COOKIE = 'jy_login_csrf';
 /** The throttler (ConsoleModule) that limits sign-in attempts per address. */
 export const LOGIN_THROTTLER = 'login';
 const SESSION_TTL_SECONDS = 12 * 3600; // one duty shift
+
+/**
+ * The login form as a browser posts it: one text value per field. A repeated field (an array) or a
+ * JSON body with an object where text belongs is a 400, before anything reads it.
+ */
+export const LOGIN_FORM_SCHEMA = z.object({
+  username: optionalText(200),
+  password: optionalText(1000),
+  _csrf: optionalText(200),
+  next: optionalText(2000),
+});
 
 /** Only same-site paths after login (never an open redirect). */
 const safeNext = (n: unknown) => (typeof n === 'string' && /^\/(?!\/)[^\s\\]*$/.test(n) ? n : '/');
@@ -92,19 +105,20 @@ export class LoginController {
     @Page() page: PageContext,
     @Req() req: ConsoleRequest,
     @Res() res: Response,
-    @Body() body: { username?: unknown; password?: unknown; _csrf?: unknown; next?: unknown },
+    @Body() raw: unknown,
   ) {
+    const body = validBody(LOGIN_FORM_SCHEMA, raw);
     const nonce = readCookie(req.headers.cookie, LOGIN_CSRF_COOKIE);
-    if (!loginCsrfValid(nonce, body?._csrf, acceptedSecrets(signingKeysOf(this.cfg)))) {
+    if (!loginCsrfValid(nonce, body._csrf, acceptedSecrets(signingKeysOf(this.cfg)))) {
       res
         .status(403)
         .type('html')
         .send(this.views.page('error', page, { status: 403, message: 'CSRF', forbidden: true }));
       return;
     }
-    const username = typeof body.username === 'string' ? body.username : '';
-    const password = typeof body.password === 'string' ? body.password : '';
-    const next = typeof body.next === 'string' ? body.next : undefined;
+    const username = body.username ?? '';
+    const password = body.password ?? '';
+    const next = body.next;
     const user = username ? await this.repo.user(username) : undefined;
     // One scrypt for every attempt: against a dummy hash when the name is unknown, and also while
     // the user is locked, so neither shows in the time an answer takes.

@@ -145,6 +145,50 @@ describe('console sign-in: lockout, rate limit, timing, CSRF', () => {
     expect((await post('jy_login_csrf=nonce-a', loginCsrfToken('nonce-a', SECRET))).status).toBe(303);
   });
 
+  it('answers 400, never 500, to a login body whose fields are not text (JSON objects, repeated fields)', async () => {
+    // A real form's nonce and token, so only the fields' shape is wrong.
+    const form = await fetch(`${base}/login`);
+    const cookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
+    const post = (type: string, body: string) =>
+      fetch(`${base}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': type, cookie, accept: 'application/json' },
+        body,
+      });
+    const json = 'application/json';
+    const bodies: [string, string][] = [
+      [json, JSON.stringify({ username: { toString: 1 }, password: PASSWORD, _csrf: csrf })],
+      [json, JSON.stringify({ username: 'duty-li', password: { toString: 1 }, _csrf: csrf })],
+      [json, JSON.stringify({ username: 'duty-li', password: PASSWORD, _csrf: { toString: 1 } })],
+      [json, JSON.stringify({ username: 'duty-li', password: PASSWORD, _csrf: csrf, next: ['/'] })],
+      [json, JSON.stringify({ username: 7, password: PASSWORD, _csrf: csrf })],
+      [json, JSON.stringify([{ username: 'duty-li' }])],
+      [
+        'application/x-www-form-urlencoded',
+        `username=duty-li&username=other&password=${encodeURIComponent(PASSWORD)}&_csrf=${csrf}`,
+      ],
+    ];
+    const answers: string[] = [];
+    for (const [type, body] of bodies) {
+      attempts++;
+      const res = await post(type, body);
+      const text = await res.text();
+      answers.push(
+        `${body.slice(0, 60)}: ${res.status} ${/invalid body/.test(text) ? 'invalid body' : text.slice(0, 120)}`,
+      );
+    }
+    expect(answers).toEqual(bodies.map(([, body]) => `${body.slice(0, 60)}: 400 invalid body`));
+    // The same form with text fields signs in: only the shape was refused.
+    attempts++;
+    const ok = await post(json, JSON.stringify({ username: 'duty-li', password: PASSWORD, _csrf: csrf }));
+    expect(ok.status).toBe(303);
+  }, 60_000);
+
   it('limits sign-in attempts per address: beyond the limit even the right password gets 429', async () => {
     while (attempts < PER_ADDRESS) expect((await signIn('duty-li', PASSWORD)).status).toBe(303);
     const res = await signIn('duty-li', PASSWORD);

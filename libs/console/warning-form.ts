@@ -71,6 +71,7 @@ export const WARNING_FORM_SCHEMA = z.object({
   expires: formText,
   drill: formText,
   sender: formText,
+  geojson: optionalText(200_000),
   op: formText,
 }) satisfies z.ZodType<WarningForm & { op?: string }>;
 

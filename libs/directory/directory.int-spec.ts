@@ -1,7 +1,9 @@
 import * as iconv from 'iconv-lite';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
+import { toCsv } from './directory-format';
 import { DirectoryService } from './directory.service';
-import { generateDirectory } from './seed/generate-directory';
+import { DATONG, generateDirectory } from './seed/generate-directory';
 
 const AT = new Date('2025-07-01T08:00:00+08:00');
 const TOWNSHIP = '140212100000'; // 新荣区 新荣镇
@@ -283,7 +285,35 @@ describe('DirectoryService (PostgreSQL)', () => {
     } finally {
       await t2.drop();
     }
-  });
+  }, 60_000);
+
+  it('reads and validates a large roster off the event loop: this thread keeps answering during a dry run', async () => {
+    // About 2.5 MB of CSV, 20,000 persons: seconds of parsing and validation.
+    const doc = generateDirectory({ cityCodes: [DATONG], villagesPerTownship: 50, seed: 3 });
+    const csv = Buffer.from(toCsv(doc));
+    expect(csv.length).toBeGreaterThan(2_000_000);
+    // How long this thread could not run anything, measured against the dry run's own duration (no
+    // absolute figure: the machine may be loaded). On this thread the check would block it for
+    // nearly all of that time; in a worker only small moments remain (the database read, copies).
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const t0 = performance.now();
+    const r = await dir.import(csv, { dryRun: true, format: 'text/csv' });
+    const tookMs = performance.now() - t0;
+    // A stall is recorded when the monitor's timer runs after it: let it run before stopping.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    delay.disable();
+    expect(r).toMatchObject({ dryRun: true, applied: false, total: doc.persons.length, rejected: 0 });
+    expect(r.errors).toEqual([]);
+    const longestStallMs = delay.max / 1e6;
+    // The figures are in the failure message.
+    const figures = { tookMs: Math.round(tookMs), longestStallMs: Math.round(longestStallMs) };
+    expect({ ...figures, stalledUnderAQuarter: longestStallMs < tookMs / 4 }).toEqual({
+      ...figures,
+      stalledUnderAQuarter: true,
+    });
+    expect((await t.db.query(`SELECT count(*)::int AS n FROM directory.persons`)).rows[0]).toEqual({ n: 0 });
+  }, 300_000);
 
   it('climbs the ladder: backup, then village → township → county, then the county head and duty officer', async () => {
     await dir.import(roster());

@@ -2,8 +2,8 @@ import { codePrefix, DIVISION_CODE, DivisionLevel, levelOfCode, shanxiDivisions 
 import { maskPhone } from '../common/mask';
 import { Db } from '../db/db';
 import { Availability, Contact, reach } from './availability';
-import { DirectoryDocument, parseDirectory, PersonRecord, RowError, toCsv } from './directory-format';
-import { validateDirectory } from './directory-validation';
+import { DirectoryDocument, PersonRecord, RowError, toCsv } from './directory-format';
+import { checkRoster } from './roster-check';
 import { DirectoryRepository, DivisionRow, PersonRow } from './directory.repository';
 import { LadderReads } from './ladder-reads';
 import {
@@ -297,24 +297,30 @@ export class DirectoryService {
 
   async import(input: Buffer | string, opts: ImportOptions = {}): Promise<ImportReport> {
     await this.ensureSeeded();
-    const parsed = parseDirectory(input, opts.format);
-    const report = validateDirectory(parsed, await this.repo.snapshot());
+    // Parsing and validation run in a worker thread: seconds for a large file, during which this
+    // thread keeps answering (health checks, the board, webhooks).
+    const checked = await checkRoster({
+      input,
+      format: opts.format,
+      snapshot: await this.repo.snapshot(),
+      records: opts.dryRun ? 'never' : opts.partial ? 'always' : 'when-valid',
+    });
     const base = {
-      format: parsed.source,
-      encoding: parsed.encoding,
-      total: report.total,
-      errors: report.errors,
-      rejected: report.total - report.persons.length,
+      format: checked.source,
+      encoding: checked.encoding,
+      total: checked.total,
+      errors: checked.errors,
+      rejected: checked.total - checked.valid,
       dryRun: !!opts.dryRun,
     };
-    const apply = !opts.dryRun && (report.errors.length === 0 || !!opts.partial);
-    if (!apply) return { ...base, imported: 0, divisions: 0, applied: false };
+    const records = checked.records;
+    if (!records) return { ...base, imported: 0, divisions: 0, applied: false };
     await this.repo.database.transaction(async (tx) => {
-      await this.repo.upsertDivisions(tx, report.divisions);
-      await this.repo.upsertPersons(tx, report.persons);
+      await this.repo.upsertDivisions(tx, records.divisions);
+      await this.repo.upsertPersons(tx, records.persons);
     });
     this.ladderReads.clear();
-    return { ...base, imported: report.persons.length, divisions: report.divisions.length, applied: true };
+    return { ...base, imported: records.persons.length, divisions: records.divisions.length, applied: true };
   }
 
   async exportDocument(): Promise<DirectoryDocument> {
