@@ -1,7 +1,7 @@
 import type { CalloutResponse, CalloutStatus, WarningMessage } from '../../contracts/generated';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryService } from '../directory/directory.service';
-import { RejectMessage } from '../kafka/safe-consumer';
+import { Conflict, RejectedInput } from '../common/domain-errors';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { CalloutQueryController } from './callout-query.controller';
 import { DeadlineScanner } from './deadline-scanner';
@@ -504,7 +504,7 @@ describe('call-out engine on PostgreSQL', () => {
         warning({ hazard: 'meteorological', subtype: 'frost', level: 'red' }),
         'warnings.meteorological',
       ),
-    ).rejects.toBeInstanceOf(RejectMessage);
+    ).rejects.toBeInstanceOf(RejectedInput);
   });
 
   it('refuses a different Alert under a known id (nothing overwritten); the same Alert again is a duplicate', async () => {
@@ -519,8 +519,8 @@ describe('call-out engine on PostgreSQL', () => {
       { ...w, headline: '改写' },
     ]) {
       const e = await dispatcher.handle(other, 'warnings.flood').catch((x: unknown) => x);
-      expect(e).toBeInstanceOf(RejectMessage);
-      expect((e as RejectMessage).details.join(' ')).toMatch(/was applied before .*Update or Cancel/);
+      expect(e).toBeInstanceOf(Conflict);
+      expect((e as Conflict).details.join(' ')).toMatch(/was applied before .*Update or Cancel/);
     }
     expect(await q(`SELECT level, headline, content FROM callout.warnings WHERE id = $1`, [w.id])).toEqual(
       before,
@@ -535,13 +535,13 @@ describe('call-out engine on PostgreSQL', () => {
     };
     const alert = warning(past);
     const e = await dispatcher.handle(alert, 'warnings.flood').catch((x: unknown) => x);
-    expect(e).toBeInstanceOf(RejectMessage);
-    expect((e as RejectMessage).details.join(' ')).toMatch(/is already past/);
+    expect(e).toBeInstanceOf(RejectedInput);
+    expect((e as RejectedInput).details.join(' ')).toMatch(/is already past/);
     expect(await q(`SELECT 1 FROM callout.warnings WHERE id = $1`, [alert.id])).toEqual([]);
     const live = warning();
     await dispatcher.handle(live, 'warnings.flood');
     const update = warning({ ...past, id: `${live.id}-u`, msgType: 'Update', references: [live.id] });
-    await expect(dispatcher.handle(update, 'warnings.flood')).rejects.toBeInstanceOf(RejectMessage);
+    await expect(dispatcher.handle(update, 'warnings.flood')).rejects.toBeInstanceOf(RejectedInput);
     const cancel = warning({
       ...past,
       id: `${live.id}-c`,

@@ -1,5 +1,4 @@
 import { Global, Module } from '@nestjs/common';
-import { ScheduleModule } from '@nestjs/schedule';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 import { consumerHostProvider } from '../kafka/consumer-host.provider';
@@ -47,7 +46,7 @@ export class DispatcherModule {}
 
 /** The tracker: statuses and answers in, redials, escalation, not-woken list and closing out. */
 @Module({
-  imports: [CalloutCoreModule, ScheduleModule.forRoot()],
+  imports: [CalloutCoreModule],
   controllers: [CalloutQueryController, FieldTaskController],
   providers: [
     TrackerService,

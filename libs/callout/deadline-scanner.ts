@@ -1,45 +1,70 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Interval } from '@nestjs/schedule';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Clock, systemClock } from '../common/clock';
 import { Db } from '../db/db';
-import { DB } from '../infra/tokens';
+import { PassOutcome, Poller } from '../infra/poller';
+import { CLOCK, DB } from '../infra/tokens';
 import { DueDeadline, TrackerService } from './tracker.service';
+
+export interface DeadlineScannerOptions {
+  /** How many ladders are read at once before a pass fires (PostgreSQL; PGlite serialises anyway). */
+  concurrency?: number;
+  /** Time between passes. */
+  intervalMs?: number;
+}
+
+/** Options of the DeadlineScanner (DeadlineScannerOptions); defaults when not provided. */
+export const DEADLINE_SCANNER_OPTIONS = Symbol('DEADLINE_SCANNER_OPTIONS');
+
+/** Settled warnings are looked for this often besides the close check after each firing. */
+const SWEEP_EVERY_MS = 5_000;
 
 /**
  * Fires due deadlines (invariant 4). Deadlines are rows; each is claimed with FOR UPDATE SKIP LOCKED
  * inside the transaction that acts on it and marked fired there, so a restart loses none and two
- * tracker replicas never fire the same one. Runs on @nestjs/schedule's interval.
+ * tracker replicas never fire the same one. Runs on a Poller from bootstrap to shutdown.
  */
 @Injectable()
-export class DeadlineScanner {
+export class DeadlineScanner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DeadlineScanner.name);
   readonly instance = `tracker-${process.pid}-${randomUUID().slice(0, 8)}`;
-  private busy = false;
+  private readonly concurrency: number;
+  private readonly loop: Poller;
   private stopped = false;
-  /** How many ladders are read at once before a pass fires (PostgreSQL; PGlite serialises anyway). */
-  concurrency = 32;
+  private lastSweep = 0;
 
   constructor(
     @Inject(DB) private readonly db: Db,
     private readonly tracker: TrackerService,
-  ) {}
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+    @Optional() @Inject(DEADLINE_SCANNER_OPTIONS) options: DeadlineScannerOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 32;
+    this.loop = new Poller(() => this.pass(), {
+      name: 'DeadlineScanner',
+      intervalMs: options.intervalMs ?? 250,
+      logger: { warn: (m) => this.logger.error(m) },
+    });
+  }
 
-  private lastSweep = 0;
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
 
-  @Interval('callout-deadlines', 250)
-  async tick(): Promise<void> {
-    if (this.busy || this.stopped) return;
-    this.busy = true;
-    try {
-      while (!this.stopped && (await this.scanOnce()) > 0);
-      if (Date.now() - this.lastSweep > 5_000) {
-        this.lastSweep = Date.now();
-        await this.tracker.closeSettledWarnings();
-      }
-    } catch (e) {
-      this.logger.error(`deadline scan failed: ${(e as Error).message}`);
-    } finally {
-      this.busy = false;
+  /** Fires everything due, and now and then closes the warnings that have settled. */
+  private async pass(): Promise<PassOutcome> {
+    while (!this.stopped && (await this.scanOnce()) > 0);
+    const now = this.clock.now().getTime();
+    if (now - this.lastSweep > SWEEP_EVERY_MS) {
+      this.lastSweep = now;
+      await this.tracker.closeSettledWarnings();
     }
   }
 
@@ -110,7 +135,13 @@ export class DeadlineScanner {
     }
   }
 
-  stop(): void {
+  /** Stops firing and waits for the pass under way. */
+  async stop(): Promise<void> {
     this.stopped = true;
+    await this.loop.stop();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.stop();
   }
 }

@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import type { WarningMessage } from '../../contracts/generated';
 import { Db, Queryable } from '../db/db';
 import { DB } from '../infra/tokens';
-import { RejectMessage } from '../kafka/safe-consumer';
 import { checkWarning, expiryErrors } from '../intake/warning-rules';
 import type { Resolution, TargetRule } from '../directory/directory.types';
 import { isOpen } from './callout-state';
@@ -18,6 +17,7 @@ import {
 } from './callout.types';
 import { levelPolicy, levelRank, LevelPolicy, Policy } from './policy';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
+import { Conflict, RejectedInput } from '../common/domain-errors';
 
 export type DispatchOutcome =
   'duplicate' | 'stale' | 'recorded' | 'dispatched' | 'updated' | 'cancelled' | 'ignored-after-end';
@@ -63,7 +63,7 @@ export class DispatcherService {
     const now = new Date();
     const { errors, unmappedAreas } = checkWarning(w, topic);
     errors.push(...expiryErrors(w, now));
-    if (errors.length > 0) throw new RejectMessage(`warning ${w.id} rejected`, errors);
+    if (errors.length > 0) throw new RejectedInput(`warning ${w.id} rejected`, errors);
 
     const rootId = w.msgType === 'Alert' ? w.id : (w.references?.[0] ?? w.id);
     const expired = new Date(w.expires) <= now;
@@ -150,7 +150,7 @@ export class DispatcherService {
     const prior = await this.repo.messagesWithId(tx, w.id);
     if (prior.length === 0) return;
     if (prior.some((p) => p.messageKey === key && (p.digest === null || p.digest === digest))) return;
-    throw new RejectMessage(`warning ${w.id} refused: its id names another message`, [
+    throw new Conflict(`warning ${w.id} refused: its id names another message`, [
       `message id ${w.id} was applied before (${prior[0].messageKey}, received ${prior[0].receivedAt}) with other content; a change is an Update or Cancel with an id of its own that references ${w.id}`,
     ]);
   }

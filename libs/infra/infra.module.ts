@@ -19,7 +19,8 @@ import { BodyDepthMiddleware } from './body-depth.middleware';
 import { HealthController } from './health.controller';
 import { boundedStep } from './shutdown';
 import { Readiness } from './readiness';
-import { CONFIG, DB, KAFKA, PUBLISHER, READINESS, TOPIC_NAMER } from './tokens';
+import { systemClock } from '../common/clock';
+import { CLOCK, CONFIG, DB, KAFKA, PUBLISHER, READINESS, TOPIC_NAMER } from './tokens';
 
 export interface InfraOptions {
   /** Service name: Kafka client id and log prefix. */
@@ -61,6 +62,7 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
       providers: [
         { provide: CONFIG, useFactory: () => ({ ...config(), __ownsDb: !opts.db }) },
         { provide: READINESS, useFactory: () => new Readiness(opts.awaiting) },
+        { provide: CLOCK, useValue: systemClock },
         {
           provide: DB,
           inject: [CONFIG],
@@ -98,7 +100,7 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
           },
         },
       ],
-      exports: [CONFIG, DB, KAFKA, TOPIC_NAMER, PUBLISHER, READINESS],
+      exports: [CONFIG, DB, KAFKA, TOPIC_NAMER, PUBLISHER, READINESS, CLOCK],
     };
   }
 

@@ -386,7 +386,7 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
       issuerCode: '041001',
       sender: '测试',
       nudge: () => undefined,
-      clock: () => at,
+      clock: { now: () => at },
     });
     const body = { ...issue, expires: '2024-07-02T08:00:00+08:00', areas: [{ code: '140213050000' }] };
     const a = await svc.issue(body);

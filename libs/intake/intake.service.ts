@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { CoverageAlert } from '../../contracts/generated/coverage-alert';
 import { WarningMessage } from '../../contracts/generated/warning';
 import { hazardTopic, TOPICS } from '../../contracts/topics';
+import { Clock, systemClock } from '../common/clock';
 import { Db, Queryable } from '../db/db';
 import { Outbox } from '../kafka/outbox';
 import { shapesFromGeoJson, VillagePoint, villagesIn } from './cap/area-shapes';
@@ -37,7 +38,7 @@ export interface IntakeOptions {
   sender: string;
   /** Called after a transaction that added to the outbox commits (the relay publishes soon). */
   nudge: () => void;
-  clock?: () => Date;
+  clock?: Clock;
   /** This centre's own area (a division code): settles a division name several places share. */
   homeArea?: string;
   /** Villages with a point (the directory's): a CAP polygon or circle maps to those inside. */
@@ -80,14 +81,14 @@ export class IntakeService {
   private readonly logger = new Logger(IntakeService.name);
   private readonly repo = new IntakeRepository();
   private readonly outbox = new Outbox('intake');
-  private readonly clock: () => Date;
+  private readonly clock: Clock;
   private villageCache: { at: number; points: Promise<VillagePoint[]> } | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly opts: IntakeOptions,
   ) {
-    this.clock = opts.clock ?? (() => new Date());
+    this.clock = opts.clock ?? systemClock;
   }
 
   issue(body: unknown): Promise<OfficerResult> {
@@ -115,7 +116,7 @@ export class IntakeService {
     refersTo?: string,
     base?: WarningMessage,
   ): Promise<OfficerResult> {
-    const now = this.clock();
+    const now = this.clock.now();
     const draft = draftWarning(body, {
       msgType,
       refersTo,
@@ -173,7 +174,7 @@ export class IntakeService {
     const r = capToWarning(bytes, { homeArea: this.opts.homeArea, villages: await this.villagePoints() });
     if (r.kind === 'rejected')
       return this.refuseCap('rejected', r.reasons, bytes, channel, sourceRef, r.identifier);
-    const expired = r.kind === 'record-only' ? [] : expiryErrors(r.warning, this.clock());
+    const expired = r.kind === 'record-only' ? [] : expiryErrors(r.warning, this.clock.now());
     if (expired.length)
       return this.refuseCap('rejected', expired, bytes, channel, sourceRef, r.cap.identifier);
     let held = false;
@@ -268,7 +269,7 @@ export class IntakeService {
       const name = divisionName(code);
       return { code, ...(name ? { name } : {}), how: 'officer' as const, via: actor.slice(0, 200) };
     });
-    const now = this.clock();
+    const now = this.clock.now();
     const outcome = await this.db.transaction(async (tx): Promise<MappingResult> => {
       const held = await this.repo.heldForUpdate(tx, warningId);
       if (!held)
@@ -393,7 +394,7 @@ export class IntakeService {
         ? `预警 ${w.id} 的部分影响区域（${what}）无法对应到行政区划，已对其余区域叫应；请值班员指定区划 / part of warning ${w.id} (${what}) maps to no division; the rest was dispatched`
         : `预警 ${w.id} 的影响区域（${what}）无法对应到行政区划，已暂停叫应，请值班员指定区划 / warning ${w.id} is held: its areas (${what}) map to no division`,
       details: { partial, unmapped, geometry: w.geometry ?? [] },
-      at: this.clock().toISOString(),
+      at: this.clock.now().toISOString(),
     };
     await this.outbox.add(tx, TOPICS.coverageAlerts.name, [{ key: w.id, value: alert }]);
   }
@@ -477,7 +478,7 @@ export class IntakeService {
       ...(a.name ? { areaName: a.name } : {}),
       message: `预警 ${w.id} 的影响区域 ${what} 无法对应到已知行政区划，请值班员核实 / area ${what} of warning ${w.id} maps to no known division: ${a.reason}`,
       details: { reason: a.reason, source: w.source ?? 'upstream' },
-      at: this.clock().toISOString(),
+      at: this.clock.now().toISOString(),
     };
   }
 

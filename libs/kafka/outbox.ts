@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Db, Queryable } from '../db/db';
+import { PassOutcome, Poller } from '../infra/poller';
 import { boundedStep } from '../infra/shutdown';
 import { EventPublisher, OutgoingMessage } from './kafka-client';
 
@@ -47,55 +48,45 @@ interface OutboxRow {
 
 export class OutboxRelay {
   private readonly logger: Logger;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = true;
+  private readonly loop: Poller;
+  /** Between start and stop: a pass keeps publishing full batches only while the relay runs. */
+  private started = false;
 
   constructor(
     private readonly db: Db,
     private readonly publisher: EventPublisher,
     private readonly schema: string,
-    private readonly intervalMs = 250,
+    intervalMs = 250,
     private readonly batchSize = 1000,
   ) {
     this.logger = new Logger(`OutboxRelay:${schema}`);
+    // A nudge during a pass, or another relay holding the outbox, looks again in 20 ms.
+    this.loop = new Poller(() => this.publishPending(), {
+      name: `OutboxRelay:${schema}`,
+      intervalMs,
+      againMs: 20,
+      logger: this.logger,
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.started = true;
+    this.loop.start();
   }
 
   /** Publish soon: called after a transaction that added to the outbox commits. */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    this.loop.nudge();
   }
 
-  private schedule(ms: number) {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = (async () => {
-      try {
-        let n: number;
-        do n = await this.publishBatch();
-        while (n === this.batchSize && !this.stopped);
-        // Another relay holds the outbox: look again soon, it may finish before our next tick.
-        if (n === OutboxRelay.BUSY) this.again = true;
-      } catch (e) {
-        this.logger.warn(`publish failed, will retry: ${(e as Error).message}`);
-      }
-    })();
-    await this.running;
-    this.running = undefined;
-    if (!this.stopped) this.schedule(this.again ? 20 : this.intervalMs);
-    this.again = false;
+  /** Publishes batches until the outbox is empty; 'again' when another relay holds it. A failure is
+   * logged by the loop and retried at the next interval. */
+  private async publishPending(): Promise<PassOutcome> {
+    let n: number;
+    do n = await this.publishBatch();
+    while (n === this.batchSize && this.started);
+    // Another relay holds the outbox: look again soon, it may finish before our next pass.
+    return n === OutboxRelay.BUSY ? 'again' : 'idle';
   }
 
   /** publishBatch's answer when another relay is publishing this outbox. */
@@ -134,10 +125,9 @@ export class OutboxRelay {
    * stay in the outbox and are published after the next start.
    */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.started = false;
     const flush = (async () => {
-      await this.running;
+      await this.loop.stop();
       await this.publishBatch();
     })();
     await boundedStep(`outbox ${this.schema}: last publish`, flush, 2_000);

@@ -1,3 +1,4 @@
+import { Conflict, NotFound, RejectedInput } from '../common/domain-errors';
 import { RejectMessage, SafeConsumer, TopicHandler } from './safe-consumer';
 
 const status = (over: Record<string, unknown> = {}) => ({
@@ -79,11 +80,16 @@ describe('SafeConsumer', () => {
     });
   });
 
-  it('a RejectMessage goes to the DLQ at once with its reasons', async () => {
+  it.each([
+    ['RejectMessage', new RejectMessage('warning w1 rejected', ['signal 霜冻 (frost) has no red level'])],
+    ['RejectedInput', new RejectedInput('warning w1 rejected', ['signal 霜冻 (frost) has no red level'])],
+    ['NotFound', new NotFound('warning w1 rejected', ['signal 霜冻 (frost) has no red level'])],
+    ['Conflict', new Conflict('warning w1 rejected', ['signal 霜冻 (frost) has no red level'])],
+  ])('a %s goes to the DLQ at once with its reasons', async (_name, error) => {
     let calls = 0;
     const { dlq, consumer, handler } = setup(async () => {
       calls++;
-      throw new RejectMessage('warning w1 rejected', ['signal 霜冻 (frost) has no red level']);
+      throw error;
     });
     const out = await consumer.process(handler, 't', 0, raw(status()));
     expect(calls).toBe(1);

@@ -3,6 +3,7 @@ import { backOff } from 'exponential-backoff';
 import { IHeaders } from 'kafkajs';
 import { ContractName, deadLetterId, dlqName } from '../../contracts/topics';
 import { validateContract } from '../../contracts/validate';
+import { DomainError, RejectedInput } from '../common/domain-errors';
 
 /** What a handler knows about the message besides its value. */
 export interface MessageMeta {
@@ -31,17 +32,14 @@ export interface TopicHandler<T = unknown> {
 
 /**
  * Thrown by a handler for a message that can never succeed (a business rule it breaks, e.g. a level
- * the signal does not allow). It goes to the DLQ at once, with this reason, without retries.
+ * the signal does not allow). It goes to the DLQ at once, with this reason, without retries, as does
+ * every DomainError a handler's domain code throws (libs/common/domain-errors.ts): domain code throws
+ * those, this name is for the Kafka handlers themselves.
  */
-export class RejectMessage extends Error {
-  constructor(
-    reason: string,
-    readonly details: string[] = [],
-  ) {
-    super(reason);
-    this.name = 'RejectMessage';
-  }
-}
+export class RejectMessage extends RejectedInput {}
+
+/** A handler's error that no retry can change: the message goes to the DLQ at once. */
+const isPermanent = (e: unknown): e is DomainError => e instanceof DomainError;
 
 export interface RetryPolicy {
   /** Total tries of a handler (first try included) before the message goes to the DLQ. */
@@ -126,7 +124,7 @@ export class SafeConsumer {
           timeMultiple: 2,
           jitter: 'full',
           retry: (e: unknown) => {
-            if (e instanceof RejectMessage) return false;
+            if (isPermanent(e)) return false;
             this.logger.warn(
               `${handler.topic}@${partition}:${raw.offset} try ${attempts} failed: ${(e as Error).message}`,
             );
@@ -136,10 +134,9 @@ export class SafeConsumer {
       );
       return { kind: 'handled', attempts };
     } catch (e) {
-      const reason =
-        e instanceof RejectMessage
-          ? [`rejected: ${e.message}`, ...e.details].join('; ')
-          : `handler failed after ${attempts} tries: ${(e as Error).message}`;
+      const reason = isPermanent(e)
+        ? [`rejected: ${e.message}`, ...e.details].join('; ')
+        : `handler failed after ${attempts} tries: ${(e as Error).message}`;
       return this.deadLetter(prefixedTopic, partition, raw, headers, reason, attempts);
     }
   }

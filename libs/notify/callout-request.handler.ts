@@ -3,8 +3,8 @@ import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { TOPICS } from '../../contracts/topics';
 import { TopicHandler } from '../kafka/safe-consumer';
 import { TopicHandlerSource } from '../kafka/consumer-host';
-import { NotifyService } from './notify.service';
-import { NOTIFY_SERVICE, NOTIFY_WORKER } from './notify.tokens';
+import { CalloutSending } from './callout-sending.usecase';
+import { NOTIFY_WORKER } from './notify.tokens';
 import { SendWorker } from './send-worker';
 
 /**
@@ -14,7 +14,7 @@ import { SendWorker } from './send-worker';
 @Injectable()
 export class CalloutRequestHandlers implements TopicHandlerSource {
   constructor(
-    @Inject(NOTIFY_SERVICE) private readonly notify: NotifyService,
+    @Inject(CalloutSending) private readonly sending: CalloutSending,
     @Inject(NOTIFY_WORKER) private readonly worker: Pick<SendWorker<unknown>, 'nudge'>,
   ) {}
 
@@ -22,10 +22,10 @@ export class CalloutRequestHandlers implements TopicHandlerSource {
     const h: TopicHandler<CalloutRequested> = {
       topic: TOPICS.calloutsRequested.name,
       contract: 'callout-requested',
-      // The requests of a fetched batch are accepted together (NotifyService's accept group commit).
+      // The requests of a fetched batch are accepted together (CalloutSending's accept group commit).
       keyConcurrency: 64,
       handle: async (value) => {
-        if ((await this.notify.accept(value)) === 'queued') this.worker.nudge();
+        if ((await this.sending.accept(value)) === 'queued') this.worker.nudge();
       },
     };
     return [h as TopicHandler<never>];

@@ -2,31 +2,42 @@ import { Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown }
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
 import { CONFIG, DB, PUBLISHER } from '../infra/tokens';
+import { boundedStep } from '../infra/shutdown';
 import { consumerHostProvider } from '../kafka/consumer-host.provider';
 import { EventPublisher } from '../kafka/kafka-client';
 import { OutboxRelay } from '../kafka/outbox';
 import { AckController } from './ack.controller';
+import { AckPages } from './ack-pages.usecase';
 import { CalloutRequestHandlers } from './callout-request.handler';
-import { SMS_CHANNEL, SmsChannel, VOICE_CHANNEL, VoiceChannel } from './channel';
+import { CalloutSending } from './callout-sending.usecase';
 import { MessageTemplates } from './message-templates';
-import { NotifyService } from './notify.service';
-import { NOTIFY_GATE, NOTIFY_RELAY, NOTIFY_SERVICE, NOTIFY_TEMPLATES, NOTIFY_WORKER } from './notify.tokens';
+import {
+  NOTIFY_GATE,
+  NOTIFY_RELAY,
+  NOTIFY_TEMPLATES,
+  NOTIFY_USE_CASES,
+  NOTIFY_WORKER,
+} from './notify.tokens';
+import { createNotifyUseCases, NotifyUseCases } from './notify-use-cases';
+import {
+  PROVIDER_WEBHOOK_SINK,
+  ProviderAdapter,
+  SMS_CHANNEL,
+  SmsChannel,
+  VOICE_CHANNEL,
+  VoiceChannel,
+} from './provider';
 import { SendGate } from './send-gate';
 import { SendWorker } from './send-worker';
-import { createTwilioClient, TwilioSmsChannel, TwilioVoiceChannel } from './twilio.channels';
-import { TwilioSignatureGuard } from './twilio-signature.guard';
-import { TwilioWebhooksController } from './twilio-webhooks.controller';
-import { boundedStep } from '../infra/shutdown';
+import { TWILIO_ADAPTER } from './twilio/twilio.adapter';
+
+/** The SMS and voice provider (docs/notify.md, "Provider adapters"). */
+const PROVIDER: ProviderAdapter = TWILIO_ADAPTER;
 
 /** Variables the notifier cannot run without (for InfraModule.forRoot's `required`). */
 export const NOTIFY_REQUIRED = [
-  'TWILIO_ACCOUNT_SID',
-  'TWILIO_AUTH_TOKEN',
-  'TWILIO_SMS_FROM',
-  'TWILIO_VOICE_FROM',
-  'PUBLIC_BASE_URL',
-  'SIGNING_SECRET',
-] as const;
+  ...new Set([...PROVIDER.required, 'PUBLIC_BASE_URL', 'SIGNING_SECRET'] as const),
+];
 
 /** The reconciler looks for stuck sends this often at most (more often when they count stuck sooner). */
 const RECONCILE_EVERY_MS = 30_000;
@@ -46,7 +57,7 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     @Inject(CONFIG) private readonly cfg: AppConfig,
     @Inject(NOTIFY_RELAY) private readonly relay: OutboxRelay,
     @Inject(NOTIFY_TEMPLATES) private readonly templates: MessageTemplates,
-    @Inject(NOTIFY_SERVICE) private readonly notify: NotifyService,
+    @Inject(CalloutSending) private readonly sending: CalloutSending,
     @Inject(NOTIFY_GATE) private readonly gate: SendGate,
     @Inject(NOTIFY_WORKER) private readonly worker: Worker,
   ) {}
@@ -61,7 +72,7 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     this.worker.start();
     // One reconciliation at a time: a slow one must not overlap the next tick.
     const reconcile = () =>
-      (this.reconciling ??= this.notify
+      (this.reconciling ??= this.sending
         .reconcile()
         .then(
           (r) =>
@@ -90,41 +101,16 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
 /**
  * The notify context: accepts callouts.requested into a send queue (notify.attempts 'queued'), sends
- * from it through Twilio (or the simulator, by TWILIO_API_BASE_URL), receives Twilio's webhooks and
- * the ack link, and publishes callouts.status and callouts.responses through its outbox. Needs
- * InfraModule (global) for CONFIG, DB, PUBLISHER.
+ * from it through the provider (Twilio, or its simulator by TWILIO_API_BASE_URL), receives the
+ * provider's webhooks and the ack link, and publishes callouts.status and callouts.responses through
+ * its outbox. Needs InfraModule (global) for CONFIG, DB, PUBLISHER; the config is checked there
+ * (NOTIFY_REQUIRED).
  */
 @Module({
-  controllers: [TwilioWebhooksController, AckController],
+  controllers: [...PROVIDER.controllers, AckController],
   providers: [
+    ...PROVIDER.providers,
     { provide: NOTIFY_TEMPLATES, useFactory: () => new MessageTemplates() },
-    {
-      provide: SMS_CHANNEL,
-      inject: [CONFIG],
-      useFactory: (cfg: AppConfig): SmsChannel =>
-        new TwilioSmsChannel(
-          createTwilioClient({
-            accountSid: cfg.TWILIO_ACCOUNT_SID!,
-            authToken: cfg.TWILIO_AUTH_TOKEN!,
-            apiBaseUrl: cfg.TWILIO_API_BASE_URL,
-          }),
-          cfg.TWILIO_SMS_FROM!,
-        ),
-    },
-    {
-      provide: VOICE_CHANNEL,
-      inject: [CONFIG],
-      useFactory: (cfg: AppConfig): VoiceChannel =>
-        new TwilioVoiceChannel(
-          createTwilioClient({
-            accountSid: cfg.TWILIO_ACCOUNT_SID!,
-            authToken: cfg.TWILIO_AUTH_TOKEN!,
-            apiBaseUrl: cfg.TWILIO_API_BASE_URL,
-          }),
-          cfg.TWILIO_VOICE_FROM!,
-          cfg.NOTIFY_HEARD_SECONDS,
-        ),
-    },
     {
       provide: NOTIFY_GATE,
       inject: [CONFIG],
@@ -143,7 +129,7 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
       useFactory: (db: Db, publisher: EventPublisher) => new OutboxRelay(db, publisher, 'notify'),
     },
     {
-      provide: NOTIFY_SERVICE,
+      provide: NOTIFY_USE_CASES,
       inject: [CONFIG, DB, SMS_CHANNEL, VOICE_CHANNEL, NOTIFY_TEMPLATES, NOTIFY_GATE, NOTIFY_RELAY],
       useFactory: (
         cfg: AppConfig,
@@ -153,38 +139,24 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
         templates: MessageTemplates,
         gate: SendGate,
         relay: OutboxRelay,
-      ) => {
-        for (const k of NOTIFY_REQUIRED)
-          if (!cfg[k]) throw new Error(`${k}: required by the notifier but not set`);
-        return new NotifyService(
-          db,
-          sms,
-          voice,
-          templates,
-          gate,
-          {
-            publicBaseUrl: cfg.PUBLIC_BASE_URL!,
-            signingSecret: cfg.SIGNING_SECRET!,
-            previousSigningSecret: cfg.SIGNING_SECRET_PREVIOUS,
-            confirmKeywords: cfg.NOTIFY_CONFIRM_KEYWORDS,
-            voiceZh: cfg.NOTIFY_VOICE_ZH,
-            reconcileAfterMs: cfg.NOTIFY_RECONCILE_AFTER_MS,
-          },
-          () => relay.nudge(),
-        );
-      },
+      ) => createNotifyUseCases({ cfg, db, sms, voice, templates, gate, announce: () => relay.nudge() }),
+    },
+    { provide: CalloutSending, inject: [NOTIFY_USE_CASES], useFactory: (u: NotifyUseCases) => u.sending },
+    { provide: AckPages, inject: [NOTIFY_USE_CASES], useFactory: (u: NotifyUseCases) => u.ackPages },
+    {
+      provide: PROVIDER_WEBHOOK_SINK,
+      inject: [NOTIFY_USE_CASES],
+      useFactory: (u: NotifyUseCases) => u.webhooks,
     },
     {
       provide: NOTIFY_WORKER,
-      inject: [CONFIG, NOTIFY_SERVICE],
-      useFactory: (cfg: AppConfig, notify: NotifyService) =>
-        new SendWorker(notify, { capacity: cfg.NOTIFY_CONCURRENCY, pollMs: SEND_POLL_MS }),
+      inject: [CONFIG, CalloutSending],
+      useFactory: (cfg: AppConfig, sending: CalloutSending) =>
+        new SendWorker(sending, { capacity: cfg.NOTIFY_CONCURRENCY, pollMs: SEND_POLL_MS }),
     },
-    TwilioSignatureGuard,
     CalloutRequestHandlers,
     consumerHostProvider('notifier', [CalloutRequestHandlers]),
     NotifyLifecycle,
   ],
-  exports: [NOTIFY_SERVICE],
 })
 export class NotifyModule {}

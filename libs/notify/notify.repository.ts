@@ -1,5 +1,5 @@
 import { Queryable } from '../db/db';
-import { REJECTED_PER_MINUTE, webhookExcerpt } from './rejected-webhook';
+import { REJECTED_PER_MINUTE, WebhookExcerpt } from './rejected-webhook';
 
 export interface AttemptRow {
   request_id: string;
@@ -243,7 +243,7 @@ export class NotifyRepository {
       reason: string;
       remoteAddr?: string;
       signature?: string;
-      params: Record<string, unknown>;
+      excerpt: WebhookExcerpt;
     },
   ): Promise<boolean> {
     const addr = r.remoteAddr ?? 'unknown';
@@ -259,7 +259,7 @@ export class NotifyRepository {
       );
       return false;
     }
-    const excerpt = webhookExcerpt(r.params);
+    const excerpt = r.excerpt;
     await q.query(
       `INSERT INTO notify.rejected_webhooks (path, reason, remote_addr, signature, params, params_bytes, params_omitted)
        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)`,

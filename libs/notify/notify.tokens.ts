@@ -1,7 +1,7 @@
-/** Injection tokens of the notify context. */
-export const NOTIFY_SERVICE = Symbol('NOTIFY_SERVICE');
+/** Injection tokens of the notify context (the use cases others inject are their own tokens). */
 export const NOTIFY_RELAY = Symbol('NOTIFY_RELAY');
 export const NOTIFY_TEMPLATES = Symbol('NOTIFY_TEMPLATES');
 export const NOTIFY_GATE = Symbol('NOTIFY_GATE');
+export const NOTIFY_USE_CASES = Symbol('NOTIFY_USE_CASES');
 /** The send worker (SendWorker): tests replace it to leave accepted attempts queued. */
 export const NOTIFY_WORKER = Symbol('NOTIFY_WORKER');

@@ -46,8 +46,8 @@ export interface InboundSms {
 
 /** A key pressed during a call. */
 export interface KeyPress {
-  /** The provider's id of the call (its sid). */
-  callId: string;
+  /** The provider's id of the call (its sid); without it nothing is confirmed. */
+  callId?: string;
   /** The requestId the project put into the call's key-press callback, when present. */
   requestId?: string;
   digits: string;

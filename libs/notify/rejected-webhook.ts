@@ -5,9 +5,6 @@ const VALUE_CHARS = 200;
 /** Refused webhooks stored per source address and minute; beyond it they are only counted. */
 export const REJECTED_PER_MINUTE = 30;
 
-/** Fields with personal data: never kept from an unauthenticated request. */
-const PERSONAL = new Set(['From', 'To', 'Body']);
-
 export interface WebhookExcerpt {
   params: Record<string, string>;
   /** Size of every parameter as received (JSON bytes). */
@@ -20,8 +17,12 @@ export interface WebhookExcerpt {
  * What is kept of a refused webhook's parameters: enough to see what was tried, bounded whatever
  * was sent (a forged request may carry a megabyte).
  */
-export function webhookExcerpt(params: Record<string, unknown>): WebhookExcerpt {
-  const entries = Object.entries(params).filter(([k]) => !PERSONAL.has(k));
+export function webhookExcerpt(
+  params: Record<string, unknown>,
+  /** Fields with personal data (the provider's names): never kept from an unauthenticated request. */
+  personalFields: ReadonlySet<string>,
+): WebhookExcerpt {
+  const entries = Object.entries(params).filter(([k]) => !personalFields.has(k));
   const kept: Record<string, string> = {};
   let size = 2; // {}
   let omitted = 0;

@@ -1,4 +1,4 @@
-import { createTwilioClient, TwilioSmsChannel } from './twilio.channels';
+import { createTwilioClient, TwilioSmsChannel } from './twilio/twilio.channels';
 import { SendGate, SendGateOptions } from './send-gate';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
 

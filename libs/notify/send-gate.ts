@@ -1,6 +1,6 @@
 import Bottleneck from 'bottleneck';
 import { backOff } from 'exponential-backoff';
-import { ChannelError } from './channel';
+import { ChannelError } from './provider';
 
 export interface SendGateOptions {
   smsPerSecond: number;

@@ -1,4 +1,4 @@
-import { ChannelStatus, ChannelStatusCode } from './channel';
+import { ChannelStatus, ChannelStatusCode } from '../provider';
 
 /**
  * Twilio's message and call statuses mapped to the project's own. Kept as plain tables so every
@@ -31,16 +31,20 @@ export const CALL_STATUS: Record<string, ChannelStatusCode | null> = {
   canceled: 'canceled',
 };
 
-export function mapSmsStatus(params: Record<string, string>): ChannelStatus | null {
+/** `requestId`: the rid the project put into the callback URL, when present. */
+export function mapSmsStatus(params: Record<string, string>, requestId?: string): ChannelStatus | null {
   const sid = params.MessageSid ?? params.SmsSid;
   const raw = (params.MessageStatus ?? params.SmsStatus ?? '').toLowerCase();
   const status = SMS_STATUS[raw];
   if (!sid || !status) return null;
   const code = params.ErrorCode;
   return {
+    channel: 'sms',
     providerId: sid,
     status,
     providerStatus: raw,
+    providerFields: params,
+    ...(requestId ? { requestId } : {}),
     ...(code && code !== '0'
       ? { reason: `Twilio error ${code}${params.ErrorMessage ? `: ${params.ErrorMessage}` : ''}` }
       : {}),
@@ -52,7 +56,11 @@ export function mapSmsStatus(params: Record<string, string>): ChannelStatus | nu
  * "completed" only for answered calls; answering machines are not heard) and lasted at least
  * `heardSeconds` — long enough for the message to play.
  */
-export function mapCallStatus(params: Record<string, string>, heardSeconds: number): ChannelStatus | null {
+export function mapCallStatus(
+  params: Record<string, string>,
+  heardSeconds: number,
+  requestId?: string,
+): ChannelStatus | null {
   const sid = params.CallSid;
   const raw = (params.CallStatus ?? '').toLowerCase();
   let status = CALL_STATUS[raw];
@@ -68,9 +76,12 @@ export function mapCallStatus(params: Record<string, string>, heardSeconds: numb
     reason = `Twilio error ${params.ErrorCode}`;
   }
   return {
+    channel: 'voice',
     providerId: sid,
     status,
     providerStatus: raw,
+    providerFields: params,
+    ...(requestId ? { requestId } : {}),
     ...(duration !== undefined && Number.isFinite(duration) ? { durationSec: duration } : {}),
     ...(reason ? { reason } : {}),
   };

@@ -1,6 +1,6 @@
-import { loadConfig } from '../config/config';
+import { loadConfig } from '../../config/config';
 import { createTwilioClient, TwilioSmsChannel } from './twilio.channels';
-import { sayTwiml, VOICES } from './voice-twiml';
+import { sayTwiml, VOICES } from './twiml';
 
 /**
  * Operators' check of the Twilio setup: sends one test SMS or places one test call through whatever

@@ -1,31 +1,27 @@
 import twilio, { Twilio } from 'twilio';
+import type { Lang } from '../message-templates';
 import {
   ChannelError,
-  ChannelStatus,
   FoundSend,
-  InboundSms,
   SendResult,
   SmsChannel,
   SmsSend,
   VoiceChannel,
+  VoiceScript,
   VoiceSend,
-} from './channel';
+} from '../provider';
+import { callTwiml, SayVoice } from './twiml';
 import { RebasedRequestClient } from './twilio-request-client';
-import { CALL_STATUS, mapCallStatus, mapSmsStatus, SMS_STATUS } from './twilio-status';
+import { CALL_STATUS, SMS_STATUS } from './twilio-status';
 
-export interface TwilioSettings {
+export interface TwilioClientSettings {
   accountSid: string;
   authToken: string;
   /** Twilio's API, or the simulator's. */
   apiBaseUrl?: string;
-  smsFrom: string;
-  voiceFrom: string;
-  heardSeconds: number;
 }
 
-export function createTwilioClient(
-  s: Pick<TwilioSettings, 'accountSid' | 'authToken' | 'apiBaseUrl'>,
-): Twilio {
+export function createTwilioClient(s: TwilioClientSettings): Twilio {
   return twilio(s.accountSid, s.authToken, {
     httpClient: new RebasedRequestClient(s.apiBaseUrl ?? 'https://api.twilio.com', { keepAlive: true }),
   });
@@ -59,10 +55,30 @@ export const CALL_STATUS_EVENTS = ['answered', 'completed'];
 
 const since = (d: Date) => new Date(d.getTime() - 60_000);
 
+/** The project's /twilio/... webhook URLs Twilio is told to call, each carrying the attempt's rid. */
+export class TwilioCallbackUrls {
+  private readonly base: string;
+
+  constructor(publicBaseUrl: string) {
+    this.base = publicBaseUrl.replace(/\/+$/, '');
+  }
+
+  private url(path: string, rid: string): string {
+    return `${this.base}/twilio/${path}?rid=${encodeURIComponent(rid)}`;
+  }
+
+  smsStatus = (rid: string) => this.url('sms/status', rid);
+  voiceStatus = (rid: string) => this.url('voice/status', rid);
+  voiceTwiml = (rid: string) => this.url('voice/twiml', rid);
+  voiceGather = (rid: string) => this.url('voice/gather', rid);
+}
+
 export class TwilioSmsChannel implements SmsChannel {
   constructor(
     private readonly client: Twilio,
     readonly from: string,
+    /** Absent for the operators' test send, which asks for no callbacks. */
+    private readonly callbacks?: TwilioCallbackUrls,
   ) {}
 
   async send(m: SmsSend): Promise<SendResult> {
@@ -71,22 +87,12 @@ export class TwilioSmsChannel implements SmsChannel {
         to: m.to,
         from: this.from,
         body: m.body,
-        ...(m.statusCallbackUrl ? { statusCallback: m.statusCallbackUrl } : {}),
+        ...(this.callbacks ? { statusCallback: this.callbacks.smsStatus(m.requestId) } : {}),
       });
       return { providerId: r.sid, status: SMS_STATUS[r.status] ?? 'submitted', raw: r.toJSON() };
     } catch (e) {
       throw toChannelError(e);
     }
-  }
-
-  parseStatusCallback(params: Record<string, string>): ChannelStatus | null {
-    return mapSmsStatus(params);
-  }
-
-  parseInbound(p: Record<string, string>): InboundSms | null {
-    const id = p.MessageSid ?? p.SmsSid;
-    if (!id || !p.From || p.Body === undefined) return null;
-    return { messageId: id, from: p.From, to: p.To ?? '', body: p.Body };
   }
 
   /**
@@ -110,33 +116,31 @@ export class TwilioVoiceChannel implements VoiceChannel {
   constructor(
     private readonly client: Twilio,
     readonly from: string,
-    private readonly heardSeconds: number,
+    private readonly callbacks: TwilioCallbackUrls,
+    private readonly voices: Record<Lang, SayVoice>,
   ) {}
+
+  /** The call's TwiML: its key press goes to /twilio/voice/gather with the attempt's rid. */
+  callContent(requestId: string, script: VoiceScript): string {
+    return callTwiml(this.voices[script.lang], script, this.callbacks.voiceGather(requestId));
+  }
 
   async send(c: VoiceSend): Promise<SendResult> {
     try {
       const r = await this.client.calls.create({
         to: c.to,
         from: this.from,
-        ...(c.twiml && c.twiml.length <= INLINE_TWIML_MAX
-          ? { twiml: c.twiml }
-          : { url: c.twimlUrl, method: 'POST' }),
-        ...(c.statusCallbackUrl
-          ? {
-              statusCallback: c.statusCallbackUrl,
-              statusCallbackMethod: 'POST',
-              statusCallbackEvent: CALL_STATUS_EVENTS,
-            }
-          : {}),
+        ...(c.content && c.content.length <= INLINE_TWIML_MAX
+          ? { twiml: c.content }
+          : { url: this.callbacks.voiceTwiml(c.requestId), method: 'POST' }),
+        statusCallback: this.callbacks.voiceStatus(c.requestId),
+        statusCallbackMethod: 'POST',
+        statusCallbackEvent: CALL_STATUS_EVENTS,
       });
       return { providerId: r.sid, status: CALL_STATUS[r.status] ?? 'submitted', raw: r.toJSON() };
     } catch (e) {
       throw toChannelError(e);
     }
-  }
-
-  parseStatusCallback(params: Record<string, string>): ChannelStatus | null {
-    return mapCallStatus(params, this.heardSeconds);
   }
 
   /** Twilio's Calls list filtered by To and start time, plus the calls to that number not started yet. */

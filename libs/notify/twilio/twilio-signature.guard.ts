@@ -9,10 +9,10 @@ import {
 import type { Request } from 'express';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import { z } from 'zod';
-import { AppConfig } from '../config/config';
-import { CONFIG } from '../infra/tokens';
-import { NotifyService } from './notify.service';
-import { NOTIFY_SERVICE } from './notify.tokens';
+import { AppConfig } from '../../config/config';
+import { CONFIG } from '../../infra/tokens';
+import { PROVIDER_WEBHOOK_SINK, ProviderWebhookSink } from '../provider';
+import { TWILIO_PERSONAL_FIELDS } from './twilio-inbound';
 
 /** Twilio posts flat forms of text fields; anything else (JSON objects, repeated fields) is not Twilio. */
 const TWILIO_FORM = z.record(z.string(), z.string());
@@ -25,7 +25,7 @@ const TWILIO_FORM = z.record(z.string(), z.string());
 export class TwilioSignatureGuard implements CanActivate {
   constructor(
     @Inject(CONFIG) private readonly cfg: AppConfig,
-    @Inject(NOTIFY_SERVICE) private readonly notify: NotifyService,
+    @Inject(PROVIDER_WEBHOOK_SINK) private readonly sink: ProviderWebhookSink,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -34,9 +34,10 @@ export class TwilioSignatureGuard implements CanActivate {
     const url = `${(this.cfg.PUBLIC_BASE_URL ?? '').replace(/\/+$/, '')}${req.originalUrl}`;
     const form = TWILIO_FORM.safeParse(req.body ?? {});
     if (!form.success) {
-      await this.notify.rejectedWebhook({
+      await this.sink.webhookRefused({
         path: req.path,
         reason: 'not a form of text fields',
+        personalFields: TWILIO_PERSONAL_FIELDS,
         remoteAddr: req.ip,
         signature,
         params:
@@ -50,12 +51,13 @@ export class TwilioSignatureGuard implements CanActivate {
       !!this.cfg.TWILIO_AUTH_TOKEN &&
       validateRequest(this.cfg.TWILIO_AUTH_TOKEN, signature, url, params);
     if (ok) return true;
-    await this.notify.rejectedWebhook({
+    await this.sink.webhookRefused({
       path: req.path,
       reason: signature ? 'signature does not match' : 'no X-Twilio-Signature header',
+      personalFields: TWILIO_PERSONAL_FIELDS,
       remoteAddr: req.ip,
       signature,
-      // Kept as a bounded excerpt without From/To/Body (personal data): see rejected-webhook.ts.
+      // Kept as a bounded excerpt without From/To/Body (personal data): see libs/notify/rejected-webhook.ts.
       params,
     });
     throw new ForbiddenException('invalid Twilio signature');

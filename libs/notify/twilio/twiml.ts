@@ -1,4 +1,5 @@
-import { Lang } from './message-templates';
+import type { Lang } from '../message-templates';
+import type { SpokenReply, VoiceScript } from '../provider';
 
 export const xmlEscape = (s: string) =>
   s
@@ -22,24 +23,20 @@ export const VOICES: Record<Lang, SayVoice> = {
 const say = (v: SayVoice, text: string) =>
   `<Say language="${v.language}" voice="${xmlEscape(v.voice)}">${xmlEscape(text)}</Say>`;
 
-export interface CallScript {
-  script: string;
-  repeatPhrase: string;
-  gatherPhrase?: string;
-  noInputPhrase: string;
-  /** Where the key press goes; absent for notices that need no confirmation. */
-  gatherAction?: string;
+/** The <Say> voices: Twilio's defaults, the Mandarin one configurable (NOTIFY_VOICE_ZH). */
+export function voicesWith(voiceZh: string): Record<Lang, SayVoice> {
+  return { 'zh-CN': { ...VOICES['zh-CN'], voice: voiceZh }, en: VOICES.en };
 }
 
 /**
  * The call: the message spoken, repeated once, then "press 1 to confirm" inside <Gather numDigits=1>
  * (so a press during the prompt counts), then a closing line when nothing was pressed.
  */
-export function callTwiml(v: SayVoice, c: CallScript): string {
+export function callTwiml(v: SayVoice, c: VoiceScript, gatherAction: string): string {
   const body = [say(v, c.script), '<Pause length="1"/>', say(v, c.repeatPhrase), say(v, c.script)];
-  if (c.gatherAction && c.gatherPhrase) {
+  if (c.confirmable) {
     body.push(
-      `<Gather numDigits="1" timeout="8" method="POST" action="${xmlEscape(c.gatherAction)}">${say(v, c.gatherPhrase)}</Gather>`,
+      `<Gather numDigits="1" timeout="8" method="POST" action="${xmlEscape(gatherAction)}">${say(v, c.gatherPhrase)}</Gather>`,
       say(v, c.noInputPhrase),
     );
   }
@@ -49,6 +46,10 @@ export function callTwiml(v: SayVoice, c: CallScript): string {
 export function sayTwiml(v: SayVoice, text: string, hangup = true): string {
   return `<?xml version="1.0" encoding="UTF-8"?><Response>${say(v, text)}${hangup ? '<Hangup/>' : ''}</Response>`;
 }
+
+/** A spoken reply in the voice of its language, then the call hangs up. */
+export const replyTwiml = (voices: Record<Lang, SayVoice>, r: SpokenReply): string =>
+  sayTwiml(voices[r.lang], r.text);
 
 export function messageTwiml(text?: string): string {
   return text

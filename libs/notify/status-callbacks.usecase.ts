@@ -1,0 +1,83 @@
+import { Logger } from '@nestjs/common';
+import { CalloutStatus } from '../../contracts/generated/callout-status';
+import { Db } from '../db/db';
+import { GroupCommit } from '../db/group-commit';
+import { NotifyEvents } from './notify-events';
+import { AttemptRow, NotifyRepository } from './notify.repository';
+import { ChannelStatus } from './provider';
+
+/**
+ * Provider status webhooks → callouts.status, once each (by providerId + status). They are written in
+ * group commits: during a city-wide call-out they arrive by the thousand a second.
+ */
+export class StatusCallbacks {
+  private readonly logger = new Logger('Notify');
+  private readonly batches = new GroupCommit<ChannelStatus, boolean>((statuses) => this.write(statuses));
+
+  constructor(
+    private readonly db: Db,
+    private readonly repo: NotifyRepository,
+    private readonly events: NotifyEvents,
+  ) {}
+
+  /** Answers whether the status was new (a repeat, or one for an unknown send, changes nothing). */
+  record(status: ChannelStatus): Promise<boolean> {
+    return this.batches.add(status);
+  }
+
+  /**
+   * One transaction for a batch of status callbacks: each recorded once by its sid + status (a
+   * repeat, in an earlier batch or in this one, changes nothing), and published as callouts.status.
+   */
+  private async write(statuses: ChannelStatus[]): Promise<boolean[]> {
+    const applied = await this.db.transaction(async (tx) => {
+      const byRid = await this.repo.byRequestIds(
+        tx,
+        statuses.flatMap((s) => (s.requestId ? [s.requestId] : [])),
+      );
+      const attempts: (AttemptRow | undefined)[] = [];
+      for (const s of statuses)
+        attempts.push(
+          (s.requestId ? byRid.get(s.requestId) : undefined) ?? (await this.repo.bySid(tx, s.providerId)),
+        );
+      const webhookEvents = statuses.map((s, k) => ({
+        eventId: `${s.providerId}:${s.status}`,
+        kind: `${s.channel}-status`,
+        requestId: attempts[k]?.request_id ?? null,
+        payload: s.providerFields,
+      }));
+      const first = await this.repo.firstTimes(tx, webhookEvents);
+      const taken = new Set<string>();
+      const sentNow: { requestId: string; sid: string; tries: number }[] = [];
+      const messages: { key: string; value: CalloutStatus }[] = [];
+      const result = statuses.map((s, k) => {
+        const { eventId } = webhookEvents[k];
+        const attempt = attempts[k];
+        if (!first.has(eventId) || taken.has(eventId)) return false;
+        taken.add(eventId);
+        if (!attempt) {
+          this.logger.warn(`status ${eventId} for an unknown send`);
+          return false;
+        }
+        // The callback may overtake the API answer: the sid in it settles the attempt.
+        if (attempt.state === 'sending')
+          sentNow.push({ requestId: attempt.request_id, sid: s.providerId, tries: 0 });
+        messages.push(
+          this.events.statusMessage(attempt, {
+            eventId,
+            status: s.status,
+            providerId: s.providerId,
+            durationSec: s.durationSec,
+            reason: s.reason,
+          }),
+        );
+        return true;
+      });
+      await this.repo.markSent(tx, sentNow);
+      await this.events.addStatuses(tx, messages);
+      return result;
+    });
+    if (applied.some(Boolean)) this.events.announce();
+    return applied;
+  }
+}
