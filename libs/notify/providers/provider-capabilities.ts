@@ -3,7 +3,8 @@
  * start-up policy check and the capacity planner all read these declarations instead of knowing a
  * provider by name.
  */
-export type ChannelKind = 'sms' | 'voice';
+import { ChannelKind } from '../provider';
+
 export type ProviderName = 'twilio' | 'tencent';
 
 /** At most `max` sends to one number within any `windowSec` (a sliding window). */
