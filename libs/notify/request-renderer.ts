@@ -59,7 +59,9 @@ export class RequestRenderer {
       purpose: req.purpose,
       attempt: req.attempt,
       ackUrl:
-        req.channel === 'sms' && confirm.withLink ? this.ackUrl(req.calloutId, checked.data.warning.expires) : '',
+        req.channel === 'sms' && confirm.withLink
+          ? this.ackUrl(req.calloutId, checked.data.warning.expires)
+          : '',
       confirmHint: confirm.confirmHint,
       replyConfirms: confirm.replyConfirms,
     };
