@@ -27,6 +27,8 @@ import {
   VOICE_CHANNEL,
   VoiceChannel,
 } from './provider';
+import { CapacityPlanController } from './providers/capacity-plan.controller';
+import { policyFindings } from './providers/provider-plan';
 import { SendGate } from './send-gate';
 import { SendWorker } from './send-worker';
 import { TWILIO_ADAPTER } from './twilio/twilio.adapter';
@@ -68,6 +70,9 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     const broken = reports.filter((r) => r.problem.startsWith('does not render'));
     if (broken.length)
       throw new Error(`templates do not render: ${broken.map((r) => r.template).join(', ')}`);
+    // What the providers' limits will do to the policy, said before a warning finds out.
+    for (const f of policyFindings(this.cfg))
+      this.logger[f.severity === 'error' ? 'error' : 'warn'](`policy ${f.where}: ${f.message}`);
     this.relay.start();
     this.worker.start();
     // One reconciliation at a time: a slow one must not overlap the next tick.
@@ -107,7 +112,7 @@ class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
  * (NOTIFY_REQUIRED).
  */
 @Module({
-  controllers: [...PROVIDER.controllers, AckController],
+  controllers: [...PROVIDER.controllers, AckController, CapacityPlanController],
   providers: [
     ...PROVIDER.providers,
     { provide: NOTIFY_TEMPLATES, useFactory: () => new MessageTemplates() },
