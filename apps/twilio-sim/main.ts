@@ -1,4 +1,4 @@
-import { EXIT_PORT_TAKEN, portError, PortTakenError } from '../../libs/infra/ports';
+import { runSimulatorProcess } from '../../libs/notify/simulator/sim-process';
 import {
   BehaviourConfig,
   SimFaults,
@@ -13,10 +13,10 @@ import {
  *   SIM_FAULTS (JSON SimFaults: {"answerLostRate":0.3} …).
  * Driven at runtime through POST /sim/behaviours, /sim/faults, /sim/reply, /sim/storm, GET /sim/records.
  */
-async function main() {
-  const env = process.env;
-  const port = Number(env.SIM_PORT ?? 4010);
-  const sim = await startTwilioSimulator({
+const env = process.env;
+const port = Number(env.SIM_PORT ?? 4010);
+runSimulatorProcess('Twilio simulator', port, () =>
+  startTwilioSimulator({
     port,
     host: env.SIM_HOST ?? '127.0.0.1',
     accountSid: env.TWILIO_ACCOUNT_SID ?? 'AC00000000000000000000000000000000',
@@ -28,16 +28,5 @@ async function main() {
     defaultInboundTo: env.TWILIO_SMS_FROM,
     behaviours: env.SIM_BEHAVIOURS ? (JSON.parse(env.SIM_BEHAVIOURS) as BehaviourConfig) : undefined,
     faults: env.SIM_FAULTS ? (JSON.parse(env.SIM_FAULTS) as SimFaults) : undefined,
-  }).catch((e: unknown) => {
-    throw portError(e, { port, component: 'the Twilio simulator', variable: 'SIM_PORT' });
-  });
-  console.log(`Twilio simulator listening on ${sim.url}`);
-  const stop = () => void sim.stop().then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
-
-void main().catch((e) => {
-  console.error(e instanceof PortTakenError ? e.message : e);
-  process.exit(e instanceof PortTakenError ? EXIT_PORT_TAKEN : 1);
-});
+  }),
+);

@@ -70,6 +70,26 @@ export const configSchema = z.object({
     .string()
     .regex(/^\+\d{6,15}$/, 'must be an E.164 number')
     .optional(),
+  /**
+   * Which providers carry which numbers, in order (libs/notify/providers/routes.ts):
+   * "+86=tencent>twilio,*=twilio" sends mainland numbers through Tencent Cloud, Twilio taking over.
+   * Unset: no carrier is declared and every SMS offers the reply and the link.
+   */
+  NOTIFY_ROUTES: z.string().optional(),
+  /** Tencent Cloud API keys and its SMS / voice (VMS) applications and approved templates. */
+  TENCENT_SECRET_ID: z.string().optional(),
+  TENCENT_SECRET_KEY: z.string().optional(),
+  TENCENT_REGION: z.string().default('ap-guangzhou'),
+  /** Tencent's API base (default: each product's own endpoint); the project's simulator in tests. */
+  TENCENT_API_BASE_URL: url.optional(),
+  TENCENT_SMS_SDK_APP_ID: z.string().optional(),
+  TENCENT_SMS_SIGN_NAME: z.string().optional(),
+  TENCENT_SMS_TEMPLATE_ID: z.string().optional(),
+  TENCENT_VOICE_SDK_APP_ID: z.string().optional(),
+  TENCENT_VOICE_CONFIRM_TEMPLATE_ID: z.string().optional(),
+  TENCENT_VOICE_NOTICE_TEMPLATE_ID: z.string().optional(),
+  /** The secret the tokens of Tencent's callback URLs are made from (Tencent does not sign callbacks). */
+  TENCENT_CALLBACK_SECRET: z.string().optional(),
   /** Where Twilio and responsible persons reach this system's webhooks and links. */
   PUBLIC_BASE_URL: url.optional(),
   /** HTTP port of the service (0 picks a free one). */

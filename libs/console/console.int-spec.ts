@@ -308,6 +308,9 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     expect(html).toMatch(/id="sms-segments">[1-9]\d* 条/);
     expect(html).toContain('大同市气象台发布暴雨橙色预警');
     expect(html).toMatch(/id="voice-text">[^<]*王建国您好/);
+    // The capacity estimate beside it: the practice targets and the predicted times.
+    expect(html).toContain('id="capacity-plan"');
+    expect(html).toMatch(/全部叫醒（秒）<\/td><td>\d+<\/td><td>目标 300/);
     expect(seen.length).toBe(before);
   });
 

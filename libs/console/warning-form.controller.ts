@@ -16,6 +16,7 @@ import { validBody } from '../common/valid-body';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 import { MessageTemplates } from '../notify/message-templates';
+import { previewCapacity } from './capacity-preview';
 import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleAuthGuard, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
@@ -195,11 +196,14 @@ export class WarningFormController {
 
   private preview(body: IntakeBody, page: PageContext) {
     try {
-      return previewMessages(this.templates, body, {
-        lang: page.lang,
-        publicBaseUrl: this.cfg.PUBLIC_BASE_URL,
-        sender: this.cfg.INTAKE_SENDER,
-      });
+      return {
+        ...previewMessages(this.templates, body, {
+          lang: page.lang,
+          publicBaseUrl: this.cfg.PUBLIC_BASE_URL,
+          sender: this.cfg.INTAKE_SENDER,
+        }),
+        capacity: previewCapacity(this.cfg, body),
+      };
     } catch (e) {
       return { error: (e as Error).message };
     }

@@ -179,6 +179,7 @@ export function previewMessages(
     // The real link is /ack/<signed token>: a stand-in of the same length.
     ackUrl: `${(opts.publicBaseUrl ?? 'http://127.0.0.1:3000').replace(/\/$/, '')}/ack/${'x'.repeat(48)}.${'y'.repeat(6)}.${'z'.repeat(22)}`,
     confirmHint: '回复1或收到确认',
+    replyConfirms: true,
   };
   const lang = opts.lang === 'en' ? 'en' : 'zh-CN';
   const sms = templates.render('sms', 'callout', lang, ctx);

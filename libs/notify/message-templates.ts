@@ -173,6 +173,7 @@ export function sampleContext(over: Partial<RenderContext> = {}): RenderContext 
     attempt: 2,
     ackUrl: '',
     confirmHint: '回复1或收到确认',
+    replyConfirms: true,
     ...over,
   };
 }

@@ -6,9 +6,10 @@ import { InboundSmsReplies } from './inbound-sms.usecase';
 import { MessageTemplates } from './message-templates';
 import { NotifyEvents } from './notify-events';
 import { NotifyRepository } from './notify.repository';
-import { ProviderWebhookSink, SmsChannel, VoiceChannel } from './provider';
+import { ChannelKind, ProviderWebhookSink, SmsChannel, VoiceChannel } from './provider';
 import { RejectedWebhooks } from './rejected-webhooks.usecase';
 import { RequestRenderer } from './request-renderer';
+import { carrierOf, parseRoutes } from './providers/routes';
 import { SendGate } from './send-gate';
 import { StatusCallbacks } from './status-callbacks.usecase';
 import { VoiceCalls } from './voice-calls.usecase';
@@ -36,9 +37,12 @@ export function createNotifyUseCases(parts: NotifyParts): NotifyUseCases {
   const { cfg, db, templates } = parts;
   const repo = new NotifyRepository();
   const events = new NotifyEvents(repo, parts.announce);
+  const routes = cfg.NOTIFY_ROUTES ? parseRoutes(cfg.NOTIFY_ROUTES) : undefined;
   const renderer = new RequestRenderer(templates, {
     publicBaseUrl: cfg.PUBLIC_BASE_URL!,
     signingSecret: cfg.SIGNING_SECRET!,
+    // With declared routes the confirmation options follow the provider that carries each number.
+    ...(routes ? { carrierOf: (to: string, channel: ChannelKind) => carrierOf(routes, to, channel) } : {}),
   });
   const status = new StatusCallbacks(db, repo, events);
   const inbound = new InboundSmsReplies(db, repo, templates, events, {

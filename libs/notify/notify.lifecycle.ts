@@ -1,3 +1,4 @@
+import { policyFindings } from './providers/provider-plan';
 import { Inject, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
@@ -40,6 +41,9 @@ export class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShu
     const broken = reports.filter((r) => r.problem.startsWith('does not render'));
     if (broken.length)
       throw new Error(`templates do not render: ${broken.map((r) => r.template).join(', ')}`);
+    // What the providers' limits will do to the policy, said before a warning finds out.
+    for (const f of policyFindings(this.cfg))
+      this.logger[f.severity === 'error' ? 'error' : 'warn'](`policy ${f.where}: ${f.message}`);
     this.relay.start();
     this.worker.start();
     this.reconciler.start();

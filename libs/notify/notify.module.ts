@@ -28,6 +28,7 @@ import {
   VOICE_CHANNEL,
   VoiceChannel,
 } from './provider';
+import { CapacityPlanController } from './providers/capacity-plan.controller';
 import { Reconciler } from './reconciler';
 import { SendGate } from './send-gate';
 import { SendWorker } from './send-worker';
@@ -52,7 +53,7 @@ const SEND_POLL_MS = 200;
  * (NOTIFY_REQUIRED).
  */
 @Module({
-  controllers: [...PROVIDER.controllers, AckController],
+  controllers: [...PROVIDER.controllers, AckController, CapacityPlanController],
   providers: [
     ...PROVIDER.providers,
     { provide: NOTIFY_TEMPLATES, useFactory: () => new MessageTemplates() },

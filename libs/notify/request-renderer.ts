@@ -2,10 +2,11 @@ import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { RejectedInput } from '../common/domain-errors';
 import { createAckToken } from './ack-token';
 import { langOf, MessageTemplates, TemplateError } from './message-templates';
-import { VoiceScript } from './provider';
+import { ChannelKind, VoiceScript } from './provider';
+import { confirmationFor } from './providers/confirmation-options';
+import { ChannelCapabilities } from './providers/provider-capabilities';
 import { checkTemplateData, RenderContext } from './template-data';
 
-export const CONFIRM_HINT = { 'zh-CN': '回复1或收到确认', en: 'Reply 1 or OK to confirm' } as const;
 /** Links of warnings without an expiry stay valid this long. */
 const DEFAULT_LINK_LIFETIME_MS = 48 * 3600_000;
 /** Purposes a call asks to confirm with a key press. */
@@ -14,6 +15,11 @@ const CONFIRMABLE_BY_KEY = ['callout', 'redial', 'escalation', 'update'];
 export interface RendererSettings {
   publicBaseUrl: string;
   signingSecret: string;
+  /**
+   * What the provider that will carry a send to this number can do (routing): the confirmation
+   * options follow it. Without it, replies and links are assumed to work.
+   */
+  carrierOf?: (to: string, channel: ChannelKind) => ChannelCapabilities | undefined;
 }
 
 /** A request rendered: the SMS text or the call's script (its `body` is the script's message). */
@@ -44,6 +50,7 @@ export class RequestRenderer {
     const checked = checkTemplateData(req.data);
     if (!checked.ok) throw new RejectedInput('template data invalid', checked.errors);
     const lang = langOf(req.language);
+    const confirm = confirmationFor(this.settings.carrierOf?.(req.to, req.channel), lang);
     const ctx: RenderContext = {
       ...checked.data,
       warning: { ...checked.data.warning, instruction: checked.data.warning.instruction ?? '' },
@@ -51,8 +58,12 @@ export class RequestRenderer {
       drill: req.drill,
       purpose: req.purpose,
       attempt: req.attempt,
-      ackUrl: req.channel === 'sms' ? this.ackUrl(req.calloutId, checked.data.warning.expires) : '',
-      confirmHint: CONFIRM_HINT[lang],
+      ackUrl:
+        req.channel === 'sms' && confirm.withLink
+          ? this.ackUrl(req.calloutId, checked.data.warning.expires)
+          : '',
+      confirmHint: confirm.confirmHint,
+      replyConfirms: confirm.replyConfirms,
     };
     try {
       const body = this.templates.render(req.channel, req.purpose, lang, ctx);

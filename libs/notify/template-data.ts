@@ -45,8 +45,10 @@ export interface RenderContext extends TemplateData {
   attempt: number;
   /** Signed confirmation link (SMS and web); absent when no public URL is configured. */
   ackUrl: string;
-  /** Confirm keywords shown to the person ("回复1或收到确认"). */
+  /** How the person is asked to confirm ("回复1或收到确认"; "接听来电按1键确认" where replies cannot come back). */
   confirmHint: string;
+  /** A reply comes back through the carrying provider (the English partial asks for "reply 1" only then). */
+  replyConfirms: boolean;
 }
 
 export type DataCheck = { ok: true; data: TemplateData } | { ok: false; errors: string[] };

@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, createServer, IncomingMessage, request, Server, ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { AddressInfo } from 'node:net';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import {
+  checkBehaviours,
+  closeServer,
+  controlInput,
+  listenOn,
+  readBody,
+  sendJson,
+  untilIdle,
+} from './sim-http';
 
 /**
  * The project's Twilio simulator: the parts of Twilio's REST API the notifier uses (Messages and
@@ -162,6 +170,14 @@ export interface TwilioSimulator {
   stop(): Promise<void>;
 }
 
+/** The rule for a destination: an exact number first, then a suffix, else the default. */
+export function behaviourFor(behaviours: BehaviourConfig, to: string): BehaviourRule {
+  const r =
+    behaviours.rules?.find((x) => x.number === to) ??
+    behaviours.rules?.find((x) => x.suffix !== undefined && to.endsWith(x.suffix));
+  return r ?? { behaviour: behaviours.default ?? 'deliver' };
+}
+
 const API = '2010-04-01';
 const rfc2822 = (d = new Date()) => d.toUTCString().replace('GMT', '+0000');
 const sid = (prefix: string) => prefix + randomBytes(16).toString('hex');
@@ -177,15 +193,6 @@ function twilioError(res: ServerResponse, httpStatus: number, code: number, mess
       status: httpStatus,
     }),
   );
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 const unescapeXml = (s: string) =>
@@ -216,12 +223,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     void p.finally(() => pending.delete(p));
   };
 
-  function ruleFor(to: string): BehaviourRule {
-    const r =
-      behaviours.rules?.find((x) => x.number === to) ??
-      behaviours.rules?.find((x) => x.suffix !== undefined && to.endsWith(x.suffix));
-    return r ?? { behaviour: behaviours.default ?? 'deliver' };
-  }
+  const ruleFor = (to: string) => behaviourFor(behaviours, to);
 
   /** POSTs a form to the project, signed the way Twilio signs it. */
   async function postSigned(
@@ -626,12 +628,8 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
   }
 
   async function control(req: IncomingMessage, res: ServerResponse, url: URL) {
-    const json = (status: number, v: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(v));
-    };
-    const body = req.method === 'POST' ? await readBody(req) : '';
-    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    const json = (status: number, v: unknown) => sendJson(res, status, v);
+    const input = await controlInput(req);
     switch (`${req.method} ${url.pathname}`) {
       case 'GET /sim/records': {
         // ?offset=N: only the records from the N-th on; &compact=1: without bodies and TwiML (and
@@ -681,34 +679,19 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       if (!res.headersSent) twilioError(res, 400, 20001, e.message);
     });
   });
-  // A taken port rejects here (the caller names the port and its variable) instead of crashing the
-  // process with an unhandled 'error' event.
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
+  const url = await listenOn(server, opts.port, opts.host);
 
   const sim: TwilioSimulator = {
-    url: `http://${addr.address}:${addr.port}`,
+    url,
     sent: () => records.filter((r) => r.kind === 'sms' || r.kind === 'call'),
     records: () => records,
     requests: () => log,
-    setBehaviours: (cfg) => {
-      for (const r of cfg.rules ?? [])
-        if (!BEHAVIOURS.includes(r.behaviour)) throw new Error(`unknown behaviour ${r.behaviour}`);
-      behaviours = cfg;
-    },
+    setBehaviours: (cfg) => (behaviours = checkBehaviours(cfg)),
     setFaults: (f) => (faults = { ...f }),
     setInboundSmsUrl: (u) => (inboundUrl = u),
     storm: (count) => (stormLeft = count),
     reply: (from, body, to) => inbound(from, body, to),
-    idle: async () => {
-      while (pending.size) await Promise.allSettled([...pending]);
-    },
+    idle: () => untilIdle(pending),
     reset: () => {
       records.length = 0;
       log.length = 0;
@@ -717,9 +700,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     },
     stop: async () => {
       stopped = true;
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-      await Promise.allSettled([...pending]);
+      await closeServer(server, pending);
       httpAgent.destroy();
       httpsAgent.destroy();
     },
