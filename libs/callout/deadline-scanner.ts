@@ -3,6 +3,7 @@ import { Interval } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
+import { observeDeadlinesFired } from '../observability/metrics';
 import { DueDeadline, TrackerService } from './tracker.service';
 
 /**
@@ -65,6 +66,7 @@ export class DeadlineScanner {
     try {
       const ladders = await this.tracker.laddersFor(due, this.concurrency);
       const { fired, warningIds } = await this.tracker.fireDue(due, ladders, this.instance);
+      observeDeadlinesFired(due);
       for (const id of warningIds)
         await this.tracker
           .closeIfSettled(id)

@@ -4,6 +4,7 @@ import { Db, Queryable } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { TOPICS } from '../../contracts/topics';
 import { DB } from '../infra/tokens';
+import { observeConfirmed, observeDeliveryReport } from '../observability/metrics';
 import { CALLOUT_STATES, isOpen, SETTLED_FOR_CLOSING } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutRow, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
@@ -160,6 +161,7 @@ export class TrackerService {
       }
       const w = (await this.repo.warning(tx, c.warning_id))!;
       const details = { channel: s.channel, status: s.status, requestId: s.requestId, reason: s.reason };
+      if (s.status === 'delivered' || s.status === 'heard') observeDeliveryReport(c, s.at);
       if (s.status === 'delivered')
         await this.repo.apply(tx, c, 'delivered', 'SMS delivered', { drill: w.drill, details });
       else if (s.status === 'heard')
@@ -275,6 +277,7 @@ export class TrackerService {
       details: { via: r.via, responseId: r.responseId },
     });
     if (!confirmed) return; // already settled (or cancelled): the answer is recorded, nothing changes
+    observeConfirmed(c);
     if (c.rung === 0) {
       // The person answered: stop their ladder and tell everyone on it.
       await this.repo.settleLadder(tx, w, c.id, 'settled');

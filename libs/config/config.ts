@@ -152,6 +152,11 @@ export const configSchema = z.object({
   CONSOLE_AUDIT_URL: url.optional(),
   CONSOLE_DIRECTORY_URL: url.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Log lines as JSON (one object a line, for a log collector) or pretty text for a person at a
+   * terminal. Unset: pretty in demo mode (the quick start), JSON otherwise.
+   */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

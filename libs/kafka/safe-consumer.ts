@@ -3,6 +3,8 @@ import { backOff } from 'exponential-backoff';
 import { IHeaders } from 'kafkajs';
 import { ContractName, deadLetterId, dlqName } from '../../contracts/topics';
 import { validateContract } from '../../contracts/validate';
+import { withMessageContext } from '../observability/context';
+import { observeDeadLetter } from '../observability/metrics';
 
 /** What a handler knows about the message besides its value. */
 export interface MessageMeta {
@@ -110,14 +112,27 @@ export class SafeConsumer {
       timestamp: raw.timestamp,
     };
     const decoded = this.decode(handler.contract, raw.value);
-    if (!decoded.ok) return this.deadLetter(prefixedTopic, partition, raw, headers, decoded.reason, 0);
+    if (!decoded.ok) return this.deadLetter(handler.topic, prefixedTopic, partition, raw, headers, decoded.reason, 0);
+    return withMessageContext(handler.topic, headers, decoded.value, () =>
+      this.handleDecoded(handler, prefixedTopic, partition, raw, meta, decoded.value as T),
+    );
+  }
 
+  private async handleDecoded<T>(
+    handler: TopicHandler<T>,
+    prefixedTopic: string,
+    partition: number,
+    raw: RawMessage,
+    meta: MessageMeta,
+    value: T,
+  ): Promise<Outcome> {
+    const headers = meta.headers;
     let attempts = 0;
     try {
       await backOff(
         async () => {
           attempts += 1;
-          await handler.handle(decoded.value as T, meta);
+          await handler.handle(value, meta);
         },
         {
           numOfAttempts: this.retry.attempts,
@@ -140,7 +155,7 @@ export class SafeConsumer {
         e instanceof RejectMessage
           ? [`rejected: ${e.message}`, ...e.details].join('; ')
           : `handler failed after ${attempts} tries: ${(e as Error).message}`;
-      return this.deadLetter(prefixedTopic, partition, raw, headers, reason, attempts);
+      return this.deadLetter(handler.topic, prefixedTopic, partition, raw, headers, reason, attempts);
     }
   }
 
@@ -174,6 +189,8 @@ export class SafeConsumer {
   }
 
   private async deadLetter(
+    /** The topic without its prefix (the metrics' label). */
+    topic: string,
     prefixedTopic: string,
     partition: number,
     raw: RawMessage,
@@ -182,6 +199,7 @@ export class SafeConsumer {
     attempts: number,
   ): Promise<Outcome> {
     this.logger.error(`dead-lettering ${prefixedTopic}@${partition}:${raw.offset}: ${reason}`);
+    observeDeadLetter(topic, reason);
     await this.sendToDlq(dlqName(prefixedTopic), {
       key: raw.key,
       value: raw.value,

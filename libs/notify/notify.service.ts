@@ -9,6 +9,15 @@ import { Db, Queryable } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { Outbox } from '../kafka/outbox';
 import { RejectMessage } from '../kafka/safe-consumer';
+import { withRowContext } from '../observability/context';
+import {
+  observeAccepted,
+  observeClaimed,
+  observeRejectedWebhook,
+  observeSend,
+  observeStage,
+} from '../observability/metrics';
+import { activeTraceHeaders, storedTraceHeaders } from '../observability/tracing';
 import { parseFeedbackForm } from './ack-feedback-form';
 import { createAckToken, verifyAckToken } from './ack-token';
 import {
@@ -77,6 +86,9 @@ interface StatusEventFields {
 }
 
 export const CONFIRM_HINT = { 'zh-CN': '回复1或收到确认', en: 'Reply 1 or OK to confirm' } as const;
+
+/** The provider behind the channels (the metrics' provider label). */
+const PROVIDER = 'twilio';
 /** Links of warnings without an expiry stay valid this long. */
 const DEFAULT_LINK_LIFETIME_MS = 48 * 3600_000;
 
@@ -204,6 +216,7 @@ export class NotifyService {
       data: req.data as Record<string, unknown>,
       body,
       twiml,
+      traceparent: activeTraceHeaders().traceparent ?? null,
     });
     if (!queued) {
       this.logger.log(`request ${req.requestId} already accepted: nothing queued`);
@@ -217,7 +230,7 @@ export class NotifyService {
    * or replica takes them). Each is then sent with `sendClaimed`.
    */
   claimQueued(limit: number): Promise<AttemptRow[]> {
-    return this.repo.claimQueued(this.db, limit);
+    return this.repo.claimQueued(this.db, limit).then(observeClaimed);
   }
 
   /**
@@ -226,7 +239,7 @@ export class NotifyService {
    * tries leaves the attempt 'sending' for the reconciler (and rejects).
    */
   sendClaimed(a: AttemptRow): Promise<'sent' | 'failed'> {
-    return this.dispatch(a);
+    return withRowContext(`send ${a.channel}`, a, () => this.dispatch(a));
   }
 
   private async dispatch(a: AttemptRow): Promise<'sent' | 'failed'> {
@@ -283,6 +296,7 @@ export class NotifyService {
           this.findSent(a).then((f) => (f ? { providerId: f.providerId, status: f.status, raw: f } : null)),
       );
       await this.accepted(a, value.providerId, tries);
+      observeAccepted(a, tries);
       this.logger.debug(
         `${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} accepted as ${value.providerId}`,
       );
@@ -293,6 +307,7 @@ export class NotifyService {
         // Outcome unknown (network/5xx to the end), or refused for now (429 to the end): never a
         // failure of the send. Left 'sending' for the reconciler, which asks the provider first.
         this.logger.warn(`${a.request_id}: not sent after retries (${err.message}); reconciling later`);
+        observeSend(PROVIDER, a.channel, 'unknown', 1, err.code);
         throw err;
       }
       await this.db.transaction(async (tx) => {
@@ -304,6 +319,7 @@ export class NotifyService {
         });
       });
       this.published();
+      observeSend(PROVIDER, a.channel, 'failed', 1, err.code);
       this.logger.warn(`${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} failed: ${err.message}`);
       return 'failed';
     }
@@ -399,7 +415,7 @@ export class NotifyService {
       ...(s.reason ? { reason: s.reason.slice(0, 1000) } : {}),
       at: new Date().toISOString(),
     };
-    return { key: a.callout_id, value: v };
+    return { key: a.callout_id, value: v, ...storedTraceHeaders(a) };
   }
 
   private async publishResponse(tx: Queryable, a: AttemptRow, r: ResponseFields) {
@@ -418,7 +434,7 @@ export class NotifyService {
       ...(r.text !== undefined ? { text: r.text.slice(0, 2000) } : {}),
       at: new Date().toISOString(),
     };
-    return { key: a.callout_id, value: v };
+    return { key: a.callout_id, value: v, ...storedTraceHeaders(a) };
   }
 
   /** A status callback (SMS or voice). Repeats of the same sid + status are ignored. */
@@ -466,6 +482,7 @@ export class NotifyService {
         }
         // The callback may overtake the API answer: the sid in it settles the attempt.
         if (a.state === 'sending') sentNow.push({ requestId: a.request_id, sid: i.s.providerId, tries: 0 });
+        if (i.s.status === 'delivered') observeStage('accept_to_deliver', a.sent_at);
         messages.push(
           this.statusMessage(a, {
             eventId,
@@ -686,6 +703,7 @@ export class NotifyService {
     signature?: string;
     params: Record<string, unknown>;
   }): Promise<boolean> {
+    observeRejectedWebhook(r.reason);
     return this.repo.recordRejected(this.db, r);
   }
 }
