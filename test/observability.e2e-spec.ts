@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { KafkaMessage } from 'kafkajs';
 import { TOPICS } from '../contracts/topics';
 import { uniqueId, waitFor } from './support/infra';
-import { Scrape } from './support/prometheus-text';
+import { Scrape } from '../libs/observability/prometheus-text';
 import { TestSystem, testWarning } from './support/system';
 
 /**
@@ -62,14 +62,16 @@ describe('observability of one warning (separate processes)', () => {
     const after = await waitFor(
       async () => {
         latest = await scrapeAll();
-        return stage(latest.tracker, 'deliver_to_confirm') >= 2 && stage(latest.notifier, 'accept_to_deliver') >= 2
+        return stage(latest.tracker, 'deliver_to_confirm') >= 2 &&
+          stage(latest.notifier, 'accept_to_deliver') >= 2
           ? latest
           : undefined;
       },
       'the confirmations on the tracker and notifier metrics',
       15_000,
     ).catch((e: Error) => {
-      const stages = (s: Scrape) => s.matching('callout_stage_seconds_count').map((x) => `${x.labels.stage}=${x.value}`);
+      const stages = (s: Scrape) =>
+        s.matching('callout_stage_seconds_count').map((x) => `${x.labels.stage}=${x.value}`);
       throw new Error(
         `${e.message}: tracker ${stages(latest.tracker).join(' ')}; notifier ${stages(latest.notifier).join(' ')}\n${system.output()}`,
       );
@@ -88,15 +90,23 @@ describe('observability of one warning (separate processes)', () => {
     for (const s of ['plan_to_claim', 'claim_to_accept', 'accept_to_deliver'])
       expect([s, moved('notifier', 'callout_stage_seconds_count', { stage: s })]).toEqual([s, 2]);
     // A histogram bucket at +Inf holds every observation.
-    expect(moved('notifier', 'callout_stage_seconds_bucket', { stage: 'claim_to_accept', le: '+Inf' })).toBe(2);
+    expect(moved('notifier', 'callout_stage_seconds_bucket', { stage: 'claim_to_accept', le: '+Inf' })).toBe(
+      2,
+    );
     // The simulator's status callbacks and the two replies came in as webhooks, all answered 2xx.
-    expect(moved('notifier', 'notify_webhooks_received_total', { kind: 'sms/inbound', status: '2xx' })).toBe(2);
-    expect(moved('notifier', 'notify_webhooks_received_total', { kind: 'sms/status', status: '2xx' })).toBeGreaterThanOrEqual(2);
+    expect(moved('notifier', 'notify_webhooks_received_total', { kind: 'sms/inbound', status: '2xx' })).toBe(
+      2,
+    );
+    expect(
+      moved('notifier', 'notify_webhooks_received_total', { kind: 'sms/status', status: '2xx' }),
+    ).toBeGreaterThanOrEqual(2);
     expect(after.notifier.value('notify_send_queue', { state: 'queued' })).toBe(0);
     // Tracker: both confirmations timed from their delivery.
     expect(moved('tracker', 'callout_stage_seconds_count', { stage: 'deliver_to_confirm' })).toBe(2);
     // Scrape-time readings: lag of the tracker's own group, its outbox, the pool; default metrics.
-    expect(after.tracker.matching('kafka_consumer_lag', { group: 'tracker', topic: 'callouts.status' })).toHaveLength(1);
+    expect(
+      after.tracker.matching('kafka_consumer_lag', { group: 'tracker', topic: 'callouts.status' }),
+    ).toHaveLength(1);
     expect(after.tracker.matching('outbox_depth', { schema: 'callout' })).toHaveLength(1);
     expect(after.tracker.value('db_pool_connections', { state: 'idle' })).toBeGreaterThan(0);
     expect(after.tracker.has('process_cpu_seconds_total')).toBe(true);

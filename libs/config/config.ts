@@ -151,6 +151,8 @@ export const configSchema = z.object({
   CONSOLE_TRACKER_URL: url.optional(),
   CONSOLE_AUDIT_URL: url.optional(),
   CONSOLE_DIRECTORY_URL: url.optional(),
+  /** Console: the notifier's base URL, for the send queue and provider figures of the board's health strip. */
+  CONSOLE_NOTIFIER_URL: url.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Log lines as JSON (one object a line, for a log collector) or pretty text for a person at a

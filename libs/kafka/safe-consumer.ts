@@ -112,7 +112,8 @@ export class SafeConsumer {
       timestamp: raw.timestamp,
     };
     const decoded = this.decode(handler.contract, raw.value);
-    if (!decoded.ok) return this.deadLetter(handler.topic, prefixedTopic, partition, raw, headers, decoded.reason, 0);
+    if (!decoded.ok)
+      return this.deadLetter(handler.topic, prefixedTopic, partition, raw, headers, decoded.reason, 0);
     return withMessageContext(handler.topic, headers, decoded.value, () =>
       this.handleDecoded(handler, prefixedTopic, partition, raw, meta, decoded.value as T),
     );

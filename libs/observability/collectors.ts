@@ -196,7 +196,11 @@ snapshotGauge(
   'Persons on the not-woken list (rung 0, ladder walked, nobody confirmed), by warning level',
   ['level'],
   (s, set) => {
-    if (owns('callouts')) set({ level: 'all' }, s.notWoken.reduce((sum, r) => sum + r.n, 0));
+    if (owns('callouts'))
+      set(
+        { level: 'all' },
+        s.notWoken.reduce((sum, r) => sum + r.n, 0),
+      );
     s.notWoken.forEach((r) => set({ level: r.level }, r.n));
   },
 );
@@ -305,7 +309,6 @@ async function consumerLag(kafka: Kafka, namer: TopicNamer): Promise<Lag> {
     await admin.disconnect();
   }
 }
-
 
 /** The lag of this process's groups, read at most every LAG_CACHE_MS. */
 export function cachedConsumerLag(kafka: Kafka, namer: TopicNamer): Promise<Lag> {

@@ -31,8 +31,9 @@ function webhookKind(path: string): string | undefined {
 }
 
 function countWebhooks(req: Request, res: Response, next: NextFunction): void {
-  const kind = webhookKind(req.path);
-  if (kind) res.on('finish', () => webhooksReceived.inc({ kind, status: `${Math.floor(res.statusCode / 100)}xx` }));
+  const kind = webhookKind((req.originalUrl ?? req.url).split('?')[0]);
+  if (kind)
+    res.on('finish', () => webhooksReceived.inc({ kind, status: `${Math.floor(res.statusCode / 100)}xx` }));
   next();
 }
 

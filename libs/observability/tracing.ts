@@ -154,6 +154,8 @@ export function withStoredTrace<T>(
 }
 
 /** Headers of an event about a stored row: the trace stored with the row, when it has one. */
-export function storedTraceHeaders(row: { traceparent?: string | null }): { headers?: { traceparent: string } } {
+export function storedTraceHeaders(row: { traceparent?: string | null }): {
+  headers?: { traceparent: string };
+} {
   return row.traceparent ? { headers: { traceparent: row.traceparent } } : {};
 }

@@ -1,6 +1,7 @@
 /**
- * A reader of Prometheus' text exposition format (what /metrics answers), enough for tests: one
- * sample per line, `name{label="value",…} number`; comments and blank lines skipped.
+ * A reader of Prometheus' text exposition format (what /metrics answers), as much as this project's
+ * own metrics use: one sample per line, `name{label="value",…} number`; comments and blank lines
+ * skipped. The console's health strip and the tests read /metrics with it.
  */
 export interface Sample {
   name: string;
@@ -18,7 +19,8 @@ export function parsePrometheusText(text: string): Sample[] {
     const m = SAMPLE.exec(line.trim());
     if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]] = l[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    for (const l of (m[2] ?? '').matchAll(LABEL))
+      labels[l[1]] = l[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     samples.push({ name: m[1], labels, value: Number(m[3]) });
   }
   return samples;
@@ -29,9 +31,15 @@ export class Scrape {
   constructor(readonly samples: Sample[]) {}
 
   static async of(baseUrl: string): Promise<Scrape> {
-    const r = await fetch(`${baseUrl}/metrics`);
+    const r = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
     if (!r.ok) throw new Error(`${baseUrl}/metrics answered ${r.status}`);
     return new Scrape(parsePrometheusText(await r.text()));
+  }
+
+  /** The largest sample of `name` matching `labels`; undefined when there is none. */
+  max(name: string, labels: Record<string, string> = {}): number | undefined {
+    const m = this.matching(name, labels);
+    return m.length ? Math.max(...m.map((s) => s.value)) : undefined;
   }
 
   /** The sum of the samples of `name` whose labels include `labels` (0 when none). */
