@@ -12,11 +12,17 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
  */
 export const registry = new Registry();
 
+/**
+ * METRICS=0 turns the project's own counting off (the observe* calls return at once; /metrics still
+ * answers, with the scrape-time readings): the benchmark's run without metrics.
+ */
+const counting = process.env.METRICS !== '0';
+
 let defaultsOn = false;
 /** Names the process and turns on prom-client's default process metrics (once). */
 export function initMetrics(service: string): void {
   registry.setDefaultLabels({ service });
-  if (!defaultsOn) collectDefaultMetrics({ register: registry });
+  if (!defaultsOn && counting) collectDefaultMetrics({ register: registry });
   defaultsOn = true;
 }
 
@@ -93,6 +99,7 @@ const timeOf = (t: Date | string | number) => (t instanceof Date ? t.getTime() :
 
 /** Observes a stage that began at `since` (a Date, an ISO time or epoch ms) and ends now. */
 export function observeStage(stage: Stage, since: Date | string | number | null | undefined): void {
+  if (!counting) return;
   if (since === null || since === undefined || since === '') return;
   const start = typeof since === 'string' && /^\d+$/.test(since) ? Number(since) : timeOf(since);
   if (Number.isFinite(start)) stageSeconds.observe({ stage }, seconds(Date.now() - start));
@@ -106,6 +113,7 @@ export function observeSend(
   tries = 1,
   errorCode?: number | string | null,
 ): void {
+  if (!counting) return;
   sends.inc({ provider, channel, outcome });
   if (tries > 1) sendRetries.inc({ provider, channel }, tries - 1);
   if (outcome !== 'accepted') providerErrors.inc({ provider, code: String(errorCode ?? 'none') });
@@ -118,6 +126,7 @@ const WEBHOOK_REASONS: [RegExp, string][] = [
   [/not a form/, 'malformed'],
 ];
 export function observeRejectedWebhook(reason: string): void {
+  if (!counting) return;
   webhooksRejected.inc({ reason: WEBHOOK_REASONS.find(([re]) => re.test(reason))?.[1] ?? 'other' });
 }
 
@@ -131,11 +140,13 @@ const DLQ_REASONS: [RegExp, string][] = [
   [/^handler failed/, 'handler-failed'],
 ];
 export function observeDeadLetter(topic: string, reason: string): void {
+  if (!counting) return;
   deadLetters.inc({ topic, reason: DLQ_REASONS.find(([re]) => re.test(reason))?.[1] ?? 'other' });
 }
 
 /** A warning message the dispatcher handled; a plan ("dispatched") times warning received → plan. */
 export function observeDispatch(outcome: string, receivedAt: string | number): void {
+  if (!counting) return;
   warningsDispatched.inc({ outcome });
   if (outcome === 'dispatched') observeStage('warning_to_plan', receivedAt);
 }
@@ -158,7 +169,7 @@ export function observeDeliveryReport(
   c: { state: string; confirmed_at: Date | null },
   reportedAt: string,
 ): void {
-  if (c.state !== 'CONFIRMED' || !c.confirmed_at) return;
+  if (!counting || c.state !== 'CONFIRMED' || !c.confirmed_at) return;
   const ms = c.confirmed_at.getTime() - new Date(reportedAt).getTime();
   if (Number.isFinite(ms)) stageSeconds.observe({ stage: 'deliver_to_confirm' }, seconds(ms));
 }

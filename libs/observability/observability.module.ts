@@ -31,6 +31,7 @@ function webhookKind(path: string): string | undefined {
 }
 
 function countWebhooks(req: Request, res: Response, next: NextFunction): void {
+  if (process.env.METRICS === '0') return next();
   const kind = webhookKind((req.originalUrl ?? req.url).split('?')[0]);
   if (kind)
     res.on('finish', () => webhooksReceived.inc({ kind, status: `${Math.floor(res.statusCode / 100)}xx` }));
