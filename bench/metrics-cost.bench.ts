@@ -36,6 +36,8 @@ async function main() {
         deadlines: false,
         serviceEnv: variant === 'without' ? { METRICS: '0' } : {},
         label: `metrics-${variant}`,
+        // A loaded machine starts four services slowly.
+        readyTimeoutMs: 240_000,
       });
       loads.push(loadavg()[0]);
       rates[variant].push(r.dispatch.sendsPerSecond);
