@@ -14,8 +14,11 @@ import { boundedStep, exitOnSignals } from '../../libs/infra/shutdown';
 import { CONFIG, DB, READINESS } from '../../libs/infra/tokens';
 import { signingKeysOf, signRoleToken } from '../../libs/common/auth';
 import { IntakeModule } from '../../libs/intake/intake.module';
+import { DrillsModule } from '../../libs/drills/drills.module';
 import { NOTIFY_REQUIRED, NotifyModule } from '../../libs/notify/notify.module';
 import { startTwilioSimulator } from '../../libs/notify/simulator/twilio-simulator';
+import { ReportsModule } from '../../libs/reports/reports.module';
+import { RosterModule } from '../../libs/roster/roster.module';
 import { DEMO_TWILIO, embeddedTopicPrefix, ensureLocalKafka, useSimulatorDefaults } from './embedded';
 
 /**
@@ -31,10 +34,13 @@ const DEMO_READY = 'demo directory and start-up banner';
 function allInOneModule(): Type<unknown> {
   const contexts: (Type<unknown> | DynamicModule)[] = [
     IntakeModule,
+    DrillsModule,
     DispatcherModule,
     TrackerModule,
+    RosterModule,
     NotifyModule,
     AuditModule,
+    ReportsModule,
     ConsoleModule,
   ];
   @Module({

@@ -20,5 +20,13 @@ status: ("submitted" | "queued" | "sent" | "delivered" | "undelivered" | "failed
 providerId?: string
 durationSec?: number
 reason?: string
+/**
+ * What the provider's error or the network's answer says about the number itself (an unallocated number, a suspended line, a phone switched off, a number that is not a valid mobile, an unreachable carrier). Absent when the outcome says nothing about the number.
+ */
+lineFault?: ("unallocated" | "suspended" | "powered-off" | "invalid" | "unreachable")
+/**
+ * Who answered a voice call, from the provider's answering-machine detection: a machine (voicemail) is never heard.
+ */
+answeredBy?: ("human" | "machine" | "unknown")
 at: string
 }

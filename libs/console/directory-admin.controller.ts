@@ -64,7 +64,26 @@ export class DirectoryAdminController {
   @Get()
   @Permit('directory')
   async page(@Page() page: PageContext) {
-    return this.views.page('directory', page, { health: await this.health(page) });
+    return this.views.page('directory', page, {
+      health: await this.health(page),
+      numbersToCheck: await this.numbersToCheck(page),
+    });
+  }
+
+  /** The roster's numbers to check, printable or CSV, passed through from the tracker's API. */
+  @Get('numbers-to-check')
+  @Permit('directory')
+  async numbersToCheckFile(@Page() page: PageContext, @Req() req: ConsoleRequest, @Res() res: Response) {
+    const format = req.query.format === 'csv' ? 'csv' : 'html';
+    const upstream = await this.backends.fetch('tracker', `/api/roster/numbers-to-check?format=${format}`, {
+      headers: { authorization: `Bearer ${this.backends.tokenFor(backendUserOf(page.session!))}` },
+    });
+    res.status(upstream.status);
+    for (const h of ['content-type', 'content-disposition']) {
+      const v = upstream.headers.get(h);
+      if (v) res.setHeader(h, v);
+    }
+    res.send(Buffer.from(await upstream.arrayBuffer()));
   }
 
   /** Multipart upload: the form's CSRF field is checked here, once the body is parsed. */
@@ -153,6 +172,14 @@ export class DirectoryAdminController {
       throw new BadRequestException(why.reason ?? why.message ?? 'unreadable file');
     }
     return r.body;
+  }
+
+  /** The list shown on the page; a tracker that cannot answer leaves the rest of the page working. */
+  private async numbersToCheck(page: PageContext) {
+    const r = await this.backends
+      .call('tracker', '/api/roster/numbers-to-check', { as: backendUserOf(page.session!) })
+      .catch(() => undefined);
+    return r?.ok ? r.body : undefined;
   }
 
   private async health(page: PageContext) {

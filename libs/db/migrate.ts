@@ -18,6 +18,8 @@ export const MIGRATION_CONTEXTS = [
   'notify',
   'audit',
   'console',
+  'roster',
+  'drills',
 ] as const;
 export type MigrationContext = (typeof MIGRATION_CONTEXTS)[number];
 

@@ -3,6 +3,11 @@ import { CalloutStatus } from '../../contracts/generated/callout-status';
 /** The project's own delivery statuses (contracts/schemas/callout-status.schema.json). */
 export type ChannelStatusCode = CalloutStatus['status'];
 
+/** What an outcome says about the number itself (unallocated, suspended, switched off…). */
+export type LineFault = NonNullable<CalloutStatus['lineFault']>;
+/** Who answered a call, by the provider's answering-machine detection. */
+export type AnsweredBy = NonNullable<CalloutStatus['answeredBy']>;
+
 /** What a channel reports about one send, in the project's terms. */
 export interface ChannelStatus {
   providerId: string;
@@ -11,6 +16,8 @@ export interface ChannelStatus {
   providerStatus: string;
   durationSec?: number;
   reason?: string;
+  lineFault?: LineFault;
+  answeredBy?: AnsweredBy;
   /** The requestId the project put into the callback URL, when present. */
   requestId?: string;
 }
@@ -31,6 +38,8 @@ export class ChannelError extends Error {
     readonly code?: number,
     /** HTTP status when the provider answered; undefined for network errors (outcome unknown). */
     readonly httpStatus?: number,
+    /** What the error says about the number (a 21211 invalid number…), when anything. */
+    readonly lineFault?: LineFault,
   ) {
     super(message);
     this.name = 'ChannelError';

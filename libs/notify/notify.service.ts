@@ -83,6 +83,8 @@ interface StatusEventFields {
   providerId?: string;
   durationSec?: number;
   reason?: string;
+  lineFault?: ChannelStatus['lineFault'];
+  answeredBy?: ChannelStatus['answeredBy'];
 }
 
 export const CONFIRM_HINT = { 'zh-CN': '回复1或收到确认', en: 'Reply 1 or OK to confirm' } as const;
@@ -316,6 +318,7 @@ export class NotifyService {
           eventId: `${a.request_id}:failed`,
           status: 'failed',
           reason: err.message,
+          lineFault: err.lineFault,
         });
       });
       this.published();
@@ -413,6 +416,8 @@ export class NotifyService {
       ...(s.providerId ? { providerId: s.providerId } : {}),
       ...(s.durationSec !== undefined ? { durationSec: s.durationSec } : {}),
       ...(s.reason ? { reason: s.reason.slice(0, 1000) } : {}),
+      ...(s.lineFault ? { lineFault: s.lineFault } : {}),
+      ...(s.answeredBy ? { answeredBy: s.answeredBy } : {}),
       at: new Date().toISOString(),
     };
     return { key: a.callout_id, value: v, ...storedTraceHeaders(a) };
@@ -490,6 +495,8 @@ export class NotifyService {
             providerId: i.s.providerId,
             durationSec: i.s.durationSec,
             reason: i.s.reason,
+            lineFault: i.s.lineFault,
+            answeredBy: i.s.answeredBy,
           }),
         );
         return true;

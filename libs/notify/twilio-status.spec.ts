@@ -1,4 +1,5 @@
 import { CALL_STATUS, mapCallStatus, mapSmsStatus, SMS_STATUS } from './twilio-status';
+import { toChannelError } from './twilio.channels';
 
 describe('Twilio SMS status mapping', () => {
   it.each([
@@ -95,5 +96,54 @@ describe('Twilio call status mapping', () => {
     expect(mapCallStatus({ CallSid: 'CA1', CallStatus: 'completed', CallDuration: '12' }, 10)?.status).toBe(
       'heard',
     );
+  });
+});
+
+describe('what Twilio says about the number (line faults) and who answered', () => {
+  it.each([
+    ['30005', 'unallocated'],
+    ['30003', 'powered-off'],
+    ['30006', 'invalid'],
+    ['30008', undefined],
+  ])('SMS error %s → %s', (code, fault) => {
+    expect(
+      mapSmsStatus({ MessageSid: 'SM1', MessageStatus: 'undelivered', ErrorCode: code })?.lineFault,
+    ).toBe(fault);
+  });
+
+  it.each([
+    ['404', 'unallocated'],
+    ['410', 'unallocated'],
+    ['403', 'suspended'],
+    ['480', 'powered-off'],
+    ['484', 'invalid'],
+    ['486', undefined],
+  ])('call ended with SIP %s → %s', (sip, fault) => {
+    const s = mapCallStatus({ CallSid: 'CA1', CallStatus: 'failed', SipResponseCode: sip }, 20);
+    expect(s?.lineFault).toBe(fault);
+    expect(s?.reason).toBe(`SIP ${sip}`);
+  });
+
+  it('a REST error of the create request carries its line fault (21211 invalid number)', () => {
+    expect(toChannelError({ status: 400, code: 21211, message: 'invalid To' })).toMatchObject({
+      permanent: true,
+      lineFault: 'invalid',
+    });
+    expect(toChannelError({ status: 500, code: 20500, message: 'oops' }).lineFault).toBeUndefined();
+  });
+
+  it.each([
+    ['machine_start', 'machine'],
+    ['machine_end_beep', 'machine'],
+    ['fax', 'machine'],
+    ['human', 'human'],
+    ['unknown', 'unknown'],
+  ])('AnsweredBy %s → %s; a machine is never heard', (answeredBy, who) => {
+    const s = mapCallStatus(
+      { CallSid: 'CA1', CallStatus: 'completed', CallDuration: '60', AnsweredBy: answeredBy },
+      20,
+    );
+    expect(s?.answeredBy).toBe(who);
+    expect(s?.status).toBe(who === 'machine' ? 'completed' : 'heard');
   });
 });

@@ -1,4 +1,5 @@
-import { ChannelStatus, ChannelStatusCode } from './channel';
+import { AnsweredBy, ChannelStatus, ChannelStatusCode } from './channel';
+import { lineFaultOfSip, lineFaultOfTwilioError } from './twilio-line-faults';
 
 /**
  * Twilio's message and call statuses mapped to the project's own. Kept as plain tables so every
@@ -37,14 +38,26 @@ export function mapSmsStatus(params: Record<string, string>): ChannelStatus | nu
   const status = SMS_STATUS[raw];
   if (!sid || !status) return null;
   const code = params.ErrorCode;
+  const lineFault = lineFaultOfTwilioError(code);
   return {
     providerId: sid,
     status,
     providerStatus: raw,
+    ...(lineFault ? { lineFault } : {}),
     ...(code && code !== '0'
       ? { reason: `Twilio error ${code}${params.ErrorMessage ? `: ${params.ErrorMessage}` : ''}` }
       : {}),
   };
+}
+
+/**
+ * Twilio's AnsweredBy (present when the call was placed with MachineDetection): machine_start,
+ * machine_end_beep, machine_end_silence, machine_end_other and fax are machines.
+ */
+export function answeredByOf(value: string | undefined): AnsweredBy | undefined {
+  if (!value) return undefined;
+  if (value.startsWith('machine') || value === 'fax') return 'machine';
+  return value === 'human' ? 'human' : 'unknown';
 }
 
 /**
@@ -59,13 +72,20 @@ export function mapCallStatus(params: Record<string, string>, heardSeconds: numb
   if (!sid || !status) return null;
   const duration = params.CallDuration !== undefined ? Number(params.CallDuration) : undefined;
   let reason: string | undefined;
+  const answeredBy = answeredByOf(params.AnsweredBy);
+  const lineFault = lineFaultOfSip(params.SipResponseCode) ?? lineFaultOfTwilioError(params.ErrorCode);
   if (status === 'completed') {
-    const machine = (params.AnsweredBy ?? '').startsWith('machine') || params.AnsweredBy === 'fax';
+    const machine = answeredBy === 'machine';
     if (!machine && duration !== undefined && duration >= heardSeconds) status = 'heard';
     else if (machine) reason = `answered by ${params.AnsweredBy}`;
     else reason = `answered but only ${duration ?? 0}s (< ${heardSeconds}s): message not fully played`;
-  } else if (params.ErrorCode) {
-    reason = `Twilio error ${params.ErrorCode}`;
+  } else if (params.ErrorCode || params.SipResponseCode) {
+    reason = [
+      params.ErrorCode ? `Twilio error ${params.ErrorCode}` : '',
+      params.SipResponseCode ? `SIP ${params.SipResponseCode}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
   }
   return {
     providerId: sid,
@@ -73,5 +93,7 @@ export function mapCallStatus(params: Record<string, string>, heardSeconds: numb
     providerStatus: raw,
     ...(duration !== undefined && Number.isFinite(duration) ? { durationSec: duration } : {}),
     ...(reason ? { reason } : {}),
+    ...(lineFault ? { lineFault } : {}),
+    ...(answeredBy ? { answeredBy } : {}),
   };
 }

@@ -10,6 +10,7 @@ import {
   VoiceChannel,
   VoiceSend,
 } from './channel';
+import { lineFaultOfTwilioError } from './twilio-line-faults';
 import { RebasedRequestClient } from './twilio-request-client';
 import { CALL_STATUS, mapCallStatus, mapSmsStatus, SMS_STATUS } from './twilio-status';
 
@@ -45,7 +46,7 @@ export function toChannelError(e: unknown): ChannelError {
   if (status === undefined) return new ChannelError(`network: ${message}`, false, code, undefined);
   const permanent =
     (code !== undefined && PERMANENT_CODES.has(code)) || (status >= 400 && status < 500 && status !== 429);
-  return new ChannelError(message, permanent, code, status);
+  return new ChannelError(message, permanent, code, status, lineFaultOfTwilioError(code));
 }
 
 /** Twilio's limit for TwiML passed inline with a call (longer TwiML is fetched from `url`). */
@@ -118,6 +119,9 @@ export class TwilioVoiceChannel implements VoiceChannel {
       const r = await this.client.calls.create({
         to: c.to,
         from: this.from,
+        // Answering-machine detection: a voicemail pick-up comes back as AnsweredBy=machine_*, and a
+        // call a machine took is never counted as heard (redialled instead; the SMS still stands).
+        machineDetection: 'Enable',
         ...(c.twiml && c.twiml.length <= INLINE_TWIML_MAX
           ? { twiml: c.twiml }
           : { url: c.twimlUrl, method: 'POST' }),

@@ -21,6 +21,13 @@ export const BEHAVIOURS = [
   'answer-hang-up-early',
   'reply-after',
   'invalid-number',
+  // A voicemail takes the call: the message plays to the end, nobody presses a key. With
+  // MachineDetection asked for, the callbacks say AnsweredBy=machine_*; without it the call looks heard.
+  'answering-machine',
+  // The network's answer about the number (SIP code of the call, error code of the SMS).
+  'unallocated',
+  'suspended',
+  'powered-off',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
@@ -39,6 +46,16 @@ export interface BehaviourConfig {
   rules?: BehaviourRule[];
   default?: Behaviour;
 }
+
+/** How a number that does not take calls ends them: the SIP code of the call, the error of an SMS. */
+const LINE_FAULTS: Partial<Record<Behaviour, { sip: string; smsError: string }>> = {
+  unallocated: { sip: '404', smsError: '30005' },
+  suspended: { sip: '403', smsError: '30003' },
+  'powered-off': { sip: '480', smsError: '30003' },
+};
+
+/** Twilio's AnsweredBy for a machine, by the MachineDetection mode asked for. */
+const machineAnswer = (mode: string) => (mode === 'DetectMessageEnd' ? 'machine_end_beep' : 'machine_start');
 
 /**
  * The provider misbehaving (fault tests), settable at start (SIM_FAULTS) and at runtime (POST
@@ -103,6 +120,10 @@ export interface SimRecord {
   behaviour?: Behaviour;
   digits?: string;
   twiml?: string;
+  /** The call's MachineDetection parameter (Enable, DetectMessageEnd), when asked for. */
+  machineDetection?: string;
+  /** Who the simulator says answered (AnsweredBy), when the call was placed with MachineDetection. */
+  answeredBy?: string;
   callbacks: { status: string; httpStatus: number }[];
   createdAt: string;
   /** When the message left the queue / the call was initiated (Twilio's date_sent / start_time). */
@@ -344,6 +365,8 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     await pause();
     if (rule.behaviour === 'fail') return callback(rec, 'failed', { ErrorCode: '30008' });
     if (rule.behaviour === 'undelivered') return callback(rec, 'undelivered', { ErrorCode: '30003' });
+    const fault = LINE_FAULTS[rule.behaviour];
+    if (fault) return callback(rec, 'undelivered', { ErrorCode: fault.smsError });
     await callback(rec, 'delivered');
     if (rule.behaviour === 'reply-after') {
       await pause(rule.afterMs ?? latency);
@@ -367,6 +390,9 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     if (want('initiated')) await callback(rec, 'initiated');
     else rec.status = 'initiated';
     if (b === 'fail' || b === 'undelivered') return callback(rec, 'failed', { CallDuration: '0' });
+    const fault = LINE_FAULTS[b];
+    // The carrier's announcement (空号, 停机, 关机) is early media: the call never connects.
+    if (fault) return callback(rec, 'failed', { CallDuration: '0', SipResponseCode: fault.sip });
     await pause();
     if (want('ringing')) await callback(rec, 'ringing');
     else rec.status = 'ringing';
@@ -377,7 +403,11 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       await pause(latency * 3);
       return callback(rec, 'no-answer', { CallDuration: '0' });
     }
-    if (want('answered')) await callback(rec, 'in-progress');
+    // With machine detection Twilio says who answered in every callback from the answer on.
+    if (rec.machineDetection)
+      rec.answeredBy = b === 'answering-machine' ? machineAnswer(rec.machineDetection) : 'human';
+    const answeredBy: Record<string, string> = rec.answeredBy ? { AnsweredBy: rec.answeredBy } : {};
+    if (want('answered')) await callback(rec, 'in-progress', answeredBy);
     const callParams = {
       AccountSid: opts.accountSid,
       CallSid: rec.sid,
@@ -386,6 +416,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       CallStatus: 'in-progress',
       Direction: 'outbound-api',
       ApiVersion: API,
+      ...answeredBy,
     };
     // Like Twilio: fetch the TwiML, play it, follow <Gather action> with the digits pressed.
     const twiml = rec.url ? await postSigned(rec.url, callParams) : { status: 200, text: rec.twiml ?? '' };
@@ -406,6 +437,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     await callback(rec, 'completed', {
       CallDuration: String(duration),
       Duration: String(Math.ceil(duration / 60)),
+      ...answeredBy,
     });
     if (b === 'reply-after') {
       await pause(rule.afterMs ?? latency);
@@ -445,7 +477,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
           start_time: rec.sentAt ? rfc2822(new Date(rec.sentAt)) : null,
           end_time: null,
           duration: null,
-          answered_by: null,
+          answered_by: rec.answeredBy ?? null,
           parent_call_sid: null,
           queue_time: '0',
           uri: `/${API}/Accounts/${opts.accountSid}/Calls/${rec.sid}.json`,
@@ -571,6 +603,9 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
           ? { url: form.get('Url')! }
           : { twiml: form.get('Twiml')! }),
       ...(form.get('StatusCallback') ? { statusCallback: form.get('StatusCallback')! } : {}),
+      ...(kind === 'call' && form.get('MachineDetection')
+        ? { machineDetection: form.get('MachineDetection')! }
+        : {}),
       status: 'queued',
       behaviour: rule.behaviour,
       callbacks: [],

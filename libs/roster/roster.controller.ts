@@ -1,0 +1,73 @@
+import { BadRequestException, Controller, Get, Header, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Roles } from '../common/role.guard';
+import { safeCsv } from '../common/safe-csv';
+import { CSV_BOM, renderPrintable } from '../reports/printable';
+import { beijingTime } from '../audit/audit-report';
+import { NumbersToCheck, RosterService } from './roster.service';
+
+const AREA = /^\d{12}$/;
+
+/** The directory admin's "numbers to check" list: JSON, CSV (one row per person) or printable HTML. */
+@ApiTags('roster')
+@Controller('api/roster')
+@Roles('directory-admin')
+export class RosterController {
+  constructor(private readonly roster: RosterService) {}
+
+  @Get('numbers-to-check')
+  @Header('cache-control', 'no-store')
+  async numbersToCheck(
+    @Res({ passthrough: true }) res: Response,
+    @Query('area') area?: string,
+    @Query('format') format = 'json',
+  ) {
+    if (area && !AREA.test(area)) throw new BadRequestException('area must be a 12-digit division code');
+    if (!['json', 'csv', 'html'].includes(format))
+      throw new BadRequestException('format must be json, csv or html');
+    const list = await this.roster.numbersToCheck(area || null);
+    if (format === 'html') {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      return renderPrintable('numbers-to-check', list);
+    }
+    if (format === 'csv') {
+      res.setHeader('content-type', 'text/csv; charset=utf-8');
+      res.setHeader('content-disposition', 'attachment; filename="numbers-to-check.csv"');
+      return numbersToCheckCsv(list);
+    }
+    return list;
+  }
+}
+
+export function numbersToCheckCsv(list: NumbersToCheck): string {
+  const rows = list.townships.flatMap((t) =>
+    t.persons.map((p) => ({
+      township: `${t.townshipName}（${t.townshipCode}）`,
+      ...p,
+      since: beijingTime(p.since),
+      lastAt: beijingTime(p.lastAt),
+      evidence: p.evidence
+        .map((e) => `${beijingTime(e.at)} ${e.drill ? '【演练】' : ''}${e.detail}`)
+        .join('；'),
+    })),
+  );
+  return (
+    CSV_BOM +
+    safeCsv(rows, {
+      header: true,
+      columns: [
+        { key: 'township', header: '乡镇' },
+        { key: 'personId', header: '责任人编号' },
+        { key: 'name', header: '责任人' },
+        { key: 'phone', header: '号码' },
+        { key: 'role', header: '职责' },
+        { key: 'areaName', header: '区划' },
+        { key: 'healthZh', header: '问题' },
+        { key: 'since', header: '首次发现' },
+        { key: 'lastAt', header: '最近一次' },
+        { key: 'evidence', header: '依据' },
+      ],
+    })
+  );
+}
