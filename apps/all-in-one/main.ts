@@ -1,3 +1,4 @@
+import '../../libs/observability/start';
 import { DynamicModule, Logger, Module, Type } from '@nestjs/common';
 import { AppConfig } from '../../libs/config/config';
 import { AuditModule } from '../../libs/audit/audit.module';

@@ -1,3 +1,4 @@
+import '../../libs/observability/start';
 import { Module } from '@nestjs/common';
 import { ConsoleModule } from '../../libs/console/console.module';
 import { run, startService } from '../../libs/infra/bootstrap';

@@ -1,3 +1,4 @@
+import '../../libs/observability/start';
 import { run, startService } from '../../libs/infra/bootstrap';
 import { NotifierAppModule } from './notifier.module';
 

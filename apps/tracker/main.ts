@@ -1,3 +1,4 @@
+import '../../libs/observability/start';
 import { Module } from '@nestjs/common';
 import { TrackerModule } from '../../libs/callout/callout.module';
 import { run, startService } from '../../libs/infra/bootstrap';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { CalloutResponse, CalloutStatus, WarningMessage } from '../../contracts/generated';
 import { hazardTopic, HAZARDS, TOPICS } from '../../contracts/topics';
 import { TopicHandler } from '../kafka/safe-consumer';
+import { observeDispatch } from '../observability/metrics';
 import { TopicHandlerSource } from '../kafka/consumer-host';
 import { DispatcherService } from './dispatcher.service';
 import { TrackerService } from './tracker.service';
@@ -16,7 +17,7 @@ export class DispatcherHandlers implements TopicHandlerSource {
       topic: hazardTopic(hazard).name,
       contract: 'warning',
       handle: async (w, meta) => {
-        await this.dispatcher.handle(w, meta.topic);
+        observeDispatch(await this.dispatcher.handle(w, meta.topic), meta.timestamp);
       },
     })) as TopicHandler<never>[];
   }

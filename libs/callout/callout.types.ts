@@ -61,5 +61,6 @@ export interface CalloutRow {
   redials_used: number;
   superseded: boolean;
   created_at: Date;
+  updated_at: Date;
   confirmed_at: Date | null;
 }

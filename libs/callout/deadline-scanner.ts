@@ -12,6 +12,7 @@ import { Db } from '../db/db';
 import { PassOutcome, Poller } from '../infra/poller';
 import { CLOCK, DB } from '../infra/tokens';
 import { DeadlineRepository, DueDeadline } from './deadline.repository';
+import { observeDeadlinesFired } from '../observability/metrics';
 import { TrackerService } from './tracker.service';
 
 export interface DeadlineScannerOptions {
@@ -82,6 +83,7 @@ export class DeadlineScanner implements OnApplicationBootstrap, OnApplicationShu
     try {
       const ladders = await this.tracker.laddersFor(due, this.concurrency);
       const { fired, warningIds } = await this.tracker.fireDue(due, ladders, this.instance);
+      observeDeadlinesFired(due);
       for (const id of warningIds)
         await this.tracker
           .closeIfSettled(id)

@@ -6,6 +6,7 @@ import { GroupCommit } from '../db/group-commit';
 import { TOPICS } from '../../contracts/topics';
 import { Clock, systemClock } from '../common/clock';
 import { CLOCK, DB } from '../infra/tokens';
+import { observeConfirmed, observeDeliveryReport } from '../observability/metrics';
 import { isFinal, isOpen } from './callout-state';
 import { CalloutRepository } from './callout.repository';
 import { CalloutRow, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
@@ -158,6 +159,7 @@ export class TrackerService {
       }
       const w = (await this.repo.warning(tx, c.warning_id))!;
       const details = { channel: s.channel, status: s.status, requestId: s.requestId, reason: s.reason };
+      if (s.status === 'delivered' || s.status === 'heard') observeDeliveryReport(c, s.at);
       if (s.status === 'delivered')
         await this.repo.apply(tx, c, 'delivered', 'SMS delivered', { drill: w.drill, details });
       else if (s.status === 'heard')
@@ -293,6 +295,7 @@ export class TrackerService {
       details: { via: r.via, responseId: r.responseId },
     });
     if (!confirmed) return; // already settled (or cancelled): the answer is recorded, nothing changes
+    observeConfirmed(c);
     if (c.rung === 0) {
       // The person answered: stop their ladder and tell everyone on it.
       await this.repo.settleLadder(tx, w, c.id, 'settled');

@@ -171,7 +171,14 @@ export const configSchema = z.object({
   CONSOLE_TRACKER_URL: url.optional(),
   CONSOLE_AUDIT_URL: url.optional(),
   CONSOLE_DIRECTORY_URL: url.optional(),
+  /** Console: the notifier's base URL, for the send queue and provider figures of the board's health strip. */
+  CONSOLE_NOTIFIER_URL: url.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Log lines as JSON (one object a line, for a log collector) or pretty text for a person at a
+   * terminal. Unset: pretty in demo mode (the quick start), JSON otherwise.
+   */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -8,6 +8,7 @@ import { deadLetterView } from './console-i18n';
 import { ConsoleRepository } from './console.repository';
 import { LiveHub } from './live-hub';
 import { groupNotWoken, NotWokenCount } from './not-woken-groups';
+import { SystemHealthReader } from './system-health';
 
 /** What the duty officer narrows the not-woken list to (query parameters of the board). */
 export interface NotWokenFilter {
@@ -126,6 +127,7 @@ export function groupByCounty(rows: TrackerAreaRow[]) {
 @Injectable()
 export class BoardService {
   private readonly repo: ConsoleRepository;
+  private readonly health: SystemHealthReader;
 
   constructor(
     private readonly backends: ConsoleBackends,
@@ -133,6 +135,7 @@ export class BoardService {
     @Inject(DB) db: Db,
   ) {
     this.repo = new ConsoleRepository(db);
+    this.health = new SystemHealthReader(backends);
   }
 
   /**
@@ -142,7 +145,7 @@ export class BoardService {
   async load(viewer: { username: string; role: string }, filter: NotWokenFilter = {}) {
     const as = backendUserOf(viewer);
     const seesPersons = viewer.role !== 'directory-admin';
-    const [warnings, notWoken, tasks, alerts, dlq, held] = await Promise.all([
+    const [warnings, notWoken, tasks, alerts, dlq, held, health] = await Promise.all([
       this.backends.call<TrackerWarning[]>('tracker', '/api/callouts/warnings', { as }),
       seesPersons
         ? this.backends.call<NotWokenCount[]>(
@@ -162,6 +165,7 @@ export class BoardService {
       this.repo.recent('dlq', 30),
       // Warnings held for mapping (intake answers duty officers only; others see none).
       this.backends.call<{ held?: unknown[] }>('intake', '/api/warnings/held', { as }),
+      this.health.read(),
     ]);
     const active = Array.isArray(warnings.body) ? warnings.body : [];
     const withAreas = await Promise.all(
@@ -196,6 +200,7 @@ export class BoardService {
       activity: this.hub
         .recentActivity(15)
         .map((a) => ({ ...a, areaName: a.areaName ?? (a.areaCode ? divisionName(a.areaCode) : '') })),
+      health,
       loadedAt: new Date().toISOString(),
     };
   }

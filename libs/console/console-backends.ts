@@ -20,7 +20,7 @@ export class BackendUnavailable extends Error {
   }
 }
 
-type Service = 'intake' | 'tracker' | 'audit' | 'directory';
+type Service = 'intake' | 'tracker' | 'audit' | 'directory' | 'notifier';
 
 /** Who a backend call is made for: the signed-in console user (actor `console:<username>`, their role). */
 export interface BackendUser {
@@ -60,6 +60,7 @@ export class ConsoleBackends {
       tracker: cfg.CONSOLE_TRACKER_URL ?? own,
       audit: cfg.CONSOLE_AUDIT_URL ?? own,
       directory: cfg.CONSOLE_DIRECTORY_URL ?? own,
+      notifier: cfg.CONSOLE_NOTIFIER_URL ?? own,
     };
   }
 

@@ -59,6 +59,11 @@ export class ConsoleViews {
     hb.registerHelper('t', (key: string, o: Handlebars.HelperOptions) => translate(key, lang(o)));
     hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     hb.registerHelper('gt', (a: unknown, b: unknown) => Number(a) > Number(b));
+    hb.registerHelper('isNumber', (x: unknown) => typeof x === 'number' && Number.isFinite(x));
+    hb.registerHelper('round', (x: unknown) => Math.round(Number(x)));
+    hb.registerHelper('providerName', (state: string, o: Handlebars.HelperOptions) =>
+      translate(`provider${state.charAt(0).toUpperCase()}${state.slice(1)}`, lang(o)),
+    );
     hb.registerHelper('time', (iso: unknown, o: Handlebars.HelperOptions) => beijingTime(iso, lang(o)));
     hb.registerHelper('levelName', (l: string, o: Handlebars.HelperOptions) => levelName(l, lang(o)));
     hb.registerHelper('hazardName', (h: string, o: Handlebars.HelperOptions) => hazardName(h, lang(o)));

@@ -20,6 +20,8 @@ export interface Db extends Queryable {
   /** 'postgres' for a server, 'pglite' for the embedded database. */
   readonly kind: 'postgres' | 'pglite';
   close(): Promise<void>;
+  /** Connections of the pool (a server only): for the metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }
 
 /** Errors that mean the server or the connection went away, not that a statement was wrong. */
@@ -57,6 +59,10 @@ export class PostgresDb implements Db {
     });
     // An idle client that loses its connection must not crash the process; the pool drops it.
     this.pool.on('error', (e) => this.lost(e));
+  }
+
+  poolStats() {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   private lost(e: unknown) {

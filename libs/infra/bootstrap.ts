@@ -50,6 +50,8 @@ export async function startService(
   await assertPortFree(HTTP_PORT_USE(cfg.HTTP_PORT));
   const app = await NestFactory.create<NestExpressApplication>(module as Type<unknown>, {
     logger: LEVELS[cfg.LOG_LEVEL],
+    // Held until the structured logger takes over (ObservabilityModule), then written through it.
+    bufferLogs: true,
     bodyParser: false,
     // Throw start-up errors to run(), which names a bad variable instead of aborting the process.
     abortOnError: false,

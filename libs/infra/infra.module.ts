@@ -15,6 +15,7 @@ import { AppConfig, ConfigKey, loadConfig } from '../config/config';
 import { Db, openDb } from '../db/db';
 import { migrate } from '../db/migrate';
 import { createKafka, ensureTopics, EventPublisher, TopicNamer } from '../kafka/kafka-client';
+import { ObservabilityModule } from '../observability/observability.module';
 import { BodyDepthMiddleware } from './body-depth.middleware';
 import { HealthController } from './health.controller';
 import { boundedStep } from './shutdown';
@@ -57,7 +58,7 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
     const config = () => opts.config ?? loadConfig(process.env, ['KAFKA_BROKERS', ...(opts.required ?? [])]);
     return {
       module: InfraModule,
-      imports: [TerminusModule],
+      imports: [TerminusModule, ObservabilityModule.forService(opts.service)],
       controllers: [HealthController],
       providers: [
         { provide: CONFIG, useFactory: () => ({ ...config(), __ownsDb: !opts.db }) },

@@ -2,6 +2,7 @@ import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/c
 import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 import { Readiness } from '../infra/readiness';
+import { watchConsumerGroup } from '../observability/collectors';
 import { boundedStep } from '../infra/shutdown';
 import { EventPublisher, TopicNamer } from './kafka-client';
 import { connectivityOf, kafkaLogCreator } from './kafka-log';
@@ -74,6 +75,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
       opts.retry ?? DEFAULT_RETRY,
     );
     for (const h of opts.handlers) this.byTopic.set(opts.namer.topic(h.topic), h);
+    watchConsumerGroup(opts.group, [...new Set(opts.handlers.map((h) => h.topic))]);
     // Registered now, before the HTTP port opens, so readiness never answers before the join.
     this.joined = opts.readiness?.expect(`consumer group ${opts.group} joined`) ?? (() => undefined);
   }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Db, Queryable } from '../db/db';
 import { PassOutcome, Poller } from '../infra/poller';
 import { boundedStep } from '../infra/shutdown';
+import { traceHeaders } from '../observability/tracing';
 import { EventPublisher, OutgoingMessage } from './kafka-client';
 
 /**
@@ -32,7 +33,8 @@ export class Outbox {
         topic,
         messages.map((m) => m.key),
         messages.map((m) => JSON.stringify(m.value)),
-        messages.map((m) => (m.headers ? JSON.stringify(m.headers) : null)),
+        // The trace of the work that wrote the row travels with it to the relay.
+        messages.map((m) => traceHeaders(m.headers)).map((h) => (h ? JSON.stringify(h) : null)),
       ],
     );
   }

@@ -5,6 +5,8 @@ import { ContractName, deadLetterId, dlqName } from '../../contracts/topics';
 import { validateContract } from '../../contracts/validate';
 import { DomainError, RejectedInput } from '../common/domain-errors';
 import { isConnectionError } from '../db/db';
+import { withMessageContext } from '../observability/context';
+import { observeDeadLetter } from '../observability/metrics';
 
 /** What a handler knows about the message besides its value. */
 export interface MessageMeta {
@@ -138,8 +140,24 @@ export class SafeConsumer {
       timestamp: raw.timestamp,
     };
     const decoded = this.decode(handler.contract, raw.value);
-    if (!decoded.ok) return this.deadLetter(prefixedTopic, partition, raw, headers, decoded.reason, 0);
+    if (!decoded.ok)
+      return this.deadLetter(handler.topic, prefixedTopic, partition, raw, headers, decoded.reason, 0);
+    return withMessageContext(handler.topic, headers, decoded.value, () =>
+      this.handleDecoded(handler, prefixedTopic, partition, raw, meta, decoded.value as T, control),
+    );
+  }
 
+  /** The handler's tries for a decoded message; a database outage is waited out (control says how long). */
+  private async handleDecoded<T>(
+    handler: TopicHandler<T>,
+    prefixedTopic: string,
+    partition: number,
+    raw: RawMessage,
+    meta: MessageMeta,
+    value: T,
+    control: ProcessControl,
+  ): Promise<Outcome> {
+    const headers = meta.headers;
     const where = `${handler.topic}@${partition}:${raw.offset}`;
     let attempts = 0;
     let outageSince = 0;
@@ -148,7 +166,7 @@ export class SafeConsumer {
       try {
         await this.withRetries(where, () => {
           attempts += 1;
-          return handler.handle(decoded.value as T, meta);
+          return handler.handle(value, meta);
         });
         if (outageSince)
           this.logger.warn(`${where} handled after the database came back (${this.since(outageSince)})`);
@@ -158,7 +176,7 @@ export class SafeConsumer {
           const reason = isPermanent(e)
             ? [`rejected: ${e.message}`, ...e.details].join('; ')
             : `handler failed after ${attempts} tries: ${(e as Error).message}`;
-          return this.deadLetter(prefixedTopic, partition, raw, headers, reason, attempts);
+          return this.deadLetter(handler.topic, prefixedTopic, partition, raw, headers, reason, attempts);
         }
         const now = Date.now();
         outageSince ||= now;
@@ -239,6 +257,8 @@ export class SafeConsumer {
   }
 
   private async deadLetter(
+    /** The topic without its prefix (the metrics' label). */
+    topic: string,
     prefixedTopic: string,
     partition: number,
     raw: RawMessage,
@@ -247,6 +267,7 @@ export class SafeConsumer {
     attempts: number,
   ): Promise<Outcome> {
     this.logger.error(`dead-lettering ${prefixedTopic}@${partition}:${raw.offset}: ${reason}`);
+    observeDeadLetter(topic, reason);
     await this.sendToDlq(dlqName(prefixedTopic), {
       key: raw.key,
       value: raw.value,

@@ -3,6 +3,9 @@ import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { maskPhone } from '../common/mask';
 import { Db } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
+import { withRowContext } from '../observability/context';
+import { observeAccepted, observeClaimed, observeSend } from '../observability/metrics';
+import { activeTraceHeaders } from '../observability/tracing';
 import { langOf } from './message-templates';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NewAttempt, NotifyRepository } from './notify.repository';
@@ -15,6 +18,9 @@ export interface SendingSettings {
   /** An attempt still 'sending' this long is taken as crashed mid-send and reconciled. */
   reconcileAfterMs: number;
 }
+
+/** The provider behind the channels (the metrics' provider label): one provider carries every send today. */
+const PROVIDER = 'twilio';
 
 interface AcceptedSend {
   attempt: AttemptRow;
@@ -84,6 +90,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
       data: req.data as Record<string, unknown>,
       body,
       twiml: voiceScript ? this.voice.callContent(req.requestId, voiceScript) : null,
+      traceparent: activeTraceHeaders().traceparent ?? null,
     });
     if (!queued) {
       this.logger.log(`request ${req.requestId} already accepted: nothing queued`);
@@ -97,7 +104,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * or replica takes them). Each is then sent with `sendClaimed`.
    */
   claimQueued(limit: number): Promise<AttemptRow[]> {
-    return this.repo.claimQueued(this.db, limit);
+    return this.repo.claimQueued(this.db, limit).then(observeClaimed);
   }
 
   /**
@@ -108,7 +115,9 @@ export class CalloutSending implements SendQueue<AttemptRow> {
   async sendClaimed(attempt: AttemptRow): Promise<'sent' | 'failed'> {
     this.inFlight.add(attempt.request_id);
     try {
-      return await this.oneCallPerNumber(attempt, () => this.sendOnce(attempt));
+      return await withRowContext(`send ${attempt.channel}`, attempt, () =>
+        this.oneCallPerNumber(attempt, () => this.sendOnce(attempt)),
+      );
     } finally {
       this.inFlight.delete(attempt.request_id);
     }
@@ -151,6 +160,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
           ),
       );
       await this.acceptedSends.add({ attempt, sid: value.providerId, tries });
+      observeAccepted(attempt, tries);
       this.logger.debug(
         `${attempt.channel} ${attempt.request_id} to ${maskPhone(attempt.to_number)} accepted as ${value.providerId}`,
       );
@@ -161,6 +171,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
         // Outcome unknown (network/5xx to the end), or refused for now (429 to the end): never a
         // failure of the send. Left 'sending' for the reconciler, which asks the provider first.
         this.logger.warn(`${attempt.request_id}: not sent after retries (${err.message}); reconciling later`);
+        observeSend(PROVIDER, attempt.channel, 'unknown', 1, err.code);
         throw err;
       }
       await this.db.transaction(async (tx) => {
@@ -175,6 +186,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
         ]);
       });
       this.events.announce();
+      observeSend(PROVIDER, attempt.channel, 'failed', 1, err.code);
       this.logger.warn(
         `${attempt.channel} ${attempt.request_id} to ${maskPhone(attempt.to_number)} failed: ${err.message}`,
       );

@@ -3,6 +3,7 @@ import { CalloutStatus } from '../../contracts/generated/callout-status';
 import { TOPICS } from '../../contracts/topics';
 import { Db, Queryable } from '../db/db';
 import { Outbox } from '../kafka/outbox';
+import { storedTraceHeaders } from '../observability/tracing';
 import { AttemptRow, NotifyRepository } from './notify.repository';
 import { ChannelStatus, ChannelStatusCode } from './provider';
 import { Feedback } from './reply-classifier';
@@ -56,7 +57,7 @@ export class NotifyEvents {
       ...(s.answeredBy ? { answeredBy: s.answeredBy } : {}),
       at: new Date().toISOString(),
     };
-    return { key: a.callout_id, value };
+    return { key: a.callout_id, value, ...storedTraceHeaders(a) };
   }
 
   responseMessage(a: AttemptRow, r: ResponseFields): Keyed<CalloutResponse> {
@@ -71,7 +72,7 @@ export class NotifyEvents {
       ...(r.text !== undefined ? { text: r.text.slice(0, 2000) } : {}),
       at: new Date().toISOString(),
     };
-    return { key: a.callout_id, value };
+    return { key: a.callout_id, value, ...storedTraceHeaders(a) };
   }
 
   addStatuses(tx: Queryable, messages: Keyed<CalloutStatus>[]): Promise<void> {

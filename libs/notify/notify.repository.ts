@@ -22,6 +22,10 @@ export interface AttemptRow {
   created_at: Date;
   /** When the send worker took the attempt from the queue (null while 'queued'). */
   claimed_at: Date | null;
+  /** When the provider accepted it. */
+  sent_at: Date | null;
+  /** The trace of the request it was queued for (W3C traceparent). */
+  traceparent: string | null;
 }
 
 export type NewAttempt = Pick<
@@ -39,6 +43,7 @@ export type NewAttempt = Pick<
   | 'data'
   | 'body'
   | 'twiml'
+  | 'traceparent'
 >;
 
 /** Purposes a person's reply can confirm (a reply to a "lifted" notice confirms nothing new). */
@@ -56,9 +61,9 @@ export class NotifyRepository {
     const col = <K extends keyof NewAttempt>(k: K) => list.map((a) => a[k]);
     const r = await q.query<{ request_id: string }>(
       `INSERT INTO notify.attempts (request_id, callout_id, warning_id, person_id, channel, purpose, to_number,
-         from_number, warning_seq, language, data, body, twiml, state)
+         from_number, warning_seq, language, data, body, twiml, traceparent, state)
        SELECT *, 'queued' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-         $7::text[], $8::text[], $9::int[], $10::text[], $11::jsonb[], $12::text[], $13::text[])
+         $7::text[], $8::text[], $9::int[], $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[])
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
       [
         col('request_id'),
@@ -74,6 +79,7 @@ export class NotifyRepository {
         list.map((a) => JSON.stringify(a.data)),
         col('body'),
         col('twiml'),
+        col('traceparent'),
       ],
     );
     return new Set(r.rows.map((x) => x.request_id));

@@ -1,4 +1,5 @@
 import { Db } from '../db/db';
+import { observeRejectedWebhook } from '../observability/metrics';
 import { NotifyRepository } from './notify.repository';
 import { RefusedWebhook } from './provider';
 import { webhookExcerpt } from './rejected-webhook';
@@ -15,6 +16,7 @@ export class RejectedWebhooks {
 
   /** Answers whether it was stored (false: only counted). */
   record(refused: RefusedWebhook): Promise<boolean> {
+    observeRejectedWebhook(refused.reason);
     return this.repo.recordRejected(this.db, {
       path: refused.path,
       reason: refused.reason,

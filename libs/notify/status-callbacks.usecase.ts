@@ -1,3 +1,4 @@
+import { observeStage } from '../observability/metrics';
 import { Logger } from '@nestjs/common';
 import { CalloutStatus } from '../../contracts/generated/callout-status';
 import { Db } from '../db/db';
@@ -62,6 +63,7 @@ export class StatusCallbacks {
         // The callback may overtake the API answer: the sid in it settles the attempt.
         if (attempt.state === 'sending')
           sentNow.push({ requestId: attempt.request_id, sid: s.providerId, tries: 0 });
+        if (s.status === 'delivered') observeStage('accept_to_deliver', attempt.sent_at);
         messages.push(
           this.events.statusMessage(attempt, {
             eventId,

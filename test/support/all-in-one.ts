@@ -79,9 +79,13 @@ export async function spawnAllInOne(env: Record<string, string> = {}): Promise<A
   };
 }
 
-/** Lines of a Nest/pino log at WARN or above, and anything that looks like an uncaught error. */
+/** Lines of a log at WARN or above (pretty text or JSON), and anything that looks like an uncaught error. */
 export function warningsAndErrors(output: string): string[] {
   return output
     .split('\n')
-    .filter((l) => /\b(WARN|ERROR|FATAL)\b|Unhandled|^\s*at .+:\d+:\d+\)?$|^\w*Error: /.test(l));
+    .filter((l) =>
+      /\b(WARN|ERROR|FATAL)\b|"level":"(warn|error|fatal)"|Unhandled|^\s*at .+:\d+:\d+\)?$|^\w*Error: /.test(
+        l,
+      ),
+    );
 }

@@ -127,6 +127,7 @@ export function calloutRow(over: Partial<CalloutRow> = {}): CalloutRow {
     redials_used: 0,
     superseded: false,
     created_at: new Date('2026-07-01T00:00:00Z'),
+    updated_at: new Date('2026-07-01T00:00:00Z'),
     confirmed_at: null,
     ...over,
   };

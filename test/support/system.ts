@@ -30,6 +30,8 @@ export interface SystemOptions {
   console?: boolean;
   /** Simulator pause between the steps of a message or call. */
   simLatencyMs?: number;
+  /** More environment for every service of the system (e.g. LOG_LEVEL). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -81,6 +83,7 @@ export class TestSystem {
       SIGNING_SECRET: this.signingSecret,
       NOTIFY_SEND_TRIES: '3',
       ...(policyFile ? { POLICY_FILE: policyFile } : {}),
+      ...this.opts.env,
     };
     this.services.set(
       'twilio-sim',
@@ -148,10 +151,10 @@ export class TestSystem {
     return s;
   }
 
-  async publishWarning(w: WarningMessage): Promise<void> {
+  async publishWarning(w: WarningMessage, headers?: Record<string, string>): Promise<void> {
     await this.producer.send({
       topic: this.prefix + hazardTopic(w.hazard).name,
-      messages: [{ key: w.id, value: JSON.stringify(w) }],
+      messages: [{ key: w.id, value: JSON.stringify(w), headers }],
     });
   }
 

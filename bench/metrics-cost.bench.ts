@@ -1,0 +1,66 @@
+/**
+ * What the metrics cost (docs/observability.md): the dispatch of one city-wide warning, with the
+ * project's own metrics counted and with METRICS=0, alternated (with, without, with, without …) so
+ * that a shared machine's load falls on both alike; prints each run, the medians and the load
+ * average. `npm run -s build && node dist/bench/metrics-cost.bench.js -- --persons 1000 --runs 2`
+ */
+import { loadavg } from 'node:os';
+import { runPipeline } from './callout-pipeline';
+
+function args() {
+  const a = process.argv.slice(2);
+  const get = (name: string) => {
+    const i = a.indexOf(`--${name}`);
+    return i >= 0 ? a[i + 1] : undefined;
+  };
+  return { persons: Number(get('persons') ?? 1000), runs: Number(get('runs') ?? 2) };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main() {
+  const o = args();
+  const rates: Record<'with' | 'without', number[]> = { with: [], without: [] };
+  const loads: number[] = [];
+  for (let i = 0; i < o.runs; i++)
+    for (const variant of ['with', 'without'] as const) {
+      const r = await runPipeline({
+        persons: o.persons,
+        simLatencyMs: 0,
+        apiLatencyMs: 0,
+        channels: ['sms'],
+        confirmations: false,
+        deadlines: false,
+        serviceEnv: variant === 'without' ? { METRICS: '0' } : {},
+        label: `metrics-${variant}`,
+        // A loaded machine starts four services slowly.
+        readyTimeoutMs: 240_000,
+      });
+      loads.push(loadavg()[0]);
+      rates[variant].push(r.dispatch.sendsPerSecond);
+      console.log(
+        `${variant} metrics: ${r.dispatch.sendsPerSecond.toFixed(1)} sends/s (${r.dispatch.calloutsPlanned} call-outs, load ${loadavg()[0].toFixed(1)})`,
+      );
+    }
+  const withM = median(rates.with);
+  const withoutM = median(rates.without);
+  console.log(
+    JSON.stringify({
+      persons: o.persons,
+      runsEach: o.runs,
+      sendsPerSecond: rates,
+      medianWith: withM,
+      medianWithout: withoutM,
+      costPercent: Number((((withoutM - withM) / withoutM) * 100).toFixed(1)),
+      loadAverage1m: loads.map((l) => Number(l.toFixed(1))),
+    }),
+  );
+}
+
+void main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
