@@ -127,6 +127,15 @@ describe('the zh-CN board speaks Chinese throughout', () => {
       drill: false,
     })),
     loadedAt: at,
+    // The system-health strip (read from the services' /metrics), its provider failing.
+    health: {
+      consumerLag: 3,
+      sendQueue: 12,
+      deadlineLagSeconds: 0.4,
+      outboxOldestSeconds: 1.2,
+      provider: 'failing',
+      slow: true,
+    },
   };
 
   it('translates every reason the tracker writes', () => {

@@ -58,7 +58,9 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
     const config = () => opts.config ?? loadConfig(process.env, ['KAFKA_BROKERS', ...(opts.required ?? [])]);
     return {
       module: InfraModule,
-      imports: [TerminusModule, ObservabilityModule.forService(opts.service)],
+      // Terminus would log every probe that finds the service not ready yet as an error; the probe's
+      // 503 names what start-up still awaits, and readiness logs its own progress.
+      imports: [TerminusModule.forRoot({ logger: false }), ObservabilityModule.forService(opts.service)],
       controllers: [HealthController],
       providers: [
         { provide: CONFIG, useFactory: () => ({ ...config(), __ownsDb: !opts.db }) },

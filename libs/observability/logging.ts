@@ -102,8 +102,15 @@ export function loggerParams(
       },
       // Every line logged during a request carries its id, not the whole request.
       quietReqLogger: true,
-      customLogLevel: (_req, res, err) =>
-        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'silent',
+      // A 503 of /health/* is the probe's answer (not ready yet), not a failed request.
+      customLogLevel: (req, res, err) =>
+        req.url?.startsWith('/health/')
+          ? 'silent'
+          : err || res.statusCode >= 500
+            ? 'error'
+            : res.statusCode >= 400
+              ? 'warn'
+              : 'silent',
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
