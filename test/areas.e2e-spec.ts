@@ -230,22 +230,6 @@ describe('held CAP warning: mapped by the duty officer in the console, then disp
         englishWords(String(await page.evaluate('document.body.innerText')), [id, 'console:duty', 'English']);
       expect(await boardWords()).toEqual([]);
 
-      // A person who never answers ends not woken: the board and the township's list (names, roles,
-      // reasons) are Chinese too.
-      await waitFor(
-        async () => {
-          const r = await api(`/api/callouts/warnings/${encodeURIComponent(id)}`, { role: 'duty-officer' });
-          const body = (await r.json()) as { callouts?: { state: string }[] };
-          return body.callouts?.some((c) => c.state === 'NOT_WOKEN') ? body : undefined;
-        },
-        'a not-woken person of the mapped warning',
-        180_000,
-      );
-      await page.goto(`${aio.url}/console/not-woken/${TOWNSHIP}`);
-      const listText = String(await page.evaluate('document.body.innerText'));
-      expect(listText).toMatch(/没有可升级的备岗人或上级|升级链无人确认/);
-      expect(englishWords(listText, [id, 'console:duty', 'English'])).toEqual([]);
-
       // Cancelled (解除): the transitions say so; bad messages on two streams reach the DLQ panel.
       expect(
         (
