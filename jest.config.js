@@ -38,5 +38,17 @@ module.exports = {
       // Builds first when a source is newer than dist/ (the e2e tier runs the built services).
       globalSetup: '<rootDir>/test/support/e2e-global-setup.js',
     },
+    // The small fault suite (docs/reliability.md): its own PostgreSQL and Kafka, seven trials back to
+    // back. Not part of `npm test` until it fits the suite's time budget; `npm run test:faults` runs it.
+    ...(process.env.FAULTS_SMALL
+      ? [
+          {
+            ...common,
+            displayName: 'faults',
+            testMatch: ['<rootDir>/test/**/*.faults-spec.ts'],
+            globalSetup: '<rootDir>/test/support/e2e-global-setup.js',
+          },
+        ]
+      : []),
   ],
 };
