@@ -34,7 +34,7 @@ policy.hazards.meteorological.orange = {
   voiceFallbackAfterSec: null,
   redials: 0,
   escalationSteps: 0,
-  // Short: the demo's numbers ending in 7 never answer, so the board gets a not-woken person.
+  // Short deadlines, SMS only: the mapped warning settles or times out within the test.
   ackDeadlineSec: 8,
   escalationAckDeadlineSec: 3,
   repeatLimit: 1,

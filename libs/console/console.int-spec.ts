@@ -359,13 +359,15 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     expect(claimsOf(call)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
   });
 
+  // /metrics (the board's system-health strip) is read without a token, as Prometheus reads it.
+  const backendCallsSince = (from: number) => seen.slice(from).filter((s) => s.url !== '/metrics');
+
   it('calls every backend with a token signed for the signed-in user and role', async () => {
     const from = seen.length;
     const admin = await signIn('admin', 'admin-demo');
     await fetch(base + '/', { headers: { cookie: admin.cookie } });
     await fetch(base + '/console/directory', { headers: { cookie: admin.cookie } });
-    // /metrics (the board's system-health strip) is read without a token, as Prometheus reads it.
-    const asAdmin = seen.slice(from).filter((s) => s.url !== '/metrics');
+    const asAdmin = backendCallsSince(from);
     expect(asAdmin.map((s) => s.url)).toEqual(
       expect.arrayContaining(['/api/callouts/warnings', '/api/directory/health']),
     );
@@ -376,7 +378,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     const mid = seen.length;
     const duty = await signIn('duty', 'duty-demo');
     await fetch(base + '/console/divisions?parent=140200000000', { headers: { cookie: duty.cookie } });
-    const asDuty = seen.slice(mid).filter((s) => s.url !== '/metrics');
+    const asDuty = backendCallsSince(mid);
     expect(asDuty.map((s) => s.url)).toEqual(
       expect.arrayContaining([
         '/api/callouts/not-woken/groups',
