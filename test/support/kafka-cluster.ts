@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { waitFor } from './infra';
 
 const ROOT = join(__dirname, '..', '..');
 const run = promisify(execFile);
@@ -29,9 +31,27 @@ export class KafkaCluster {
     return stderr;
   }
 
-  /** Starts every node that does not answer (all of them the first time). */
-  start(): Promise<string> {
-    return this.script('start');
+  /**
+   * Starts every node that does not answer (all of them the first time), then waits until the
+   * cluster's metadata lists every broker: a node answers on its port before the others' metadata
+   * knows it, and a topic created in that moment gets fewer replicas than the cluster has brokers.
+   */
+  async start(): Promise<string> {
+    const log = await this.script('start');
+    const kafka = new Kafka({ clientId: 'cluster-start', brokers: this.brokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () => (await admin.describeCluster()).brokers.length === this.ports.length,
+        `all ${this.ports.length} brokers in the cluster's metadata`,
+        60_000,
+        250,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    return log;
   }
 
   /** kill -9 of node n (1-based). */
