@@ -5,14 +5,8 @@ import { Db } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NotifyRepository } from './notify.repository';
+import { onceKnown, UNKNOWN } from './overtaking-callbacks';
 import { ChannelStatus } from './provider';
-
-/**
- * A status for a send not known yet is looked up again after these pauses: a provider whose
- * callbacks carry no requestId of ours (Tencent's) may report before the API answer's id is stored.
- */
-const UNKNOWN_RETRY_MS = [100, 250, 500, 1000, 2000];
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Provider status webhooks → callouts.status, once each (by providerId + status). They are written in
@@ -20,7 +14,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class StatusCallbacks {
   private readonly logger = new Logger('Notify');
-  private readonly batches = new GroupCommit<ChannelStatus, boolean | 'unknown'>((statuses) =>
+  private readonly batches = new GroupCommit<ChannelStatus, boolean | typeof UNKNOWN>((statuses) =>
     this.write(statuses),
   );
 
@@ -32,12 +26,8 @@ export class StatusCallbacks {
 
   /** Answers whether the status was new (a repeat, or one for an unknown send, changes nothing). */
   async record(status: ChannelStatus): Promise<boolean> {
-    for (const wait of [...UNKNOWN_RETRY_MS, null]) {
-      const applied = await this.batches.add(status);
-      if (applied !== 'unknown') return applied;
-      if (wait === null) break;
-      await pause(wait);
-    }
+    const applied = await onceKnown(() => this.batches.add(status));
+    if (applied !== UNKNOWN) return applied;
     this.logger.warn(`status ${status.providerId}:${status.status} for an unknown send`);
     return false;
   }
@@ -46,7 +36,7 @@ export class StatusCallbacks {
    * One transaction for a batch of status callbacks: each recorded once by its sid + status (a
    * repeat, in an earlier batch or in this one, changes nothing), and published as callouts.status.
    */
-  private async write(statuses: ChannelStatus[]): Promise<(boolean | 'unknown')[]> {
+  private async write(statuses: ChannelStatus[]): Promise<(boolean | typeof UNKNOWN)[]> {
     const applied = await this.db.transaction(async (tx) => {
       const byRid = await this.repo.byRequestIds(
         tx,
@@ -74,7 +64,7 @@ export class StatusCallbacks {
       const result = statuses.map((s, k) => {
         const { eventId } = webhookEvents[k];
         const attempt = attempts[k];
-        if (!attempt) return 'unknown';
+        if (!attempt) return UNKNOWN;
         if (!first.has(eventId) || taken.has(eventId)) return false;
         taken.add(eventId);
         // The callback may overtake the API answer: the sid in it settles the attempt.

@@ -24,7 +24,11 @@ const PLAY_TIMES = 2;
 
 /** The adapter's settings from the config; null when no route names Tencent. */
 export function tencentSettingsOf(cfg: AppConfig): TencentSettings | null {
-  if (!routedProviders(cfg.NOTIFY_ROUTES).includes('tencent')) return null;
+  return routedProviders(cfg.NOTIFY_ROUTES).includes('tencent') ? tencentSettings(cfg) : null;
+}
+
+/** The adapter's settings from the config (TENCENT_*, checked by TENCENT_ADAPTER.required). */
+export function tencentSettings(cfg: AppConfig): TencentSettings {
   return {
     secretId: cfg.TENCENT_SECRET_ID!,
     secretKey: cfg.TENCENT_SECRET_KEY!,
