@@ -23,7 +23,10 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs,contracts,scripts}/**/*.spec.ts', '<rootDir>/test/support/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/{apps,libs,contracts,scripts,bench}/**/*.spec.ts',
+        '<rootDir>/test/support/*.spec.ts',
+      ],
     },
     {
       ...common,
