@@ -199,7 +199,7 @@ export function observeClaimed<A extends { created_at: Date }>(claimed: A[]): A[
 export function observeAccepted(
   a: { channel: string; claimed_at: Date | null },
   tries: number,
-  provider = 'twilio',
+  provider: string,
 ): void {
   observeSend(provider, a.channel, 'accepted', tries);
   observeStage('claim_to_accept', a.claimed_at);
