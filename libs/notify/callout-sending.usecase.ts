@@ -188,7 +188,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
         await this.acceptedSends.add({ attempt: a, sid: outcome.value.providerId, tries: outcome.tries });
         observeAccepted(a, outcome.tries, provider);
         this.logger.debug(
-          `${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} accepted by ${provider} as ${outcome.value.providerId}`,
+          `${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} accepted as ${outcome.value.providerId} by ${provider}`,
         );
         return 'sent';
       }
