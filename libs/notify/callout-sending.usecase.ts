@@ -222,12 +222,17 @@ export class CalloutSending implements SendQueue<AttemptRow> {
       a.channel === 'sms'
         ? sms.send({ requestId: a.request_id, to: a.to_number, body: a.body })
         : voice.send({ requestId: a.request_id, to: a.to_number, content: a.twiml });
+    // An open circuit refuses the request only when another provider can take the send.
+    const elsewhere = this.router.next(a.to_number, a.channel, provider) !== undefined;
     const send = () =>
-      this.router.call(provider, () =>
-        request().catch((e: unknown) => {
-          if (!(e instanceof ChannelError && e.definitelyNotAccepted)) maybeCreated = true;
-          throw e;
-        }),
+      this.router.call(
+        provider,
+        () =>
+          request().catch((e: unknown) => {
+            if (!(e instanceof ChannelError && e.definitelyNotAccepted)) maybeCreated = true;
+            throw e;
+          }),
+        elsewhere,
       );
     try {
       const { value, tries } = await this.gate.run(

@@ -59,6 +59,14 @@ describe('provider router', () => {
     expect(states.filter(([p]) => p === 'twilio').map(([, s]) => s)).toEqual([0, 1]);
   });
 
+  it('with nowhere else to go, a send is made even while the circuit is open', async () => {
+    const r = router('*=twilio');
+    for (let i = 0; i < 3; i++) await expect(r.call('twilio', outage)).rejects.toThrow();
+    expect(r.isOpen('twilio')).toBe(true);
+    await expect(r.call('twilio', async () => 'sent', false)).resolves.toBe('sent');
+    await expect(r.call('twilio', async () => 'sent')).rejects.toBeInstanceOf(ProviderUnavailable);
+  });
+
   it('refused numbers, per-callee limits and 429s do not open it', async () => {
     const r = router('*=twilio');
     const errors = [

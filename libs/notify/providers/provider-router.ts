@@ -19,9 +19,9 @@ export interface ProviderChannels {
 }
 
 /**
- * A provider's circuit is open: the send was not made (nothing reached the provider), and the
- * gate does not retry it. The sender moves it to the next provider of its route, or leaves it to
- * the reconciler when there is none.
+ * A provider's circuit is open and another provider can take the send: it was not made (nothing
+ * reached the provider), and the gate does not retry it. The sender moves it to the next provider of
+ * its route (or, when that cannot be done, leaves it to the reconciler).
  */
 export class ProviderUnavailable extends ChannelError {
   constructor(readonly provider: ProviderName) {
@@ -123,13 +123,19 @@ export class ProviderRouter {
     return this.breakers.get(name)?.state === CircuitState.Open;
   }
 
-  /** One API request through the provider's circuit breaker; an open circuit is ProviderUnavailable. */
-  async call<T>(name: ProviderName, request: () => Promise<T>): Promise<T> {
+  /**
+   * One API request through the provider's circuit breaker. An open circuit refuses it
+   * (ProviderUnavailable) when the send has somewhere else to go (`elsewhere`); otherwise the
+   * request is made anyway, outside the breaker: with no other provider, holding the send back would
+   * only delay the warning (the gate's retries and the reconciler still apply).
+   */
+  async call<T>(name: ProviderName, request: () => Promise<T>, elsewhere = true): Promise<T> {
     try {
       return await this.breakers.get(name)!.execute(request);
     } catch (e) {
-      if (e instanceof BrokenCircuitError) throw new ProviderUnavailable(name);
-      throw e;
+      if (!(e instanceof BrokenCircuitError)) throw e;
+      if (!elsewhere) return request();
+      throw new ProviderUnavailable(name);
     }
   }
 }
