@@ -68,6 +68,26 @@ describe('MessageTemplates', () => {
     );
   });
 
+  it('shows the verification on the confirmation page, and the warning otherwise', () => {
+    const base = sampleContext({ drill: true });
+    const page = (verification?: boolean) =>
+      templates.render('web', 'ack', 'zh-CN', {
+        ...base,
+        token: 't',
+        // Requests written before the campaign existed carry no verification flag.
+        warning:
+          verification === undefined
+            ? Object.fromEntries(Object.entries(base.warning).filter(([k]) => k !== 'verification'))
+            : { ...base.warning, verification },
+      });
+    expect(page(true)).toContain('<h1>责任人号码核查</h1>');
+    expect(page(true)).not.toContain('暴雨预警</h1>');
+    for (const html of [page(false), page()]) {
+      expect(html).toContain('暴雨预警</h1>');
+      expect(html).not.toContain('号码核查');
+    }
+  });
+
   it('renders the escalation SMS with the subject and the way to confirm', () => {
     const t = templates.render('sms', 'escalation', 'zh-CN', sampleContext({ ackUrl: ACK }));
     expect(t).toContain(
