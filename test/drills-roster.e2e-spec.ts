@@ -365,9 +365,13 @@ describe('a scheduled drill, its after-action report and the numbers to check', 
             'directory-admin',
             `/api/roster/verification/${id}`,
           );
-          return a.called === 5 && a.confirmed === 2 ? a : undefined;
+          // The roster reads callouts.events on its own: wait until it has the states the tracker has.
+          const states = a.townships.flatMap((t) => t.persons.map((p) => p.state));
+          return a.called === 5 && a.confirmed === 2 && states.every((x) => x === 'NOT_WOKEN')
+            ? a
+            : undefined;
         },
-        'the campaign answers: 5 called, 2 confirmed',
+        'the campaign answers: 5 called, 2 confirmed, the rest not woken',
         WAIT_MS,
       ),
     );
