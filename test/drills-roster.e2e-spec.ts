@@ -1,5 +1,10 @@
 import type { CalloutEvent } from '../contracts/generated';
-import { DEFAULT_POLICY, parsePolicy } from '../libs/callout/policy';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DEFAULT_POLICY, DEFAULT_VERIFICATION_POLICY, parsePolicy } from '../libs/callout/policy';
+import type { Split, WarningListItem } from '../libs/audit/audit.service';
+import { beijingDate } from '../libs/drills/verification-window';
+import type { CampaignAnswers } from '../libs/roster/roster.service';
 import { signRoleToken } from '../libs/common/auth';
 import type { AfterActionReport } from '../libs/reports/after-action-report';
 import type { NumbersToCheck } from '../libs/roster/roster.service';
@@ -30,6 +35,13 @@ const directory = {
     person('VM', '李秀英', '+8613800007233', 2), // a voicemail takes every call
     person('UN', '张海军', '+8613800007344', 3), // 空号
     person('NR', '刘志强', '+8613800007400', 4), // rings out every time
+    // A grid worker: no drill of this policy calls them, the verification campaign (every role) does.
+    {
+      id: 'GW',
+      name: '赵红梅',
+      mobile: '+8613800007555',
+      roles: [{ role: 'grid-worker', areaCode: village(1) }],
+    },
   ],
 };
 const policy = structuredClone(DEFAULT_POLICY);
@@ -44,6 +56,22 @@ policy.hazards.flood.orange = {
   escalationSteps: 0,
   repeatLimit: 1,
 };
+policy.verification = {
+  ...DEFAULT_VERIFICATION_POLICY,
+  ackDeadlineSec: 90,
+  redials: 1,
+  redialIntervalSec: 1,
+};
+
+/** The re-filing date ten days ahead (Beijing), so the campaign's window is open today. */
+const inDays = (days: number) => beijingDate(new Date(Date.now() + days * 86_400_000)).slice(5);
+const REFILING = inDays(10) === '02-29' ? inDays(11) : inDays(10);
+/** The year whose re-filing the campaign prepares (the next one when the date wrapped past 31 December). */
+const campaignYear = () => {
+  const today = beijingDate(new Date());
+  return Number(today.slice(0, 4)) + (REFILING < today.slice(5) ? 1 : 0);
+};
+const VERIFY_ENV = { VERIFY_REFILING_DATE: REFILING, VERIFY_LEAD_DAYS: '30' };
 
 describe('a scheduled drill, its after-action report and the numbers to check', () => {
   const system = new TestSystem({
@@ -58,12 +86,13 @@ describe('a scheduled drill, its after-action report and the numbers to check', 
         { suffix: '33', behaviour: 'answering-machine' },
         { suffix: '44', behaviour: 'unallocated' },
         { suffix: '00', behaviour: 'never-answer' },
+        { suffix: '55', behaviour: 'reply-after', reply: '1' },
       ],
     },
   });
   beforeAll(async () => {
     await system.start();
-    await system.startApp('intake');
+    await system.startApp('intake', VERIFY_ENV);
   }, 300_000);
   afterAll(() => system.stop(), 60_000);
 
@@ -194,13 +223,7 @@ describe('a scheduled drill, its after-action report and the numbers to check', 
     const csv = await api<string>('audit', 'auditor', `/api/reports/drills/${drillId}?format=csv`);
     expect(csv.trim().split('\n')).toHaveLength(2 + 4);
     // Drills are never reported with real warnings: the month's 叫应 report leaves it out.
-    const month = new Intl.DateTimeFormat('sv-SE', {
-      timeZone: 'Asia/Shanghai',
-      year: 'numeric',
-      month: '2-digit',
-    })
-      .format(new Date())
-      .slice(0, 7);
+    const month = beijingDate(new Date()).slice(0, 7);
     const monthly = await api<{ warnings: number; drillsLeftOut: number }>(
       'audit',
       'auditor',
@@ -244,5 +267,160 @@ describe('a scheduled drill, its after-action report and the numbers to check', 
     );
     expect(page).toContain('待核实号码清单');
     expect(page).toContain('空号');
+  }, 600_000);
+  /** npm run verify-roster, as the directory admin runs it, on the test's database. */
+  const verifyRoster = (args: string[], env: Record<string, string> = VERIFY_ENV) =>
+    spawnSync(
+      process.execPath,
+      [join(__dirname, '..', 'dist', 'libs', 'drills', 'verify-roster.cli.js'), ...args],
+      {
+        env: { ...process.env, DATABASE_URL: system.tdb.url, LOG_LEVEL: 'warn', ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+
+  it('runs the verification campaign: everyone asked through the normal pipeline, the non-responders listed per township', async () => {
+    // Outside the window the command refuses, naming the window and the settings.
+    const early = verifyRoster(['--area', TOWNSHIP], {
+      VERIFY_REFILING_DATE: inDays(40) === '02-29' ? inDays(41) : inDays(40),
+      VERIFY_LEAD_DAYS: '30',
+    });
+    expect(early.status).toBe(2);
+    expect(early.stderr).toMatch(
+      /verification campaign opens on \d{4}-\d{2}-\d{2}, 30 days before the re-filing date/,
+    );
+    expect(verifyRoster(['--area', '1402']).stderr).toContain(
+      'areaCodes.0: must be a 12-digit division code',
+    );
+
+    const started = verifyRoster(['--area', TOWNSHIP, '--json']);
+    expect(started.stderr).toBe('');
+    expect(started.status).toBe(0);
+    const campaign = JSON.parse(started.stdout) as { warningId: string; repeat: boolean };
+    expect(campaign).toMatchObject({
+      warningId: `verify-${campaignYear()}-${TOWNSHIP}`,
+      repeat: false,
+    });
+    const id = campaign.warningId;
+    // Started again from the console (the directory admin's API): the same campaign, a repeat.
+    const again = await api<{ warningId: string; repeat: boolean }>(
+      'intake',
+      'directory-admin',
+      '/api/drills/verification',
+      {
+        method: 'POST',
+        body: JSON.stringify({ areaCodes: [TOWNSHIP] }),
+      },
+    );
+    expect(again).toMatchObject({ warningId: id, repeat: true });
+    await expect(
+      api('intake', 'duty-officer', '/api/drills/verification', { method: 'POST', body: '{}' }),
+    ).rejects.toThrow(/403/);
+    const overview = await api<{ window: { open: boolean }; campaigns: { warningId: string }[] }>(
+      'intake',
+      'directory-admin',
+      '/api/drills/verification',
+    );
+    expect(overview.window.open).toBe(true);
+    expect(overview.campaigns.map((c) => c.warningId)).toEqual([id]);
+
+    // Every person, whatever the role (GW is no flood-control holder), through the normal pipeline.
+    await withOutput(
+      system.waitForStates(
+        id,
+        { OK: 'CONFIRMED', GW: 'CONFIRMED', VM: 'NOT_WOKEN', UN: 'NOT_WOKEN', NR: 'NOT_WOKEN' },
+        WAIT_MS,
+      ),
+    );
+    expect((await system.callouts(id)).map((c) => c.person_id).sort()).toEqual([
+      'GW',
+      'NR',
+      'OK',
+      'UN',
+      'VM',
+    ]);
+    const records = await system.simRecords();
+    for (const number of [
+      '+8613800007111',
+      '+8613800007555',
+      '+8613800007233',
+      '+8613800007344',
+      '+8613800007400',
+    ])
+      expect(
+        records.some(
+          (r) => r.to === number && r.kind === 'sms' && r.body?.startsWith('【演练】【号码核查】'),
+        ),
+      ).toBe(true);
+    expect(records.find((r) => r.to === '+8613800007555' && r.body?.includes('号码核查'))?.body).toContain(
+      '名单登记您为演练1村网格员',
+    );
+
+    const answers = await withOutput(
+      waitFor(
+        async () => {
+          const a = await api<CampaignAnswers>(
+            'tracker-1',
+            'directory-admin',
+            `/api/roster/verification/${id}`,
+          );
+          // The roster reads callouts.events on its own: wait until it has the states the tracker has.
+          const states = a.townships.flatMap((t) => t.persons.map((p) => p.state));
+          return a.called === 5 && a.confirmed === 2 && states.every((x) => x === 'NOT_WOKEN')
+            ? a
+            : undefined;
+        },
+        'the campaign answers: 5 called, 2 confirmed, the rest not woken',
+        WAIT_MS,
+      ),
+    );
+    expect(answers.townships.map((t) => t.townshipCode)).toEqual([TOWNSHIP]);
+    expect(answers.townships[0].persons.map((p) => p.personId)).toEqual(['VM', 'UN', 'NR']);
+    expect(answers.townships[0].persons[0]).toMatchObject({
+      name: '李秀英',
+      phone: '+8613800007233',
+      roleName: '防汛责任人',
+      state: 'NOT_WOKEN',
+    });
+    const csv = await api<string>(
+      'tracker-1',
+      'directory-admin',
+      `/api/roster/verification/${id}?format=csv`,
+    );
+    expect(csv.trim().split('\n')).toHaveLength(1 + 3);
+    const page = await api<string>(
+      'tracker-1',
+      'directory-admin',
+      `/api/roster/verification/${id}?format=html`,
+    );
+    expect(page).toContain('号码核查未确认名单');
+    expect(page).toContain("<tr data-person='UN'>");
+    await expect(api('tracker-1', 'duty-officer', `/api/roster/verification/${id}`)).rejects.toThrow(/403/);
+
+    // Never mixed with the real figures: the month's report leaves it out, the auditor sees it as a drill.
+    const month = beijingDate(new Date()).slice(0, 7);
+    const monthly = await withOutput(
+      waitFor(
+        async () => {
+          const m = await api<{ warnings: number; drillsLeftOut: number }>(
+            'audit',
+            'auditor',
+            `/api/reports/monthly?month=${month}&format=json`,
+          );
+          return m.drillsLeftOut === 2 ? m : undefined;
+        },
+        'the monthly report to leave out both drills',
+        WAIT_MS,
+      ),
+    );
+    expect(monthly).toMatchObject({ warnings: 0, drillsLeftOut: 2 });
+    const audited = await api<Split<WarningListItem[]>>('audit', 'auditor', '/api/audit/warnings');
+    expect(audited.real).toEqual([]);
+    expect(audited.drill.map((w) => w.warningId)).toContain(id);
+    // Its after-action report is its own: never compared with the flood drill of the same area.
+    const report = await api<AfterActionReport>('audit', 'auditor', `/api/reports/drills/${id}?format=json`);
+    expect(report.notConfirmed.map((c) => c.personId).sort()).toEqual(['NR', 'UN', 'VM']);
+    expect(report.previous).toBeUndefined();
   }, 600_000);
 });

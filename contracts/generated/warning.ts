@@ -94,4 +94,8 @@ expires: string
  * How the warning entered the system.
  */
 source?: ("upstream" | "cap" | "duty-officer")
+/**
+ * Absent for a warning. verification = the yearly roster verification campaign (号码核查): an Exercise that calls every responsible person in its areas, whatever their role, under the policy's verification section, and asks them to confirm that the number and role are still theirs. Hazard, subtype and level are carried for the contract only.
+ */
+purpose?: "verification"
 }

@@ -82,6 +82,8 @@ export interface WarningInfo {
   closedAt?: string;
   closedReason?: string;
   drill: boolean;
+  /** verification: the roster verification campaign (always a drill). */
+  purpose?: string;
 }
 
 export interface ResponseChain {
@@ -268,6 +270,7 @@ export function buildResponseChain(
           status: str(c.status) ?? warning.status,
           sender: str(c.sender) ?? warning.sender,
           sentAt: warning.sentAt ?? str(c.sentAt),
+          purpose: str(c.purpose) ?? warning.purpose,
         });
         warning.msgTypes.push(String(c.msgType));
         item.state = str(c.msgType);

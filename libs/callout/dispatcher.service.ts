@@ -15,7 +15,7 @@ import {
   TargetDirectory,
   WarningRow,
 } from './callout.types';
-import { levelPolicy, levelRank, LevelPolicy, Policy } from './policy';
+import { levelPolicy, levelRank, LevelPolicy, Policy, verificationPolicy } from './policy';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { calloutDeadlines, DeadlineRepository } from './deadline.repository';
 import { endWarning } from './warning-end';
@@ -94,7 +94,7 @@ export class DispatcherService {
 
     // The policy snapshot decides who is called; read it (or the current policy) before resolving.
     const existing = await this.repo.warning(this.db, rootId);
-    const snapshot: PolicySnapshot = existing?.policy ?? this.snapshot(w.hazard);
+    const snapshot: PolicySnapshot = existing?.policy ?? this.snapshot(w);
     const lp = w.level ? snapshot.levels[w.level] : undefined;
     // Resolution reads the directory outside the transaction (PGlite has one connection).
     const resolution =
@@ -211,9 +211,15 @@ export class DispatcherService {
     return outcome;
   }
 
-  private snapshot(hazard: string): PolicySnapshot {
+  /** A verification campaign calls everyone the policy's verification section names, at any level. */
+  private snapshot(w: WarningMessage): PolicySnapshot {
     const levels = Object.fromEntries(
-      ['blue', 'yellow', 'orange', 'red'].map((l) => [l, levelPolicy(this.policy, hazard, l)!]),
+      ['blue', 'yellow', 'orange', 'red'].map((l) => [
+        l,
+        w.purpose === 'verification'
+          ? verificationPolicy(this.policy)
+          : levelPolicy(this.policy, w.hazard, l)!,
+      ]),
     );
     return { version: this.policy.version, levels };
   }

@@ -55,6 +55,25 @@ const levels = z.object({
   red: levelPolicySchema,
 });
 
+/**
+ * The yearly roster verification campaign (号码核查, a warning with purpose verification): who is
+ * asked (every role by default, at every division level), by which channels, how long they have to
+ * confirm and how often a missed call is redialled. Not urgent, so nobody else is called in their
+ * place by default (escalationSteps 0); a late confirmation still counts for the roster.
+ */
+export const DEFAULT_VERIFICATION_POLICY: LevelPolicy = {
+  targets: ROLE_CODES.map((role) => ({ role })),
+  channels: ['voice', 'sms'],
+  voiceFallbackAfterSec: null,
+  ackDeadlineSec: 24 * 3600,
+  redials: 2,
+  redialIntervalSec: 3600,
+  escalationSteps: 0,
+  escalationAckDeadlineSec: 24 * 3600,
+  escalationChannels: ['sms'],
+  repeatLimit: 1,
+};
+
 export const policySchema = z.object({
   version: z.string().min(1),
   hazards: z.object({
@@ -63,6 +82,8 @@ export const policySchema = z.object({
     geologic: levels,
     'forest-fire': levels,
   }),
+  /** Unset: DEFAULT_VERIFICATION_POLICY (verificationPolicy). */
+  verification: levelPolicySchema.optional(),
 });
 export type Policy = z.infer<typeof policySchema>;
 export type HazardName = keyof Policy['hazards'];
@@ -137,6 +158,7 @@ export const DEFAULT_POLICY: Policy = {
     geologic: byLevel(['geo-monitor', 'grid-worker']),
     'forest-fire': byLevel(['forest-ranger', 'grid-worker']),
   },
+  verification: DEFAULT_VERIFICATION_POLICY,
 };
 
 export class PolicyError extends Error {}
@@ -163,6 +185,9 @@ export function loadPolicy(file?: string): Policy {
   }
   return parsePolicy(raw);
 }
+
+export const verificationPolicy = (policy: Policy): LevelPolicy =>
+  policy.verification ?? DEFAULT_VERIFICATION_POLICY;
 
 export function levelPolicy(policy: Policy, hazard: string, level: string): LevelPolicy | undefined {
   return (policy.hazards as Record<string, Record<string, LevelPolicy>>)[hazard]?.[level];

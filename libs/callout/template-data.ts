@@ -19,6 +19,7 @@ export function buildTemplateData(w: WarningRow, c: CalloutRow, subject?: Subjec
     instruction?: string;
     areas?: { code: string; name?: string }[];
     sender?: string;
+    purpose?: string;
   };
   return {
     warning: {
@@ -37,6 +38,8 @@ export function buildTemplateData(w: WarningRow, c: CalloutRow, subject?: Subjec
       expires: w.expires ? new Date(w.expires).toISOString() : '',
       sender: content.sender ?? '',
       drill: w.drill,
+      // The roster verification campaign asks for the number and role, not for a hazard's response.
+      verification: content.purpose === 'verification',
     },
     person: { name: c.person_name, roleName: c.role ? roleName(c.role) : '', areaName: c.area_name ?? '' },
     ...(subject

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refilingDateSchema } from '../drills/verification-window';
 
 /**
  * The one typed configuration of every service, read from the environment once at start.
@@ -146,6 +147,21 @@ export const configSchema = z.object({
     .optional(),
   /** Intake: issuing agency recorded on warnings a duty officer issues without naming one. */
   INTAKE_SENDER: z.string().min(1).max(200).default('应急指挥中心值班室'),
+  /**
+   * The yearly roster verification campaign (号码核查): the re-filing date of the responsible-person
+   * lists (MM-DD, Beijing) and how many days before it the campaign may start (libs/drills).
+   */
+  VERIFY_REFILING_DATE: refilingDateSchema.default('04-20'),
+  VERIFY_LEAD_DAYS: z.coerce.number().int().min(1).max(180).default(30),
+  /**
+   * The campaign's areas when the command or the console names none (comma-separated 12-digit
+   * division codes); unset: INTAKE_HOME_AREA.
+   */
+  VERIFY_AREAS: z
+    .string()
+    .transform(csv)
+    .pipe(z.array(z.string().regex(/^\d{12}$/, 'each area must be a 12-digit division code')).min(1))
+    .optional(),
   /** Notifier: seconds a voice call must last (answered) to count as heard. */
   NOTIFY_HEARD_SECONDS: z.coerce.number().int().min(0).default(20),
   /** Notifier: SMS per second per sender number (Twilio long codes: about 1; short codes: more). */

@@ -153,6 +153,48 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
           res.statusCode = 202;
           return res.end(JSON.stringify({ id: 'new-1', warning: {} }));
         }
+        if (url === '/api/drills/verification' && req.method === 'POST') {
+          res.statusCode = 201;
+          return res.end(JSON.stringify({ warningId: 'verify-2027-140212100000', repeat: false }));
+        }
+        if (url === '/api/drills/verification')
+          return res.end(
+            JSON.stringify({
+              window: { year: 2027, refilingDate: '2027-04-20', opensOn: '2027-03-21', open: true },
+              defaultAreas: ['140212000000'],
+              campaigns: [
+                {
+                  warningId: 'verify-2027-140212100000',
+                  startedAt: '2027-04-01T02:00:00Z',
+                  startedBy: 'admin',
+                },
+              ],
+            }),
+          );
+        if (url === '/api/roster/verification/verify-2027-140212100000')
+          return res.end(
+            JSON.stringify({
+              warningId: 'verify-2027-140212100000',
+              called: 5,
+              confirmed: 4,
+              townships: [
+                {
+                  townshipCode: '140212100000',
+                  townshipName: '新荣镇',
+                  persons: [
+                    {
+                      personId: 'P9',
+                      name: '<b>刘志强</b>',
+                      phone: '+8613800007400',
+                      roleName: '防汛责任人',
+                      areaName: '演练4村',
+                      state: 'NOT_WOKEN',
+                    },
+                  ],
+                },
+              ],
+            }),
+          );
         if (url.startsWith('/api/callouts/c-1/reached')) {
           res.statusCode = 202;
           return res.end(JSON.stringify({ accepted: true }));
@@ -260,6 +302,34 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     const q = `?_csrf=${encodeURIComponent(duty.csrf)}`;
     expect((await post(`/console/warnings${q}`, duty.cookie, issueFields)).status).toBe(403);
     expect(seen.some((s) => s.url === '/api/warnings')).toBe(false);
+  });
+
+  it('starts the verification campaign through intake in the admin’s name and lists its non-responders', async () => {
+    const admin = await signIn('admin', 'admin-demo');
+    const page = await (
+      await fetch(`${base}/console/directory`, { headers: { cookie: admin.cookie } })
+    ).text();
+    expect(page).toContain('id="window-state"');
+    expect(page).toContain('data-campaign="verify-2027-140212100000"');
+    expect(page).toContain(
+      '&lt;b&gt;刘志强&lt;/b&gt; <code>+8613800007400</code> · 防汛责任人 · 演练4村 · NOT_WOKEN',
+    );
+    const before = seen.length;
+    const r = await post('/console/directory/verification', admin.cookie, {
+      _csrf: admin.csrf,
+      areas: '140212100000，140213000000',
+    });
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain('号码核查已开始: <code>verify-2027-140212100000</code>');
+    const sent = seen.slice(before).find((x) => x.method === 'POST' && x.url === '/api/drills/verification')!;
+    expect(JSON.parse(sent.body)).toEqual({ areaCodes: ['140212100000', '140213000000'] });
+    expect(claimsOf(sent)).toMatchObject({ role: 'directory-admin', actor: 'console:admin' });
+    // A duty officer may not start it, and the form needs the session's CSRF token.
+    const duty = await signIn('duty', 'duty-demo');
+    expect((await post('/console/directory/verification', duty.cookie, { _csrf: duty.csrf })).status).toBe(
+      403,
+    );
+    expect((await post('/console/directory/verification', admin.cookie, { areas: 'x' })).status).toBe(403);
   });
 
   it('takes a multipart upload’s CSRF token from its form field, not from the query string', async () => {

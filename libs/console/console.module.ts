@@ -15,6 +15,7 @@ import { ConsoleEventsHandlers } from './console-events.handlers';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleRepository } from './console.repository';
 import { ConsoleViews } from './console-views';
+import { DrillSchedulesController } from './drill-schedules.controller';
 import { DirectoryAdminController } from './directory-admin.controller';
 import { HeldMappingController } from './held-mapping.controller';
 import { LiveHub } from './live-hub';
@@ -47,6 +48,7 @@ import { WarningFormController } from './warning-form.controller';
     HeldMappingController,
     AuditViewsController,
     DirectoryAdminController,
+    DrillSchedulesController,
     NotWokenController,
     AssetsController,
   ],

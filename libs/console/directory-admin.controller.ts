@@ -15,6 +15,8 @@ import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { optionalText, validBody } from '../common/valid-body';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
 import { Inject } from '@nestjs/common';
@@ -32,6 +34,7 @@ import { ConsoleRepository } from './console.repository';
 import { ConsoleViews, PageContext } from './console-views';
 
 const MAX_UPLOAD = 64 * 1024 * 1024;
+const VERIFICATION_FORM_SCHEMA = z.object({ areas: optionalText(3000) });
 
 interface ImportReport {
   total: number;
@@ -64,10 +67,7 @@ export class DirectoryAdminController {
   @Get()
   @Permit('directory')
   async page(@Page() page: PageContext) {
-    return this.views.page('directory', page, {
-      health: await this.health(page),
-      numbersToCheck: await this.numbersToCheck(page),
-    });
+    return this.views.page('directory', page, await this.sections(page));
   }
 
   /** The roster's numbers to check, printable or CSV, passed through from the tracker's API. */
@@ -75,7 +75,51 @@ export class DirectoryAdminController {
   @Permit('directory')
   async numbersToCheckFile(@Page() page: PageContext, @Req() req: ConsoleRequest, @Res() res: Response) {
     const format = req.query.format === 'csv' ? 'csv' : 'html';
-    const upstream = await this.backends.fetch('tracker', `/api/roster/numbers-to-check?format=${format}`, {
+    await this.passThrough(page, res, `/api/roster/numbers-to-check?format=${format}`);
+  }
+
+  /** A verification campaign's non-responders, printable or CSV, passed through from the tracker. */
+  @Get('verification/:warningId')
+  @Permit('directory')
+  async nonRespondersFile(@Page() page: PageContext, @Req() req: ConsoleRequest, @Res() res: Response) {
+    const format = req.query.format === 'csv' ? 'csv' : 'html';
+    const id = encodeURIComponent(String(req.params.warningId));
+    await this.passThrough(page, res, `/api/roster/verification/${id}?format=${format}`);
+  }
+
+  /**
+   * Starts the yearly verification campaign through intake's API (the same use case as
+   * `npm run verify-roster`); its refusal (outside the window, a bad area) is shown on the page.
+   */
+  @Post('verification')
+  @Permit('directory')
+  async startVerification(@Page() page: PageContext, @Body() body: unknown, @Res() res: Response) {
+    const form = validBody(VERIFICATION_FORM_SCHEMA, body);
+    const areas = (form.areas ?? '').split(/[\s,，、]+/).filter(Boolean);
+    const r = await this.backends.call<{ warningId?: string; repeat?: boolean; errors?: string[] }>(
+      'intake',
+      '/api/drills/verification',
+      { method: 'POST', json: areas.length ? { areaCodes: areas } : {}, as: backendUserOf(page.session!) },
+    );
+    const verificationResult = r.ok
+      ? { ok: true, warningId: r.body.warningId, repeat: r.body.repeat }
+      : { ok: false, errors: r.body?.errors ?? [`intake answered ${r.status}`] };
+    res
+      .status(r.ok ? 200 : r.status === 409 ? 409 : 400)
+      .type('html')
+      .send(this.views.page('directory', page, { ...(await this.sections(page)), verificationResult }));
+  }
+
+  private async sections(page: PageContext) {
+    return {
+      health: await this.health(page),
+      numbersToCheck: await this.numbersToCheck(page),
+      verification: await this.verification(page),
+    };
+  }
+
+  private async passThrough(page: PageContext, res: Response, path: string) {
+    const upstream = await this.backends.fetch('tracker', path, {
       headers: { authorization: `Bearer ${this.backends.tokenFor(backendUserOf(page.session!))}` },
     });
     res.status(upstream.status);
@@ -84,6 +128,27 @@ export class DirectoryAdminController {
       if (v) res.setHeader(h, v);
     }
     res.send(Buffer.from(await upstream.arrayBuffer()));
+  }
+
+  /**
+   * The campaign window (intake) and, for the latest campaigns, their non-responders per township
+   * (tracker). A service that cannot answer leaves the rest of the page working.
+   */
+  private async verification(page: PageContext) {
+    const as = backendUserOf(page.session!);
+    const overview = await this.backends
+      .call<{ campaigns: { warningId: string }[] }>('intake', '/api/drills/verification', { as })
+      .catch(() => undefined);
+    if (!overview?.ok || !Array.isArray(overview.body?.campaigns)) return undefined;
+    const campaigns = await Promise.all(
+      overview.body.campaigns.slice(0, 3).map(async (c) => {
+        const answers = await this.backends
+          .call('tracker', `/api/roster/verification/${encodeURIComponent(c.warningId)}`, { as })
+          .catch(() => undefined);
+        return { ...c, answers: answers?.ok ? answers.body : undefined };
+      }),
+    );
+    return { ...overview.body, campaigns };
   }
 
   /** Multipart upload: the form's CSRF field is checked here, once the body is parsed. */
@@ -112,7 +177,7 @@ export class DirectoryAdminController {
     });
     res.type('html').send(
       this.views.page('directory', page, {
-        health: await this.health(page),
+        ...(await this.sections(page)),
         report,
         uploadId: id,
         filename: file.originalname,
@@ -144,7 +209,7 @@ export class DirectoryAdminController {
       .type('html')
       .send(
         this.views.page('directory', page, {
-          health: await this.health(page),
+          ...(await this.sections(page)),
           report,
           filename: upload.filename,
           appliedNow: true,

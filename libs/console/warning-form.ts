@@ -171,6 +171,7 @@ export function previewMessages(
       expires: body.expires ? new Date(body.expires).toISOString() : '',
       sender: body.sender ?? opts.sender,
       drill,
+      verification: false,
     },
     person: { name: '王建国', roleName: '防汛责任人', areaName: body.areas[0]?.name ?? '' },
     drill,

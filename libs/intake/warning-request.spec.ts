@@ -29,6 +29,17 @@ describe('draftWarning (duty-officer request → canonical warning)', () => {
     });
   });
 
+  it('takes a verification campaign only as an Exercise', () => {
+    const drill = draftWarning({ ...body, status: 'Exercise', purpose: 'verification' }, ctx);
+    expect(drill.ok && drill.warning).toMatchObject({ status: 'Exercise', purpose: 'verification' });
+    const real = draftWarning({ ...body, purpose: 'verification' }, ctx);
+    expect(real.ok ? [] : real.errors).toEqual([
+      { field: 'purpose', message: 'purpose verification needs status Exercise, not Actual' },
+    ]);
+    const other = draftWarning({ ...body, status: 'Exercise', purpose: 'census' }, ctx);
+    expect(other.ok ? [] : other.errors.map((e) => e.field)).toEqual(['purpose']);
+  });
+
   it('reports schema problems per field', () => {
     const d = draftWarning({ ...body, areas: [{ code: '1402' }], level: 'purple', extra: 1 }, ctx);
     expect(d.ok).toBe(false);

@@ -32,6 +32,7 @@ export const INPUT_FIELDS = [
   'expires',
   'status',
   'sender',
+  'purpose',
 ] as const;
 /** Fields a cancel (解除) may carry; everything else comes from the warning being cancelled. */
 export const CANCEL_FIELDS = ['id', 'headline', 'description', 'instruction', 'sender', 'status'] as const;
@@ -83,6 +84,7 @@ function contractFieldErrors(errors: string[]): FieldError[] {
 
 /** Which field a business-rule reason is about (for the 400 response). */
 function ruleField(reason: string): string {
+  if (/^purpose/.test(reason)) return 'purpose';
   if (/^unknown subtype/.test(reason)) return 'subtype';
   if (/source level/.test(reason)) return 'sourceLevel';
   if (/level/.test(reason)) return 'level';

@@ -57,6 +57,9 @@ export function checkWarning(w: WarningMessage, arrivedOnTopic?: string): Warnin
       `msgType ${w.msgType} needs references naming the warning it ${w.msgType === 'Update' ? 'updates' : 'cancels'}`,
     );
   if (w.references?.includes(w.id)) errors.push(`warning ${w.id} references itself`);
+  // A verification campaign asks persons to confirm their number: never a real warning.
+  if (w.purpose === 'verification' && w.status !== 'Exercise')
+    errors.push(`purpose verification needs status Exercise, not ${w.status}`);
 
   const codes = w.areas.map((a) => a.code);
   const dup = [...new Set(codes.filter((c, i) => codes.indexOf(c) !== i))];

@@ -47,6 +47,47 @@ describe('MessageTemplates', () => {
     }
   });
 
+  it('asks for the number and role in the roster verification campaign, marked as a drill', () => {
+    const base = sampleContext({ drill: true, ackUrl: ACK });
+    const ctx = { ...base, warning: { ...base.warning, verification: true } };
+    const sms = templates.render('sms', 'callout', 'zh-CN', ctx);
+    expect(sms).toMatch(/^【演练】【号码核查】/);
+    expect(sms).toContain(
+      '名单登记您为浑源县永安镇防汛责任人，使用本号码。如号码和职责仍是您本人的，请回复1或收到确认',
+    );
+    expect(sms).not.toContain('暴雨');
+    expect(smsSegments(sms).segments).toBeLessThanOrEqual(3);
+    expect(templates.render('sms', 'redial', 'zh-CN', { ...ctx, purpose: 'redial' })).toContain(
+      '【号码核查】第2次提醒：',
+    );
+    const voice = templates.render('voice', 'callout', 'zh-CN', ctx);
+    expect(voice).toMatch(/^演练消息，这是一次演练。.*责任人名单年度核查/);
+    expect(templates.render('sms', 'callout', 'en', ctx)).toMatch(/^\[DRILL\] \[ROSTER CHECK\]/);
+    expect(templates.render('voice', 'redial', 'en', { ...ctx, purpose: 'redial' })).toContain(
+      'Reminder number 2. This is',
+    );
+  });
+
+  it('shows the verification on the confirmation page, and the warning otherwise', () => {
+    const base = sampleContext({ drill: true });
+    const page = (verification?: boolean) =>
+      templates.render('web', 'ack', 'zh-CN', {
+        ...base,
+        token: 't',
+        // Requests written before the campaign existed carry no verification flag.
+        warning:
+          verification === undefined
+            ? Object.fromEntries(Object.entries(base.warning).filter(([k]) => k !== 'verification'))
+            : { ...base.warning, verification },
+      });
+    expect(page(true)).toContain('<h1>责任人号码核查</h1>');
+    expect(page(true)).not.toContain('暴雨预警</h1>');
+    for (const html of [page(false), page()]) {
+      expect(html).toContain('暴雨预警</h1>');
+      expect(html).not.toContain('号码核查');
+    }
+  });
+
   it('renders the escalation SMS with the subject and the way to confirm', () => {
     const t = templates.render('sms', 'escalation', 'zh-CN', sampleContext({ ackUrl: ACK }));
     expect(t).toContain(

@@ -30,6 +30,8 @@ export const templateDataSchema = z.object({
     expires: z.string(),
     sender: z.string(),
     drill: z.boolean(),
+    /** The roster verification campaign (号码核查): confirm the number and role are still yours. */
+    verification: z.boolean().default(false),
   }),
   person: z.object({ name: z.string(), roleName: z.string(), areaName: z.string() }),
   subject: z.object({ name: z.string(), roleName: z.string(), areaName: z.string() }).optional(),
@@ -77,6 +79,7 @@ export const SAMPLE_DATA: TemplateData = {
     expires: '2024-07-13T10:00:00.000Z',
     sender: '大同市气象台',
     drill: false,
+    verification: false,
   },
   person: { name: '张伟', roleName: '防汛责任人', areaName: '浑源县永安镇' },
   subject: { name: '李强', roleName: '山洪预警员', areaName: '东坊城村' },

@@ -53,17 +53,20 @@ export interface AfterActionReport {
 export interface AfterActionInput {
   warningId: string;
   snapshots: ChainSnapshot[];
-  targetOf: (hazard: string, level: string) => number | undefined;
+  targetOf: (hazard: string, level: string, purpose?: string) => number | undefined;
   areaName: (code: string) => string | undefined;
   generatedAt: string;
   generatedBy: string;
 }
 
-const scopeOf = (s: ChainSnapshot) => `${s.chain.warning.hazard ?? ''}|${[...s.areas].sort().join(',')}`;
+/** Same purpose (a drill is never compared with a verification campaign), hazard and areas. */
+const scopeOf = (s: ChainSnapshot) =>
+  `${s.chain.warning.purpose ?? ''}|${s.chain.warning.hazard ?? ''}|${[...s.areas].sort().join(',')}`;
 const diff = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
 
 function calloutsOf(s: ChainSnapshot, input: AfterActionInput): ReportCallout[] {
-  return reportCallouts(s.chain, input.targetOf(s.chain.warning.hazard ?? '', s.chain.warning.level ?? ''));
+  const w = s.chain.warning;
+  return reportCallouts(s.chain, input.targetOf(w.hazard ?? '', w.level ?? '', w.purpose));
 }
 
 /** Weakest first: least confirmed in time (or at all, without a target), then the slowest p90. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { buildResponseChain } from '../audit/response-chain';
 import { LedgerRepository } from '../audit/ledger.repository';
-import { levelPolicy, loadPolicy, Policy } from '../callout/policy';
+import { levelPolicy, loadPolicy, Policy, verificationPolicy } from '../callout/policy';
 import { shanxiDivisions } from '../common/divisions';
 import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
@@ -30,8 +30,12 @@ export class ReportsService {
   }
 
   /** The policy's confirmation deadline of a hazard × level: the target of "confirmed in time". */
-  targetOf = (hazard: string, level: string): number | undefined =>
-    hazard && level ? levelPolicy(this.policy, hazard, level)?.ackDeadlineSec : undefined;
+  targetOf = (hazard: string, level: string, purpose?: string): number | undefined =>
+    purpose === 'verification'
+      ? verificationPolicy(this.policy).ackDeadlineSec
+      : hazard && level
+        ? levelPolicy(this.policy, hazard, level)?.ackDeadlineSec
+        : undefined;
 
   async snapshots(): Promise<ChainSnapshot[]> {
     const out: ChainSnapshot[] = [];

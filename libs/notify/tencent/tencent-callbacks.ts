@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ChannelStatus, ChannelStatusCode, InboundSms, KeyPress } from '../provider';
+import { lineFaultOfTencentSms, lineFaultOfTencentVoice } from './tencent-line-faults';
 import { toE164 } from './tencent.channels';
 
 /**
@@ -76,6 +77,8 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): Parsed<T> {
       };
 }
 
+const withFault = (lineFault: ChannelStatus['lineFault']) => (lineFault ? { lineFault } : {});
+
 /** Fields kept with the webhook for the record: ids and statuses, never the number or the text. */
 const fields = (o: Record<string, unknown>, keep: string[]) =>
   Object.fromEntries(keep.filter((k) => o[k] !== undefined).map((k) => [k, String(o[k])]));
@@ -93,6 +96,7 @@ export function parseSmsStatus(body: unknown): Parsed<ChannelStatus[]> {
       ...(x.report_status === 'FAIL'
         ? { reason: `Tencent ${x.errmsg ?? 'FAIL'}${x.description ? `: ${x.description}` : ''}` }
         : {}),
+      ...withFault(x.report_status === 'FAIL' ? lineFaultOfTencentSms(x.errmsg) : undefined),
       providerFields: fields(x, ['sid', 'report_status', 'errmsg', 'user_receive_time']),
     })),
   };
@@ -150,6 +154,7 @@ export function parseVoice(body: unknown, heardSeconds: number): Parsed<VoiceEve
       status: FAILURE_STATUS[f.failure_code] ?? 'failed',
       providerStatus: `failure:${f.failure_code}`,
       reason: `Tencent failure ${f.failure_code}: ${f.failure_reason}`,
+      ...withFault(lineFaultOfTencentVoice(f.failure_code)),
       providerFields: fields(f, ['callid', 'failure_code', 'failure_reason']),
     });
   }
