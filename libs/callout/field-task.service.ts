@@ -211,7 +211,7 @@ export class FieldTaskService {
       attempt: 1,
       drill: w.drill,
       language: 'zh-CN',
-      data: data as unknown as Record<string, unknown>,
+      data,
       requestedAt: now,
     }));
     await this.callouts.outbox.add(

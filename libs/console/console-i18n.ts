@@ -271,7 +271,7 @@ const DLQ_WHY: [RegExp, string][] = [
   [/names another message/, 'id-conflict'],
   [/^rejected: CAP /, 'cap'],
   [/^rejected: warning /, 'warning'],
-  [/^rejected: (template data invalid|cannot render)/, 'template'],
+  [/^rejected: cannot render/, 'template'],
   [/^handler failed after/, 'retries'],
 ];
 

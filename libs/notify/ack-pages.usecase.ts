@@ -118,7 +118,7 @@ export class AckPages {
   }
 
   private page(template: string, attempt: AttemptRow, token: string): AckPage {
-    const data = attempt.data as { warning: { expires: string; drill: boolean } };
+    const data = attempt.data;
     const context = { ...data, token, drill: data.warning.drill, expiresLocal: data.warning.expires };
     return { outcome: 'shown', html: this.templates.render('web', template, 'zh-CN', context) };
   }

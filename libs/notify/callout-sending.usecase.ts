@@ -75,7 +75,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
   async accept(req: CalloutRequested): Promise<'queued' | 'duplicate'> {
     const { body, voiceScript } = this.renderer.render(req);
     const channel = req.channel === 'sms' ? this.sms : this.voice;
-    const seq = (req.data as { warning?: { seq?: number } }).warning?.seq;
+    const seq = req.data.warning.seq;
     const queued = await this.accepts.add({
       request_id: req.requestId,
       callout_id: req.calloutId,
@@ -87,7 +87,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
       from_number: channel.from,
       warning_seq: typeof seq === 'number' ? seq : null,
       language: langOf(req.language),
-      data: req.data as Record<string, unknown>,
+      data: req.data,
       body,
       twiml: voiceScript ? this.voice.callContent(req.requestId, voiceScript) : null,
       traceparent: activeTraceHeaders().traceparent ?? null,

@@ -5,7 +5,7 @@ import { langOf, MessageTemplates, TemplateError } from './message-templates';
 import { ChannelKind, VoiceScript } from './provider';
 import { confirmationFor } from './providers/confirmation-options';
 import { ChannelCapabilities } from './providers/provider-capabilities';
-import { checkTemplateData, RenderContext } from './template-data';
+import { RenderContext } from './template-data';
 
 /** Links of warnings without an expiry stay valid this long. */
 const DEFAULT_LINK_LIFETIME_MS = 48 * 3600_000;
@@ -47,21 +47,18 @@ export class RequestRenderer {
 
   /** A request that cannot render is rejected (RejectedInput) with the reason: it never will. */
   render(req: CalloutRequested): RenderedRequest {
-    const checked = checkTemplateData(req.data);
-    if (!checked.ok) throw new RejectedInput('template data invalid', checked.errors);
+    const data = req.data;
     const lang = langOf(req.language);
     const confirm = confirmationFor(this.settings.carrierOf?.(req.to, req.channel), lang);
     const ctx: RenderContext = {
-      ...checked.data,
-      warning: { ...checked.data.warning, instruction: checked.data.warning.instruction ?? '' },
-      note: checked.data.note ?? '',
+      ...data,
+      warning: { ...data.warning, instruction: data.warning.instruction ?? '' },
+      note: data.note ?? '',
       drill: req.drill,
       purpose: req.purpose,
       attempt: req.attempt,
       ackUrl:
-        req.channel === 'sms' && confirm.withLink
-          ? this.ackUrl(req.calloutId, checked.data.warning.expires)
-          : '',
+        req.channel === 'sms' && confirm.withLink ? this.ackUrl(req.calloutId, data.warning.expires) : '',
       confirmHint: confirm.confirmHint,
       replyConfirms: confirm.replyConfirms,
     };

@@ -1,42 +1,14 @@
-import { z } from 'zod';
+import type { TemplateData } from '../../contracts/generated';
 
-/**
- * The render context of every message a person receives: `data` of callouts.requested, supplied by
- * the call-out engine (libs/callout/template-data.ts builds it). Validated here, at the edge, before
- * anything is rendered or sent: a request whose data does not fit is rejected to the DLQ with the
- * reason, never sent half-filled.
- *
- *   warning.seq        short number of the warning; people may quote it in a reply ("1 37")
- *   warning.level      blue | yellow | orange | red; levelName "红色", levelColour a CSS colour
- *   warning.expires    ISO date-time ('' when the warning has no expiry); the ack link expires then
- *   person             who receives this message
- *   subject            escalation only: the person who did not answer
- *   note               free text the engine adds (e.g. who confirmed, for a "settled" notice)
+/*
+ * The render context of every message a person receives is the `data` of callouts.requested, defined
+ * once in its contract (contracts/schemas/callout-requested.schema.json, `$defs/templateData`; the
+ * TypeScript type is generated from it) and supplied by the call-out engine
+ * (libs/callout/template-data.ts builds it). The consumer validates it against the contract at the
+ * edge, before anything is rendered or sent: a request whose data does not fit goes to the DLQ with
+ * the reason, never sent half-filled.
  */
-export const templateDataSchema = z.object({
-  warning: z.object({
-    id: z.string().min(1),
-    seq: z.number().int().nonnegative().optional(),
-    hazard: z.string(),
-    hazardName: z.string(),
-    subtype: z.string(),
-    subtypeName: z.string(),
-    level: z.string(),
-    levelName: z.string(),
-    levelColour: z.string(),
-    headline: z.string(),
-    instruction: z.string().optional(),
-    areaNames: z.array(z.string()),
-    expires: z.string(),
-    sender: z.string(),
-    drill: z.boolean(),
-  }),
-  person: z.object({ name: z.string(), roleName: z.string(), areaName: z.string() }),
-  subject: z.object({ name: z.string(), roleName: z.string(), areaName: z.string() }).optional(),
-  note: z.string().optional(),
-});
-
-export type TemplateData = z.infer<typeof templateDataSchema>;
+export type { TemplateData };
 
 /** What the renderer adds to the engine's data before rendering. */
 export interface RenderContext extends TemplateData {
@@ -49,14 +21,6 @@ export interface RenderContext extends TemplateData {
   confirmHint: string;
   /** A reply comes back through the carrying provider (the English partial asks for "reply 1" only then). */
   replyConfirms: boolean;
-}
-
-export type DataCheck = { ok: true; data: TemplateData } | { ok: false; errors: string[] };
-
-export function checkTemplateData(value: unknown): DataCheck {
-  const r = templateDataSchema.safeParse(value);
-  if (r.success) return { ok: true, data: r.data };
-  return { ok: false, errors: r.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`) };
 }
 
 /** A realistic context used to compile-check every template at start and for golden files. */
