@@ -24,7 +24,7 @@ import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { KAFKA, PUBLISHER } from '../infra/tokens';
 import { EventPublisher, OutgoingMessage } from '../kafka/kafka-client';
-import { SAMPLE_DATA } from '../notify/template-data';
+import { SAMPLE_DATA } from '../templates/template-data';
 import { runVerify } from './audit-verify.cli';
 import { AuditModule } from './audit.module';
 

@@ -1,5 +1,5 @@
 import { CalloutEvent } from '../../contracts/generated';
-import { SAMPLE_DATA } from '../notify/template-data';
+import { SAMPLE_DATA } from '../templates/template-data';
 import { chainEntry, EntryDraft, GENESIS_HASH, LedgerEntry } from './ledger-entry';
 import { fromCalloutEvent, fromRequested, fromResponse, fromWarning } from './ledger-mapper';
 import { areaParents, buildResponseChain, percentile } from './response-chain';

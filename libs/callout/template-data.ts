@@ -1,5 +1,5 @@
 import type { TemplateData } from '../../contracts/generated';
-import { hazardName, levelColour, levelName, subtypeName } from '../intake/hazards';
+import { hazardName, levelColour, levelName, subtypeName } from '../common/hazards';
 import { roleName } from '../directory/roles';
 import { shanxiDivisions } from '../common/divisions';
 import { CalloutRow, WarningRow } from './callout.types';

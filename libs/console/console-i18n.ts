@@ -1,4 +1,4 @@
-import { levelName } from '../intake/hazards';
+import { levelName } from '../common/hazards';
 
 /** The console's two languages: Chinese by default, English on request (?lang=en, remembered in a cookie). */
 export type ConsoleLang = 'zh-CN' | 'en';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Db } from '../db/db';
 import { parseFeedbackForm } from './ack-feedback-form';
 import { verifyAckToken } from './ack-token';
-import { MessageTemplates } from './message-templates';
+import { MessageTemplates } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NotifyRepository } from './notify.repository';
 

@@ -6,7 +6,7 @@ import { GroupCommit } from '../db/group-commit';
 import { withRowContext } from '../observability/context';
 import { observeAccepted, observeClaimed, observeSend } from '../observability/metrics';
 import { activeTraceHeaders } from '../observability/tracing';
-import { langOf } from './message-templates';
+import { langOf } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NewAttempt, NotifyRepository } from './notify.repository';
 import { ChannelError, FoundSend, SendResult, SmsChannel, VoiceChannel } from './provider';

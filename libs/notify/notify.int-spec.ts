@@ -22,7 +22,7 @@ import { NotifyModule } from './notify.module';
 import { NOTIFY_WORKER } from './notify.tokens';
 import { REJECTED_EXCERPT_BYTES, REJECTED_PER_MINUTE } from './rejected-webhook';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
-import { SAMPLE_DATA } from './template-data';
+import { SAMPLE_DATA } from '../templates/template-data';
 
 jest.setTimeout(90_000);
 

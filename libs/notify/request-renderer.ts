@@ -1,11 +1,11 @@
 import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { RejectedInput } from '../common/domain-errors';
 import { createAckToken } from './ack-token';
-import { langOf, MessageTemplates, TemplateError } from './message-templates';
+import { langOf, MessageTemplates, TemplateError } from '../templates/message-templates';
 import { ChannelKind, VoiceScript } from './provider';
 import { confirmationFor } from './providers/confirmation-options';
 import { ChannelCapabilities } from './providers/provider-capabilities';
-import { RenderContext } from './template-data';
+import { RenderContext } from '../templates/template-data';
 
 /** Links of warnings without an expiry stay valid this long. */
 const DEFAULT_LINK_LIFETIME_MS = 48 * 3600_000;

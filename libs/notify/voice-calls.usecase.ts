@@ -1,5 +1,5 @@
 import { Db } from '../db/db';
-import { langOf, MessageTemplates } from './message-templates';
+import { langOf, MessageTemplates } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { NotifyRepository } from './notify.repository';
 import { KeyPress, SpokenReply } from './provider';
