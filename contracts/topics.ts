@@ -1,26 +1,47 @@
+import type {
+  CalloutEvent,
+  CalloutRequested,
+  CalloutResponse,
+  CalloutStatus,
+  CoverageAlert,
+  FieldTaskEvent,
+  WarningClosed,
+  WarningMessage,
+} from './generated';
+
+/** What a consumer of each contract receives: the decoded, validated message value. */
+export interface ContractPayloads {
+  warning: WarningMessage;
+  /** CAP XML bytes, parsed and validated by intake. */
+  'cap-xml': Buffer;
+  /** Any bytes, not decoded or validated (the audit reads dead letters this way). */
+  raw: Buffer | null;
+  'callout-requested': CalloutRequested;
+  'callout-status': CalloutStatus;
+  'callout-response': CalloutResponse;
+  'callout-event': CalloutEvent;
+  'coverage-alert': CoverageAlert;
+  'warning-closed': WarningClosed;
+  'field-task-event': FieldTaskEvent;
+}
+
+export type ContractName = keyof ContractPayloads;
+/** The value type of a contract. */
+export type ContractPayload<C extends ContractName> = ContractPayloads[C];
+
 /**
  * Every Kafka topic of the system, its partition count and the contract its messages follow.
  * Services create these at start (auto-create is off on the broker). Every consumed topic has a
  * dead-letter twin `<topic>.dlq` that carries the original bytes and headers plus the reason.
  */
-export type ContractName =
-  | 'warning'
-  | 'cap-xml'
-  /** Any bytes, not decoded or validated (the audit reads dead letters this way). */
-  | 'raw'
-  | 'callout-requested'
-  | 'callout-status'
-  | 'callout-response'
-  | 'callout-event'
-  | 'coverage-alert'
-  | 'warning-closed'
-  | 'field-task-event';
-
 export interface TopicSpec {
   name: string;
   partitions: number;
   contract: ContractName;
 }
+
+/** The topics whose messages follow contract C. */
+export type TopicSpecOf<C extends ContractName> = TopicSpec & { contract: C };
 
 export const HAZARDS = ['meteorological', 'flood', 'geologic', 'forest-fire'] as const;
 export type Hazard = (typeof HAZARDS)[number];
@@ -42,7 +63,7 @@ export const TOPICS = {
 
 export type TopicKey = keyof typeof TOPICS;
 
-export const hazardTopic = (hazard: Hazard): TopicSpec =>
+export const hazardTopic = (hazard: Hazard): TopicSpecOf<'warning'> =>
   ({
     meteorological: TOPICS.meteorological,
     flood: TOPICS.flood,

@@ -7,6 +7,7 @@ import { loadConfig } from '../config/config';
 import { openDb } from '../db/db';
 import { LedgerRepository } from './ledger.repository';
 import { describeFinding } from './verify';
+import { runCli } from '../common/cli';
 
 export async function runVerify(
   args: string[],
@@ -35,12 +36,4 @@ export async function runVerify(
   }
 }
 
-if (require.main === module) {
-  runVerify(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(2);
-    },
-  );
-}
+if (require.main === module) runCli(() => runVerify(process.argv.slice(2)), 2);

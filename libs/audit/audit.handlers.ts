@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { allTopicSpecs, ContractName, TopicSpec } from '../../contracts/topics';
+import { allTopicSpecs, ContractName, ContractPayload } from '../../contracts/topics';
 import { TopicHandlerSource } from '../kafka/consumer-host';
 import { TopicNamer } from '../kafka/kafka-client';
-import { MessageMeta, TopicHandler } from '../kafka/safe-consumer';
+import { ContractHandler, TopicHandler } from '../kafka/safe-consumer';
 import { TOPIC_NAMER } from '../infra/tokens';
 import { EntryDraft } from './ledger-entry';
 import {
@@ -19,9 +19,13 @@ import {
 } from './ledger-mapper';
 import { LedgerRepository } from './ledger.repository';
 
-type Mapper = (topic: string, value: never, now: string) => EntryDraft;
+/** The contracts the ledger maps entry by entry (dead letters are read raw). */
+type LedgerContract = Exclude<ContractName, 'raw'>;
+type Mappers = {
+  [C in LedgerContract]: (topic: string, value: ContractPayload<C>, now: string) => EntryDraft;
+};
 
-const MAPPERS: Record<Exclude<ContractName, 'raw'>, Mapper> = {
+const MAPPERS: Mappers = {
   warning: fromWarning,
   'cap-xml': fromCap,
   'callout-requested': fromRequested,
@@ -44,27 +48,33 @@ export class AuditHandlers implements TopicHandlerSource {
     @Inject(TOPIC_NAMER) private readonly namer: TopicNamer,
   ) {}
 
-  handlers(): TopicHandler<never>[] {
-    return allTopicSpecs().map((spec) => this.handlerFor(spec));
+  handlers(): TopicHandler[] {
+    return allTopicSpecs().map((spec) =>
+      // A dead letter may fit no contract: read raw, as any raw topic is.
+      spec.name.endsWith('.dlq') || spec.contract === 'raw'
+        ? this.deadLetters(spec.name)
+        : this.entries(spec.name, spec.contract),
+    );
   }
 
-  private handlerFor(spec: TopicSpec): TopicHandler<never> {
-    if (spec.name.endsWith('.dlq')) {
-      return {
-        topic: spec.name,
-        contract: 'raw',
-        handle: async (value: Buffer | null, meta: MessageMeta) => {
-          const now = new Date().toISOString();
-          await this.ledger.append(fromDeadLetter(spec.name, value, meta, (t) => this.namer.base(t), now));
-        },
-      } as TopicHandler<never>;
-    }
-    const map = MAPPERS[spec.contract as Exclude<ContractName, 'raw'>];
+  private deadLetters(topic: string): ContractHandler<'raw'> {
     return {
-      topic: spec.name,
-      contract: spec.contract,
-      handle: async (value: never) => {
-        await this.ledger.append(map(spec.name, value, new Date().toISOString()));
+      topic,
+      contract: 'raw',
+      handle: async (value, meta) => {
+        const now = new Date().toISOString();
+        await this.ledger.append(fromDeadLetter(topic, value, meta, (t) => this.namer.base(t), now));
+      },
+    };
+  }
+
+  private entries<C extends LedgerContract>(topic: string, contract: C): ContractHandler<C> {
+    const map: Mappers[C] = MAPPERS[contract];
+    return {
+      topic,
+      contract,
+      handle: async (value) => {
+        await this.ledger.append(map(topic, value, new Date().toISOString()));
       },
     };
   }

@@ -24,6 +24,7 @@ import { loadConfig } from '../config/config';
 import { InfraModule } from '../infra/infra.module';
 import { KAFKA, PUBLISHER } from '../infra/tokens';
 import { EventPublisher, OutgoingMessage } from '../kafka/kafka-client';
+import { SAMPLE_DATA } from '../templates/template-data';
 import { runVerify } from './audit-verify.cli';
 import { AuditModule } from './audit.module';
 
@@ -71,7 +72,7 @@ function scenario(W: string) {
     purpose,
     attempt: 1,
     drill: false,
-    data: {},
+    data: SAMPLE_DATA,
     requestedAt: at(s),
   });
   const ev = (

@@ -1,4 +1,5 @@
 import { CalloutEvent } from '../../contracts/generated';
+import { SAMPLE_DATA } from '../templates/template-data';
 import { chainEntry, EntryDraft, GENESIS_HASH, LedgerEntry } from './ledger-entry';
 import { fromCalloutEvent, fromRequested, fromResponse, fromWarning } from './ledger-mapper';
 import { areaParents, buildResponseChain, percentile } from './response-chain';
@@ -30,7 +31,7 @@ const requested = (calloutId: string, personId: string, s: number, channel: 'sms
       purpose: 'callout',
       attempt: 1,
       drill: false,
-      data: {},
+      data: SAMPLE_DATA,
       requestedAt: at(s),
     },
     NOW,

@@ -2,7 +2,7 @@ import type { CalloutResponse, CalloutStatus, WarningMessage } from '../../contr
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryService } from '../directory/directory.service';
 import { Conflict, RejectedInput } from '../common/domain-errors';
-import { calloutEngine } from '../../test/support/callout-engine';
+import { calloutEngine, floodWarning } from '../../test/support/callout-engine';
 import { CalloutQueryController } from './callout-query.controller';
 import { DeadlineScanner } from './deadline-scanner';
 import { DispatcherService } from './dispatcher.service';
@@ -76,27 +76,8 @@ function testPolicy(): Policy {
   return parsePolicy(p);
 }
 
-let seq = 0;
-function warning(over: Partial<WarningMessage> = {}): WarningMessage {
-  const now = Date.now();
-  return {
-    schemaVersion: 1,
-    id: `140212000000_2026070103000${seq++}_1`,
-    msgType: 'Alert',
-    status: 'Actual',
-    sender: '新荣区水务局',
-    sentAt: new Date(now - 60_000 + seq).toISOString(),
-    hazard: 'flood',
-    subtype: 'flash-flood-risk',
-    level: 'red',
-    headline: '新荣镇山洪灾害气象风险红色预警',
-    instruction: '立即组织危险区群众转移',
-    areas: [{ code: TOWNSHIP, name: '新荣镇' }],
-    effective: new Date(now - 60_000).toISOString(),
-    expires: new Date(now + 6 * 3600_000).toISOString(),
-    ...over,
-  };
-}
+const warning = (over: Partial<WarningMessage> = {}) =>
+  floodWarning({ areas: [{ code: TOWNSHIP, name: '新荣镇' }], ...over });
 
 describe('call-out engine on PostgreSQL', () => {
   let tdb: TestDatabase;

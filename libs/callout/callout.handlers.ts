@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { CalloutResponse, CalloutStatus, WarningMessage } from '../../contracts/generated';
 import { hazardTopic, HAZARDS, TOPICS } from '../../contracts/topics';
-import { TopicHandler } from '../kafka/safe-consumer';
+import { onTopic, TopicHandler } from '../kafka/safe-consumer';
 import { observeDispatch } from '../observability/metrics';
 import { TopicHandlerSource } from '../kafka/consumer-host';
 import { DispatcherService } from './dispatcher.service';
@@ -12,14 +11,12 @@ import { TrackerService } from './tracker.service';
 export class DispatcherHandlers implements TopicHandlerSource {
   constructor(private readonly dispatcher: DispatcherService) {}
 
-  handlers(): TopicHandler<never>[] {
-    return HAZARDS.map((hazard): TopicHandler<WarningMessage> => ({
-      topic: hazardTopic(hazard).name,
-      contract: 'warning',
-      handle: async (w, meta) => {
-        observeDispatch(await this.dispatcher.handle(w, meta.topic), meta.timestamp);
-      },
-    })) as TopicHandler<never>[];
+  handlers(): TopicHandler[] {
+    return HAZARDS.map((hazard) =>
+      onTopic(hazardTopic(hazard), async (warning, meta) => {
+        observeDispatch(await this.dispatcher.handle(warning, meta.topic), meta.timestamp);
+      }),
+    );
   }
 }
 
@@ -34,19 +31,11 @@ const TRACKER_KEY_CONCURRENCY = 64;
 export class TrackerHandlers implements TopicHandlerSource {
   constructor(private readonly tracker: TrackerService) {}
 
-  handlers(): TopicHandler<never>[] {
-    const status: TopicHandler<CalloutStatus> = {
-      topic: TOPICS.calloutsStatus.name,
-      contract: 'callout-status',
-      keyConcurrency: TRACKER_KEY_CONCURRENCY,
-      handle: (s) => this.tracker.onStatus(s),
-    };
-    const responses: TopicHandler<CalloutResponse> = {
-      topic: TOPICS.calloutsResponses.name,
-      contract: 'callout-response',
-      keyConcurrency: TRACKER_KEY_CONCURRENCY,
-      handle: (r) => this.tracker.onResponse(r),
-    };
-    return [status, responses] as TopicHandler<never>[];
+  handlers(): TopicHandler[] {
+    const batch = { keyConcurrency: TRACKER_KEY_CONCURRENCY };
+    return [
+      onTopic(TOPICS.calloutsStatus, (status) => this.tracker.onStatus(status), batch),
+      onTopic(TOPICS.calloutsResponses, (response) => this.tracker.onResponse(response), batch),
+    ];
   }
 }

@@ -410,7 +410,7 @@ export class CalloutRepository {
         attempt,
         drill: warning.drill,
         language: 'zh-CN',
-        data: buildTemplateData(warning, s.callout, s.subject, s.note) as unknown as Record<string, unknown>,
+        data: buildTemplateData(warning, s.callout, s.subject, s.note),
         requestedAt: now,
       };
     });

@@ -1,7 +1,7 @@
 import type { CalloutResponse, WarningMessage } from '../../contracts/generated';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryService } from '../directory/directory.service';
-import { calloutEngine } from '../../test/support/callout-engine';
+import { calloutEngine, floodWarning } from '../../test/support/callout-engine';
 import { DispatcherOptions, DispatcherService } from './dispatcher.service';
 import { DEFAULT_POLICY, parsePolicy, Policy } from './policy';
 import { TrackerService } from './tracker.service';
@@ -44,30 +44,15 @@ function testPolicy(): Policy {
   return parsePolicy(p);
 }
 
-let seq = 0;
-function warning(over: Partial<WarningMessage> = {}): WarningMessage {
-  const now = Date.now();
-  return {
-    schemaVersion: 1,
-    id: `140212000000_2026070104000${seq++}_1`,
-    msgType: 'Alert',
-    status: 'Actual',
-    sender: '新荣区水务局',
-    sentAt: new Date(now - 60_000 + seq).toISOString(),
-    hazard: 'flood',
-    subtype: 'flash-flood-risk',
-    level: 'red',
+const warning = (over: Partial<WarningMessage> = {}) =>
+  floodWarning({
     headline: '山洪灾害气象风险红色预警',
-    instruction: '立即组织危险区群众转移',
     areas: [
       { code: XINRONG, name: '新荣镇' },
       { code: GUDIAN, name: '古店镇' },
     ],
-    effective: new Date(now - 60_000).toISOString(),
-    expires: new Date(now + 6 * 3600_000).toISOString(),
     ...over,
-  };
-}
+  });
 
 describe('dispatcher: first call-outs in chunks', () => {
   let tdb: TestDatabase;

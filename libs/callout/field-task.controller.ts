@@ -1,12 +1,10 @@
 import {
   BadRequestException,
   Body,
-  ConflictException,
   Controller,
   Get,
   HttpCode,
   Inject,
-  NotFoundException,
   Param,
   Post,
   Query,
@@ -18,7 +16,7 @@ import { Caller, Roles } from '../common/role.guard';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
 import { FIELD_OUTCOMES, FieldOutcome } from './field-task.repository';
-import { FieldTaskRefused, FieldTaskService } from './field-task.service';
+import { FieldTaskService } from './field-task.service';
 import { NotWokenFilter, NotWokenRepository } from './not-woken.repository';
 
 const str = (v: unknown, max = 200): string | undefined =>
@@ -27,17 +25,6 @@ const str = (v: unknown, max = 200): string | undefined =>
 /** Query parameters of a filtered not-woken read. */
 export function filterOf(q: Record<string, unknown>): NotWokenFilter {
   return { warningId: str(q.warningId), area: str(q.area, 12), role: str(q.role, 50), q: str(q.q, 50) };
-}
-
-async function refusedAsHttp<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (!(e instanceof FieldTaskRefused)) throw e;
-    if (e.kind === 'not-found') throw new NotFoundException(e.message);
-    if (e.kind === 'conflict') throw new ConflictException(e.message);
-    throw new BadRequestException(e.message);
-  }
 }
 
 /**
@@ -84,14 +71,12 @@ export class FieldTaskController {
   }
 
   @Get('field-tasks/:id')
-  detail(@Param('id') id: string) {
-    return refusedAsHttp(async () => {
-      const d = await this.tasks.detail(id);
-      return {
-        task: { ...d.task, assignee_phone: maskPhone(d.task.assignee_phone) },
-        items: d.items.map((i) => ({ ...i, phone: maskPhone(i.phone) })),
-      };
-    });
+  async detail(@Param('id') id: string) {
+    const d = await this.tasks.detail(id);
+    return {
+      task: { ...d.task, assignee_phone: maskPhone(d.task.assignee_phone) },
+      items: d.items.map((i) => ({ ...i, phone: maskPhone(i.phone) })),
+    };
   }
 
   /** Hands a township's (or village's) not-woken persons of a warning to its head or grid worker. */
@@ -102,7 +87,7 @@ export class FieldTaskController {
     const warningId = str(body?.warningId);
     const areaCode = str(body?.areaCode, 12);
     if (!warningId || !areaCode) throw new BadRequestException('warningId and areaCode are required');
-    return refusedAsHttp(() => this.tasks.handOff(warningId, areaCode, caller.actor));
+    return this.tasks.handOff(warningId, areaCode, caller.actor);
   }
 
   /** One person's door visited: reached, not found or moved; who reports it is the token's actor. */
@@ -118,8 +103,6 @@ export class FieldTaskController {
     const outcome = str(body?.outcome) as FieldOutcome | undefined;
     if (!calloutId || !outcome || !FIELD_OUTCOMES.includes(outcome))
       throw new BadRequestException(`calloutId and an outcome (${FIELD_OUTCOMES.join(', ')}) are required`);
-    return refusedAsHttp(() =>
-      this.tasks.report(id, calloutId, outcome, str(body?.note, 2000) ?? null, caller.actor),
-    );
+    return this.tasks.report(id, calloutId, outcome, str(body?.note, 2000) ?? null, caller.actor);
   }
 }

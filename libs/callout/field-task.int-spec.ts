@@ -1,3 +1,4 @@
+import { Conflict } from '../common/domain-errors';
 import { validateContract } from '../../contracts/validate';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { DirectoryService } from '../directory/directory.service';
@@ -5,7 +6,7 @@ import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { CalloutRepository } from './callout.repository';
 import { FieldTaskRepository } from './field-task.repository';
 import { DEFAULT_POLICY } from './policy';
-import { FieldTaskRefused, FieldTaskService, handoffNote, HANDOFF_LIST_MAX } from './field-task.service';
+import { FieldTaskService, handoffNote, HANDOFF_LIST_MAX } from './field-task.service';
 import { NotWokenRepository } from './not-woken.repository';
 
 /**
@@ -119,7 +120,7 @@ describe('field tasks and not-woken reads on PostgreSQL', () => {
       );
     }
     // Those already out with a team are not handed over twice.
-    await expect(tasks.handOff(W, TOWNSHIP, 'console:duty')).rejects.toThrow(FieldTaskRefused);
+    await expect(tasks.handOff(W, TOWNSHIP, 'console:duty')).rejects.toThrow(Conflict);
     // A village goes to its grid worker (here all of it is already with the township's head).
     await expect(tasks.handOff(W, V1, 'console:duty')).rejects.toThrow(
       /nobody left not woken in 140212100201/,

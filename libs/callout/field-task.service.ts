@@ -7,22 +7,12 @@ import { Db, Queryable } from '../db/db';
 import type { ResolvedTarget } from '../directory/directory.types';
 import { Clock, systemClock } from '../common/clock';
 import { CLOCK, DB } from '../infra/tokens';
+import { Conflict, NotFound, RejectedInput } from '../common/domain-errors';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { CalloutRepository } from './callout.repository';
 import { CalloutRow, TARGET_DIRECTORY, TargetDirectory, WarningRow } from './callout.types';
 import { FieldOutcome, FieldTaskRepository, FieldTaskRow } from './field-task.repository';
 import { buildTemplateData } from './template-data';
-
-/** A hand-off or report the tracker will not take, with the reason (the controller maps it to HTTP). */
-export class FieldTaskRefused extends Error {
-  constructor(
-    readonly kind: 'invalid' | 'not-found' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'FieldTaskRefused';
-  }
-}
 
 /** Persons named one by one in the message; the rest are counted (the printed list has everyone). */
 export const HANDOFF_LIST_MAX = 30;
@@ -77,9 +67,9 @@ export class FieldTaskService {
     actor: string,
   ): Promise<{ taskId: string; persons: number }> {
     if (!DIVISION_CODE.test(areaCode) || !['township', 'village'].includes(levelOfCode(areaCode)))
-      throw new FieldTaskRefused('invalid', `a hand-off is for a township or a village, not ${areaCode}`);
+      throw new RejectedInput(`a hand-off is for a township or a village, not ${areaCode}`);
     const w = await this.callouts.warning(this.db, warningId);
-    if (!w) throw new FieldTaskRefused('not-found', `no warning ${warningId}`);
+    if (!w) throw new NotFound(`no warning ${warningId}`);
     // The directory is read outside the transaction (PGlite has one connection).
     const resolved = await this.directory.resolve({
       hazard: w.hazard ?? '',
@@ -89,14 +79,11 @@ export class FieldTaskService {
     });
     const assignee = chooseAssignee(areaCode, resolved.targets);
     if (!assignee)
-      throw new FieldTaskRefused(
-        'conflict',
-        `nobody in ${areaCode} to hand off to (no reachable head or grid worker)`,
-      );
+      throw new Conflict(`nobody in ${areaCode} to hand off to (no reachable head or grid worker)`);
     const taskId = randomUUID();
     const persons = await this.db.transaction(async (tx) => {
       const list = await this.repo.lockNotWokenUnder(tx, warningId, codePrefix(areaCode));
-      if (list.length === 0) throw new FieldTaskRefused('conflict', `nobody left not woken in ${areaCode}`);
+      if (list.length === 0) throw new Conflict(`nobody left not woken in ${areaCode}`);
       const task = {
         id: taskId,
         warning_id: warningId,
@@ -132,10 +119,10 @@ export class FieldTaskService {
   ): Promise<{ closed: boolean }> {
     const closed = await this.db.transaction(async (tx) => {
       const task = await this.repo.lockTask(tx, taskId);
-      if (!task) throw new FieldTaskRefused('not-found', `no field task ${taskId}`);
-      if (task.closed_at) throw new FieldTaskRefused('conflict', `field task ${taskId} is closed`);
+      if (!task) throw new NotFound(`no field task ${taskId}`);
+      if (task.closed_at) throw new Conflict(`field task ${taskId} is closed`);
       if (!(await this.repo.report(tx, taskId, calloutId, { outcome, note, actor })))
-        throw new FieldTaskRefused('conflict', `${calloutId} is not open in field task ${taskId}`);
+        throw new Conflict(`${calloutId} is not open in field task ${taskId}`);
       const w = (await this.callouts.warning(tx, task.warning_id))!;
       await this.announce(tx, w, task, 'outcome', actor, { calloutId, outcome, ...(note ? { note } : {}) });
       if (outcome === 'reached') {
@@ -172,7 +159,7 @@ export class FieldTaskService {
 
   async detail(taskId: string) {
     const task = await this.repo.task(this.db, taskId);
-    if (!task) throw new FieldTaskRefused('not-found', `no field task ${taskId}`);
+    if (!task) throw new NotFound(`no field task ${taskId}`);
     return { task, items: await this.repo.items(this.db, taskId) };
   }
 
@@ -211,7 +198,7 @@ export class FieldTaskService {
       attempt: 1,
       drill: w.drill,
       language: 'zh-CN',
-      data: data as unknown as Record<string, unknown>,
+      data,
       requestedAt: now,
     }));
     await this.callouts.outbox.add(

@@ -1,4 +1,5 @@
-import { hazardName, levelColour, levelName, subtypeName } from '../intake/hazards';
+import type { TemplateData } from '../../contracts/generated';
+import { hazardName, levelColour, levelName, subtypeName } from '../common/hazards';
 import { roleName } from '../directory/roles';
 import { shanxiDivisions } from '../common/divisions';
 import { CalloutRow, WarningRow } from './callout.types';
@@ -11,10 +12,15 @@ export interface SubjectInfo {
 }
 
 /**
- * The render context of every message (callouts.requested `data`), documented in
- * libs/notify/template-data.ts where the templates consume it.
+ * The render context of every message (callouts.requested `data`, its contract's
+ * `$defs/templateData`).
  */
-export function buildTemplateData(w: WarningRow, c: CalloutRow, subject?: SubjectInfo, note?: string) {
+export function buildTemplateData(
+  w: WarningRow,
+  c: CalloutRow,
+  subject?: SubjectInfo,
+  note?: string,
+): TemplateData {
   const content = (w.content ?? {}) as {
     instruction?: string;
     areas?: { code: string; name?: string }[];

@@ -1,7 +1,8 @@
 /**
  * Errors that domain code throws for an outcome of its rules, free of any transport. The edges map
  * them: the Kafka consumer sends the message to its dead-letter topic at once, with the reason and
- * details, without retrying (libs/kafka/safe-consumer.ts); an HTTP controller answers 400, 404 or 409.
+ * details, without retrying (libs/kafka/safe-consumer.ts); over HTTP, DomainErrorFilter
+ * (domain-error.filter.ts, registered by InfraModule) answers 400, 404 or 409: controllers map nothing.
  * Anything else a handler throws is taken as a failure that may pass, and retried.
  */
 export abstract class DomainError extends Error {

@@ -17,6 +17,7 @@ import { migrate } from '../db/migrate';
 import { lifetimePolicyOf, RoleClaims, signingKeysOf, signRoleToken } from './auth';
 import { RevocationRepository } from './revocations';
 import { API_ROLES } from './role.guard';
+import { runCli } from './cli';
 
 const USAGE = [
   'usage: npm run token -- --role duty-officer|auditor|directory-admin --actor NAME [--hours N (default 8)] [--machine]',
@@ -170,11 +171,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (require.main === module)
-  void main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    },
-  );
+if (require.main === module) runCli(() => main(process.argv.slice(2)));

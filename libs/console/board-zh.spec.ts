@@ -53,7 +53,7 @@ const DLQ_REASONS: Record<string, string> = {
   intake: 'rejected: CAP message rejected; info[0].expires: before effective',
   dispatcher: 'rejected: warning w-9 rejected; level: not allowed for rainstorm',
   tracker: 'schema callout-status: /status must be equal to one of the allowed values',
-  notifier: 'rejected: template data invalid; person.name: required',
+  notifier: 'rejected: cannot render: template sms/escalation: "name" not defined in undefined - 1:22',
   audit: 'not JSON: Unexpected token < in JSON at position 0',
   console: 'handler failed after 5 tries: connection refused',
 };

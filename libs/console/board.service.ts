@@ -3,7 +3,8 @@ import { shanxiDivisions } from '../common/divisions';
 import { ROLE_CODES, ROLES } from '../directory/roles';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
-import { backendUserOf, ConsoleBackends } from './console-backends';
+import type { AreaProgress, BoardWarning } from '../callout/callout-query.repository';
+import { backendUserOf, ConsoleBackends, OverJson } from './console-backends';
 import { deadLetterView } from './console-i18n';
 import { ConsoleRepository } from './console.repository';
 import { LiveHub } from './live-hub';
@@ -51,34 +52,9 @@ export function trackerQuery(f: NotWokenFilter, extra: Record<string, string | n
   return s ? `?${s}` : '';
 }
 
-interface TrackerWarning {
-  id: string;
-  seq: number;
-  hazard: string;
-  subtype: string;
-  level: string | null;
-  status: string;
-  drill: boolean;
-  headline: string;
-  state: string;
-  expires: string;
-  persons: string | number;
-  confirmed: string | number;
-  pending: string | number;
-  escalated: string | number;
-  not_woken: string | number;
-  reached: string | number;
-}
-
-interface TrackerAreaRow {
-  township: string;
-  county: string;
-  persons: string | number;
-  confirmed: string | number;
-  pending: string | number;
-  escalated: string | number;
-  not_woken: string | number;
-}
+/** The tracker's board rows as its API sends them (the tracker's own row types, over JSON). */
+type TrackerWarning = OverJson<BoardWarning>;
+type TrackerAreaRow = OverJson<AreaProgress>;
 
 export interface Counts {
   persons: number;
@@ -90,13 +66,16 @@ export interface Counts {
 
 const COUNT_KEYS = ['persons', 'confirmed', 'pending', 'escalated', 'notWoken'] as const;
 
-function countsOf(r: Record<string, unknown>): Counts {
+/** The tracker's counts (PostgreSQL's count() arrives as text) as numbers. */
+function countsOf(
+  r: Partial<Pick<AreaProgress, 'persons' | 'confirmed' | 'pending' | 'escalated' | 'not_woken'>>,
+): Counts {
   return {
     persons: Number(r.persons ?? 0),
     confirmed: Number(r.confirmed ?? 0),
     pending: Number(r.pending ?? 0),
     escalated: Number(r.escalated ?? 0),
-    notWoken: Number(r.not_woken ?? r.notWoken ?? 0),
+    notWoken: Number(r.not_woken ?? 0),
   };
 }
 
@@ -116,7 +95,7 @@ export function groupByCounty(rows: TrackerAreaRow[]) {
       c = { code: r.county, name: divisionName(r.county), counts: countsOf({}), townships: [] };
       counties.set(r.county, c);
     }
-    const t = countsOf(r as unknown as Record<string, unknown>);
+    const t = countsOf(r);
     for (const k of COUNT_KEYS) c.counts[k] += t[k];
     c.townships.push({ code: r.township, name: divisionName(r.township), counts: t });
   }
@@ -177,7 +156,7 @@ export class BoardService {
         );
         return {
           ...w,
-          counts: countsOf(w as unknown as Record<string, unknown>),
+          counts: countsOf(w),
           counties: groupByCounty(Array.isArray(areas.body) ? areas.body : []),
         };
       }),

@@ -9,6 +9,18 @@ export interface BackendReply<T = unknown> {
   body: T;
 }
 
+/**
+ * A backend's own type as its JSON body arrives: dates are ISO strings. The console types the replies
+ * it reads by the owning context's exported types through this, never by hand-kept copies.
+ */
+export type OverJson<T> = T extends Date
+  ? string
+  : T extends (infer E)[]
+    ? OverJson<E>[]
+    : T extends object
+      ? { [K in keyof T]: OverJson<T[K]> }
+      : T;
+
 /** A service the console could not reach or that answered with a server error. */
 export class BackendUnavailable extends Error {
   constructor(
@@ -46,8 +58,10 @@ type CallInit = {
 /**
  * The console uses the other contexts only through their HTTP APIs, like any other client: intake
  * (warnings), tracker (call-out progress and actions), directory (divisions, import, health) and
- * audit. Every call carries a short role token signed for the signed-in user's name and role, so each
- * service applies its own role rules (libs/common/role.guard.ts) to the console as to anyone.
+ * audit. Shared vocabulary and the message templates' renderer are libraries, not contexts
+ * (docs/adr/0004-shared-libraries.md). Every call carries a short role token signed for the
+ * signed-in user's name and role, so each service applies its own role rules
+ * (libs/common/role.guard.ts) to the console as to anyone.
  */
 @Injectable()
 export class ConsoleBackends {

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CalloutEvent, CoverageAlert, FieldTaskEvent, WarningClosed } from '../../contracts/generated';
 import { allTopicSpecs, deadLetterId, TOPICS } from '../../contracts/topics';
 import { Db } from '../db/db';
 import { DB, TOPIC_NAMER } from '../infra/tokens';
 import { TopicNamer } from '../kafka/kafka-client';
 import { TopicHandlerSource } from '../kafka/consumer-host';
-import { MessageMeta, TopicHandler } from '../kafka/safe-consumer';
+import { ContractHandler, onTopic, TopicHandler } from '../kafka/safe-consumer';
 import { ConsoleRepository } from './console.repository';
 import { LiveHub } from './live-hub';
 
@@ -58,82 +57,63 @@ export class ConsoleEventsHandlers implements TopicHandlerSource {
     this.repo = new ConsoleRepository(db);
   }
 
-  handlers(): TopicHandler<never>[] {
-    const own: TopicHandler<never>[] = [
-      {
-        topic: TOPICS.calloutsEvents.name,
-        contract: 'callout-event',
-        handle: async (e: CalloutEvent) => {
-          this.hub.recordActivity({
-            at: e.at,
-            warningId: e.warningId,
-            calloutId: e.calloutId,
-            personName: e.personName,
-            areaCode: e.areaCode,
-            areaName: e.areaName,
-            from: e.from,
-            to: e.to,
-            reason: e.reason,
-            drill: !!e.drill,
-          });
-          this.hub.boardChanged({ areaCode: e.areaCode, to: e.to });
-        },
-      } as TopicHandler<never>,
-      {
-        topic: TOPICS.warningsClosed.name,
-        contract: 'warning-closed',
-        handle: async (_: WarningClosed) => this.hub.boardChanged(),
-      } as TopicHandler<never>,
-      {
-        topic: TOPICS.fieldTasksEvents.name,
-        contract: 'field-task-event',
-        handle: async (_: FieldTaskEvent) => this.hub.boardChanged(),
-      } as TopicHandler<never>,
-      {
-        topic: TOPICS.coverageAlerts.name,
-        contract: 'coverage-alert',
-        handle: async (a: CoverageAlert) => {
-          const details = (a.details ?? {}) as Record<string, unknown>;
-          const fresh = await this.repo.addRecent({
-            event_key: `alert:${a.alertId}`,
-            kind: 'alert',
-            warning_id: a.warningId,
-            drill: details.drill === true,
-            summary: [a.areaName ?? a.areaCode, a.message].filter(Boolean).join('：'),
-            reason: a.kind,
-            at: a.at,
-            detail: a,
-          });
-          if (fresh) this.hub.publish('alert', { kind: a.kind, warningId: a.warningId });
-        },
-      } as TopicHandler<never>,
+  handlers(): TopicHandler[] {
+    const own: TopicHandler[] = [
+      onTopic(TOPICS.calloutsEvents, async (event) => {
+        this.hub.recordActivity({
+          at: event.at,
+          warningId: event.warningId,
+          calloutId: event.calloutId,
+          personName: event.personName,
+          areaCode: event.areaCode,
+          areaName: event.areaName,
+          from: event.from,
+          to: event.to,
+          reason: event.reason,
+          drill: !!event.drill,
+        });
+        this.hub.boardChanged({ areaCode: event.areaCode, to: event.to });
+      }),
+      onTopic(TOPICS.warningsClosed, async () => this.hub.boardChanged()),
+      onTopic(TOPICS.fieldTasksEvents, async () => this.hub.boardChanged()),
+      onTopic(TOPICS.coverageAlerts, async (alert) => {
+        const details = (alert.details ?? {}) as Record<string, unknown>;
+        const fresh = await this.repo.addRecent({
+          event_key: `alert:${alert.alertId}`,
+          kind: 'alert',
+          warning_id: alert.warningId,
+          drill: details.drill === true,
+          summary: [alert.areaName ?? alert.areaCode, alert.message].filter(Boolean).join('：'),
+          reason: alert.kind,
+          at: alert.at,
+          detail: alert,
+        });
+        if (fresh) this.hub.publish('alert', { kind: alert.kind, warningId: alert.warningId });
+      }),
     ];
     const dlqs = allTopicSpecs()
       .filter((s) => s.name.endsWith('.dlq'))
-      .map(
-        (spec) =>
-          ({
-            topic: spec.name,
-            contract: 'raw',
-            handle: async (value: Buffer | null, meta: MessageMeta) => {
-              const h = meta.headers;
-              const s = deadLetterSummary(value);
-              const fresh = await this.repo.addDeadLetter({
-                // One entry per bad message (every group that rejected it adds its reason); without
-                // the headers that say where it was read, the dead letter's own position.
-                event_key: `dlq:${originOf(h) ?? `${spec.name}:${meta.partition}:${meta.offset}`}`,
-                warning_id: s.warningId,
-                drill: s.drill,
-                summary: `${spec.name.replace(/\.dlq$/, '')}: ${s.summary}`,
-                group: h['x-dlq-group'] ? this.namer.base(h['x-dlq-group']) : 'unknown consumer',
-                reason: h['x-dlq-reason'] ?? 'no reason given',
-                at: new Date(Number(meta.timestamp) || Date.now()).toISOString(),
-                detail: { headers: h, key: meta.key },
-              });
-              if (fresh) this.hub.publish('dlq', { topic: spec.name });
-            },
-          }) as TopicHandler<never>,
-      );
+      .map((spec): ContractHandler<'raw'> => ({
+        topic: spec.name,
+        contract: 'raw',
+        handle: async (value, meta) => {
+          const h = meta.headers;
+          const s = deadLetterSummary(value);
+          const fresh = await this.repo.addDeadLetter({
+            // One entry per bad message (every group that rejected it adds its reason); without
+            // the headers that say where it was read, the dead letter's own position.
+            event_key: `dlq:${originOf(h) ?? `${spec.name}:${meta.partition}:${meta.offset}`}`,
+            warning_id: s.warningId,
+            drill: s.drill,
+            summary: `${spec.name.replace(/\.dlq$/, '')}: ${s.summary}`,
+            group: h['x-dlq-group'] ? this.namer.base(h['x-dlq-group']) : 'unknown consumer',
+            reason: h['x-dlq-reason'] ?? 'no reason given',
+            at: new Date(Number(meta.timestamp) || Date.now()).toISOString(),
+            detail: { headers: h, key: meta.key },
+          });
+          if (fresh) this.hub.publish('dlq', { topic: spec.name });
+        },
+      }));
     return [...own, ...dlqs];
   }
 }

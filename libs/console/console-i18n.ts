@@ -1,4 +1,4 @@
-import { levelName } from '../intake/hazards';
+import { levelName } from '../common/hazards';
 
 /** The console's two languages: Chinese by default, English on request (?lang=en, remembered in a cookie). */
 export type ConsoleLang = 'zh-CN' | 'en';
@@ -317,7 +317,7 @@ const DLQ_WHY: [RegExp, string][] = [
   [/names another message/, 'id-conflict'],
   [/^rejected: CAP /, 'cap'],
   [/^rejected: warning /, 'warning'],
-  [/^rejected: (template data invalid|cannot render)/, 'template'],
+  [/^rejected: cannot render/, 'template'],
   [/^handler failed after/, 'retries'],
 ];
 

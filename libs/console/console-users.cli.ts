@@ -14,6 +14,7 @@ import { migrate } from '../db/migrate';
 import { CONSOLE_ROLES, isConsoleRole } from './access-policy';
 import { ConsoleRepository } from './console.repository';
 import { hashPassword } from './passwords';
+import { runCli } from '../common/cli';
 
 const USAGE = [
   'usage: npm run users -- add NAME --role duty-officer|auditor|directory-admin [--display TEXT]  (password on stdin)',
@@ -112,11 +113,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (require.main === module)
-  void main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    },
-  );
+if (require.main === module) runCli(() => main());

@@ -3,7 +3,7 @@ import Handlebars from 'handlebars';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromRoot } from '../common/project-root';
-import { hazardName, levelName, subtypeName } from '../intake/hazards';
+import { hazardName, levelName, subtypeName } from '../common/hazards';
 import { ConsoleRole, grantsOf, phoneFor } from './access-policy';
 import { roleName } from '../directory/roles';
 import { bilingual, ConsoleLang, reasonText, stateName, translate } from './console-i18n';

@@ -10,7 +10,7 @@ import { InfraModule } from '../infra/infra.module';
 import { Readiness } from '../infra/readiness';
 import { KAFKA, PUBLISHER, TOPIC_NAMER } from '../infra/tokens';
 import { ConsumerHost } from '../kafka/consumer-host';
-import { TopicHandler } from '../kafka/safe-consumer';
+import { onTopic } from '../kafka/safe-consumer';
 import { readTopic } from '../../test/support/kafka';
 import { EventPublisher, TopicNamer } from '../kafka/kafka-client';
 import {
@@ -535,13 +535,7 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
           namer,
           publisher,
           readiness,
-          handlers: [
-            {
-              topic: TOPICS.flood.name,
-              contract: 'warning',
-              handle: async () => undefined,
-            } as TopicHandler<never>,
-          ],
+          handlers: [onTopic(TOPICS.flood, async () => undefined)],
         }),
     );
     try {

@@ -4,7 +4,7 @@ import { AppConfig } from '../config/config';
 import { Db } from '../db/db';
 import { CONFIG, DB } from '../infra/tokens';
 import { consumerHostProvider } from '../kafka/consumer-host.provider';
-import { MessageTemplates } from '../notify/message-templates';
+import { MessageTemplates } from '../templates/message-templates';
 import { AssetsController } from './assets.controller';
 import { AuditViewsController } from './audit-views.controller';
 import { BoardController } from './board.controller';

@@ -17,15 +17,18 @@ import type { Response } from 'express';
 import { DIVISION_CODE, levelOfCode } from '../common/divisions';
 import { roleName } from '../directory/roles';
 import { divisionName, filterQuery, NotWokenFilter, notWokenFilterOf, trackerQuery } from './board.service';
-import { backendUserOf, BackendUser, ConsoleBackends } from './console-backends';
+import { backendUserOf, BackendUser, ConsoleBackends, OverJson } from './console-backends';
 import { ConsoleAuthGuard, Page, Permit } from './console-auth.guard';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleViews, PageContext } from './console-views';
 import { LiveHub } from './live-hub';
+import type { AreaProgress, BoardWarning } from '../callout/callout-query.repository';
 import type { FieldTaskSummary } from '../callout/field-task.repository';
 import type { NotWokenPersonRow } from '../callout/not-woken.repository';
 import { groupNotWoken, NotWokenCount, waited } from './not-woken-groups';
 import { progressSvg, ProgressData } from './progress-chart';
+
+type TrackerWarning = OverJson<BoardWarning>;
 
 /** Persons shown per page of an area's not-woken list. */
 export const AREA_PAGE_SIZE = 50;
@@ -206,14 +209,10 @@ export class NotWokenController {
     const as = this.as(page);
     const enc = encodeURIComponent(id);
     const [warnings, areas] = await Promise.all([
-      this.backends.call<{ id: string; seq: number; headline: string }[]>(
-        'tracker',
-        '/api/callouts/warnings?all=true',
-        {
-          as,
-        },
-      ),
-      this.backends.call<{ county: string }[]>('tracker', `/api/callouts/warnings/${enc}/areas`, { as }),
+      this.backends.call<TrackerWarning[]>('tracker', '/api/callouts/warnings?all=true', {
+        as,
+      }),
+      this.backends.call<OverJson<AreaProgress>[]>('tracker', `/api/callouts/warnings/${enc}/areas`, { as }),
     ]);
     const w = (Array.isArray(warnings.body) ? warnings.body : []).find((x) => x.id === id);
     if (!w) throw new NotFoundException(`no warning ${id}`);
@@ -240,25 +239,27 @@ export class NotWokenController {
     @Res() res: Response,
     @Query('county') county?: string,
   ) {
-    const all = await this.backends.call<{ id: string; seq: number; headline: string }[]>(
-      'tracker',
-      '/api/callouts/warnings?all=true',
-      { as: this.as(page) },
-    );
+    const all = await this.backends.call<TrackerWarning[]>('tracker', '/api/callouts/warnings?all=true', {
+      as: this.as(page),
+    });
     const w = (Array.isArray(all.body) ? all.body : []).find((x) => x.id === id);
     if (!w) throw new NotFoundException(`no warning ${id}`);
     res.type('image/svg+xml').setHeader('cache-control', 'no-store');
     res.send(await this.chart(page, w, county));
   }
 
-  private async chart(page: PageContext, w: { id: string; seq: number; headline: string }, county?: string) {
+  private async chart(
+    page: PageContext,
+    w: Pick<TrackerWarning, 'id' | 'seq' | 'headline'>,
+    county?: string,
+  ) {
     const q = county && DIVISION_CODE.test(county) ? `?county=${county}` : '';
     const p = await this.backends.call<ProgressData>(
       'tracker',
       `/api/callouts/warnings/${encodeURIComponent(w.id)}/progress${q}`,
       { as: this.as(page) },
     );
-    const title = `#${w.seq} ${w.headline}${q ? ` · ${divisionName(county!)}` : ''}`;
+    const title = `#${w.seq} ${w.headline ?? ''}${q ? ` · ${divisionName(county!)}` : ''}`;
     return progressSvg(p.body ?? { startedAt: null, total: 0, confirmedAt: [] }, { title, lang: page.lang });
   }
 

@@ -1,9 +1,7 @@
+import type { ProgressRows } from '../callout/not-woken.repository';
+
 /** The tracker's confirmation counts of a warning (or a county of it) per second after the first call. */
-export interface ProgressData {
-  startedAt: string | null;
-  total: number;
-  confirmedAt: { sec: number; n: number }[];
-}
+export type ProgressData = ProgressRows;
 
 /** Practice targets drawn on the chart (DOMAIN.md): reached by voice within 3 minutes, all woken within 5. */
 export const TARGETS = [

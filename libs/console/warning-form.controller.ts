@@ -15,7 +15,7 @@ import type { Response } from 'express';
 import { validBody } from '../common/valid-body';
 import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
-import { MessageTemplates } from '../notify/message-templates';
+import { MessageTemplates } from '../templates/message-templates';
 import { previewCapacity } from './capacity-preview';
 import { backendUserOf, ConsoleBackends } from './console-backends';
 import { ConsoleAuthGuard, Page, Permit } from './console-auth.guard';

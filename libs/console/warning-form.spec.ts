@@ -1,4 +1,4 @@
-import { MessageTemplates } from '../notify/message-templates';
+import { MessageTemplates } from '../templates/message-templates';
 import { beijingLocalToIso, formToIntakeBody, previewMessages, signalChoices } from './warning-form';
 
 describe('warning form', () => {

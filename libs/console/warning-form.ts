@@ -8,11 +8,11 @@ import {
   LEVELS,
   subtypeName,
   subtypesOf,
-} from '../intake/hazards';
+} from '../common/hazards';
 import { optionalText } from '../common/valid-body';
-import { MessageTemplates } from '../notify/message-templates';
-import { smsSegments, SegmentInfo } from '../notify/sms-segments';
-import { RenderContext } from '../notify/template-data';
+import { MessageTemplates } from '../templates/message-templates';
+import { smsSegments, SegmentInfo } from '../templates/sms-segments';
+import { RenderContext } from '../templates/template-data';
 import { ConsoleLang } from './console-i18n';
 
 /** The signal / kind choices of the form, grouped by hazard, each with the levels it allows. */

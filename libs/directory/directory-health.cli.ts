@@ -1,5 +1,6 @@
 import { DirectoryService } from './directory.service';
 import { openDirectoryDb } from './directory-cli.support';
+import { runCli } from '../common/cli';
 
 /** npm run directory:health [-- --json]: what to fix in the roster before the next warning. */
 async function main(argv: string[]): Promise<number> {
@@ -38,10 +39,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  },
-);
+runCli(() => main(process.argv.slice(2)));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DirectoryService } from './directory.service';
 import { openDirectoryDb } from './directory-cli.support';
+import { runCli } from '../common/cli';
 
 /**
  * npm run directory:import -- FILE [--partial] [--dry-run]
@@ -30,10 +31,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  },
-);
+runCli(() => main(process.argv.slice(2)));

@@ -51,6 +51,12 @@ const likeAny = (prefixes: string[], column: string, firstParam: number) =>
   prefixes.length ? `(${prefixes.map((_, i) => `${column} LIKE $${firstParam + i}`).join(' OR ')})` : 'false';
 const patterns = (prefixes: string[]) => prefixes.map((p) => `${p}%`);
 
+/** Role holders of the roles in $1 with their contact details; the caller adds which areas. */
+const ASSIGNMENTS_OF_ROLES = `SELECT ra.person_id, ra.role, ra.area_code, p.name, p.mobile, p.alt_phone, p.active
+       FROM directory.role_assignments ra
+       JOIN directory.persons p ON p.id = ra.person_id
+       WHERE ra.role = ANY($1::text[])`;
+
 /** SQL of the directory schema. Bulk writes go through unnest(): one statement per table per chunk. */
 export class DirectoryRepository {
   constructor(private readonly db: Db) {}
@@ -184,10 +190,7 @@ export class DirectoryRepository {
   /** Role holders under the prefixes, with their contact details (division details come from divisionsUnder). */
   async assignmentsUnder(prefixes: string[], roles: RoleCode[]): Promise<AssignmentRow[]> {
     const r = await this.db.query<AssignmentRow>(
-      `SELECT ra.person_id, ra.role, ra.area_code, p.name, p.mobile, p.alt_phone, p.active
-       FROM directory.role_assignments ra
-       JOIN directory.persons p ON p.id = ra.person_id
-       WHERE ra.role = ANY($1::text[]) AND ${likeAny(prefixes, 'ra.area_code', 2)}`,
+      `${ASSIGNMENTS_OF_ROLES} AND ${likeAny(prefixes, 'ra.area_code', 2)}`,
       [roles, ...patterns(prefixes)],
     );
     return r.rows;
@@ -196,10 +199,7 @@ export class DirectoryRepository {
   /** Role holders assigned exactly in the given divisions (not below them). */
   async assignmentsAt(codes: string[], roles: RoleCode[]): Promise<AssignmentRow[]> {
     const r = await this.db.query<AssignmentRow>(
-      `SELECT ra.person_id, ra.role, ra.area_code, p.name, p.mobile, p.alt_phone, p.active
-       FROM directory.role_assignments ra
-       JOIN directory.persons p ON p.id = ra.person_id
-       WHERE ra.role = ANY($1::text[]) AND ra.area_code = ANY($2::text[])`,
+      `${ASSIGNMENTS_OF_ROLES} AND ra.area_code = ANY($2::text[])`,
       [roles, codes],
     );
     return r.rows;

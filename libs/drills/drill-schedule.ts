@@ -1,7 +1,7 @@
 import { CronTime, validateCronExpression } from 'cron';
 import { z } from 'zod';
 import { HAZARDS } from '../../contracts/topics';
-import { subtypeSpec } from '../intake/hazards';
+import { subtypeSpec } from '../common/hazards';
 
 /**
  * A drill schedule as the duty officer writes it: when (a cron expression with seconds optional, in a

@@ -9,6 +9,7 @@ import {
   OnApplicationShutdown,
   RequestMethod,
 } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { Kafka } from 'kafkajs';
 import { AppConfig, ConfigKey, loadConfig } from '../config/config';
@@ -22,6 +23,7 @@ import { HealthController } from './health.controller';
 import { boundedStep } from './shutdown';
 import { Readiness } from './readiness';
 import { systemClock } from '../common/clock';
+import { DomainErrorFilter } from '../common/domain-error.filter';
 import { CLOCK, CONFIG, DB, KAFKA, PUBLISHER, READINESS, TOPIC_NAMER } from './tokens';
 
 export interface InfraOptions {
@@ -91,6 +93,8 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
         { provide: CONFIG, useFactory: () => ({ ...config(), __ownsDb: !opts.db }) },
         { provide: READINESS, useFactory: () => new Readiness(opts.awaiting) },
         { provide: CLOCK, useValue: systemClock },
+        // Domain errors of every controller become their HTTP status (400, 404, 409).
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
         {
           provide: DB,
           inject: [CONFIG],

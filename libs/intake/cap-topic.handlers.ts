@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { TOPICS } from '../../contracts/topics';
 import { TopicHandlerSource } from '../kafka/consumer-host';
-import { RejectMessage, TopicHandler } from '../kafka/safe-consumer';
+import { onTopic, RejectMessage, TopicHandler } from '../kafka/safe-consumer';
 import { IntakeService } from './intake.service';
 
 /**
@@ -15,11 +15,9 @@ import { IntakeService } from './intake.service';
 export class CapTopicHandlers implements TopicHandlerSource {
   constructor(private readonly intake: IntakeService) {}
 
-  handlers(): TopicHandler<never>[] {
-    const cap: TopicHandler<Buffer> = {
-      topic: TOPICS.cap.name,
-      contract: 'cap-xml',
-      handle: async (bytes, meta) => {
+  handlers(): TopicHandler[] {
+    return [
+      onTopic(TOPICS.cap, async (bytes, meta) => {
         const r = await this.intake.acceptCap(
           bytes,
           'cap-kafka',
@@ -27,8 +25,7 @@ export class CapTopicHandlers implements TopicHandlerSource {
         );
         if (r.kind === 'rejected') throw new RejectMessage('CAP message rejected', r.reasons);
         if (r.kind === 'conflict') throw new RejectMessage('CAP identifier names another message', r.reasons);
-      },
-    };
-    return [cap] as TopicHandler<never>[];
+      }),
+    ];
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { HAZARDS } from '../../contracts/topics';
-import { LEVELS } from './hazards';
+import { LEVELS } from '../common/hazards';
 
 /*
  * OpenAPI descriptions of the duty-officer API bodies. Validation does not use these classes: the

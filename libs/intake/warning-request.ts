@@ -5,7 +5,7 @@
  */
 import { WarningMessage } from '../../contracts/generated/warning';
 import { validateContract } from '../../contracts/validate';
-import { levelName, subtypeName } from './hazards';
+import { levelName, subtypeName } from '../common/hazards';
 import { checkWarning, expiryErrors } from './warning-rules';
 
 export interface FieldError {

@@ -1,6 +1,6 @@
 import { WarningMessage } from '../../contracts/generated/warning';
 import { validateContract } from '../../contracts/validate';
-import { hazardName, levelColour, levelGrade, levelName, subtypeName, SUBTYPES } from './hazards';
+import { hazardName, levelColour, levelGrade, levelName, subtypeName, SUBTYPES } from '../common/hazards';
 import { formatWarningId, parseWarningId } from './warning-id';
 import { checkWarning } from './warning-rules';
 

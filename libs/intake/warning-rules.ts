@@ -5,7 +5,14 @@
  */
 import { WarningMessage } from '../../contracts/generated/warning';
 import { hazardTopic, HAZARDS } from '../../contracts/topics';
-import { isHazard, isLevel, levelOfSourceLevel, subtypeSpec, subtypesOf, SubtypeSpec } from './hazards';
+import {
+  isHazard,
+  isLevel,
+  levelOfSourceLevel,
+  subtypeSpec,
+  subtypesOf,
+  SubtypeSpec,
+} from '../common/hazards';
 import { isKnownDivision } from './known-divisions';
 export { parseWarningId } from './warning-id';
 

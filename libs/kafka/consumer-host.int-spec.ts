@@ -5,7 +5,7 @@ import { Readiness } from '../infra/readiness';
 import { ConsumerHost } from './consumer-host';
 import { createKafka, ensureTopics, EventPublisher, TopicNamer } from './kafka-client';
 import { Outbox, OutboxRelay, outboxTableSql } from './outbox';
-import { TopicHandler } from './safe-consumer';
+import { ContractHandler, onTopic } from './safe-consumer';
 
 /** Reads every message of a topic from the beginning until `count` arrived. */
 const status = (eventId: string) => ({
@@ -40,22 +40,18 @@ describe('safe consumption on the real Kafka broker', () => {
   it('retries, dead-letters poison with its reason, and never blocks the partition', async () => {
     const handled: string[] = [];
     let flakyTries = 0;
-    const handler: TopicHandler<ReturnType<typeof status>> = {
-      topic: TOPICS.calloutsStatus.name,
-      contract: 'callout-status',
-      handle: async (s) => {
-        if (s.eventId === 'poison') throw new Error('cannot ever handle this');
-        if (s.eventId === 'flaky' && ++flakyTries < 3) throw new Error('transient');
-        handled.push(s.eventId);
-      },
-    };
+    const handler = onTopic(TOPICS.calloutsStatus, async (s) => {
+      if (s.eventId === 'poison') throw new Error('cannot ever handle this');
+      if (s.eventId === 'flaky' && ++flakyTries < 3) throw new Error('transient');
+      handled.push(s.eventId);
+    });
     const readiness = new Readiness();
     host = new ConsumerHost({
       brokers: kafkaBrokers(),
       group: 'tracker',
       namer,
       publisher,
-      handlers: [handler as TopicHandler<never>],
+      handlers: [handler],
       retry: { attempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
       readiness,
     });
@@ -107,7 +103,7 @@ describe('safe consumption on the real Kafka broker', () => {
     const seen: string[] = [];
     let running = 0;
     let widest = 0;
-    const handler: TopicHandler<ReturnType<typeof status>> = {
+    const handler: ContractHandler<'callout-status'> = {
       topic,
       contract: 'callout-status',
       keyConcurrency: 4,
@@ -124,7 +120,7 @@ describe('safe consumption on the real Kafka broker', () => {
       group: 'batching',
       namer,
       publisher,
-      handlers: [handler as TopicHandler<never>],
+      handlers: [handler],
     });
     await batchHost.start();
     try {

@@ -6,7 +6,7 @@ import { watchConsumerGroup } from '../observability/collectors';
 import { boundedStep } from '../infra/shutdown';
 import { EventPublisher, TopicNamer } from './kafka-client';
 import { connectivityOf, kafkaLogCreator } from './kafka-log';
-import { DEFAULT_RETRY, RawMessage, RetryPolicy, SafeConsumer, TopicHandler } from './safe-consumer';
+import { DEFAULT_RETRY, RetryPolicy, SafeConsumer, TopicHandler } from './safe-consumer';
 
 export interface ConsumerHostOptions {
   brokers: string[];
@@ -14,7 +14,7 @@ export interface ConsumerHostOptions {
   group: string;
   namer: TopicNamer;
   publisher: EventPublisher;
-  handlers: TopicHandler<never>[];
+  handlers: TopicHandler[];
   retry?: RetryPolicy;
   /**
    * Partitions handled in parallel (messages within a partition stay in order). Default 12, the
@@ -63,7 +63,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
   private server?: ServerKafka;
   readonly safe: SafeConsumer;
   /** Handlers by prefixed topic name. */
-  private readonly byTopic = new Map<string, TopicHandler<never>>();
+  private readonly byTopic = new Map<string, TopicHandler>();
   /** Marks the group joined for readiness. */
   private readonly joined: () => void;
 
@@ -136,13 +136,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     const one = async (m: KafkaMessage): Promise<boolean> => {
       // Throws only when even the DLQ cannot be written: the offset stays unresolved and Kafka
       // delivers the message again.
-      const outcome = await this.safe.process(
-        h,
-        batch.topic,
-        batch.partition,
-        m as unknown as RawMessage,
-        control,
-      );
+      const outcome = await this.safe.process(h, batch.topic, batch.partition, m, control);
       if (outcome.kind === 'interrupted') return false;
       await heartbeat();
       return true;
@@ -203,5 +197,5 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
 
 /** A class of a bounded context that declares what it consumes. */
 export interface TopicHandlerSource {
-  handlers(): TopicHandler<never>[];
+  handlers(): TopicHandler[];
 }

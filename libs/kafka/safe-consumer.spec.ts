@@ -1,5 +1,5 @@
 import { Conflict, NotFound, RejectedInput } from '../common/domain-errors';
-import { ProcessControl, RejectMessage, SafeConsumer, TopicHandler } from './safe-consumer';
+import { ContractHandler, ProcessControl, RejectMessage, SafeConsumer } from './safe-consumer';
 
 const status = (over: Record<string, unknown> = {}) => ({
   schemaVersion: 1,
@@ -20,7 +20,9 @@ const raw = (value: unknown, offset = '7') => ({
   timestamp: '0',
 });
 
-function setup(handle: TopicHandler['handle']) {
+type StatusHandler = ContractHandler<'callout-status'>;
+
+function setup(handle: StatusHandler['handle']) {
   const dlq: { topic: string; headers: Record<string, unknown>; value: unknown }[] = [];
   const consumer = new SafeConsumer(
     async (topic, m) => {
@@ -29,7 +31,7 @@ function setup(handle: TopicHandler['handle']) {
     'g1',
     { attempts: 3, initialDelayMs: 1, maxDelayMs: 5, outageDelayMs: 1 },
   );
-  const handler: TopicHandler = { topic: 'callouts.status', contract: 'callout-status', handle };
+  const handler: StatusHandler = { topic: 'callouts.status', contract: 'callout-status', handle };
   return { dlq, consumer, handler };
 }
 
@@ -131,7 +133,7 @@ describe('SafeConsumer', () => {
       'g1',
       { attempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
     );
-    const handler: TopicHandler = { topic: 't', contract: 'callout-status', handle: async () => undefined };
+    const handler: StatusHandler = { topic: 't', contract: 'callout-status', handle: async () => undefined };
     await expect(consumer.process(handler, 't', 0, raw('not json'))).rejects.toThrow('broker down');
   });
 

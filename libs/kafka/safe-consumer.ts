@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { backOff } from 'exponential-backoff';
 import { IHeaders } from 'kafkajs';
-import { ContractName, deadLetterId, dlqName } from '../../contracts/topics';
+import { ContractName, ContractPayload, deadLetterId, dlqName, TopicSpecOf } from '../../contracts/topics';
 import { validateContract } from '../../contracts/validate';
 import { DomainError, RejectedInput } from '../common/domain-errors';
 import { isConnectionError } from '../db/db';
@@ -19,11 +19,14 @@ export interface MessageMeta {
   timestamp: string;
 }
 
-/** One consumer of one topic: the value arrives decoded and validated against the topic's contract. */
-export interface TopicHandler<T = unknown> {
+/**
+ * One consumer of one topic of contract C: the value arrives decoded and validated against the
+ * contract, typed by it (contracts/topics.ts ContractPayloads).
+ */
+export interface ContractHandler<C extends ContractName> {
   topic: string;
-  contract: ContractName;
-  handle(value: T, meta: MessageMeta): Promise<void>;
+  contract: C;
+  handle(value: ContractPayload<C>, meta: MessageMeta): Promise<void>;
   /**
    * Messages of different keys of one fetched batch handled at once (default 1: one after the
    * other, as the partition orders them). Messages of the same key always run one after the other,
@@ -31,6 +34,21 @@ export interface TopicHandler<T = unknown> {
    * of a batch share a few transactions instead of waiting for one commit each.
    */
   keyConcurrency?: number;
+}
+
+/** A handler of any topic: the registry's element, each one typed by its own contract. */
+export type TopicHandler = { [C in ContractName]: ContractHandler<C> }[ContractName];
+
+/**
+ * A handler of one topic, its value typed by the topic's contract:
+ * `onTopic(TOPICS.calloutsStatus, (s) => …)` hands `s` over as a CalloutStatus.
+ */
+export function onTopic<C extends ContractName>(
+  spec: TopicSpecOf<C>,
+  handle: (value: ContractPayload<C>, meta: MessageMeta) => Promise<void>,
+  options: { keyConcurrency?: number } = {},
+): ContractHandler<C> {
+  return { topic: spec.name, contract: spec.contract, handle, ...options };
 }
 
 /**
@@ -121,8 +139,8 @@ export class SafeConsumer {
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
-  async process<T>(
-    handler: TopicHandler<T>,
+  async process<C extends ContractName>(
+    handler: ContractHandler<C>,
     prefixedTopic: string,
     partition: number,
     raw: RawMessage,
@@ -143,18 +161,27 @@ export class SafeConsumer {
     if (!decoded.ok)
       return this.deadLetter(handler.topic, prefixedTopic, partition, raw, headers, decoded.reason, 0);
     return withMessageContext(handler.topic, headers, decoded.value, () =>
-      this.handleDecoded(handler, prefixedTopic, partition, raw, meta, decoded.value as T, control),
+      this.handleDecoded(
+        handler,
+        prefixedTopic,
+        partition,
+        raw,
+        meta,
+        // decode() checked the value against the handler's contract: it is that contract's payload.
+        decoded.value as ContractPayload<C>,
+        control,
+      ),
     );
   }
 
   /** The handler's tries for a decoded message; a database outage is waited out (control says how long). */
-  private async handleDecoded<T>(
-    handler: TopicHandler<T>,
+  private async handleDecoded<C extends ContractName>(
+    handler: ContractHandler<C>,
     prefixedTopic: string,
     partition: number,
     raw: RawMessage,
     meta: MessageMeta,
-    value: T,
+    value: ContractPayload<C>,
     control: ProcessControl,
   ): Promise<Outcome> {
     const headers = meta.headers;

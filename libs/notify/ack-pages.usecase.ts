@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Db } from '../db/db';
 import { parseFeedbackForm } from './ack-feedback-form';
 import { verifyAckToken } from './ack-token';
-import { MessageTemplates } from './message-templates';
+import { MessageTemplates } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NotifyRepository } from './notify.repository';
 
@@ -118,7 +118,7 @@ export class AckPages {
   }
 
   private page(template: string, attempt: AttemptRow, token: string): AckPage {
-    const data = attempt.data as { warning: { expires: string; drill: boolean } };
+    const data = attempt.data;
     const context = { ...data, token, drill: data.warning.drill, expiresLocal: data.warning.expires };
     return { outcome: 'shown', html: this.templates.render('web', template, 'zh-CN', context) };
   }

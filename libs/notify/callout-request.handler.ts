@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { TOPICS } from '../../contracts/topics';
-import { TopicHandler } from '../kafka/safe-consumer';
+import { onTopic, TopicHandler } from '../kafka/safe-consumer';
 import { TopicHandlerSource } from '../kafka/consumer-host';
 import { CalloutSending } from './callout-sending.usecase';
 import { NOTIFY_WORKER } from './notify.tokens';
@@ -18,16 +17,16 @@ export class CalloutRequestHandlers implements TopicHandlerSource {
     @Inject(NOTIFY_WORKER) private readonly worker: Pick<SendWorker<unknown>, 'nudge'>,
   ) {}
 
-  handlers(): TopicHandler<never>[] {
-    const h: TopicHandler<CalloutRequested> = {
-      topic: TOPICS.calloutsRequested.name,
-      contract: 'callout-requested',
-      // The requests of a fetched batch are accepted together (CalloutSending's accept group commit).
-      keyConcurrency: 64,
-      handle: async (value) => {
-        if ((await this.sending.accept(value)) === 'queued') this.worker.nudge();
-      },
-    };
-    return [h as TopicHandler<never>];
+  handlers(): TopicHandler[] {
+    return [
+      onTopic(
+        TOPICS.calloutsRequested,
+        async (request) => {
+          if ((await this.sending.accept(request)) === 'queued') this.worker.nudge();
+        },
+        // The requests of a fetched batch are accepted together (CalloutSending's accept group commit).
+        { keyConcurrency: 64 },
+      ),
+    ];
   }
 }

@@ -6,7 +6,7 @@ import { GroupCommit } from '../db/group-commit';
 import { withRowContext } from '../observability/context';
 import { observeAccepted, observeClaimed, observeSend } from '../observability/metrics';
 import { activeTraceHeaders } from '../observability/tracing';
-import { langOf } from './message-templates';
+import { langOf } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NewAttempt, NotifyRepository } from './notify.repository';
 import { ChannelError, ChannelKind, FoundSend, SendResult } from './provider';
@@ -95,7 +95,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
       this.router.capabilities(provider, req.to, req.channel),
     );
     const channel = req.channel === 'sms' ? sms : voice;
-    const seq = (req.data as { warning?: { seq?: number } }).warning?.seq;
+    const seq = req.data.warning.seq;
     const queued = await this.accepts.add({
       request_id: req.requestId,
       callout_id: req.calloutId,
@@ -107,7 +107,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
       from_number: channel.from,
       warning_seq: typeof seq === 'number' ? seq : null,
       language: langOf(req.language),
-      data: req.data as Record<string, unknown>,
+      data: req.data,
       body,
       twiml: voiceScript ? voice.callContent(req.requestId, voiceScript) : null,
       traceparent: activeTraceHeaders().traceparent ?? null,

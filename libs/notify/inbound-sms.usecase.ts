@@ -3,7 +3,7 @@ import { CalloutResponse } from '../../contracts/generated/callout-response';
 import { maskPhone } from '../common/mask';
 import { Db } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
-import { langOf, MessageTemplates } from './message-templates';
+import { langOf, MessageTemplates } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NotifyRepository } from './notify.repository';
 import { InboundSms } from './provider';

@@ -3,7 +3,7 @@ import { Db } from '../db/db';
 import { AckPages } from './ack-pages.usecase';
 import { CalloutSending } from './callout-sending.usecase';
 import { InboundSmsReplies } from './inbound-sms.usecase';
-import { MessageTemplates } from './message-templates';
+import { MessageTemplates } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { NotifyRepository } from './notify.repository';
 import { ProviderWebhookSink } from './provider';

@@ -22,7 +22,7 @@ import { NotifyModule } from './notify.module';
 import { NOTIFY_WORKER } from './notify.tokens';
 import { REJECTED_EXCERPT_BYTES, REJECTED_PER_MINUTE } from './rejected-webhook';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
-import { SAMPLE_DATA } from './template-data';
+import { SAMPLE_DATA } from '../templates/template-data';
 
 jest.setTimeout(90_000);
 
@@ -565,12 +565,36 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     expect(statusOf(r.requestId, 'failed')).toBeUndefined();
   });
 
-  it('a request whose data cannot render goes to the DLQ with the reason', async () => {
-    const r = request('+8613800000901', { data: { warning: SAMPLE_DATA.warning } });
-    await publish(r);
-    const d = await waitFor(() => dlq.find((x) => x.value.includes(r.requestId)), 'dead letter');
-    expect(d.reason).toContain('data.person');
-    expect(toNumber(r.to)).toHaveLength(0);
+  it('a request whose data does not fit the contract, or cannot render, goes to the DLQ with the reason', async () => {
+    // Deliberately outside the contract's type: no person to address.
+    const misfit = request('+8613800000901', {
+      data: { warning: SAMPLE_DATA.warning } as unknown as CalloutRequested['data'],
+    });
+    // Fits the contract, but an escalation names who did not answer (its template needs the subject).
+    const { subject: _subject, ...noSubject } = SAMPLE_DATA;
+    const unrenderable = request('+8613800000902', {
+      requestId: `${uniqueId('co')}#1:sms:escalation`,
+      purpose: 'escalation',
+      data: noSubject,
+    });
+    await publish(misfit);
+    await publish(unrenderable);
+    const misfitLetter = await waitFor(
+      () => dlq.find((x) => x.value.includes(misfit.requestId)),
+      'dead letter of the misfit',
+    );
+    expect(misfitLetter.reason).toContain(
+      "schema callout-requested: /data: must have required property 'person'",
+    );
+    const unrenderableLetter = await waitFor(
+      () => dlq.find((x) => x.value.includes(unrenderable.requestId)),
+      'dead letter of the unrenderable',
+    );
+    expect(unrenderableLetter.reason).toMatch(
+      /^rejected: cannot render: template sms\/escalation: "name" not defined/,
+    );
+    expect(toNumber(misfit.to)).toHaveLength(0);
+    expect(toNumber(unrenderable.to)).toHaveLength(0);
   });
 });
 

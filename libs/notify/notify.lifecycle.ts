@@ -4,7 +4,7 @@ import { AppConfig } from '../config/config';
 import { CONFIG } from '../infra/tokens';
 import { boundedStep } from '../infra/shutdown';
 import { OutboxRelay } from '../kafka/outbox';
-import { MessageTemplates } from './message-templates';
+import { MessageTemplates } from '../templates/message-templates';
 import {
   NOTIFY_GATE,
   NOTIFY_RECONCILER,

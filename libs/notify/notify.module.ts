@@ -9,7 +9,7 @@ import { AckController } from './ack.controller';
 import { AckPages } from './ack-pages.usecase';
 import { CalloutRequestHandlers } from './callout-request.handler';
 import { CalloutSending } from './callout-sending.usecase';
-import { MessageTemplates } from './message-templates';
+import { MessageTemplates } from '../templates/message-templates';
 import {
   NOTIFY_GATE,
   NOTIFY_RECONCILER,

@@ -1,3 +1,4 @@
+import type { TemplateData } from '../../contracts/generated';
 import { Queryable } from '../db/db';
 import { REJECTED_PER_MINUTE, WebhookExcerpt } from './rejected-webhook';
 
@@ -12,7 +13,7 @@ export interface AttemptRow {
   from_number: string | null;
   warning_seq: number | null;
   language: string;
-  data: Record<string, unknown>;
+  data: TemplateData;
   body: string;
   twiml: string | null;
   state: 'queued' | 'sending' | 'sent' | 'failed';

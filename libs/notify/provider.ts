@@ -1,7 +1,7 @@
 import { CalloutStatus } from '../../contracts/generated/callout-status';
 import type { Provider, Type } from '@nestjs/common';
 import type { AppConfig } from '../config/config';
-import type { Lang } from './message-templates';
+import type { Lang } from '../templates/message-templates';
 
 /*
  * The provider adapter interface: everything the notify use cases know of an SMS / voice provider.

@@ -1,11 +1,11 @@
 import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { RejectedInput } from '../common/domain-errors';
 import { createAckToken } from './ack-token';
-import { langOf, MessageTemplates, TemplateError } from './message-templates';
+import { langOf, MessageTemplates, TemplateError } from '../templates/message-templates';
 import { VoiceScript } from './provider';
 import { confirmationFor } from './providers/confirmation-options';
 import { ChannelCapabilities } from './providers/provider-capabilities';
-import { checkTemplateData, RenderContext } from './template-data';
+import { RenderContext } from '../templates/template-data';
 
 /** Links of warnings without an expiry stay valid this long. */
 const DEFAULT_LINK_LIFETIME_MS = 48 * 3600_000;
@@ -52,21 +52,18 @@ export class RequestRenderer {
     >,
     carrier?: ChannelCapabilities,
   ): RenderedRequest {
-    const checked = checkTemplateData(req.data);
-    if (!checked.ok) throw new RejectedInput('template data invalid', checked.errors);
+    const data = req.data;
     const lang = langOf(req.language);
     const confirm = confirmationFor(carrier, lang);
     const ctx: RenderContext = {
-      ...checked.data,
-      warning: { ...checked.data.warning, instruction: checked.data.warning.instruction ?? '' },
-      note: checked.data.note ?? '',
+      ...data,
+      warning: { ...data.warning, instruction: data.warning.instruction ?? '' },
+      note: data.note ?? '',
       drill: req.drill,
       purpose: req.purpose,
       attempt: req.attempt,
       ackUrl:
-        req.channel === 'sms' && confirm.withLink
-          ? this.ackUrl(req.calloutId, checked.data.warning.expires)
-          : '',
+        req.channel === 'sms' && confirm.withLink ? this.ackUrl(req.calloutId, data.warning.expires) : '',
       confirmHint: confirm.confirmHint,
       replyConfirms: confirm.replyConfirms,
     };

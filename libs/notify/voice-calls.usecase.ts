@@ -1,6 +1,6 @@
 import { onceKnown, UNKNOWN } from './overtaking-callbacks';
 import { Db } from '../db/db';
-import { langOf, MessageTemplates } from './message-templates';
+import { langOf, MessageTemplates } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { NotifyRepository } from './notify.repository';
 import { KeyPress, SpokenReply } from './provider';

@@ -1,3 +1,4 @@
+import { NotFound, RejectedInput } from '../common/domain-errors';
 import { roleName } from '../directory/roles';
 import { ChainSnapshot, HAZARD_ZH, LEVEL_ZH } from './monthly-report';
 import {
@@ -16,7 +17,8 @@ import {
  * refused, and no real warning is ever counted in it.
  */
 
-export class NotADrill extends Error {}
+/** The report is asked of a real warning (HTTP 400 at the edge). */
+export class NotADrill extends RejectedInput {}
 
 export interface AfterActionReport {
   warningId: string;
@@ -83,7 +85,7 @@ function weakest(townships: AreaFigures[]): AreaFigures[] {
 
 export function buildAfterActionReport(input: AfterActionInput): AfterActionReport {
   const drill = input.snapshots.find((s) => s.chain.warning.warningId === input.warningId);
-  if (!drill) throw new RangeError(`no ledger entries for warning ${input.warningId}`);
+  if (!drill) throw new NotFound(`no ledger entries for warning ${input.warningId}`);
   if (!drill.chain.warning.drill) throw new NotADrill(`${input.warningId} is a real warning, not a drill`);
   const w = drill.chain.warning;
   const callouts = calloutsOf(drill, input);

@@ -1,18 +1,8 @@
-import {
-  BadRequestException,
-  Controller,
-  Get,
-  NotFoundException,
-  Param,
-  Query,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { BadRequestException, Controller, Get, Param, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuditService } from '../audit/audit.service';
 import { AuditorActor, AuditorGuard } from '../audit/auditor.guard';
-import { NotADrill } from './after-action-report';
 import { afterActionCsv, afterActionHtml, monthlyReportCsv, monthlyReportHtml } from './report-render';
 import { ReportsService } from './reports.service';
 
@@ -84,12 +74,7 @@ export class ReportsController {
   ) {
     const f = formatOf(format);
     await this.audit.recordAccess(actor, `report.after-action:${f}`, id);
-    const report = await this.reports.afterAction(id, actor).catch((e: unknown) => {
-      if (e instanceof NotADrill) throw new BadRequestException(e.message);
-      if (e instanceof RangeError) throw new NotFoundException(e.message);
-      throw e;
-    });
-    return sendReport(res, f, report, {
+    return sendReport(res, f, await this.reports.afterAction(id, actor), {
       html: afterActionHtml,
       csv: afterActionCsv,
       filename: `drill-${encodeURIComponent(id)}`,

@@ -1,3 +1,4 @@
+import type { WarningMessage } from '../../contracts/generated';
 import { Clock, systemClock } from '../../libs/common/clock';
 import { Db } from '../../libs/db/db';
 import { CalloutOutboxRelay } from '../../libs/callout/callout-outbox.relay';
@@ -48,5 +49,32 @@ export function calloutEngine(
     newDispatcher: dispatcher,
     newScanner: scanner,
     controller: new CalloutQueryController(new CalloutQueryRepository(db), tracker),
+  };
+}
+
+let warningSeq = 0;
+/**
+ * A red flash-flood warning of 新荣区 as the hazard topics carry it, sent a minute ago and expiring in
+ * six hours, with a new id each time; `over` names its areas and anything else a spec needs.
+ */
+export function floodWarning(over: Partial<WarningMessage> = {}): WarningMessage {
+  const now = Date.now();
+  const n = warningSeq++;
+  return {
+    schemaVersion: 1,
+    id: `140212000000_2026070103000${n}_1`,
+    msgType: 'Alert',
+    status: 'Actual',
+    sender: '新荣区水务局',
+    sentAt: new Date(now - 60_000 + n).toISOString(),
+    hazard: 'flood',
+    subtype: 'flash-flood-risk',
+    level: 'red',
+    headline: '新荣镇山洪灾害气象风险红色预警',
+    instruction: '立即组织危险区群众转移',
+    areas: [{ code: '140212100000', name: '新荣镇' }],
+    effective: new Date(now - 60_000).toISOString(),
+    expires: new Date(now + 6 * 3600_000).toISOString(),
+    ...over,
   };
 }

@@ -1,6 +1,6 @@
 import { WarningMessage } from '../../../contracts/generated/warning';
 import { validateContract } from '../../../contracts/validate';
-import { Level, subtypeSpec } from '../hazards';
+import { Level, subtypeSpec } from '../../common/hazards';
 import { Gazetteer, nationalGazetteer } from '../../common/gazetteer';
 import { checkWarning } from '../warning-rules';
 import { parseWarningId } from '../warning-id';

@@ -1,5 +1,5 @@
 import { Hazard } from '../../../contracts/topics';
-import { Level } from '../hazards';
+import { Level } from '../../common/hazards';
 
 /**
  * How CAP words map onto the canonical vocabulary (documented in docs/intake.md). Matching is on

@@ -1,7 +1,7 @@
 import { CalloutRequested } from '../../../contracts/generated/callout-requested';
-import { MessageTemplates } from '../message-templates';
+import { MessageTemplates } from '../../templates/message-templates';
 import { RequestRenderer } from '../request-renderer';
-import { SAMPLE_DATA } from '../template-data';
+import { SAMPLE_DATA } from '../../templates/template-data';
 import { confirmationFor } from './confirmation-options';
 import { ChannelCapabilities, TENCENT, TWILIO_ELSEWHERE, TWILIO_TO_MAINLAND } from './provider-capabilities';
 

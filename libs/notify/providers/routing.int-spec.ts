@@ -21,7 +21,7 @@ import { NotifyModule } from '../notify.module';
 import { startTencentSimulator, TencentSimulator } from '../simulator/tencent-simulator';
 import { startTwilioSimulator, TwilioSimulator } from '../simulator/twilio-simulator';
 import { callbackToken } from '../tencent/tencent-callbacks';
-import { SAMPLE_DATA } from '../template-data';
+import { SAMPLE_DATA } from '../../templates/template-data';
 
 jest.setTimeout(120_000);
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Header, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { AppConfig } from '../../config/config';
 import { CONFIG } from '../../infra/tokens';
-import type { Lang } from '../message-templates';
+import type { Lang } from '../../templates/message-templates';
 import { PROVIDER_WEBHOOK_SINK, ProviderWebhookSink } from '../provider';
 import { EMPTY_TWIML, messageTwiml, replyTwiml, SayVoice, voicesWith } from './twiml';
 import { inboundSmsOf, keyPressOf } from './twilio-inbound';

@@ -1,5 +1,5 @@
 import twilio, { Twilio } from 'twilio';
-import type { Lang } from '../message-templates';
+import type { Lang } from '../../templates/message-templates';
 import {
   ChannelError,
   FoundSend,

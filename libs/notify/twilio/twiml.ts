@@ -1,4 +1,4 @@
-import type { Lang } from '../message-templates';
+import type { Lang } from '../../templates/message-templates';
 import type { SpokenReply, VoiceScript } from '../provider';
 
 export const xmlEscape = (s: string) =>
