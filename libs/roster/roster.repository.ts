@@ -1,5 +1,6 @@
 import type { CalloutEvent } from '../../contracts/generated';
 import { Db } from '../db/db';
+import { GroupCommit } from '../db/group-commit';
 import { Observation, ObservationKind } from './number-health';
 
 /** An observation with the person it was about. */
@@ -33,31 +34,64 @@ interface ObservationRow {
 export class RosterRepository {
   constructor(private readonly db: Db) {}
 
+  /**
+   * Both writes are group commits: the events that arrive together (a city-wide call-out brings
+   * thousands a second) share one multi-row INSERT instead of one statement each.
+   */
+  private readonly callouts = new GroupCommit<CalloutEvent>(
+    async (list) => {
+      const col = <T>(f: (e: CalloutEvent) => T) => list.map(f);
+      await this.db.query(
+        `INSERT INTO roster.callouts (callout_id, warning_id, person_id, person_name, role, area_code, area_name, drill, first_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::timestamptz[])
+         ON CONFLICT (callout_id) DO NOTHING`,
+        [
+          col((e) => e.calloutId),
+          col((e) => e.warningId),
+          col((e) => e.personId),
+          col((e) => e.personName ?? null),
+          col((e) => e.role ?? null),
+          col((e) => e.areaCode ?? null),
+          col((e) => e.areaName ?? null),
+          col((e) => e.drill === true),
+          col((e) => e.at),
+        ],
+      );
+      return list.map(() => undefined);
+    },
+    { maxBatch: 1000, maxConcurrent: 1 },
+  );
+
+  private readonly observations = new GroupCommit<Observation>(
+    async (list) => {
+      const col = <T>(f: (o: Observation) => T) => list.map(f);
+      await this.db.query(
+        `INSERT INTO roster.observations (event_id, callout_id, warning_id, kind, line_fault, channel, detail, at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+         ON CONFLICT (event_id) DO NOTHING`,
+        [
+          col((o) => o.eventId),
+          col((o) => o.calloutId),
+          col((o) => o.warningId),
+          col((o) => o.kind),
+          col((o) => o.lineFault ?? null),
+          col((o) => o.channel ?? null),
+          col((o) => o.detail),
+          col((o) => o.at),
+        ],
+      );
+      return list.map(() => undefined);
+    },
+    { maxBatch: 1000, maxConcurrent: 1 },
+  );
+
   /** Who a call-out called; the first event that names the person wins, later ones change nothing. */
-  async recordCallout(e: CalloutEvent): Promise<void> {
-    await this.db.query(
-      `INSERT INTO roster.callouts (callout_id, warning_id, person_id, person_name, role, area_code, area_name, drill, first_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (callout_id) DO NOTHING`,
-      [
-        e.calloutId,
-        e.warningId,
-        e.personId,
-        e.personName ?? null,
-        e.role ?? null,
-        e.areaCode ?? null,
-        e.areaName ?? null,
-        e.drill === true,
-        e.at,
-      ],
-    );
+  recordCallout(e: CalloutEvent): Promise<void> {
+    return this.callouts.add(e);
   }
 
-  async recordObservation(o: Observation): Promise<void> {
-    await this.db.query(
-      `INSERT INTO roster.observations (event_id, callout_id, warning_id, kind, line_fault, channel, detail, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING`,
-      [o.eventId, o.calloutId, o.warningId, o.kind, o.lineFault ?? null, o.channel ?? null, o.detail, o.at],
-    );
+  recordObservation(o: Observation): Promise<void> {
+    return this.observations.add(o);
   }
 
   /**
