@@ -1,7 +1,7 @@
 // Three tiers (the developers' guide, ../shared/STYLE.md, "Tests"): unit specs beside the code (no
 // I/O), integration specs that touch the real PostgreSQL or Kafka (*.int-spec.ts), and end-to-end specs
-// in test/ that run the built services as processes. `npm test` builds first, then runs all three, one
-// file at a time.
+// in test/ that run the built services as processes, and the small fault suite. `npm test` builds
+// first, then runs them all, one file at a time.
 const swc = [
   '@swc/jest',
   {
@@ -23,7 +23,10 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{apps,libs,contracts,scripts}/**/*.spec.ts', '<rootDir>/test/support/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/{apps,libs,contracts,scripts,bench}/**/*.spec.ts',
+        '<rootDir>/test/support/*.spec.ts',
+      ],
     },
     {
       ...common,
@@ -39,16 +42,12 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/e2e-global-setup.js',
     },
     // The small fault suite (docs/reliability.md): its own PostgreSQL and Kafka, seven trials back to
-    // back. Not part of `npm test` until it fits the suite's time budget; `npm run test:faults` runs it.
-    ...(process.env.FAULTS_SMALL
-      ? [
-          {
-            ...common,
-            displayName: 'faults',
-            testMatch: ['<rootDir>/test/**/*.faults-spec.ts'],
-            globalSetup: '<rootDir>/test/support/e2e-global-setup.js',
-          },
-        ]
-      : []),
+    // back on a 165-person roster; `npm run test:faults` runs it alone.
+    {
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/**/*.faults-spec.ts'],
+      globalSetup: '<rootDir>/test/support/e2e-global-setup.js',
+    },
   ],
 };

@@ -491,7 +491,9 @@ export class CalloutPipeline {
     if (replicas > 1) this.front = await roundRobinFront(this.notifierPort, notifierPorts);
     const replicated = ['dispatcher', 'tracker', ...(this.opts.extraApps ?? [])];
     const replicaName = (app: string, i: number) => (i === 0 ? app : `${app}-${i + 1}`);
-    const started = await Promise.all([
+    // Settled one by one: when one service fails to start, the others that did are still stopped
+    // with the pipeline rather than left running.
+    const starting = await Promise.allSettled([
       ...notifierPorts.map((port, i) =>
         startApp('notifier', replicaName('notifier', i), env, port, 'health', this.opts),
       ),
@@ -501,7 +503,9 @@ export class CalloutPipeline {
         ),
       ),
     ]);
-    this.children.push(...started);
+    for (const r of starting) if (r.status === 'fulfilled') this.children.push(r.value);
+    const failed = starting.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     const kafka = new Kafka({
       clientId: `${this.prefix}bench`,
       brokers: brokers.split(','),

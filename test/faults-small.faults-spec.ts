@@ -7,7 +7,7 @@ import { FaultSuite, TrialResult } from '../bench/faults/fault-suite';
  * back to back. Each trial: 0 persons lost, 0 called twice, no send twice at the provider, every
  * confirmation and due deadline applied once, every call-out's ledger chain complete and in order,
  * audit:verify passing, every service still running. The fault points are drawn from FAULTS_SEED
- * (printed; default from the clock), so a failing run can be repeated with `npm run faults -- --seed`.
+ * (printed; default 777), so a failing run can be repeated with `npm run faults -- --seed`.
  */
 const FAULTS = [
   'kill-notifier',
@@ -19,7 +19,8 @@ const FAULTS = [
   'webhooks-twice',
 ];
 const PERSONS = Number(process.env.FAULTS_PERSONS ?? 150);
-const SEED = Number(process.env.FAULTS_SEED ?? Date.now() % 1_000_000_007);
+// A fixed seed by default, so a run of the test suite is repeatable; `npm run faults` draws new points.
+const SEED = Number(process.env.FAULTS_SEED ?? 777);
 
 describe(`the small fault suite (${PERSONS} persons, seed ${SEED})`, () => {
   const lines: string[] = [];

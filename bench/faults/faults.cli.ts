@@ -25,7 +25,30 @@ import { FAULTS, faultsFor, FaultSuite, summarise, SuiteOptions, TrialResult } f
 
 const ROOT = join(__dirname, '..', '..').replace(/[/\\]dist$/, '');
 
+/** A command line the suite cannot run: printed with the usage, exit code 64. */
+export class UsageError extends Error {}
+
+const OPTIONS = [
+  'persons',
+  'trials',
+  'faults',
+  'late-ms',
+  'seed',
+  'out',
+  'step-timeout-s',
+  'log-dir',
+  'kafka',
+  'replicas',
+];
+
+/** The options above, as this file's header lists them. */
+export const USAGE = `npm run faults -- [--persons N] [--trials N] [--faults a,b] [--late-ms N] [--seed N] [--out FILE]
+  [--step-timeout-s N] [--log-dir DIR] [--kafka single|cluster] [--replicas N]   (docs/reliability.md)`;
+
 export function parseArgs(argv: string[]): SuiteOptions & { out: string } {
+  // A mistyped option must not start a 5,000-person run with the defaults.
+  const unknownFlags = argv.filter((a) => a.startsWith('-') && !OPTIONS.includes(a.replace(/^--/, '')));
+  if (unknownFlags.length) throw new UsageError(`unknown option ${unknownFlags.join(', ')}`);
   const get = (name: string) => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -34,16 +57,17 @@ export function parseArgs(argv: string[]): SuiteOptions & { out: string } {
     const v = get(name);
     if (v === undefined) return dflt;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: a positive whole number, not ${v}`);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}: a positive whole number, not ${v}`);
     return n;
   };
   const kafka = get('kafka') ?? 'single';
-  if (kafka !== 'single' && kafka !== 'cluster') throw new Error(`--kafka: single or cluster, not ${kafka}`);
+  if (kafka !== 'single' && kafka !== 'cluster')
+    throw new UsageError(`--kafka: single or cluster, not ${kafka}`);
   const replicas = num('replicas', 1);
   const faults = get('faults')?.split(',').filter(Boolean) ?? faultsFor({} as SuiteOptions, kafka, replicas);
   const unknown = faults.filter((f) => !FAULTS[f]);
   if (unknown.length)
-    throw new Error(`unknown fault(s) ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`);
+    throw new UsageError(`unknown fault(s) ${unknown.join(', ')}; known: ${Object.keys(FAULTS).join(', ')}`);
   return {
     kafka,
     replicas,
@@ -73,7 +97,9 @@ export function table(results: TrialResult[]): string {
 }
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) return console.log(USAGE);
+  const o = parseArgs(argv);
   const log = (l: string) => console.log(l);
   log(
     `fault suite: ${o.persons} persons, ${o.trials} trial(s) each of ${o.faults.join(', ')}; seed ${o.seed}; ` +
@@ -133,6 +159,10 @@ async function main() {
 
 if (require.main === module) {
   main().catch((e) => {
+    if (e instanceof UsageError) {
+      console.error(`${e.message}\n${USAGE}`);
+      process.exit(64);
+    }
     console.error(e);
     process.exit(1);
   });

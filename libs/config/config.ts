@@ -52,6 +52,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  /**
+   * How long a service starting while its PostgreSQL server does not answer waits for it (retrying
+   * with backoff) before it gives up and exits: a service and its database are often started together.
+   */
+  DB_STARTUP_WAIT_S: z.coerce.number().int().min(0).default(120),
   /** Folder of the embedded PGlite database (used only when DATABASE_URL is unset). */
   PGLITE_DIR: z.string().default('.data/pglite'),
   TWILIO_ACCOUNT_SID: z

@@ -12,7 +12,8 @@ import {
 import { TerminusModule } from '@nestjs/terminus';
 import { Kafka } from 'kafkajs';
 import { AppConfig, ConfigKey, loadConfig } from '../config/config';
-import { Db, openDb } from '../db/db';
+import { backOff } from 'exponential-backoff';
+import { Db, isConnectionError, openDb } from '../db/db';
 import { migrate } from '../db/migrate';
 import { createKafka, ensureTopics, EventPublisher, TopicNamer } from '../kafka/kafka-client';
 import { ObservabilityModule } from '../observability/observability.module';
@@ -34,6 +35,30 @@ export interface InfraOptions {
   db?: Db;
   /** Start-up steps the app marks done itself (Readiness.done) before /health/ready answers 200. */
   awaiting?: string[];
+}
+
+const startLogger = new Logger('Infra');
+
+/**
+ * Runs the migrations as soon as the database answers: a server that refuses connections or times
+ * out at start-up is waited for (backoff up to 2 s, `waitMs` in all), a failing statement is not.
+ */
+export async function migrateOnceReachable(db: Db, waitMs: number): Promise<string[]> {
+  const giveUpAt = Date.now() + waitMs;
+  let waiting = false;
+  const applied = await backOff(() => migrate(db), {
+    startingDelay: 200,
+    maxDelay: 2_000,
+    numOfAttempts: Number.MAX_SAFE_INTEGER,
+    retry: (e: unknown) => {
+      if (!isConnectionError(e) || Date.now() >= giveUpAt) return false;
+      if (!waiting) startLogger.warn(`database does not answer (${String(e)}); waiting for it`);
+      waiting = true;
+      return true;
+    },
+  });
+  if (waiting) startLogger.log('database answers; start-up goes on');
+  return applied;
 }
 
 /**
@@ -71,7 +96,7 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
           inject: [CONFIG],
           useFactory: async (cfg: AppConfig) => {
             const db = opts.db ?? (await openDb(cfg.DATABASE_URL, cfg.PGLITE_DIR));
-            const applied = await migrate(db);
+            const applied = await migrateOnceReachable(db, cfg.DB_STARTUP_WAIT_S * 1_000);
             if (applied.length) InfraModule.logger.log(`migrations applied: ${applied.join(', ')}`);
             return db;
           },
