@@ -112,9 +112,6 @@ export class TrackerService {
     async (list) => {
       const results = await this.db.transaction(async (tx) => {
         const out: ChangeResult[] = new Array<ChangeResult>(list.length);
-        // The batch's status events first, together: a handful of statements for all of them
-        // (they commute with the other changes of the batch: each is a transition the state machine
-        // refuses once the call-out is past it).
         /** Applies the items of one kind together and puts their results in place. */
         const together = async <T>(
           pick: (c: (typeof list)[number]) => T | undefined,
@@ -128,6 +125,9 @@ export class TrackerService {
           );
           at.forEach((i, k) => (out[i] = r[k]));
         };
+        // The batch's status events and answers first, each kind together: a handful of statements
+        // for all of them (they commute with the other changes of the batch: each is a transition
+        // the state machine refuses once the call-out is past it).
         await together(
           (c) => (typeof c !== 'function' && 'status' in c ? c.status : undefined),
           (t, xs) => this.applyStatuses(t, xs),
