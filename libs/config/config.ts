@@ -162,6 +162,13 @@ export const configSchema = z.object({
    * refused) is reconciled: the provider is asked whether it has it, and it is sent if not.
    */
   NOTIFY_RECONCILE_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
+  /**
+   * Notifier: consecutive outage-like errors (no answer, 5xx) that open a provider's circuit breaker
+   * (its sends then go to the next provider of their route), and how long it stays open before one
+   * send tries the provider again.
+   */
+  NOTIFY_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+  NOTIFY_BREAKER_HALF_OPEN_MS: z.coerce.number().int().min(100).default(30_000),
   /** Notifier: SMS templates rendering over this many segments are reported at start. */
   NOTIFY_SEGMENT_BUDGET: z.coerce.number().int().positive().default(3),
   /** Notifier: whole SMS replies that confirm (comma-separated). */
@@ -212,7 +219,14 @@ export class WeakSecretError extends ConfigError {
 }
 
 /** The variables that hold secrets: each is checked by checkSecrets. */
-export const SECRET_KEYS = ['SIGNING_SECRET', 'SIGNING_SECRET_PREVIOUS', 'TWILIO_AUTH_TOKEN'] as const;
+export const SECRET_KEYS = [
+  'SIGNING_SECRET',
+  'SIGNING_SECRET_PREVIOUS',
+  'TWILIO_AUTH_TOKEN',
+  // Checked whenever set; required when a route names Tencent (the notifier's adapters say so).
+  'TENCENT_SECRET_KEY',
+  'TENCENT_CALLBACK_SECRET',
+] as const;
 export const MIN_SECRET_BYTES = 32;
 
 /**
@@ -227,6 +241,7 @@ export const SHIPPED_SECRETS: readonly string[] = [
   'demo-signing-secret-0123456789abcdef0123456789abcdef',
   'demo-auth-token-0123456789abcdef',
   'simulator-auth-token-0000',
+  'simulator-secret-key-0000',
   'e2e-auth-token-0123456789abcdef',
   'e2e-signing-secret-0123456789',
   'bench-signing-secret-0123456789',

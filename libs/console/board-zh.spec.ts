@@ -134,6 +134,7 @@ describe('the zh-CN board speaks Chinese throughout', () => {
       deadlineLagSeconds: 0.4,
       outboxOldestSeconds: 1.2,
       provider: 'failing',
+      openCircuits: ['twilio'],
       slow: true,
     },
   };
@@ -149,11 +150,17 @@ describe('the zh-CN board speaks Chinese throughout', () => {
 
   it('renders a board with reasons, states, roles, alerts and dead letters without an English word', () => {
     const html = views.page('board', { lang: 'zh-CN', session, path: '/' }, { board });
-    const words = latinWords(visibleText(html), ['14020041600000_20260712083000_1', 'console:duty']);
+    // A provider's name (its circuit open) is a name, not a word to translate.
+    const words = latinWords(visibleText(html), [
+      '14020041600000_20260712083000_1',
+      'console:duty',
+      'twilio',
+    ]);
     // The language switch is the one English word of the zh-CN page.
     expect(words).toEqual(['English']);
     // What the rows say, in Chinese; the raw texts are still there, behind "原始内容".
     expect(html).toContain('标准预警报文');
+    expect(html).toMatch(/通道熔断（已转备用通道） <b data-figure="openCircuits">twilio<\/b>/);
     expect(html).toContain('预警接收 · 预警报文不合格');
     expect(html).toContain('叫应跟踪 · 不符合消息约定');
     expect(html).toContain('审计 · 内容无法解读（格式损坏）');

@@ -32,6 +32,7 @@ const TEXT: Record<string, [string, string]> = {
   providerFailing: ['发送失败较多', 'failing'],
   providerIdle: ['空闲', 'idle'],
   providerUnknown: ['未知', 'unknown'],
+  circuitOpen: ['通道熔断（已转备用通道）', 'circuit open (sends moved to the next provider)'],
   seconds: ['秒', 's'],
   drill: ['演练', 'DRILL'],
   persons: ['责任人', 'Persons'],

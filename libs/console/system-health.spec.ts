@@ -28,6 +28,12 @@ describe('SystemHealthReader', () => {
     labelNames: ['provider', 'channel', 'outcome'],
     registers: [notifier],
   });
+  const circuit = new Gauge({
+    name: 'notify_provider_circuit_state',
+    help: 'h',
+    labelNames: ['provider'],
+    registers: [notifier],
+  });
   const servers: Server[] = [];
   let reader: SystemHealthReader;
 
@@ -63,8 +69,21 @@ describe('SystemHealthReader', () => {
       deadlineLagSeconds: 2,
       outboxOldestSeconds: undefined,
       provider: 'ok',
+      openCircuits: [],
       slow: false,
     });
+  });
+
+  it('names the providers whose circuit is open, and says the system is behind then', async () => {
+    circuit.set({ provider: 'twilio' }, 2);
+    circuit.set({ provider: 'tencent' }, 0);
+    sends.inc({ provider: 'tencent', channel: 'sms', outcome: 'accepted' }, 5);
+    expect(await reader.read()).toMatchObject({ provider: 'ok', openCircuits: ['twilio'], slow: true });
+    // Half-open: one send tries the provider again; not open any more.
+    circuit.set({ provider: 'twilio' }, 1);
+    sends.inc({ provider: 'tencent', channel: 'sms', outcome: 'accepted' }, 5);
+    expect(await reader.read()).toMatchObject({ openCircuits: [], slow: false });
+    circuit.set({ provider: 'twilio' }, 0);
   });
 
   it('says the system is behind when the provider fails since the last reading or a queue grows', async () => {
@@ -89,6 +108,7 @@ describe('SystemHealthReader', () => {
       deadlineLagSeconds: undefined,
       outboxOldestSeconds: undefined,
       provider: 'unknown',
+      openCircuits: [],
       slow: false,
     });
   });

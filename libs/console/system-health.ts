@@ -17,6 +17,8 @@ export interface SystemHealth {
   outboxOldestSeconds?: number;
   /** The provider since the last reading: ok, failing (over 10 % of sends failed), idle (no sends). */
   provider: 'ok' | 'failing' | 'idle' | 'unknown';
+  /** Providers whose circuit breaker is open: their sends go to the next provider of their route. */
+  openCircuits: string[];
   /** Any figure past what keeps call-outs on time. */
   slow: boolean;
 }
@@ -24,6 +26,8 @@ export interface SystemHealth {
 /** Past these the strip says the system is behind (the alert rules' thresholds, lower). */
 const SLOW = { consumerLag: 100, sendQueue: 1000, deadlineLagSeconds: 30, outboxOldestSeconds: 30 };
 const FAILING_SHARE = 0.1;
+/** notify_provider_circuit_state of an open breaker (0 closed, 1 half-open, 2 open). */
+const CIRCUIT_OPEN = 2;
 
 export class SystemHealthReader {
   /** Send counters at the last reading: the provider state is judged on what happened since. */
@@ -46,11 +50,16 @@ export class SystemHealthReader {
       deadlineLagSeconds: tracker?.max('callout_deadline_lag_seconds'),
       outboxOldestSeconds: defined(ages).length ? Math.max(...defined(ages)) : undefined,
       provider: this.providerState(notifier),
+      openCircuits: (notifier?.matching('notify_provider_circuit_state') ?? [])
+        .filter((x) => x.value === CIRCUIT_OPEN)
+        .map((x) => x.labels.provider)
+        .sort(),
       slow: false,
     };
     health.slow =
       (Object.keys(SLOW) as (keyof typeof SLOW)[]).some((k) => (health[k] ?? 0) > SLOW[k]) ||
-      health.provider === 'failing';
+      health.provider === 'failing' ||
+      health.openCircuits.length > 0;
     return health;
   }
 

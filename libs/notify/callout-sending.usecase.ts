@@ -9,7 +9,10 @@ import { activeTraceHeaders } from '../observability/tracing';
 import { langOf } from './message-templates';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NewAttempt, NotifyRepository } from './notify.repository';
-import { ChannelError, FoundSend, SendResult, SmsChannel, VoiceChannel } from './provider';
+import { ChannelError, ChannelKind, FoundSend, SendResult } from './provider';
+import { CalleeLimitRefused } from './providers/callee-limit-refused';
+import { ProviderName } from './providers/provider-capabilities';
+import { countsAsOutage, ProviderRouter, ProviderUnavailable } from './providers/provider-router';
 import { RequestRenderer } from './request-renderer';
 import { SendGate } from './send-gate';
 import { SendQueue } from './send-worker';
@@ -19,8 +22,20 @@ export interface SendingSettings {
   reconcileAfterMs: number;
 }
 
-/** The provider behind the channels (the metrics' provider label): one provider carries every send today. */
-const PROVIDER = 'twilio';
+/** A send moves at most this often (provider to provider, voice to SMS) before it is given up on. */
+const MAX_MOVES = 3;
+
+/** Where a send goes next, and why. */
+interface Move {
+  provider: ProviderName;
+  channel: ChannelKind;
+  why: string;
+}
+
+/** One provider's try at a send: accepted, or the error and whether the provider may have taken it. */
+type ProviderTry =
+  | { sent: true; value: SendResult; tries: number }
+  | { sent: false; error: ChannelError; maybeCreated: boolean };
 
 interface AcceptedSend {
   attempt: AttemptRow;
@@ -59,8 +74,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
   constructor(
     private readonly db: Db,
     private readonly repo: NotifyRepository,
-    private readonly sms: SmsChannel,
-    private readonly voice: VoiceChannel,
+    private readonly router: ProviderRouter,
     private readonly renderer: RequestRenderer,
     private readonly gate: SendGate,
     private readonly events: NotifyEvents,
@@ -73,8 +87,14 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * is recorded; a redelivered request finds its attempt and queues nothing.
    */
   async accept(req: CalloutRequested): Promise<'queued' | 'duplicate'> {
-    const { body, voiceScript } = this.renderer.render(req);
-    const channel = req.channel === 'sms' ? this.sms : this.voice;
+    // The route's first provider whose circuit is closed carries it; the message follows what it can do.
+    const provider = this.router.carrier(req.to, req.channel);
+    const { sms, voice } = this.router.channels(provider);
+    const { body, voiceScript } = this.renderer.render(
+      req,
+      this.router.capabilities(provider, req.to, req.channel),
+    );
+    const channel = req.channel === 'sms' ? sms : voice;
     const seq = (req.data as { warning?: { seq?: number } }).warning?.seq;
     const queued = await this.accepts.add({
       request_id: req.requestId,
@@ -89,8 +109,11 @@ export class CalloutSending implements SendQueue<AttemptRow> {
       language: langOf(req.language),
       data: req.data as Record<string, unknown>,
       body,
-      twiml: voiceScript ? this.voice.callContent(req.requestId, voiceScript) : null,
+      twiml: voiceScript ? voice.callContent(req.requestId, voiceScript) : null,
       traceparent: activeTraceHeaders().traceparent ?? null,
+      provider,
+      attempt_no: req.attempt,
+      drill: req.drill,
     });
     if (!queued) {
       this.logger.log(`request ${req.requestId} already accepted: nothing queued`);
@@ -144,54 +167,169 @@ export class CalloutSending implements SendQueue<AttemptRow> {
     return run;
   }
 
+  /** The provider an attempt is with (attempts recorded before routing: their route's first). */
+  private providerOf(a: AttemptRow): ProviderName {
+    return (a.provider as ProviderName | null) ?? this.router.chain(a.to_number, a.channel)[0];
+  }
+
+  /**
+   * One send through the attempt's provider; when that provider's circuit is open, or a per-callee
+   * limit refuses the send, it moves to the next provider of its route (or, for a call, to an SMS)
+   * and is sent there. Before a move, a provider that may have taken the request (an answer lost)
+   * is asked whether it did: a send is never made twice.
+   */
   private async sendOnce(attempt: AttemptRow): Promise<'sent' | 'failed'> {
-    const send = (): Promise<SendResult> =>
-      attempt.channel === 'sms'
-        ? this.sms.send({ requestId: attempt.request_id, to: attempt.to_number, body: attempt.body })
-        : this.voice.send({ requestId: attempt.request_id, to: attempt.to_number, content: attempt.twiml });
+    let a = attempt;
+    for (let moves = 0; ; moves += 1) {
+      const provider = this.providerOf(a);
+      const outcome = await this.tryProvider(a, provider);
+      if (outcome.sent) {
+        // Outside the moves: a send the provider accepted is never sent elsewhere, even when this write fails.
+        await this.acceptedSends.add({ attempt: a, sid: outcome.value.providerId, tries: outcome.tries });
+        observeAccepted(a, outcome.tries, provider);
+        this.logger.debug(
+          `${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} accepted as ${outcome.value.providerId} by ${provider}`,
+        );
+        return 'sent';
+      }
+      const err = outcome.error;
+      const move = moves < MAX_MOVES ? this.moveFor(a, provider, err) : undefined;
+      if (move) {
+        if (outcome.maybeCreated) {
+          // The reconciler's question first: did the provider take it after all?
+          if (!this.router.listsSends(provider, a.to_number, a.channel)) return this.settle(a, provider, err);
+          const found = await this.findSent(a);
+          if (found) {
+            await this.acceptedSends.add({ attempt: a, sid: found.providerId, tries: 0 });
+            return 'sent';
+          }
+        }
+        const moved = await this.reroute(a, provider, move);
+        if (moved) {
+          a = moved;
+          continue;
+        }
+      }
+      return this.settle(a, provider, err);
+    }
+  }
+
+  /** The API call through the provider's circuit breaker and the send gate (rate limits, retries). */
+  private async tryProvider(a: AttemptRow, provider: ProviderName): Promise<ProviderTry> {
+    const { sms, voice } = this.router.channels(provider);
+    let maybeCreated = false;
+    const request = (): Promise<SendResult> =>
+      a.channel === 'sms'
+        ? sms.send({ requestId: a.request_id, to: a.to_number, body: a.body })
+        : voice.send({ requestId: a.request_id, to: a.to_number, content: a.twiml });
+    // An open circuit refuses the request only when another provider can take the send.
+    const elsewhere = this.router.next(a.to_number, a.channel, provider) !== undefined;
+    const send = () =>
+      this.router.call(
+        provider,
+        () =>
+          request().catch((e: unknown) => {
+            if (!(e instanceof ChannelError && e.definitelyNotAccepted)) maybeCreated = true;
+            throw e;
+          }),
+        elsewhere,
+      );
     try {
       const { value, tries } = await this.gate.run(
-        attempt.channel,
-        attempt.channel === 'sms' ? this.sms.from : this.voice.from,
+        a.channel,
+        a.channel === 'sms' ? sms.from : voice.from,
         send,
         () =>
-          this.findSent(attempt).then((found) =>
+          this.findSent(a).then((found) =>
             found ? { providerId: found.providerId, status: found.status, raw: found } : null,
           ),
       );
-      await this.acceptedSends.add({ attempt, sid: value.providerId, tries });
-      observeAccepted(attempt, tries);
-      this.logger.debug(
-        `${attempt.channel} ${attempt.request_id} to ${maskPhone(attempt.to_number)} accepted as ${value.providerId}`,
-      );
-      return 'sent';
+      return { sent: true, value, tries };
     } catch (e) {
-      const err = e instanceof ChannelError ? e : new ChannelError((e as Error).message, false);
-      if (!err.permanent) {
-        // Outcome unknown (network/5xx to the end), or refused for now (429 to the end): never a
-        // failure of the send. Left 'sending' for the reconciler, which asks the provider first.
-        this.logger.warn(`${attempt.request_id}: not sent after retries (${err.message}); reconciling later`);
-        observeSend(PROVIDER, attempt.channel, 'unknown', 1, err.code);
-        throw err;
-      }
-      await this.db.transaction(async (tx) => {
-        await this.repo.markFailed(tx, attempt.request_id, err.code ?? null, err.message, 0);
-        await this.events.addStatuses(tx, [
-          this.events.statusMessage(attempt, {
-            eventId: `${attempt.request_id}:failed`,
-            status: 'failed',
-            reason: err.message,
-            lineFault: err.lineFault,
-          }),
-        ]);
-      });
-      this.events.announce();
-      observeSend(PROVIDER, attempt.channel, 'failed', 1, err.code);
-      this.logger.warn(
-        `${attempt.channel} ${attempt.request_id} to ${maskPhone(attempt.to_number)} failed: ${err.message}`,
-      );
-      return 'failed';
+      const error = e instanceof ChannelError ? e : new ChannelError((e as Error).message, false);
+      return { sent: false, error, maybeCreated };
     }
+  }
+
+  /**
+   * Where a send goes when `provider` did not take it: the next provider of the route when the
+   * provider is out (circuit open) or refused it by a per-callee limit; a call refused by every
+   * voice provider's limit goes as an SMS. Undefined: it stays where it is.
+   */
+  private moveFor(a: AttemptRow, provider: ProviderName, err: ChannelError): Move | undefined {
+    if (err instanceof CalleeLimitRefused) {
+      const why = `per-callee limit (${err.providerCode})`;
+      const next = this.router.next(a.to_number, a.channel, provider);
+      if (next) return { provider: next, channel: a.channel, why };
+      const sms = a.channel === 'voice' ? this.router.next(a.to_number, 'sms') : undefined;
+      return sms ? { provider: sms, channel: 'sms', why } : undefined;
+    }
+    if (err instanceof ProviderUnavailable || (countsAsOutage(err) && this.router.isOpen(provider))) {
+      const next = this.router.next(a.to_number, a.channel, provider);
+      if (next) return { provider: next, channel: a.channel, why: 'circuit open after repeated errors' };
+    }
+    return undefined;
+  }
+
+  /** Records the move: the message rendered again for the provider (and channel) that takes over. */
+  private async reroute(a: AttemptRow, from: ProviderName, move: Move): Promise<AttemptRow | undefined> {
+    const { sms, voice } = this.router.channels(move.provider);
+    const warning = (a.data as { warning?: { drill?: boolean } }).warning;
+    const { body, voiceScript } = this.renderer.render(
+      {
+        to: a.to_number,
+        channel: move.channel,
+        calloutId: a.callout_id,
+        data: a.data,
+        language: a.language,
+        drill: a.drill ?? warning?.drill ?? false,
+        purpose: a.purpose as CalloutRequested['purpose'],
+        attempt: a.attempt_no ?? 1,
+      },
+      this.router.capabilities(move.provider, a.to_number, move.channel),
+    );
+    const note =
+      move.channel === a.channel
+        ? `${a.channel} moved from ${from} to ${move.provider}: ${from} ${move.why}`
+        : `${a.channel} through ${from} refused by its ${move.why}: sent as ${move.channel} through ${move.provider}`;
+    const moved = await this.repo.reroute(this.db, a.request_id, {
+      provider: move.provider,
+      channel: move.channel,
+      from_number: move.channel === 'sms' ? sms.from : voice.from,
+      body,
+      twiml: voiceScript ? voice.callContent(a.request_id, voiceScript) : null,
+      note,
+    });
+    if (moved) this.logger.warn(`${a.request_id} to ${maskPhone(a.to_number)}: ${note}`);
+    return moved;
+  }
+
+  /**
+   * A send no provider took. Outcome unknown (network/5xx to the end), refused for now (429 to the
+   * end) or its provider out with nowhere to move: never a failure of the send, left 'sending' for
+   * the reconciler, which asks the provider first. Refused for good: 'failed' with its status event.
+   */
+  private async settle(a: AttemptRow, provider: ProviderName, err: ChannelError): Promise<'failed'> {
+    if (!err.permanent || err instanceof ProviderUnavailable) {
+      this.logger.warn(`${a.request_id}: not sent after retries (${err.message}); reconciling later`);
+      observeSend(provider, a.channel, 'unknown', 1, err.code);
+      throw err;
+    }
+    await this.db.transaction(async (tx) => {
+      await this.repo.markFailed(tx, a.request_id, err.code ?? null, err.message, 0);
+      await this.events.addStatuses(tx, [
+        this.events.statusMessage(a, {
+          eventId: `${a.request_id}:failed`,
+          status: 'failed',
+          reason: a.routed_note ? `${a.routed_note}; ${err.message}` : err.message,
+          lineFault: err.lineFault,
+        }),
+      ]);
+    });
+    this.events.announce();
+    observeSend(provider, a.channel, 'failed', 1, err.code);
+    this.logger.warn(`${a.channel} ${a.request_id} to ${maskPhone(a.to_number)} failed: ${err.message}`);
+    return 'failed';
   }
 
   /** One transaction for a batch of accepted sends: their sids and their 'submitted' events. */
@@ -208,6 +346,8 @@ export class CalloutSending implements SendQueue<AttemptRow> {
             eventId: `${s.sid}:submitted`,
             status: 'submitted',
             providerId: s.sid,
+            // A send moved to another provider or channel says so on the call-out's timeline.
+            ...(s.attempt.routed_note ? { reason: s.attempt.routed_note } : {}),
           }),
         ),
       );
@@ -221,10 +361,11 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * to the number since the attempt was recorded, less those another attempt already owns.
    */
   private async findSent(attempt: AttemptRow): Promise<FoundSend | null> {
+    const { sms, voice } = this.router.channels(this.providerOf(attempt));
     const found =
       attempt.channel === 'sms'
-        ? await this.sms.findSent(attempt.to_number, attempt.body, new Date(attempt.created_at))
-        : await this.voice.findSent(attempt.to_number, new Date(attempt.created_at));
+        ? await sms.findSent(attempt.to_number, attempt.body, new Date(attempt.created_at))
+        : await voice.findSent(attempt.to_number, new Date(attempt.created_at));
     if (found.length === 0) return null;
     const owned = await this.repo.sidsOwnedByOthers(
       this.db,

@@ -6,10 +6,10 @@ import { InboundSmsReplies } from './inbound-sms.usecase';
 import { MessageTemplates } from './message-templates';
 import { NotifyEvents } from './notify-events';
 import { NotifyRepository } from './notify.repository';
-import { ChannelKind, ProviderWebhookSink, SmsChannel, VoiceChannel } from './provider';
+import { ProviderWebhookSink } from './provider';
+import { ProviderRouter } from './providers/provider-router';
 import { RejectedWebhooks } from './rejected-webhooks.usecase';
 import { RequestRenderer } from './request-renderer';
-import { carrierOf, parseRoutes } from './providers/routes';
 import { SendGate } from './send-gate';
 import { StatusCallbacks } from './status-callbacks.usecase';
 import { VoiceCalls } from './voice-calls.usecase';
@@ -17,8 +17,8 @@ import { VoiceCalls } from './voice-calls.usecase';
 export interface NotifyParts {
   cfg: AppConfig;
   db: Db;
-  sms: SmsChannel;
-  voice: VoiceChannel;
+  /** The providers, their routes and circuit breakers. */
+  router: ProviderRouter;
   templates: MessageTemplates;
   gate: SendGate;
   /** Called after a transaction that wrote to the outbox commits (the relay's nudge). */
@@ -37,12 +37,9 @@ export function createNotifyUseCases(parts: NotifyParts): NotifyUseCases {
   const { cfg, db, templates } = parts;
   const repo = new NotifyRepository();
   const events = new NotifyEvents(repo, parts.announce);
-  const routes = cfg.NOTIFY_ROUTES ? parseRoutes(cfg.NOTIFY_ROUTES) : undefined;
   const renderer = new RequestRenderer(templates, {
     publicBaseUrl: cfg.PUBLIC_BASE_URL!,
     signingSecret: cfg.SIGNING_SECRET!,
-    // With declared routes the confirmation options follow the provider that carries each number.
-    ...(routes ? { carrierOf: (to: string, channel: ChannelKind) => carrierOf(routes, to, channel) } : {}),
   });
   const status = new StatusCallbacks(db, repo, events);
   const inbound = new InboundSmsReplies(db, repo, templates, events, {
@@ -51,7 +48,7 @@ export function createNotifyUseCases(parts: NotifyParts): NotifyUseCases {
   const voiceCalls = new VoiceCalls(db, repo, templates, events);
   const rejected = new RejectedWebhooks(db, repo);
   return {
-    sending: new CalloutSending(db, repo, parts.sms, parts.voice, renderer, parts.gate, events, {
+    sending: new CalloutSending(db, repo, parts.router, renderer, parts.gate, events, {
       reconcileAfterMs: cfg.NOTIFY_RECONCILE_AFTER_MS,
     }),
     ackPages: new AckPages(db, repo, templates, events, {

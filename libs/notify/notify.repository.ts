@@ -26,6 +26,23 @@ export interface AttemptRow {
   sent_at: Date | null;
   /** The trace of the request it was queued for (W3C traceparent). */
   traceparent: string | null;
+  /** The provider that carries it (null: recorded before routing, Twilio's). */
+  provider: string | null;
+  /** The request's attempt number and drill flag: what a reroute renders the message again from. */
+  attempt_no: number | null;
+  drill: boolean | null;
+  /** Why the send was moved to another provider or channel (said with its status event). */
+  routed_note: string | null;
+}
+
+/** An attempt moved to another provider or channel, rendered again for it. */
+export interface Reroute {
+  provider: string;
+  channel: 'sms' | 'voice';
+  from_number: string;
+  body: string;
+  twiml: string | null;
+  note: string;
 }
 
 export type NewAttempt = Pick<
@@ -44,6 +61,9 @@ export type NewAttempt = Pick<
   | 'body'
   | 'twiml'
   | 'traceparent'
+  | 'provider'
+  | 'attempt_no'
+  | 'drill'
 >;
 
 /** Purposes a person's reply can confirm (a reply to a "lifted" notice confirms nothing new). */
@@ -61,9 +81,10 @@ export class NotifyRepository {
     const col = <K extends keyof NewAttempt>(k: K) => list.map((a) => a[k]);
     const r = await q.query<{ request_id: string }>(
       `INSERT INTO notify.attempts (request_id, callout_id, warning_id, person_id, channel, purpose, to_number,
-         from_number, warning_seq, language, data, body, twiml, traceparent, state)
+         from_number, warning_seq, language, data, body, twiml, traceparent, provider, attempt_no, drill, state)
        SELECT *, 'queued' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-         $7::text[], $8::text[], $9::int[], $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[])
+         $7::text[], $8::text[], $9::int[], $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[],
+         $15::text[], $16::int[], $17::boolean[])
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
       [
         col('request_id'),
@@ -80,6 +101,9 @@ export class NotifyRepository {
         col('body'),
         col('twiml'),
         col('traceparent'),
+        col('provider'),
+        col('attempt_no'),
+        col('drill'),
       ],
     );
     return new Set(r.rows.map((x) => x.request_id));
@@ -114,6 +138,21 @@ export class NotifyRepository {
        FROM unnest($1::text[], $2::text[], $3::int[]) AS x(request_id, sid, tries) WHERE a.request_id = x.request_id`,
       [sent.map((x) => x.requestId), sent.map((x) => x.sid), sent.map((x) => x.tries)],
     );
+  }
+
+  /**
+   * Moves an attempt this process is sending to another provider or channel, with its message
+   * rendered again for it; the note accumulates (a send may move twice).
+   */
+  async reroute(q: Queryable, requestId: string, r: Reroute): Promise<AttemptRow | undefined> {
+    return (
+      await q.query<AttemptRow>(
+        `UPDATE notify.attempts SET provider = $2, channel = $3, from_number = $4, body = $5, twiml = $6,
+           routed_note = CASE WHEN routed_note IS NULL THEN $7 ELSE routed_note || '; ' || $7 END, updated_at = now()
+         WHERE request_id = $1 AND state = 'sending' RETURNING *`,
+        [requestId, r.provider, r.channel, r.from_number, r.body, r.twiml, r.note.slice(0, 500)],
+      )
+    ).rows[0];
   }
 
   async markFailed(

@@ -6,3 +6,5 @@ export const NOTIFY_USE_CASES = Symbol('NOTIFY_USE_CASES');
 /** The send worker (SendWorker): tests replace it to leave accepted attempts queued. */
 export const NOTIFY_WORKER = Symbol('NOTIFY_WORKER');
 export const NOTIFY_RECONCILER = Symbol('NOTIFY_RECONCILER');
+/** The providers behind their routes and circuit breakers (ProviderRouter). */
+export const NOTIFY_ROUTER = Symbol('NOTIFY_ROUTER');

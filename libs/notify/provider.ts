@@ -153,9 +153,6 @@ export interface VoiceChannel {
   findSent(to: string, since: Date): Promise<FoundSend[]>;
 }
 
-export const SMS_CHANNEL = Symbol('SMS_CHANNEL');
-export const VOICE_CHANNEL = Symbol('VOICE_CHANNEL');
-
 /**
  * The inbound side: what a provider's webhook controller calls once it has checked the request's
  * signature and parsed it into the project's terms. Implemented by the notify use cases; the
@@ -187,13 +184,16 @@ export interface RefusedWebhook {
 export const PROVIDER_WEBHOOK_SINK = Symbol('PROVIDER_WEBHOOK_SINK');
 
 /**
- * A provider's parts for the notify module: what it needs from the config, its webhook controllers,
- * and Nest providers that build one client and provide SMS_CHANNEL and VOICE_CHANNEL.
+ * A provider's parts for the notify module: what it needs from the config when a route names it,
+ * its webhook controllers, and Nest providers that build one client and provide, under `channels`,
+ * its ProviderChannels (providers/provider-router.ts), or null when no route names it.
  */
 export interface ProviderAdapter {
-  name: string;
+  name: 'twilio' | 'tencent';
   /** Config variables it cannot run without (checked at start with the rest of the config). */
   required: readonly (keyof AppConfig)[];
   controllers: Type[];
   providers: Provider[];
+  /** The token of its ProviderChannels (null when not routed). */
+  channels: symbol;
 }

@@ -2,7 +2,7 @@ import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { RejectedInput } from '../common/domain-errors';
 import { createAckToken } from './ack-token';
 import { langOf, MessageTemplates, TemplateError } from './message-templates';
-import { ChannelKind, VoiceScript } from './provider';
+import { VoiceScript } from './provider';
 import { confirmationFor } from './providers/confirmation-options';
 import { ChannelCapabilities } from './providers/provider-capabilities';
 import { checkTemplateData, RenderContext } from './template-data';
@@ -15,11 +15,6 @@ const CONFIRMABLE_BY_KEY = ['callout', 'redial', 'escalation', 'update'];
 export interface RendererSettings {
   publicBaseUrl: string;
   signingSecret: string;
-  /**
-   * What the provider that will carry a send to this number can do (routing): the confirmation
-   * options follow it. Without it, replies and links are assumed to work.
-   */
-  carrierOf?: (to: string, channel: ChannelKind) => ChannelCapabilities | undefined;
 }
 
 /** A request rendered: the SMS text or the call's script (its `body` is the script's message). */
@@ -45,12 +40,22 @@ export class RequestRenderer {
     return `${base}/ack/${createAckToken(this.settings.signingSecret, calloutId, exp)}`;
   }
 
-  /** A request that cannot render is rejected (RejectedInput) with the reason: it never will. */
-  render(req: CalloutRequested): RenderedRequest {
+  /**
+   * A request that cannot render is rejected (RejectedInput) with the reason: it never will.
+   * `carrier`: what the provider that carries the send can do on its channel (routing); the
+   * confirmation options follow it. Without it, replies and links are assumed to work.
+   */
+  render(
+    req: Pick<
+      CalloutRequested,
+      'to' | 'channel' | 'calloutId' | 'data' | 'language' | 'drill' | 'purpose' | 'attempt'
+    >,
+    carrier?: ChannelCapabilities,
+  ): RenderedRequest {
     const checked = checkTemplateData(req.data);
     if (!checked.ok) throw new RejectedInput('template data invalid', checked.errors);
     const lang = langOf(req.language);
-    const confirm = confirmationFor(this.settings.carrierOf?.(req.to, req.channel), lang);
+    const confirm = confirmationFor(carrier, lang);
     const ctx: RenderContext = {
       ...checked.data,
       warning: { ...checked.data.warning, instruction: checked.data.warning.instruction ?? '' },

@@ -5,6 +5,7 @@ import { Db } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NotifyRepository } from './notify.repository';
+import { onceKnown, UNKNOWN } from './overtaking-callbacks';
 import { ChannelStatus } from './provider';
 
 /**
@@ -13,7 +14,9 @@ import { ChannelStatus } from './provider';
  */
 export class StatusCallbacks {
   private readonly logger = new Logger('Notify');
-  private readonly batches = new GroupCommit<ChannelStatus, boolean>((statuses) => this.write(statuses));
+  private readonly batches = new GroupCommit<ChannelStatus, boolean | typeof UNKNOWN>((statuses) =>
+    this.write(statuses),
+  );
 
   constructor(
     private readonly db: Db,
@@ -22,15 +25,18 @@ export class StatusCallbacks {
   ) {}
 
   /** Answers whether the status was new (a repeat, or one for an unknown send, changes nothing). */
-  record(status: ChannelStatus): Promise<boolean> {
-    return this.batches.add(status);
+  async record(status: ChannelStatus): Promise<boolean> {
+    const applied = await onceKnown(() => this.batches.add(status));
+    if (applied !== UNKNOWN) return applied;
+    this.logger.warn(`status ${status.providerId}:${status.status} for an unknown send`);
+    return false;
   }
 
   /**
    * One transaction for a batch of status callbacks: each recorded once by its sid + status (a
    * repeat, in an earlier batch or in this one, changes nothing), and published as callouts.status.
    */
-  private async write(statuses: ChannelStatus[]): Promise<boolean[]> {
+  private async write(statuses: ChannelStatus[]): Promise<(boolean | typeof UNKNOWN)[]> {
     const applied = await this.db.transaction(async (tx) => {
       const byRid = await this.repo.byRequestIds(
         tx,
@@ -47,19 +53,20 @@ export class StatusCallbacks {
         requestId: attempts[k]?.request_id ?? null,
         payload: s.providerFields,
       }));
-      const first = await this.repo.firstTimes(tx, webhookEvents);
+      // A status for a send not known (yet) is not recorded as seen: it is looked up again.
+      const first = await this.repo.firstTimes(
+        tx,
+        webhookEvents.filter((_, k) => attempts[k]),
+      );
       const taken = new Set<string>();
       const sentNow: { requestId: string; sid: string; tries: number }[] = [];
       const messages: { key: string; value: CalloutStatus }[] = [];
       const result = statuses.map((s, k) => {
         const { eventId } = webhookEvents[k];
         const attempt = attempts[k];
+        if (!attempt) return UNKNOWN;
         if (!first.has(eventId) || taken.has(eventId)) return false;
         taken.add(eventId);
-        if (!attempt) {
-          this.logger.warn(`status ${eventId} for an unknown send`);
-          return false;
-        }
         // The callback may overtake the API answer: the sid in it settles the attempt.
         if (attempt.state === 'sending')
           sentNow.push({ requestId: attempt.request_id, sid: s.providerId, tries: 0 });
@@ -81,7 +88,7 @@ export class StatusCallbacks {
       await this.events.addStatuses(tx, messages);
       return result;
     });
-    if (applied.some(Boolean)) this.events.announce();
+    if (applied.some((a) => a === true)) this.events.announce();
     return applied;
   }
 }

@@ -1,3 +1,4 @@
+import { onceKnown, UNKNOWN } from './overtaking-callbacks';
 import { Db } from '../db/db';
 import { langOf, MessageTemplates } from './message-templates';
 import { NotifyEvents } from './notify-events';
@@ -24,11 +25,15 @@ export class VoiceCalls {
 
   /** A key press: 1 confirms (once per call); anything else gets the no-input phrase. */
   async keyPress(press: KeyPress): Promise<SpokenReply> {
-    const attempt = press.requestId
-      ? await this.repo.byRequestId(this.db, press.requestId)
-      : press.callId
-        ? await this.repo.bySid(this.db, press.callId)
-        : undefined;
+    const find = async () =>
+      (press.requestId
+        ? await this.repo.byRequestId(this.db, press.requestId)
+        : press.callId
+          ? await this.repo.bySid(this.db, press.callId)
+          : undefined) ?? UNKNOWN;
+    // A key press for a call id not stored yet (the press overtook the API answer) is looked up again.
+    const found = press.callId && press.digits === '1' ? await onceKnown(find) : await find();
+    const attempt = found === UNKNOWN ? undefined : found;
     const lang = langOf(attempt?.language);
     const phrase = (name: string): SpokenReply => ({
       lang,

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The project's own Prometheus metrics, in one registry per process (the all-in-one app shares it
@@ -72,6 +72,21 @@ export const sendRetries = new Counter({
   labelNames: ['provider', 'channel'],
   registers: [registry],
 });
+
+export const circuitState = new Gauge({
+  name: 'notify_provider_circuit_state',
+  help: "Each provider's circuit breaker: 0 closed (sending), 1 half-open (one send tries it again), 2 open (its sends go to the next provider of their route)",
+  labelNames: ['provider'],
+  registers: [registry],
+});
+
+/**
+ * A provider's circuit changed. `state` is cockatiel's CircuitState (0 closed, 1 open, 2 half-open,
+ * 3 isolated), reported as the gauge's 0 closed, 1 half-open, 2 open (isolated counts as open).
+ */
+export function observeCircuitState(provider: string, state: number): void {
+  circuitState.set({ provider }, [0, 2, 1, 2][state] ?? 2);
+}
 
 export const webhooksReceived = new Counter({
   name: 'notify_webhooks_received_total',
@@ -184,7 +199,7 @@ export function observeClaimed<A extends { created_at: Date }>(claimed: A[]): A[
 export function observeAccepted(
   a: { channel: string; claimed_at: Date | null },
   tries: number,
-  provider = 'twilio',
+  provider: string,
 ): void {
   observeSend(provider, a.channel, 'accepted', tries);
   observeStage('claim_to_accept', a.claimed_at);

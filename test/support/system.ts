@@ -7,7 +7,9 @@ import { hazardTopic } from '../../contracts/topics';
 import { DirectoryService } from '../../libs/directory/directory.service';
 import type { DirectoryDocument } from '../../libs/directory/directory-format';
 import type { Policy } from '../../libs/callout/policy';
-import type { BehaviourConfig, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
+import type { BehaviourConfig, SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
+import type { TencentRecord } from '../../libs/notify/simulator/tencent-simulator';
+import { callbackToken } from '../../libs/notify/tencent/tencent-callbacks';
 import { createTestDatabase, kafkaBrokers, TestDatabase, testSecret, uniqueId, waitFor } from './infra';
 import { freePort, RunningService, startService } from './services';
 
@@ -32,7 +34,23 @@ export interface SystemOptions {
   simLatencyMs?: number;
   /** More environment for every service of the system (e.g. LOG_LEVEL). */
   env?: Record<string, string>;
+  /**
+   * Also run the Tencent Cloud simulator and set the notifier up for it (routes: NOTIFY_ROUTES in
+   * `env`, e.g. "+86=twilio>tencent,*=twilio"), with these behaviours per number.
+   */
+  tencent?: { behaviours?: BehaviourConfig };
 }
+
+/** The Tencent Cloud application of the tests (the simulator and the notifier agree on it). */
+const TEST_TENCENT = {
+  TENCENT_SECRET_ID: 'AKIDe2etest00000001',
+  TENCENT_SMS_SDK_APP_ID: '1400000101',
+  TENCENT_SMS_SIGN_NAME: '防汛叫应',
+  TENCENT_SMS_TEMPLATE_ID: '2001',
+  TENCENT_VOICE_SDK_APP_ID: '1400000102',
+  TENCENT_VOICE_CONFIRM_TEMPLATE_ID: '3001',
+  TENCENT_VOICE_NOTICE_TEMPLATE_ID: '3002',
+};
 
 /**
  * The real system as separate processes for an end-to-end test: the Twilio simulator, notifier,
@@ -46,6 +64,8 @@ export class TestSystem {
   readonly signingSecret = testSecret();
   tdb!: TestDatabase;
   simUrl!: string;
+  /** The Tencent Cloud simulator, when the system runs one (SystemOptions.tencent). */
+  tencentUrl?: string;
   private producer!: Producer;
   /** A kafkajs client on the test's broker (topics carry `prefix`). */
   readonly kafka: Kafka;
@@ -101,6 +121,7 @@ export class TestSystem {
         { port: simPort, ready: 'port' },
       ),
     );
+    if (this.opts.tencent) await this.startTencentSimulator(this.opts.tencent, notifierPort);
     // Start in parallel: each waits for its own readiness (Kafka and the database answering).
     const starts: Promise<RunningService>[] = [
       startService('notifier', this.env, { port: notifierPort }),
@@ -129,6 +150,49 @@ export class TestSystem {
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
     return this;
+  }
+
+  /** The Tencent simulator process, its callbacks to the notifier's /tencent/... with their tokens. */
+  private async startTencentSimulator(t: { behaviours?: BehaviourConfig }, notifierPort: number) {
+    const port = await freePort();
+    const secrets = { TENCENT_SECRET_KEY: testSecret(), TENCENT_CALLBACK_SECRET: testSecret() };
+    const callback = (path: string, kind: Parameters<typeof callbackToken>[1]) =>
+      `http://127.0.0.1:${notifierPort}/tencent/${path}/${callbackToken(secrets.TENCENT_CALLBACK_SECRET, kind)}`;
+    this.tencentUrl = `http://127.0.0.1:${port}`;
+    this.env = { ...this.env, ...TEST_TENCENT, ...secrets, TENCENT_API_BASE_URL: this.tencentUrl };
+    this.services.set(
+      'tencent-sim',
+      await startService(
+        'tencent-sim',
+        {
+          ...TEST_TENCENT,
+          TENCENT_SECRET_KEY: secrets.TENCENT_SECRET_KEY,
+          SIM_PORT: String(port),
+          SIM_LATENCY_MS: String(this.opts.simLatencyMs ?? 20),
+          SIM_SMS_STATUS_URL: callback('sms/status', 'sms-status'),
+          SIM_SMS_REPLY_URL: callback('sms/reply', 'sms-reply'),
+          SIM_VOICE_URL: callback('voice', 'voice'),
+          SIM_BEHAVIOURS: JSON.stringify(t.behaviours ?? { default: 'deliver' }),
+        },
+        { port, ready: 'port' },
+      ),
+    );
+  }
+
+  /** What the Tencent simulator accepted (messages and calls). */
+  async tencentRecords(): Promise<TencentRecord[]> {
+    const r = await fetch(`${this.tencentUrl}/sim/records`);
+    return ((await r.json()) as { records: TencentRecord[] }).records;
+  }
+
+  /** Sets the Twilio simulator's faults (e.g. {serverErrorRate: 1}: Twilio out). */
+  async setTwilioFaults(f: SimFaults): Promise<void> {
+    const r = await fetch(`${this.simUrl}/sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(f),
+    });
+    if (!r.ok) throw new Error(`simulator refused faults: ${r.status}`);
   }
 
   service(name: string): RunningService {

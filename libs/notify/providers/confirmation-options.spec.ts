@@ -6,12 +6,13 @@ import { confirmationFor } from './confirmation-options';
 import { ChannelCapabilities, TENCENT, TWILIO_ELSEWHERE, TWILIO_TO_MAINLAND } from './provider-capabilities';
 
 const templates = new MessageTemplates();
-const rendererFor = (carrier: ChannelCapabilities | undefined) =>
-  new RequestRenderer(templates, {
-    publicBaseUrl: 'https://notify.example.cn',
-    signingSecret: 'x'.repeat(32),
-    carrierOf: () => carrier,
-  });
+const renderer = new RequestRenderer(templates, {
+  publicBaseUrl: 'https://notify.example.cn',
+  signingSecret: 'x'.repeat(32),
+});
+const rendererFor = (carrier: ChannelCapabilities | undefined) => ({
+  render: (req: CalloutRequested) => renderer.render(req, carrier),
+});
 
 function request(over: Partial<CalloutRequested> = {}): CalloutRequested {
   return {

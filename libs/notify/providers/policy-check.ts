@@ -77,9 +77,9 @@ function checkVoiceLimits(
 ) {
   const times = voiceCallTimes(lp);
   const instead = next.length
-    ? `the engine moves each refused redial to ${next.map((p) => p.name).join(', then ')} voice and notes it on the timeline`
+    ? `the notifier places each refused call through ${next.map((p) => p.name).join(', then ')} voice instead (as an SMS when that is out too) and says so on the call-out's timeline`
     : smsToo
-      ? 'the engine sends each refused redial as an SMS instead and notes it on the timeline'
+      ? "the notifier sends each refused call as an SMS instead and says so on the call-out's timeline"
       : undefined;
   for (const limit of voice.voice!.perCallee) {
     const refused = refusedByLimit(times, limit);

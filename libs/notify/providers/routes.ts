@@ -44,6 +44,11 @@ export function parseRoutes(spec: string): Route[] {
   return routes;
 }
 
+/** The providers some route names (without NOTIFY_ROUTES: Twilio alone). */
+export function routedProviders(spec: string | undefined): ProviderName[] {
+  return [...new Set(parseRoutes(spec ?? DEFAULT_ROUTES).flatMap((r) => r.providers))];
+}
+
 /** The providers for a number, the first carrying it. */
 export function providersFor(routes: Route[], to: string): ProviderName[] {
   const length = (r: Route) => (r.prefix === '*' ? 0 : r.prefix.length);

@@ -1,4 +1,15 @@
-import { Body, Controller, HttpCode, HttpException, Inject, Logger, Param, Post, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  HttpException,
+  Inject,
+  Logger,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+} from '@nestjs/common';
 import type { Request } from 'express';
 import { PROVIDER_WEBHOOK_SINK, ProviderWebhookSink, SmsChannel } from '../provider';
 import {
@@ -38,9 +49,15 @@ export class TencentWebhooksController {
 
   constructor(
     @Inject(PROVIDER_WEBHOOK_SINK) private readonly sink: ProviderWebhookSink,
-    @Inject(TENCENT_WEBHOOK_SETTINGS) private readonly s: TencentWebhookSettings,
-    @Inject(TENCENT_REPLY_CHANNEL) private readonly replies: SmsChannel,
+    /** Null when no route names Tencent: its callbacks are then not found. */
+    @Inject(TENCENT_WEBHOOK_SETTINGS) private readonly settings: TencentWebhookSettings | null,
+    @Inject(TENCENT_REPLY_CHANNEL) private readonly replyChannel: SmsChannel | null,
   ) {}
+
+  private get s(): TencentWebhookSettings {
+    if (!this.settings) throw new NotFoundException('Tencent Cloud is not routed (NOTIFY_ROUTES)');
+    return this.settings;
+  }
 
   @Post('sms/status/:token')
   @HttpCode(200)
@@ -58,9 +75,11 @@ export class TencentWebhooksController {
     // The answer goes out as an SMS of its own. The reply is recorded whatever becomes of the answer
     // (a repeated callback's second answer is refused by Tencent's same-content limit, for one).
     if (answer)
-      await this.replies
-        .send({ requestId: `reply:${sms.messageId}`, to: sms.from, body: answer })
-        .catch((e: Error) => this.logger.warn(`answer to ${sms.messageId} not sent: ${e.message}`));
+      await this.replyChannel!.send({
+        requestId: `reply:${sms.messageId}`,
+        to: sms.from,
+        body: answer,
+      }).catch((e: Error) => this.logger.warn(`answer to ${sms.messageId} not sent: ${e.message}`));
     return RECEIVED;
   }
 

@@ -1,7 +1,9 @@
 import { Twilio } from 'twilio';
 import { AppConfig } from '../../config/config';
 import { CONFIG } from '../../infra/tokens';
-import { ProviderAdapter, SMS_CHANNEL, SmsChannel, VOICE_CHANNEL, VoiceChannel } from '../provider';
+import { ProviderAdapter } from '../provider';
+import { ProviderChannels } from '../providers/provider-router';
+import { routedProviders } from '../providers/routes';
 import { voicesWith } from './twiml';
 import {
   createTwilioClient,
@@ -13,8 +15,11 @@ import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { TwilioWebhooksController } from './twilio-webhooks.controller';
 
 const TWILIO_CLIENT = Symbol('TWILIO_CLIENT');
+export const TWILIO_CHANNELS = Symbol('TWILIO_CHANNELS');
 
-/** Twilio (or its simulator, by TWILIO_API_BASE_URL) as the notifier's SMS and voice provider. */
+const routed = (cfg: AppConfig) => routedProviders(cfg.NOTIFY_ROUTES).includes('twilio');
+
+/** Twilio (or its simulator, by TWILIO_API_BASE_URL) as one of the notifier's SMS and voice providers. */
 export const TWILIO_ADAPTER: ProviderAdapter = {
   name: 'twilio',
   required: [
@@ -25,34 +30,38 @@ export const TWILIO_ADAPTER: ProviderAdapter = {
     'PUBLIC_BASE_URL',
   ],
   controllers: [TwilioWebhooksController],
+  channels: TWILIO_CHANNELS,
   providers: [
     {
       // One client (one keep-alive connection pool) for messages and calls.
       provide: TWILIO_CLIENT,
       inject: [CONFIG],
-      useFactory: (cfg: AppConfig): Twilio =>
-        createTwilioClient({
-          accountSid: cfg.TWILIO_ACCOUNT_SID!,
-          authToken: cfg.TWILIO_AUTH_TOKEN!,
-          apiBaseUrl: cfg.TWILIO_API_BASE_URL,
-        }),
+      useFactory: (cfg: AppConfig): Twilio | null =>
+        routed(cfg)
+          ? createTwilioClient({
+              accountSid: cfg.TWILIO_ACCOUNT_SID!,
+              authToken: cfg.TWILIO_AUTH_TOKEN!,
+              apiBaseUrl: cfg.TWILIO_API_BASE_URL,
+            })
+          : null,
     },
     {
-      provide: SMS_CHANNEL,
+      provide: TWILIO_CHANNELS,
       inject: [CONFIG, TWILIO_CLIENT],
-      useFactory: (cfg: AppConfig, client: Twilio): SmsChannel =>
-        new TwilioSmsChannel(client, cfg.TWILIO_SMS_FROM!, new TwilioCallbackUrls(cfg.PUBLIC_BASE_URL!)),
-    },
-    {
-      provide: VOICE_CHANNEL,
-      inject: [CONFIG, TWILIO_CLIENT],
-      useFactory: (cfg: AppConfig, client: Twilio): VoiceChannel =>
-        new TwilioVoiceChannel(
-          client,
-          cfg.TWILIO_VOICE_FROM!,
-          new TwilioCallbackUrls(cfg.PUBLIC_BASE_URL!),
-          voicesWith(cfg.NOTIFY_VOICE_ZH),
-        ),
+      useFactory: (cfg: AppConfig, client: Twilio | null): ProviderChannels | null => {
+        if (!client) return null;
+        const callbacks = new TwilioCallbackUrls(cfg.PUBLIC_BASE_URL!);
+        return {
+          name: 'twilio',
+          sms: new TwilioSmsChannel(client, cfg.TWILIO_SMS_FROM!, callbacks),
+          voice: new TwilioVoiceChannel(
+            client,
+            cfg.TWILIO_VOICE_FROM!,
+            callbacks,
+            voicesWith(cfg.NOTIFY_VOICE_ZH),
+          ),
+        };
+      },
     },
     TwilioSignatureGuard,
   ],
