@@ -33,6 +33,8 @@ import { DATONG, generateDirectory } from '../libs/directory/seed/generate-direc
 import type { SimRecord } from '../libs/notify/simulator/twilio-simulator';
 import { waitFor } from '../test/support/infra';
 import { freePort, startService } from '../test/support/services';
+import { CostCounter, CostSnapshot, describeCost, PhaseCost, phaseCost } from './cost';
+import { Floor, floorMs, httpFloor, kafkaFloor, postgresFloor } from './floor';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TWILIO = {
@@ -122,6 +124,10 @@ export interface RunResult {
   };
   deadlines?: { n: number; lag: Distribution; escalated: number; notWoken: number; totalMs: number };
   peakMemoryMB: Record<string, number>;
+  /** The machine's raw limits measured before the phases (bench/floor.ts). */
+  floor?: Floor;
+  /** Per phase: its time, the floor of its work, their ratio and what it cost per person (bench/cost.ts). */
+  costs?: Record<string, PhaseCost & { ms: number; windowMs: number; floorMs: number; ratio: number }>;
   /** Per person and channel: first call-outs the simulator accepted (exactly one each is right). */
   correctness: { personsWithoutFirstCallout: number; personsWithMoreThanOne: number };
 }
@@ -350,6 +356,7 @@ export class CalloutPipeline {
   readonly children: Child[] = [];
   db!: PostgresDb;
   dbName = '';
+  dbUrl = '';
   simUrl = '';
   notifierPort = 0;
   phones = new Map<string, string>(); // person id → mobile
@@ -415,6 +422,7 @@ export class CalloutPipeline {
     await admin.query(`CREATE DATABASE ${this.dbName}`);
     await admin.end();
     const url = this.adminUrl.replace(/\/[^/]*$/, `/${this.dbName}`);
+    this.dbUrl = url;
     this.db = new PostgresDb(url);
     await migrate(this.db);
     const t0 = Date.now();
@@ -774,6 +782,26 @@ export class CalloutPipeline {
     return counts;
   }
 
+  /** The machine's raw limits, measured now (before the phases): bench/floor.ts. Resets the simulator's records. */
+  async floor(): Promise<Floor> {
+    const http = await httpFloor(this.simUrl, TWILIO.accountSid, TWILIO.authToken, TWILIO.from);
+    await fetch(`${this.simUrl}/sim/reset`, { method: 'POST' });
+    const kafka = await kafkaFloor(this.brokers.split(','), this.prefix);
+    const postgres = await postgresFloor(this.dbUrl);
+    return { http, kafka, postgres };
+  }
+
+  /** Counts what each phase costs (bench/cost.ts). */
+  costCounter(): CostCounter {
+    return new CostCounter({
+      dbUrl: this.dbUrl,
+      brokers: this.brokers,
+      prefix: this.prefix,
+      simUrl: this.simUrl,
+      services: () => this.children.map((c) => ({ name: c.name, url: c.url, pid: c.proc.pid })),
+    });
+  }
+
   peakMemory(): Record<string, number> {
     return Object.fromEntries(this.children.map((c) => [c.name, peakRssMB(c.proc.pid)]));
   }
@@ -815,8 +843,34 @@ export class CalloutPipeline {
 export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   const log = opts.log ?? (() => undefined);
   const p = new CalloutPipeline(opts);
+  let counter: CostCounter | undefined;
   try {
     await p.start();
+    log('floor: raw HTTP through the simulator, kafkajs produce + consume, node-postgres writes');
+    const floor = await p.floor();
+    log(
+      `  HTTP ${floor.http.perSecond} exchanges/s (${floor.http.inFlight} in flight); Kafka ${floor.kafka.messages} × ${floor.kafka.bytes} B in ${floor.kafka.ms} ms; ` +
+        `PostgreSQL ${floor.postgres.rows} rows inserted in ${floor.postgres.insertMs} ms, updated in ${floor.postgres.updateMs} ms, ${floor.postgres.singleStatementsPerSecond} single statements/s`,
+    );
+    counter = p.costCounter();
+    const costs: NonNullable<RunResult['costs']> = {};
+    const persons = p.phones.size;
+    let snap: CostSnapshot = await counter.snapshot();
+    /** Closes a phase's count: from the last snapshot to now (the phase's work settled). */
+    const account = async (name: string, ms: number) => {
+      const next = await counter!.snapshot();
+      const c = phaseCost(snap, next, persons);
+      const f = floorMs(floor, c.work);
+      costs[name] = {
+        ...c,
+        ms,
+        windowMs: next.at - snap.at - 10_500,
+        floorMs: f,
+        ratio: +(ms / Math.max(f, 1)).toFixed(1),
+      };
+      for (const l of describeCost(name, c, ms, f)) log(l);
+      snap = next;
+    };
     log(`dispatch: city-wide red warning to ${p.phones.size} persons (${p.channels.join('+')})`);
     const dispatch = await p.dispatch();
     log(
@@ -830,24 +884,31 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       personsWithMoreThanOne: phones.filter((ph) => kinds.some((k) => (counts.get(`${ph}|${k}`) ?? 0) > 1))
         .length,
     };
+    await p.settle(dispatch.warningId);
+    await account('dispatch', dispatch.allFirstCalloutsMs);
     let confirmations: RunResult['confirmations'];
     let deadlines: RunResult['deadlines'];
     let secondDispatch: DispatchFigures | undefined;
     if (opts.confirmations !== false) {
-      await p.settle(dispatch.warningId);
       log(`confirmations: ${p.phones.size} signed inbound SMS "1"`);
       confirmations = await p.confirmAll(dispatch.warningId);
       log(
         `  ${confirmations.throughputPerSecond}/s, webhook→CONFIRMED p99 ${confirmations.webhookToConfirmed.p99} ms`,
       );
+      await p.settle(dispatch.warningId);
+      await account('confirmations', confirmations.totalMs);
     }
     if (opts.deadlines !== false) {
       secondDispatch = await p.dispatch();
       log(`second warning: every first call-out accepted after ${secondDispatch.allFirstCalloutsMs} ms`);
       await p.settle(secondDispatch.warningId);
+      await account('secondDispatch', secondDispatch.allFirstCalloutsMs);
       log(`deadlines: ${p.phones.size} ack deadlines due at one instant`);
       deadlines = await p.expireAll(secondDispatch.warningId);
       log(`  lag p50 ${deadlines.lag.p50} ms, p99 ${deadlines.lag.p99} ms`);
+      // The escalations' own sends and their callbacks belong to the phase's cost.
+      await p.settle(secondDispatch.warningId);
+      await account('deadlines', deadlines.totalMs);
     }
     return {
       persons: p.phones.size,
@@ -861,11 +922,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       confirmations,
       deadlines,
       peakMemoryMB: p.peakMemory(),
+      floor,
+      costs,
       correctness,
     };
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${p.output()}`);
   } finally {
+    await counter?.close();
     await p.stop();
   }
 }

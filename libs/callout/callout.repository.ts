@@ -257,6 +257,43 @@ export class CalloutRepository {
     );
   }
 
+  /** recordResponse for many answers: one statement. */
+  async recordResponses(
+    tx: Queryable,
+    list: { r: CalloutResponse; calloutId: string; late: boolean }[],
+  ): Promise<void> {
+    if (list.length === 0) return;
+    const col = <T>(f: (x: (typeof list)[number]) => T) => list.map(f);
+    await tx.query(
+      `INSERT INTO callout.responses (response_id, callout_id, via, kind, action, count, note, text, actor, late, at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::boolean[], $11::timestamptz[])
+       ON CONFLICT DO NOTHING`,
+      [
+        col((x) => x.r.responseId),
+        col((x) => x.calloutId),
+        col((x) => x.r.via),
+        col((x) => x.r.kind),
+        col((x) => x.r.feedback?.action ?? null),
+        col((x) => x.r.feedback?.count ?? null),
+        col((x) => x.r.feedback?.note ?? null),
+        col((x) => x.r.text ?? null),
+        col((x) => x.r.actor ?? null),
+        col((x) => x.late),
+        col((x) => x.r.at),
+      ],
+    );
+  }
+
+  /** Of these call-outs, those with ladder steps (call-outs whose subject they are). */
+  async withLadderSteps(q: Queryable, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const r = await q.query<{ id: string }>(
+      `SELECT DISTINCT subject_callout_id AS id FROM callout.callouts WHERE subject_callout_id = ANY($1::text[]) ORDER BY 1`,
+      [ids],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
   /** Records an event id; false when it was applied before (redelivery). */
   async firstTime(tx: Queryable, eventId: string): Promise<boolean> {
     const r = await tx.query(
@@ -264,6 +301,15 @@ export class CalloutRepository {
       [eventId],
     );
     return r.rowCount === 1;
+  }
+
+  /** Records many event ids at once; answers those recorded now (the others were applied before). */
+  async firstTimes(tx: Queryable, eventIds: string[]): Promise<Set<string>> {
+    const r = await tx.query<{ event_id: string }>(
+      `INSERT INTO callout.applied_events (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id`,
+      [eventIds],
+    );
+    return new Set(r.rows.map((x) => x.event_id));
   }
 
   async insertCallouts(tx: Queryable, list: NewCallout[], state: CalloutState): Promise<CalloutRow[]> {

@@ -33,6 +33,13 @@ describe('TrackerService rules', () => {
     fakes.callouts.warning.mockResolvedValue(w);
     fakes.callouts.lockWarning.mockResolvedValue(w);
     fakes.callouts.lockCallout.mockImplementation(async (_tx, id) => byId.get(id));
+    fakes.callouts.warnings.mockResolvedValue([w]);
+    fakes.callouts.lockCallouts.mockImplementation(async (_tx, ids) =>
+      ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : [])),
+    );
+    fakes.callouts.withLadderSteps.mockImplementation(async (_tx, ids) =>
+      ids.filter((id) => rows.some((c) => c.subject_callout_id === id)),
+    );
     fakes.callouts.lockCalloutsOfWarning.mockResolvedValue(rows);
     return w;
   }

@@ -60,6 +60,10 @@ const changesCallout = (s: CalloutStatus) =>
  */
 type ChangeResult = { applied: boolean; warningId?: string };
 type Change = (tx: Queryable) => Promise<ChangeResult>;
+/** A status event that may change its call-out: applied set-based with the others of its batch. */
+type StatusChange = { status: CalloutStatus };
+/** An answer: a batch's confirmations of first call-outs are applied set-based, the others one by one. */
+type ResponseChange = { response: CalloutResponse };
 
 /** A person whose ack deadline passed, with what escalating them to their first step needs. */
 interface FirstStep {
@@ -104,11 +108,38 @@ export class TrackerService {
    * it commits instead of one per change. Every change is idempotent (event ids, deadline claims),
    * so the one-by-one retry after a failed batch applies each at most once.
    */
-  private readonly changes = new GroupCommit<Change, { applied: boolean }>(
+  private readonly changes = new GroupCommit<Change | StatusChange | ResponseChange, { applied: boolean }>(
     async (list) => {
       const results = await this.db.transaction(async (tx) => {
-        const out: { applied: boolean; warningId?: string }[] = [];
-        for (const change of list) out.push(await change(tx));
+        const out: ChangeResult[] = new Array<ChangeResult>(list.length);
+        /** Applies the items of one kind together and puts their results in place. */
+        const together = async <T>(
+          pick: (c: (typeof list)[number]) => T | undefined,
+          apply: (tx: Queryable, xs: T[]) => Promise<ChangeResult[]>,
+        ) => {
+          const at = list.flatMap((c, i) => (pick(c) === undefined ? [] : [i]));
+          if (at.length === 0) return;
+          const r = await apply(
+            tx,
+            at.map((i) => pick(list[i])!),
+          );
+          at.forEach((i, k) => (out[i] = r[k]));
+        };
+        // The batch's status events and answers first, each kind together: a handful of statements
+        // for all of them (they commute with the other changes of the batch: each is a transition
+        // the state machine refuses once the call-out is past it).
+        await together(
+          (c) => (typeof c !== 'function' && 'status' in c ? c.status : undefined),
+          (t, xs) => this.applyStatuses(t, xs),
+        );
+        await together(
+          (c) => (typeof c !== 'function' && 'response' in c ? c.response : undefined),
+          (t, xs) => this.applyResponses(t, xs),
+        );
+        for (let i = 0; i < list.length; i++) {
+          const change = list[i];
+          if (typeof change === 'function') out[i] = await change(tx);
+        }
         return out;
       });
       this.relay.nudge();
@@ -149,30 +180,107 @@ export class TrackerService {
       await this.progress.add(s);
       return;
     }
-    await this.applyChange(async (tx) => {
-      if (!(await this.repo.firstTime(tx, `status:${s.eventId}`))) return { applied: false };
-      await this.repo.advanceRequestStatuses(tx, [rankedStatus(s)]);
-      const c = await this.repo.lockCallout(tx, s.calloutId);
-      if (!c) {
-        this.logger.warn(`status for unknown call-out ${s.calloutId}`);
-        return { applied: false };
-      }
-      const w = (await this.repo.warning(tx, c.warning_id))!;
-      const details = { channel: s.channel, status: s.status, requestId: s.requestId, reason: s.reason };
-      if (s.status === 'delivered' || s.status === 'heard') observeDeliveryReport(c, s.at);
-      if (s.status === 'delivered')
-        await this.repo.apply(tx, c, 'delivered', 'SMS delivered', { drill: w.drill, details });
-      else if (s.status === 'heard')
-        await this.repo.apply(tx, c, 'heard', 'voice message heard', { drill: w.drill, details });
-      else if (s.channel === 'voice' && VOICE_MISSED.has(s.status)) await this.voiceMissed(tx, w, c, s);
-      return { applied: true };
+    await this.changes.add({ status: s });
+  }
+
+  /** The positions of the items seen for the first time (event ids recorded now), each id once. */
+  private async firstOnes<T>(tx: Queryable, list: T[], idOf: (x: T) => string): Promise<number[]> {
+    const first = await this.repo.firstTimes(tx, list.map(idOf));
+    const taken = new Set<string>();
+    return list.flatMap((x, i) => {
+      const id = idOf(x);
+      if (!first.has(id) || taken.has(id)) return [];
+      taken.add(id);
+      return [i];
     });
   }
 
+  /** Call-outs locked in id order, by id, and their warnings, by id. */
+  private async lockWithWarnings(tx: Queryable, ids: string[]) {
+    const callouts = new Map((await this.repo.lockCallouts(tx, [...new Set(ids)])).map((c) => [c.id, c]));
+    const warningIds = [...new Set([...callouts.values()].map((c) => c.warning_id))];
+    const warnings = new Map((await this.repo.warnings(tx, warningIds)).map((w) => [w.id, w]));
+    return { callouts, warnings };
+  }
+
+  /**
+   * Status events that may change their call-outs, many at once: each applied once (event ids), the
+   * requests' recorded statuses moved forward, the call-outs locked in id order and moved with one
+   * UPDATE and one outbox write per warning. Several events of one call-out in the batch are applied
+   * in arrival order, one round each.
+   */
+  private async applyStatuses(tx: Queryable, list: CalloutStatus[]): Promise<ChangeResult[]> {
+    const out: ChangeResult[] = list.map(() => ({ applied: false }));
+    const fresh = (await this.firstOnes(tx, list, (s) => `status:${s.eventId}`)).map((i) => list[i]);
+    if (fresh.length === 0) return out;
+    const furthest = new Map<string, CalloutStatus>();
+    for (const s of fresh) {
+      const seen = furthest.get(s.requestId);
+      if (!seen || STATUS_RANK[s.status] >= STATUS_RANK[seen.status]) furthest.set(s.requestId, s);
+    }
+    await this.repo.advanceRequestStatuses(tx, [...furthest.values()].map(rankedStatus));
+    const { callouts, warnings } = await this.lockWithWarnings(
+      tx,
+      fresh.map((s) => s.calloutId),
+    );
+    const index = new Map(list.map((s, i) => [s, i]));
+    let pending = fresh;
+    while (pending.length) {
+      const round: CalloutStatus[] = [];
+      const later: CalloutStatus[] = [];
+      const inRound = new Set<string>();
+      for (const s of pending) {
+        if (inRound.has(s.calloutId)) later.push(s);
+        else {
+          inRound.add(s.calloutId);
+          round.push(s);
+        }
+      }
+      const moves = new Map<string, { c: CalloutRow; s: CalloutStatus }[]>();
+      for (const s of round) {
+        const c = callouts.get(s.calloutId);
+        if (!c) {
+          this.logger.warn(`status for unknown call-out ${s.calloutId}`);
+          continue;
+        }
+        out[index.get(s)!] = { applied: true };
+        const w = warnings.get(c.warning_id)!;
+        if (s.status === 'delivered' || s.status === 'heard') {
+          observeDeliveryReport(c, s.at);
+          moves.set(w.id, [...(moves.get(w.id) ?? []), { c, s }]);
+        } else if (s.channel === 'voice' && VOICE_MISSED.has(s.status)) {
+          const after = await this.voiceMissed(tx, w, c, s);
+          if (after) callouts.set(c.id, after);
+        }
+      }
+      for (const [warningId, list] of moves) {
+        const w = warnings.get(warningId)!;
+        const after = await this.repo.applyMany(
+          tx,
+          list.map(({ c, s }) => ({
+            c,
+            event: s.status === 'delivered' ? ('delivered' as const) : ('heard' as const),
+            reason: s.status === 'delivered' ? 'SMS delivered' : 'voice message heard',
+            details: { channel: s.channel, status: s.status, requestId: s.requestId, reason: s.reason },
+          })),
+          w.drill,
+        );
+        after.forEach((row) => row && callouts.set(row.id, row));
+      }
+      pending = later;
+    }
+    return out;
+  }
+
   /** A voice call that did not get through: redial while the policy allows, after its interval. */
-  private async voiceMissed(tx: Queryable, w: WarningRow, c: CalloutRow, s: CalloutStatus): Promise<void> {
+  private async voiceMissed(
+    tx: Queryable,
+    w: WarningRow,
+    c: CalloutRow,
+    s: CalloutStatus,
+  ): Promise<CalloutRow | undefined> {
     const lp = this.levelPolicy(w, c);
-    if (!lp || c.redials_used >= lp.redials) return;
+    if (!lp || c.redials_used >= lp.redials) return undefined;
     const after = await this.repo.apply(tx, c, 'voice-failed', `voice ${s.status}`, {
       drill: w.drill,
       details: { channel: 'voice', status: s.status, redial: c.redials_used + 1, of: lp.redials },
@@ -187,10 +295,84 @@ export class TrackerService {
         ref: `${c.id}#r${c.redials_used + 1}`,
       },
     ]);
+    return after;
   }
 
   async onResponse(r: CalloutResponse): Promise<void> {
-    await this.applyChange((tx) => this.applyResponse(tx, r));
+    await this.changes.add({ response: r });
+  }
+
+  /**
+   * Answers, many at once: each recorded once (response ids), their call-outs locked in id order;
+   * a person's confirmation of their first call-out (most of them) is written with one multi-row
+   * statement per step for the whole batch, with the ladders of those confirmed settled; any other
+   * answer (feedback, a ladder step's, a second answer of one call-out in the batch) one by one.
+   */
+  private async applyResponses(tx: Queryable, list: CalloutResponse[]): Promise<ChangeResult[]> {
+    const out: ChangeResult[] = list.map(() => ({ applied: false }));
+    const fresh = await this.firstOnes(tx, list, (r) => `response:${r.responseId}`);
+    if (fresh.length === 0) return out;
+    const { callouts, warnings } = await this.lockWithWarnings(
+      tx,
+      fresh.map((i) => list[i].calloutId),
+    );
+    const perCallout = new Map<string, number>();
+    for (const i of fresh) perCallout.set(list[i].calloutId, (perCallout.get(list[i].calloutId) ?? 0) + 1);
+    const together: number[] = [];
+    const oneByOne: number[] = [];
+    for (const i of fresh) {
+      const r = list[i];
+      const c = callouts.get(r.calloutId);
+      if (!c) {
+        this.logger.warn(`response for unknown call-out ${r.calloutId}`);
+        continue;
+      }
+      if (r.kind === 'confirm' && c.rung === 0 && perCallout.get(r.calloutId) === 1) together.push(i);
+      else oneByOne.push(i);
+    }
+    const late = (c: CalloutRow) => c.state === 'ESCALATED' || c.state === 'NOT_WOKEN';
+    await this.repo.recordResponses(
+      tx,
+      together.map((i) => {
+        const c = callouts.get(list[i].calloutId)!;
+        return { r: list[i], calloutId: c.id, late: late(c) };
+      }),
+    );
+    const byWarning = new Map<string, number[]>();
+    for (const i of together) {
+      const w = callouts.get(list[i].calloutId)!.warning_id;
+      byWarning.set(w, [...(byWarning.get(w) ?? []), i]);
+    }
+    const confirmed: CalloutRow[] = [];
+    for (const [warningId, items] of byWarning) {
+      const w = warnings.get(warningId)!;
+      const after = await this.repo.applyMany(
+        tx,
+        items.map((i) => ({
+          c: callouts.get(list[i].calloutId)!,
+          event: 'confirm' as const,
+          reason: `confirmed by ${list[i].via}`,
+          details: { via: list[i].via, responseId: list[i].responseId },
+        })),
+        w.drill,
+      );
+      items.forEach((i, k) => {
+        out[i] = { applied: true, warningId };
+        const c = callouts.get(list[i].calloutId)!;
+        if (after[k]) {
+          observeConfirmed(c);
+          confirmed.push(c);
+        }
+      });
+    }
+    // The person answered: stop their ladder (if one was started) and tell everyone on it.
+    for (const subject of await this.repo.withLadderSteps(
+      tx,
+      confirmed.map((c) => c.id),
+    ))
+      await this.repo.settleLadder(tx, warnings.get(callouts.get(subject)!.warning_id)!, subject, 'settled');
+    for (const i of oneByOne) out[i] = await this.applyRecordedResponse(tx, list[i]);
+    return out;
   }
 
   /**
@@ -258,6 +440,11 @@ export class TrackerService {
 
   private async applyResponse(tx: Queryable, r: CalloutResponse): Promise<ChangeResult> {
     if (!(await this.repo.firstTime(tx, `response:${r.responseId}`))) return { applied: false };
+    return this.applyRecordedResponse(tx, r);
+  }
+
+  /** Applies an answer whose response id was just recorded as new. */
+  private async applyRecordedResponse(tx: Queryable, r: CalloutResponse): Promise<ChangeResult> {
     const c = await this.repo.lockCallout(tx, r.calloutId);
     if (!c) {
       this.logger.warn(`response for unknown call-out ${r.calloutId}`);

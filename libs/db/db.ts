@@ -22,6 +22,11 @@ export interface Db extends Queryable {
   close(): Promise<void>;
   /** Connections of the pool (a server only): for the metrics. */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /**
+   * Round trips this process made (a server only): statements (BEGIN and COMMIT included) and
+   * transactions, for the metrics and the benchmark's cost per person.
+   */
+  roundTrips?(): { statements: number; transactions: number };
 }
 
 /** Errors that mean the server or the connection went away, not that a statement was wrong. */
@@ -48,6 +53,7 @@ export class PostgresDb implements Db {
   private readonly logger = new Logger('PostgresDb');
   /** Why the database is unreachable, while it is. */
   private outage?: string;
+  private readonly counted = { statements: 0, transactions: 0 };
 
   constructor(connectionString: string, max = 10) {
     // A connection attempt to a server that does not answer fails after 5 s instead of hanging.
@@ -63,6 +69,10 @@ export class PostgresDb implements Db {
 
   poolStats() {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  roundTrips() {
+    return { ...this.counted };
   }
 
   private lost(e: unknown) {
@@ -90,6 +100,7 @@ export class PostgresDb implements Db {
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<QueryResult<T>> {
+    this.counted.statements++;
     const r = await this.watch(() => this.pool.query(sql, params));
     return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
   }
@@ -105,14 +116,18 @@ export class PostgresDb implements Db {
       this.lost(e);
     };
     client.on('error', onError);
+    this.counted.transactions++;
+    this.counted.statements += 2; // BEGIN and COMMIT (or ROLLBACK)
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
         query: async <R>(sql: string, params: unknown[] = []) => {
+          this.counted.statements++;
           const r = await client.query(sql, params);
           return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
         },
         exec: async (sql: string) => {
+          this.counted.statements++;
           await client.query(sql);
         },
       };
@@ -133,6 +148,7 @@ export class PostgresDb implements Db {
   }
 
   async exec(sql: string): Promise<void> {
+    this.counted.statements++;
     await this.watch(() => this.pool.query(sql));
   }
 

@@ -270,6 +270,27 @@ new Gauge({
   },
 });
 
+new Counter({
+  name: 'db_statements_total',
+  help: 'Statements this process sent to the database (BEGIN and COMMIT included; PostgreSQL only)',
+  registers: [registry],
+  collect() {
+    const n = sources?.db.roundTrips?.().statements;
+    this.reset();
+    if (n !== undefined) this.inc(n);
+  },
+});
+new Counter({
+  name: 'db_transactions_total',
+  help: 'Transactions this process ran on the database (PostgreSQL only)',
+  registers: [registry],
+  collect() {
+    const n = sources?.db.roundTrips?.().transactions;
+    this.reset();
+    if (n !== undefined) this.inc(n);
+  },
+});
+
 export type Lag = { group: string; topic: string; lag: number }[];
 let lagCache: { at: number; lag: Promise<Lag> } | undefined;
 

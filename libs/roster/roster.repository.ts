@@ -1,5 +1,6 @@
 import type { CalloutEvent } from '../../contracts/generated';
 import { Db } from '../db/db';
+import { GroupCommit } from '../db/group-commit';
 import { Observation, ObservationKind } from './number-health';
 
 /** An observation with the person it was about. */
@@ -56,6 +57,33 @@ interface CalledRow {
   confirmed_at: Date | null;
 }
 
+interface FoldedCallout {
+  /** The first event of the call-out in the batch: whom it called. */
+  first: CalloutEvent;
+  /** The latest (by `at`; of equal ones the later to arrive). */
+  last: CalloutEvent;
+  rung: number | null;
+  confirmedAt: string | null;
+}
+
+/** One row per call-out of a batch of its events, as applying them one by one would leave it. */
+export function foldCalloutEvents(list: CalloutEvent[]): FoldedCallout[] {
+  const by = new Map<string, FoldedCallout>();
+  for (const e of list) {
+    const f = by.get(e.calloutId);
+    const confirmedAt = e.to === 'CONFIRMED' ? e.at : null;
+    if (!f) {
+      by.set(e.calloutId, { first: e, last: e, rung: e.rung ?? null, confirmedAt });
+      continue;
+    }
+    f.rung ??= e.rung ?? null;
+    if (Date.parse(e.at) >= Date.parse(f.last.at)) f.last = e;
+    if (confirmedAt && (!f.confirmedAt || Date.parse(confirmedAt) < Date.parse(f.confirmedAt)))
+      f.confirmedAt = confirmedAt;
+  }
+  return [...by.values()];
+}
+
 /** The roster context's SQL. */
 export class RosterRepository {
   constructor(private readonly db: Db) {}
@@ -63,31 +91,72 @@ export class RosterRepository {
   /**
    * Who a call-out called (the first event that names the person wins) and where it stands: its
    * latest state (a redelivered older event changes nothing) and when the person confirmed.
+   *
+   * Both writes are group commits: the events that arrive together (a city-wide call-out brings
+   * thousands a second) share one multi-row statement instead of one statement each. Events of one
+   * call-out in one batch are folded into one row first (an upsert may touch a row once).
    */
-  async recordCallout(e: CalloutEvent): Promise<void> {
-    await this.db.query(
-      `INSERT INTO roster.callouts AS c (callout_id, warning_id, person_id, person_name, role, area_code, area_name, drill,
-         first_at, rung, last_state, last_at, confirmed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, CASE WHEN $11 = 'CONFIRMED' THEN $9::timestamptz END)
-       ON CONFLICT (callout_id) DO UPDATE SET
-         rung = COALESCE(c.rung, EXCLUDED.rung),
-         last_state = CASE WHEN c.last_at IS NULL OR EXCLUDED.last_at >= c.last_at THEN EXCLUDED.last_state ELSE c.last_state END,
-         last_at = GREATEST(c.last_at, EXCLUDED.last_at),
-         confirmed_at = LEAST(c.confirmed_at, EXCLUDED.confirmed_at)`,
-      [
-        e.calloutId,
-        e.warningId,
-        e.personId,
-        e.personName ?? null,
-        e.role ?? null,
-        e.areaCode ?? null,
-        e.areaName ?? null,
-        e.drill === true,
-        e.at,
-        e.rung ?? null,
-        e.to,
-      ],
-    );
+  private readonly callouts = new GroupCommit<CalloutEvent>(
+    async (list) => {
+      const rows = foldCalloutEvents(list);
+      const col = <T>(f: (r: FoldedCallout) => T) => rows.map(f);
+      await this.db.query(
+        `INSERT INTO roster.callouts AS c (callout_id, warning_id, person_id, person_name, role, area_code, area_name, drill,
+           first_at, rung, last_state, last_at, confirmed_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[],
+           $9::timestamptz[], $10::int[], $11::text[], $12::timestamptz[], $13::timestamptz[])
+         ON CONFLICT (callout_id) DO UPDATE SET
+           rung = COALESCE(c.rung, EXCLUDED.rung),
+           last_state = CASE WHEN c.last_at IS NULL OR EXCLUDED.last_at >= c.last_at THEN EXCLUDED.last_state ELSE c.last_state END,
+           last_at = GREATEST(c.last_at, EXCLUDED.last_at),
+           confirmed_at = LEAST(c.confirmed_at, EXCLUDED.confirmed_at)`,
+        [
+          col((r) => r.first.calloutId),
+          col((r) => r.first.warningId),
+          col((r) => r.first.personId),
+          col((r) => r.first.personName ?? null),
+          col((r) => r.first.role ?? null),
+          col((r) => r.first.areaCode ?? null),
+          col((r) => r.first.areaName ?? null),
+          col((r) => r.first.drill === true),
+          col((r) => r.first.at),
+          col((r) => r.rung),
+          col((r) => r.last.to),
+          col((r) => r.last.at),
+          col((r) => r.confirmedAt),
+        ],
+      );
+      return list.map(() => undefined);
+    },
+    { maxBatch: 1000, maxConcurrent: 1 },
+  );
+
+  private readonly observations = new GroupCommit<Observation>(
+    async (list) => {
+      const col = <T>(f: (o: Observation) => T) => list.map(f);
+      await this.db.query(
+        `INSERT INTO roster.observations (event_id, callout_id, warning_id, kind, line_fault, channel, detail, at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+         ON CONFLICT (event_id) DO NOTHING`,
+        [
+          col((o) => o.eventId),
+          col((o) => o.calloutId),
+          col((o) => o.warningId),
+          col((o) => o.kind),
+          col((o) => o.lineFault ?? null),
+          col((o) => o.channel ?? null),
+          col((o) => o.detail),
+          col((o) => o.at),
+        ],
+      );
+      return list.map(() => undefined);
+    },
+    { maxBatch: 1000, maxConcurrent: 1 },
+  );
+
+  /** Who a call-out called and where it stands (see `callouts`). */
+  recordCallout(e: CalloutEvent): Promise<void> {
+    return this.callouts.add(e);
   }
 
   /** The first call-outs (rung 0) of a warning: whom it called, and who confirmed. */
@@ -111,12 +180,8 @@ export class RosterRepository {
     }));
   }
 
-  async recordObservation(o: Observation): Promise<void> {
-    await this.db.query(
-      `INSERT INTO roster.observations (event_id, callout_id, warning_id, kind, line_fault, channel, detail, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING`,
-      [o.eventId, o.calloutId, o.warningId, o.kind, o.lineFault ?? null, o.channel ?? null, o.detail, o.at],
-    );
+  recordObservation(o: Observation): Promise<void> {
+    return this.observations.add(o);
   }
 
   /**

@@ -46,6 +46,8 @@ export function calloutFakes() {
     ),
   );
   callouts.firstTime.mockResolvedValue(true);
+  callouts.firstTimes.mockImplementation(async (_tx, ids) => new Set(ids));
+  callouts.withLadderSteps.mockResolvedValue([]);
   return {
     db,
     clock: new ManualClock('2026-07-01T00:00:00Z'),

@@ -140,6 +140,12 @@ export interface SimRecord {
   answerLost?: boolean;
 }
 
+export interface SimCounts {
+  apiRequests: number;
+  /** Signed POSTs to the project, by kind: status callbacks, inbound SMS, TwiML fetches, key presses (gather). */
+  posted: Record<string, number>;
+}
+
 export interface ApiRequestLog {
   method: string;
   path: string;
@@ -166,6 +172,11 @@ export interface TwilioSimulator {
   reply(from: string, body: string, to?: string): Promise<SimRecord>;
   /** Resolves when no callback is pending. */
   idle(): Promise<void>;
+  /**
+   * HTTP exchanges so far: API requests received (every answer, errors included) and signed POSTs
+   * made to the project (status callbacks, inbound SMS, TwiML fetches), by kind. Also GET /sim/counts.
+   */
+  counts(): SimCounts;
   reset(): void;
   stop(): Promise<void>;
 }
@@ -214,6 +225,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
   const log: ApiRequestLog[] = [];
   const recent: number[] = [];
   const pending = new Set<Promise<unknown>>();
+  const posted: Record<string, number> = {};
   const httpAgent = new Agent({ keepAlive: true, maxSockets: 64 });
   const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
 
@@ -229,7 +241,9 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
   async function postSigned(
     url: string,
     params: Record<string, string>,
+    kind: 'status' | 'inbound' | 'twiml' | 'gather' = 'status',
   ): Promise<{ status: number; text: string }> {
+    posted[kind] = (posted[kind] ?? 0) + 1;
     const signature = getExpectedTwilioSignature(opts.authToken, url, params);
     const body = new URLSearchParams(params).toString();
     const u = new URL(url);
@@ -320,19 +334,23 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     };
     records.push(rec);
     if (!inboundUrl) throw new Error('no inbound SMS URL configured');
-    const r = await postSigned(inboundUrl, {
-      AccountSid: opts.accountSid,
-      MessageSid: rec.sid,
-      SmsSid: rec.sid,
-      SmsMessageSid: rec.sid,
-      From: from,
-      To: rec.to,
-      Body: body,
-      NumMedia: '0',
-      NumSegments: '1',
-      SmsStatus: 'received',
-      ApiVersion: API,
-    });
+    const r = await postSigned(
+      inboundUrl,
+      {
+        AccountSid: opts.accountSid,
+        MessageSid: rec.sid,
+        SmsSid: rec.sid,
+        SmsMessageSid: rec.sid,
+        From: from,
+        To: rec.to,
+        Body: body,
+        NumMedia: '0',
+        NumSegments: '1',
+        SmsStatus: 'received',
+        ApiVersion: API,
+      },
+      'inbound',
+    );
     rec.callbacks.push({ status: 'inbound', httpStatus: r.status });
     rec.twiml = r.text;
     // A <Message> in the answer is an SMS Twilio sends back to the person.
@@ -421,7 +439,9 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       ...answeredBy,
     };
     // Like Twilio: fetch the TwiML, play it, follow <Gather action> with the digits pressed.
-    const twiml = rec.url ? await postSigned(rec.url, callParams) : { status: 200, text: rec.twiml ?? '' };
+    const twiml = rec.url
+      ? await postSigned(rec.url, callParams, 'twiml')
+      : { status: 200, text: rec.twiml ?? '' };
     rec.twiml = twiml.text;
     let duration = opts.callDurationSec ?? 30;
     if (b === 'answer-hang-up-early') duration = opts.shortCallSec ?? 5;
@@ -430,7 +450,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
       if (g) {
         await pause();
         const action = new URL(unescapeXml(g[1]), rec.url ?? undefined).toString();
-        const r = await postSigned(action, { ...callParams, Digits: '1', FinishedOnKey: '' });
+        const r = await postSigned(action, { ...callParams, Digits: '1', FinishedOnKey: '' }, 'gather');
         rec.digits = '1';
         rec.callbacks.push({ status: 'gather', httpStatus: r.status });
       }
@@ -640,6 +660,8 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
         const slim = records.slice(offset).map(({ body: _b, twiml: _t, url: _u, ...r }) => r);
         return json(200, { total: records.length, records: slim });
       }
+      case 'GET /sim/counts':
+        return json(200, sim.counts());
       case 'POST /sim/behaviours':
         sim.setBehaviours(input as BehaviourConfig);
         return json(200, behaviours);
@@ -692,9 +714,11 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     storm: (count) => (stormLeft = count),
     reply: (from, body, to) => inbound(from, body, to),
     idle: () => untilIdle(pending),
+    counts: () => ({ apiRequests: log.length, posted: { ...posted } }),
     reset: () => {
       records.length = 0;
       log.length = 0;
+      for (const k of Object.keys(posted)) delete posted[k];
       stormLeft = 0;
       faults = {};
     },
