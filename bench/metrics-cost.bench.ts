@@ -1,8 +1,11 @@
 /**
  * What the metrics cost (docs/observability.md): the dispatch of one city-wide warning, with the
  * project's own metrics counted and with METRICS=0, alternated (with, without, with, without …) so
- * that a shared machine's load falls on both alike; prints each run, the medians and the load
- * average. `npm run -s build && node dist/bench/metrics-cost.bench.js -- --persons 1000 --runs 2`
+ * that a shared machine's load falls on both alike. Two figures per run: sends per second (wall
+ * time, at the mercy of the machine's load) and the CPU milliseconds per person the three pipeline
+ * services (dispatcher, notifier, tracker) spent on the dispatch (utime + stime from /proc, which a
+ * loaded machine disturbs far less). Prints each run, the medians, the cost in per cent of each and
+ * the load average. `npm run -s build && node dist/bench/metrics-cost.bench.js --persons 1000 --runs 2`
  */
 import { loadavg } from 'node:os';
 import { runPipeline } from './callout-pipeline';
@@ -16,6 +19,9 @@ function args() {
   return { persons: Number(get('persons') ?? 1000), runs: Number(get('runs') ?? 2) };
 }
 
+/** The pipeline's own services, whose CPU the metrics are counted in. */
+const SERVICES = ['dispatcher', 'notifier', 'tracker'];
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -24,6 +30,7 @@ const median = (xs: number[]) => {
 async function main() {
   const o = args();
   const rates: Record<'with' | 'without', number[]> = { with: [], without: [] };
+  const cpu: Record<'with' | 'without', number[]> = { with: [], without: [] };
   const loads: number[] = [];
   for (let i = 0; i < o.runs; i++)
     for (const variant of ['with', 'without'] as const) {
@@ -41,12 +48,18 @@ async function main() {
       });
       loads.push(loadavg()[0]);
       rates[variant].push(r.dispatch.sendsPerSecond);
+      const perPerson = r.costs?.dispatch?.cpuMsPerPerson ?? {};
+      const servicesMs = SERVICES.reduce((sum, name) => sum + (perPerson[name] ?? NaN), 0);
+      cpu[variant].push(+servicesMs.toFixed(2));
       console.log(
-        `${variant} metrics: ${r.dispatch.sendsPerSecond.toFixed(1)} sends/s (${r.dispatch.calloutsPlanned} call-outs, load ${loadavg()[0].toFixed(1)})`,
+        `${variant} metrics: ${r.dispatch.sendsPerSecond.toFixed(1)} sends/s, services ${servicesMs.toFixed(2)} CPU ms/person ` +
+          `(${r.dispatch.calloutsPlanned} call-outs, load ${loadavg()[0].toFixed(1)})`,
       );
     }
   const withM = median(rates.with);
   const withoutM = median(rates.without);
+  const cpuWith = median(cpu.with);
+  const cpuWithout = median(cpu.without);
   console.log(
     JSON.stringify({
       persons: o.persons,
@@ -55,6 +68,10 @@ async function main() {
       medianWith: withM,
       medianWithout: withoutM,
       costPercent: Number((((withoutM - withM) / withoutM) * 100).toFixed(1)),
+      servicesCpuMsPerPerson: cpu,
+      medianCpuWith: cpuWith,
+      medianCpuWithout: cpuWithout,
+      cpuCostPercent: Number((((cpuWith - cpuWithout) / cpuWithout) * 100).toFixed(1)),
       loadAverage1m: loads.map((l) => Number(l.toFixed(1))),
     }),
   );
