@@ -39,28 +39,19 @@ export interface InfraOptions {
   awaiting?: string[];
 }
 
-const startLogger = new Logger('Infra');
-
 /**
  * Runs the migrations as soon as the database answers: a server that refuses connections or times
  * out at start-up is waited for (backoff up to 2 s, `waitMs` in all), a failing statement is not.
+ * The outage and the recovery are logged once by the database itself (PostgresDb).
  */
 export async function migrateOnceReachable(db: Db, waitMs: number): Promise<string[]> {
   const giveUpAt = Date.now() + waitMs;
-  let waiting = false;
-  const applied = await backOff(() => migrate(db), {
+  return backOff(() => migrate(db), {
     startingDelay: 200,
     maxDelay: 2_000,
     numOfAttempts: Number.MAX_SAFE_INTEGER,
-    retry: (e: unknown) => {
-      if (!isConnectionError(e) || Date.now() >= giveUpAt) return false;
-      if (!waiting) startLogger.warn(`database does not answer (${String(e)}); waiting for it`);
-      waiting = true;
-      return true;
-    },
+    retry: (e: unknown) => isConnectionError(e) && Date.now() < giveUpAt,
   });
-  if (waiting) startLogger.log('database answers; start-up goes on');
-  return applied;
 }
 
 /**
