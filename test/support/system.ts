@@ -348,21 +348,7 @@ export class TestSystem {
    * true; false when it has none left.
    */
   async skipToNextDeadline(warningId: string, timeoutMs = 30_000): Promise<boolean> {
-    await waitFor(
-      async () => {
-        const [r] = await this.query<{ unanswered: string; due: string }>(
-          `SELECT (SELECT count(*) FROM callout.requests q JOIN callout.callouts c ON c.id = q.callout_id
-                    WHERE c.warning_id = $1 AND q.status_rank < $3) AS unanswered,
-                  (SELECT count(*) FROM callout.deadlines
-                    WHERE warning_id = $1 AND fired_at IS NULL AND due_at <= $2) AS due`,
-          [warningId, this.clockNow().toISOString(), FINAL_STATUS_RANK],
-        );
-        return r.unanswered === '0' && r.due === '0';
-      },
-      `${warningId} to be quiet (every send answered, nothing due)`,
-      timeoutMs,
-      100,
-    );
+    await this.waitQuiet(warningId, timeoutMs);
     const [next] = await this.query<{ due_at: Date | null }>(
       `SELECT min(due_at) AS due_at FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL AND kind <> 'expire'`,
       [warningId],
@@ -370,6 +356,30 @@ export class TestSystem {
     if (!next.due_at) return false;
     await this.advanceClock(Math.max(0, new Date(next.due_at).getTime() - this.clockNow().getTime()) / 1000);
     return true;
+  }
+
+  /**
+   * Waits until the warning is planned (its call-outs written), every send it requested has its final
+   * status, and nothing of it is due unfired.
+   */
+  async waitQuiet(warningId: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const [r] = await this.query<{ planned: boolean; unanswered: string; due: string }>(
+          `SELECT EXISTS (SELECT 1 FROM callout.callouts WHERE warning_id = $1)
+                    AND NOT EXISTS (SELECT 1 FROM callout.warning_messages WHERE warning_id = $1 AND outcome = 'pending') AS planned,
+                  (SELECT count(*) FROM callout.requests q JOIN callout.callouts c ON c.id = q.callout_id
+                    WHERE c.warning_id = $1 AND q.status_rank < $3) AS unanswered,
+                  (SELECT count(*) FROM callout.deadlines
+                    WHERE warning_id = $1 AND fired_at IS NULL AND due_at <= $2) AS due`,
+          [warningId, this.clockNow().toISOString(), FINAL_STATUS_RANK],
+        );
+        return r.planned && r.unanswered === '0' && r.due === '0';
+      },
+      `${warningId} to be planned and quiet (every send answered, nothing due)`,
+      timeoutMs,
+      100,
+    );
   }
 
   /**
