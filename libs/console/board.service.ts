@@ -1,8 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { shanxiDivisions } from '../common/divisions';
 import { ROLE_CODES, ROLES } from '../directory/roles';
-import { Db } from '../db/db';
-import { DB } from '../infra/tokens';
 import type { AreaProgress, BoardWarning } from '../callout/callout-query.repository';
 import { backendUserOf, ConsoleBackends, OverJson } from './console-backends';
 import { deadLetterView } from './console-i18n';
@@ -105,15 +103,13 @@ export function groupByCounty(rows: TrackerAreaRow[]) {
 /** Everything the duty-officer board shows, fetched fresh (the tracker is the source of truth). */
 @Injectable()
 export class BoardService {
-  private readonly repo: ConsoleRepository;
   private readonly health: SystemHealthReader;
 
   constructor(
     private readonly backends: ConsoleBackends,
     private readonly hub: LiveHub,
-    @Inject(DB) db: Db,
+    private readonly repo: ConsoleRepository,
   ) {
-    this.repo = new ConsoleRepository(db);
     this.health = new SystemHealthReader(backends);
   }
 
