@@ -101,6 +101,10 @@ export interface DispatchFigures {
     producedToPlanCommitMs: number;
     planToNotifierClaim: Distribution;
     claimToApiAccepted: Distribution;
+    /** Inside the notifier: accepted from Kafka (created_at) → claimed by the send worker (claimed_at). */
+    acceptedToClaimed: Distribution;
+    /** Claimed → marked sent (sent_at: the gate, the route, the API's answer and the write). */
+    claimedToSent: Distribution;
   };
   sendsPerSecond: number;
 }
@@ -598,8 +602,16 @@ export class CalloutPipeline {
       firstByPerson.set(calloutId, Math.min(firstByPerson.get(calloutId) ?? Infinity, at));
     }
     const per = [...firstByPerson.values()].map((at) => at - t0);
-    const hopRows = await this.q<{ request_id: string; callout_id: string; claimed: Date; planned: Date }>(
-      `SELECT a.request_id, a.callout_id, a.created_at AS claimed, c.created_at AS planned
+    const hopRows = await this.q<{
+      request_id: string;
+      callout_id: string;
+      claimed: Date;
+      planned: Date;
+      worker_claimed: Date | null;
+      sent: Date | null;
+    }>(
+      `SELECT a.request_id, a.callout_id, a.created_at AS claimed, c.created_at AS planned,
+              a.claimed_at AS worker_claimed, a.sent_at AS sent
        FROM notify.attempts a JOIN callout.callouts c ON c.id = a.callout_id
        WHERE a.warning_id = $1 AND a.purpose = 'callout'`,
       [w.id],
@@ -623,6 +635,16 @@ export class CalloutPipeline {
           hopRows
             .filter((h) => acceptedByRequest.has(h.request_id))
             .map((h) => acceptedByRequest.get(h.request_id)! - h.claimed.getTime()),
+        ),
+        acceptedToClaimed: dist(
+          hopRows
+            .filter((h) => h.worker_claimed)
+            .map((h) => h.worker_claimed!.getTime() - h.claimed.getTime()),
+        ),
+        claimedToSent: dist(
+          hopRows
+            .filter((h) => h.worker_claimed && h.sent)
+            .map((h) => h.sent!.getTime() - h.worker_claimed!.getTime()),
         ),
       },
       sendsPerSecond: Math.round(mine.length / ((last - firstSubmitted) / 1000 || 1)),
@@ -875,6 +897,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const dispatch = await p.dispatch();
     log(
       `  every first call-out accepted after ${dispatch.allFirstCalloutsMs} ms (${dispatch.sendsPerSecond} sends/s)`,
+    );
+    const hop = (d: Distribution) => `p50 ${d.p50} / p99 ${d.p99} ms`;
+    log(
+      `  hops: planned → accepted by the notifier ${hop(dispatch.hops.planToNotifierClaim)}; accepted → claimed ${hop(dispatch.hops.acceptedToClaimed)}; claimed → marked sent ${hop(dispatch.hops.claimedToSent)}`,
     );
     const counts = await p.firstCalloutCounts(dispatch.warningId);
     const kinds = p.channels.map((c) => (c === 'voice' ? 'call' : 'sms'));
