@@ -120,7 +120,7 @@ describe('call-out engine on PostgreSQL', () => {
     ).then((r) => r.map((x) => x.value));
   const requests = (calloutId: string) =>
     outbox('callouts.requested', calloutId) as Promise<
-      { channel: string; purpose: string; attempt: number; requestId: string }[]
+      { channel: string; purpose: string; attempt: number; requestId: string; priority: number }[]
     >;
   /** Moves time: every pending deadline of these call-outs (or of a warning) becomes due now. */
   const makeDue = (calloutIds: string[]) =>
@@ -259,6 +259,8 @@ describe('call-out engine on PostgreSQL', () => {
     // Redial sent and then the ack deadline escalated to the backup.
     const reqs = await requests(v1.id);
     expect(reqs.map((r) => r.purpose)).toEqual(['callout', 'callout', 'redial']);
+    // Rate-bound, the redial goes before every first call-out (send-priority.ts).
+    expect(reqs[2].priority).toBeLessThan(Math.min(reqs[0].priority, reqs[1].priority));
     expect(after.map((c) => [c.person_id, c.rung, c.state])).toEqual([
       ['V1', 0, 'ESCALATED'],
       ['B1', 1, 'SENT'],
@@ -266,9 +268,11 @@ describe('call-out engine on PostgreSQL', () => {
     const b1 = after[1];
     const escalationSms = (await requests(b1.id)).find((r) => r.channel === 'sms') as unknown as {
       purpose: string;
+      priority: number;
       data: { subject: { name: string } };
     };
     expect(escalationSms.purpose).toBe('escalation');
+    expect(escalationSms.priority).toBeLessThan(reqs[0].priority);
     expect(escalationSms.data.subject.name).toBe('王建国');
     // A second missed voice status after the redials are used does not redial again.
     await tracker.onStatus(status(v1.id, w.id, 'busy', 'voice', 3));

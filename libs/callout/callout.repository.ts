@@ -21,6 +21,8 @@ import {
 } from './callout-state';
 import type { LadderStep } from '../directory/directory.types';
 import { CalloutRow, PolicySnapshot, WarningRow } from './callout.types';
+import { sendOrderOf } from './policy';
+import { sendPriority } from './send-priority';
 import { buildTemplateData, SubjectInfo } from './template-data';
 
 export interface NewCallout {
@@ -457,6 +459,16 @@ export class CalloutRepository {
         drill: warning.drill,
         language: 'zh-CN',
         data: buildTemplateData(warning, s.callout, s.subject, s.note),
+        priority: sendPriority(
+          {
+            purpose: s.purpose,
+            level: s.callout.level,
+            drill: warning.drill,
+            role: s.callout.role,
+            areaCode: s.callout.area_code,
+          },
+          sendOrderOf(warning.policy ?? {}),
+        ),
         requestedAt: now,
       };
     });

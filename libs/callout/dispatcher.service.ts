@@ -15,7 +15,7 @@ import {
   TargetDirectory,
   WarningRow,
 } from './callout.types';
-import { levelPolicy, levelRank, LevelPolicy, Policy, verificationPolicy } from './policy';
+import { levelPolicy, levelRank, LevelPolicy, Policy, sendOrderOf, verificationPolicy } from './policy';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { calloutDeadlines, DeadlineRepository } from './deadline.repository';
 import { endWarning } from './warning-end';
@@ -221,7 +221,7 @@ export class DispatcherService {
           : levelPolicy(this.policy, w.hazard, l)!,
       ]),
     );
-    return { version: this.policy.version, levels };
+    return { version: this.policy.version, levels, sendOrder: sendOrderOf(this.policy) };
   }
 
   private async apply(
