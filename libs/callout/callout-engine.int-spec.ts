@@ -1,5 +1,6 @@
 import type { CalloutResponse, CalloutStatus, WarningMessage } from '../../contracts/generated';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
+import { ManualClock } from '../common/clock';
 import { DirectoryService } from '../directory/directory.service';
 import { Conflict, RejectedInput } from '../common/domain-errors';
 import { calloutEngine, floodWarning } from '../../test/support/callout-engine';
@@ -11,7 +12,10 @@ import { TrackerService } from './tracker.service';
 
 /**
  * The call-out engine against the real PostgreSQL and the real directory, without Kafka: it reads
- * what the engine wrote (call-outs, outbox messages, deadlines) and moves time by making deadlines due.
+ * what the engine wrote (call-outs, outbox messages, deadlines). Time is a ManualClock the spec moves
+ * by the policy's own intervals (a redial after 60 s, an ack deadline after 300 s), so each step fires
+ * what is due at that moment and nothing else; after each test the clock passes every warning's
+ * expiry, so the next one starts with nothing pending.
  */
 const TOWNSHIP = '140212100000'; // 新荣区 新荣镇
 const VILLAGE = '140212100201';
@@ -76,8 +80,11 @@ function testPolicy(): Policy {
   return parsePolicy(p);
 }
 
+const clock = new ManualClock(Date.now());
 const warning = (over: Partial<WarningMessage> = {}) =>
-  floodWarning({ areas: [{ code: TOWNSHIP, name: '新荣镇' }], ...over });
+  floodWarning({ areas: [{ code: TOWNSHIP, name: '新荣镇' }], ...over }, clock.now());
+/** An ISO time `sec` seconds from the clock's now. */
+const fromNow = (sec: number) => new Date(clock.now().getTime() + sec * 1000).toISOString();
 
 describe('call-out engine on PostgreSQL', () => {
   let tdb: TestDatabase;
@@ -95,10 +102,15 @@ describe('call-out engine on PostgreSQL', () => {
     const report = await directory.import(JSON.stringify(directoryDoc), { format: 'json' });
     expect(report.errors).toEqual([]);
     // No Kafka here: the relay is never started, so the outbox keeps what the engine wrote.
-    engine = calloutEngine(tdb.db, directory, testPolicy());
+    engine = calloutEngine(tdb.db, directory, testPolicy(), { clock });
     ({ dispatcher, tracker, scanner, controller } = engine);
   }, 60_000);
   afterAll(() => tdb?.drop());
+  // Past every warning's expiry (six hours): what a test left pending fires and closes now.
+  afterEach(async () => {
+    clock.advance(7 * 3600_000);
+    while ((await scanner.scanOnce()) > 0);
+  });
 
   const callouts = (warningId: string) =>
     q<{
@@ -122,19 +134,22 @@ describe('call-out engine on PostgreSQL', () => {
     outbox('callouts.requested', calloutId) as Promise<
       { channel: string; purpose: string; attempt: number; requestId: string; priority: number }[]
     >;
-  /** Moves time: every pending deadline of these call-outs (or of a warning) becomes due now. */
-  const makeDue = (calloutIds: string[]) =>
-    q(
-      `UPDATE callout.deadlines SET due_at = now() - interval '1 second' WHERE fired_at IS NULL AND callout_id = ANY($1::text[])`,
-      [calloutIds],
-    );
-  /** A red flood warning whose V1 did not answer in time: its deadline fired, the ladder is called. */
+  /** Moves the clock on by `sec` seconds and fires what is due then; returns how many fired. */
+  const pass = async (sec: number) => {
+    clock.advance(sec * 1000);
+    return scanner.scanOnce();
+  };
+  /**
+   * A red flood warning whose V1 did not answer within the ack deadline (V2 confirmed): the
+   * deadline fired, the ladder is called.
+   */
   const escalatedV1 = async () => {
     const w = warning();
     await dispatcher.handle(w, 'warnings.flood');
-    const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
-    await makeDue([v1.id]);
-    await scanner.scanOnce();
+    const [v1, v2] = await callouts(w.id);
+    await tracker.onResponse(confirm(v2.id, w.id, `SM-${w.id}-v2`));
+    // Both ack deadlines fire; V2's changes nothing, V2 having confirmed.
+    expect(await pass(300)).toBe(2);
     return { w, v1 };
   };
   const status = (
@@ -151,7 +166,7 @@ describe('call-out engine on PostgreSQL', () => {
     warningId,
     channel,
     status: s,
-    at: new Date().toISOString(),
+    at: clock.now().toISOString(),
   });
   const confirm = (
     calloutId: string,
@@ -166,7 +181,7 @@ describe('call-out engine on PostgreSQL', () => {
     via: 'sms',
     kind: 'confirm',
     text: '收到',
-    at: new Date().toISOString(),
+    at: clock.now().toISOString(),
     ...over,
   });
 
@@ -249,14 +264,20 @@ describe('call-out engine on PostgreSQL', () => {
   it('a missed voice call is redialled once, then the deadline escalates up the ladder to the not-woken list', async () => {
     const w = warning();
     await dispatcher.handle(w, 'warnings.flood');
-    const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
+    const [v1, v2] = await callouts(w.id);
+    await tracker.onResponse(confirm(v2.id, w.id, `SM-${w.id}-v2`));
     await tracker.onStatus(status(v1.id, w.id, 'no-answer', 'voice'));
     expect((await callouts(w.id)).find((c) => c.id === v1.id)!.state).toBe('REDIAL_PENDING');
-    await makeDue([v1.id]);
-    // Only the redial is due (the ack deadline too, since makeDue moved both): fire and look.
-    await scanner.scanOnce();
+    // A second short of the redial interval nothing is due; at 60 s the redial alone is.
+    expect(await pass(59)).toBe(0);
+    expect(await pass(1)).toBe(1);
+    expect((await requests(v1.id)).map((r) => r.purpose)).toEqual(['callout', 'callout', 'redial']);
+    expect((await callouts(w.id)).find((c) => c.id === v1.id)!.state).not.toBe('ESCALATED');
+    // The ack deadline (300 s from the first call-out) escalates to the backup.
+    // (V2's fires with it and changes nothing, V2 having confirmed.)
+    expect(await pass(239)).toBe(0);
+    expect(await pass(1)).toBe(2);
     const after = (await callouts(w.id)).filter((c) => c.id === v1.id || c.subject_callout_id === v1.id);
-    // Redial sent and then the ack deadline escalated to the backup.
     const reqs = await requests(v1.id);
     expect(reqs.map((r) => r.purpose)).toEqual(['callout', 'callout', 'redial']);
     // Rate-bound, the redial goes before every first call-out (send-priority.ts).
@@ -278,16 +299,15 @@ describe('call-out engine on PostgreSQL', () => {
     await tracker.onStatus(status(v1.id, w.id, 'busy', 'voice', 3));
     expect((await requests(v1.id)).length).toBe(3);
 
-    await makeDue([b1.id]);
-    await scanner.scanOnce();
+    // Each ladder step has the escalation ack deadline (300 s) before the next is called.
+    expect(await pass(299)).toBe(0);
+    expect(await pass(1)).toBe(1);
     const t1 = (await callouts(w.id)).find((c) => c.subject_callout_id === v1.id && c.rung === 2)!;
     expect(t1.person_id).toBe('T1');
-    await makeDue([t1.id]);
-    await scanner.scanOnce();
+    expect(await pass(300)).toBe(1);
     const c1 = (await callouts(w.id)).find((c) => c.subject_callout_id === v1.id && c.rung === 3)!;
     expect(c1.person_id).toBe('C1');
-    await makeDue([c1.id]);
-    await scanner.scanOnce();
+    expect(await pass(300)).toBe(1);
     const final = (await callouts(w.id)).filter((c) => c.id === v1.id || c.subject_callout_id === v1.id);
     expect(final.map((c) => [c.person_id, c.state])).toEqual([
       ['V1', 'NOT_WOKEN'],
@@ -313,9 +333,8 @@ describe('call-out engine on PostgreSQL', () => {
     let rows = await callouts(w.id);
     expect(rows.find((c) => c.id === v1.id)).toMatchObject({ state: 'NOT_WOKEN', handled_by: b1.id });
     expect(rows.find((c) => c.id === b1.id)!.state).toBe('CONFIRMED');
-    // Its deadline no longer escalates.
-    await makeDue([b1.id]);
-    await scanner.scanOnce();
+    // Its deadline no longer escalates: when it falls due, nothing is called.
+    await pass(300);
     expect((await callouts(w.id)).filter((c) => c.subject_callout_id === v1.id)).toHaveLength(1);
 
     await tracker.onResponse(
@@ -361,13 +380,12 @@ describe('call-out engine on PostgreSQL', () => {
     const w = warning();
     await dispatcher.handle(w, 'warnings.flood');
     const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
-    await makeDue([v1.id]);
-    await scanner.scanOnce();
+    expect(await pass(300)).toBe(2); // V1 and V2 escalated
     const cancel = warning({
       id: `${w.id}-c`,
       msgType: 'Cancel',
       references: [w.id],
-      sentAt: new Date().toISOString(),
+      sentAt: fromNow(0),
     });
     expect(await dispatcher.handle(cancel, 'warnings.flood')).toBe('cancelled');
     const rows = await callouts(w.id);
@@ -390,7 +408,7 @@ describe('call-out engine on PostgreSQL', () => {
       msgType: 'Update',
       references: [original.id],
       level: 'red',
-      sentAt: new Date().toISOString(),
+      sentAt: fromNow(0),
     });
     expect(await dispatcher.handle(update, 'warnings.flood')).toBe('updated');
     expect(await dispatcher.handle(original, 'warnings.flood')).toBe('stale');
@@ -408,7 +426,7 @@ describe('call-out engine on PostgreSQL', () => {
       msgType: 'Update',
       references: [w.id],
       level: 'orange',
-      sentAt: new Date(Date.now() - 1000).toISOString(),
+      sentAt: fromNow(-1),
     });
     await dispatcher.handle(same, 'warnings.flood');
     expect((await requests(v1.id)).filter((r) => r.purpose === 'update')).toHaveLength(0);
@@ -417,7 +435,7 @@ describe('call-out engine on PostgreSQL', () => {
       msgType: 'Update',
       references: [w.id],
       level: 'red',
-      sentAt: new Date().toISOString(),
+      sentAt: fromNow(0),
     });
     await dispatcher.handle(raised, 'warnings.flood');
     const rows = await callouts(w.id);
@@ -428,17 +446,15 @@ describe('call-out engine on PostgreSQL', () => {
   });
 
   it('expiry stops escalation by itself and closes the warning', async () => {
-    const w = warning();
+    // Expiring ten minutes on: when the ladder's first step would escalate further, at that very
+    // instant, the warning has expired (an expiry fires before the deadlines due with it).
+    const w = warning({ expires: fromNow(600) });
     await dispatcher.handle(w, 'warnings.flood');
     const v1 = (await callouts(w.id)).find((c) => c.person_id === 'V1')!;
-    await makeDue([v1.id]);
-    await scanner.scanOnce();
+    expect(await pass(300)).toBe(2);
     expect((await callouts(w.id)).find((c) => c.id === v1.id)!.state).toBe('ESCALATED');
-    await q(
-      `UPDATE callout.deadlines SET due_at = now() - interval '1 second' WHERE warning_id = $1 AND kind = 'expire'`,
-      [w.id],
-    );
-    await scanner.scanOnce();
+    await pass(300);
+    expect((await callouts(w.id)).filter((c) => c.rung > 1)).toEqual([]);
     const rows = await callouts(w.id);
     expect(new Set(rows.map((c) => c.state))).toEqual(new Set(['EXPIRED']));
     expect(
@@ -497,7 +513,7 @@ describe('call-out engine on PostgreSQL', () => {
     const before = await q(`SELECT level, headline, content FROM callout.warnings WHERE id = $1`, [w.id]);
     for (const other of <WarningMessage[]>[
       // Newer, lower, other text: before, it overwrote the warning.
-      { ...w, level: 'blue', headline: '改写', sentAt: new Date().toISOString() },
+      { ...w, level: 'blue', headline: '改写', sentAt: fromNow(0) },
       // The same sentAt (same message key) with other content: before, it was taken for a redelivery.
       { ...w, headline: '改写' },
     ]) {
@@ -512,10 +528,7 @@ describe('call-out engine on PostgreSQL', () => {
   });
 
   it('rejects a warning already past its expiry (an update too), but lets a cancel through', async () => {
-    const past = {
-      effective: new Date(Date.now() - 7200_000).toISOString(),
-      expires: new Date(Date.now() - 60_000).toISOString(),
-    };
+    const past = { effective: fromNow(-7200), expires: fromNow(-60) };
     const alert = warning(past);
     const e = await dispatcher.handle(alert, 'warnings.flood').catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RejectedInput);
@@ -530,7 +543,7 @@ describe('call-out engine on PostgreSQL', () => {
       id: `${live.id}-c`,
       msgType: 'Cancel',
       references: [live.id],
-      sentAt: new Date().toISOString(),
+      sentAt: fromNow(0),
     });
     expect(await dispatcher.handle(cancel, 'warnings.flood')).toBe('cancelled');
   });
@@ -544,7 +557,7 @@ describe('call-out engine on PostgreSQL', () => {
         [ws.map((w) => w.id)],
       )
     ).map((r) => r.id);
-    await makeDue(ids);
+    clock.advance(300_000); // every first call-out's ack deadline
     const other = engine.newScanner();
     const [a, b] = await Promise.all([scanner.scanOnce(), other.scanOnce()]);
     expect(a + b).toBe(ids.length);

@@ -58,6 +58,14 @@ export class CalloutRepository {
 
   constructor(@Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock) {}
 
+  /**
+   * The time a change is stamped with: the Clock's, never the database's now(), so that deadlines,
+   * events and the rows' own timestamps agree when the clock is not the machine's (tests, rehearsals).
+   */
+  private at(): string {
+    return this.clock.now().toISOString();
+  }
+
   async lockWarning(tx: Queryable, id: string): Promise<WarningRow | undefined> {
     const r = await tx.query<WarningRow>(`SELECT * FROM callout.warnings WHERE id = $1 FOR NO KEY UPDATE`, [
       id,
@@ -84,7 +92,10 @@ export class CalloutRepository {
 
   /** The warning row a message chain is applied to (keyed by its first id); a placeholder until then. */
   async ensureWarning(tx: Queryable, id: string): Promise<void> {
-    await tx.query(`INSERT INTO callout.warnings (id) VALUES ($1) ON CONFLICT DO NOTHING`, [id]);
+    await tx.query(
+      `INSERT INTO callout.warnings (id, created_at, updated_at) VALUES ($1, $2, $2) ON CONFLICT DO NOTHING`,
+      [id, this.at()],
+    );
   }
 
   /**
@@ -103,7 +114,7 @@ export class CalloutRepository {
          effective = $9, expires = $10, area_codes = $11, content = $12,
          policy = CASE WHEN $13::boolean THEN COALESCE(policy, $14::jsonb) ELSE policy END,
          state = CASE WHEN $13::boolean THEN 'active' WHEN state = 'placeholder' THEN 'recorded' ELSE state END,
-         updated_at = now()
+         updated_at = $15
        WHERE id = $1 RETURNING *`,
       [
         id,
@@ -120,6 +131,7 @@ export class CalloutRepository {
         JSON.stringify(w),
         dispatchable,
         JSON.stringify(snapshot),
+        this.at(),
       ],
     );
     return r.rows[0];
@@ -131,7 +143,11 @@ export class CalloutRepository {
   }
 
   async setWarningState(tx: Queryable, id: string, state: WarningRow['state']): Promise<void> {
-    await tx.query(`UPDATE callout.warnings SET state = $2, updated_at = now() WHERE id = $1`, [id, state]);
+    await tx.query(`UPDATE callout.warnings SET state = $2, updated_at = $3 WHERE id = $1`, [
+      id,
+      state,
+      this.at(),
+    ]);
   }
 
   /** Active warnings with no call-out open any more (a crash between a change and its close check). */
@@ -197,8 +213,8 @@ export class CalloutRepository {
   /** Newly created first call-outs become SENT (their sends are requested with them). */
   async markFirstSent(tx: Queryable, ids: string[]): Promise<void> {
     await tx.query(
-      `UPDATE callout.callouts SET state = 'SENT', state_reason = 'first call-out', updated_at = now() WHERE id = ANY($1::text[])`,
-      [ids],
+      `UPDATE callout.callouts SET state = 'SENT', state_reason = 'first call-out', updated_at = $2 WHERE id = ANY($1::text[])`,
+      [ids, this.at()],
     );
   }
 
@@ -231,10 +247,10 @@ export class CalloutRepository {
     list: { requestId: string; status: string; rank: number }[],
   ): Promise<void> {
     await q.query(
-      `UPDATE callout.requests r SET status = x.status, status_rank = x.rank, updated_at = now()
+      `UPDATE callout.requests r SET status = x.status, status_rank = x.rank, updated_at = $4
        FROM unnest($1::text[], $2::text[], $3::int[]) AS x(request_id, status, rank)
        WHERE r.request_id = x.request_id AND r.status_rank <= x.rank`,
-      [list.map((s) => s.requestId), list.map((s) => s.status), list.map((s) => s.rank)],
+      [list.map((s) => s.requestId), list.map((s) => s.status), list.map((s) => s.rank), this.at()],
     );
   }
 
@@ -318,8 +334,8 @@ export class CalloutRepository {
     if (list.length === 0) return [];
     const col = <K extends keyof NewCallout>(k: K) => list.map((c) => c[k]);
     const r = await tx.query<CalloutRow>(
-      `INSERT INTO callout.callouts (id, warning_id, person_id, person_name, phone, role, area_code, area_name, level, rung, subject_callout_id, state)
-       SELECT *, $12::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::text[])
+      `INSERT INTO callout.callouts (id, warning_id, person_id, person_name, phone, role, area_code, area_name, level, rung, subject_callout_id, state, created_at, updated_at)
+       SELECT *, $12::text, $13::timestamptz, $13::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[], $11::text[])
        ON CONFLICT (id) DO NOTHING
        RETURNING *`,
       [
@@ -335,6 +351,7 @@ export class CalloutRepository {
         col('rung'),
         col('subjectCalloutId'),
         state,
+        this.at(),
       ],
     );
     return r.rows;
@@ -354,11 +371,11 @@ export class CalloutRepository {
     const t = transition(c.state, event, c.rung);
     if (!t.ok) return undefined;
     const r = await tx.query<CalloutRow>(
-      `UPDATE callout.callouts SET state = $2, state_reason = $3, late = late OR $4, updated_at = now(),
-         confirmed_at = CASE WHEN $2 = 'CONFIRMED' THEN now() ELSE confirmed_at END,
+      `UPDATE callout.callouts SET state = $2, state_reason = $3, late = late OR $4, updated_at = $6,
+         confirmed_at = CASE WHEN $2 = 'CONFIRMED' THEN $6 ELSE confirmed_at END,
          handled_by = COALESCE($5, handled_by)
        WHERE id = $1 RETURNING *`,
-      [c.id, t.to, reason, t.late, opts.handledBy ?? null],
+      [c.id, t.to, reason, t.late, opts.handledBy ?? null, this.at()],
     );
     await this.announce(
       tx,
@@ -382,11 +399,17 @@ export class CalloutRepository {
     if (ok.length === 0) return list.map(() => undefined);
     const to = (m: (typeof moves)[number]) => (m.t.ok ? m.t : undefined)!;
     const r = await tx.query<CalloutRow>(
-      `UPDATE callout.callouts c SET state = x.state, state_reason = x.reason, late = c.late OR x.late, updated_at = now(),
-         confirmed_at = CASE WHEN x.state = 'CONFIRMED' THEN now() ELSE c.confirmed_at END
+      `UPDATE callout.callouts c SET state = x.state, state_reason = x.reason, late = c.late OR x.late, updated_at = $5,
+         confirmed_at = CASE WHEN x.state = 'CONFIRMED' THEN $5 ELSE c.confirmed_at END
        FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[]) AS x(id, state, reason, late)
        WHERE c.id = x.id RETURNING c.*`,
-      [ok.map((m) => m.c.id), ok.map((m) => to(m).to), ok.map((m) => m.reason), ok.map((m) => to(m).late)],
+      [
+        ok.map((m) => m.c.id),
+        ok.map((m) => to(m).to),
+        ok.map((m) => m.reason),
+        ok.map((m) => to(m).late),
+        this.at(),
+      ],
     );
     const byId = new Map(r.rows.map((row) => [row.id, row]));
     await this.announce(
@@ -473,21 +496,22 @@ export class CalloutRepository {
       };
     });
     await tx.query(
-      `INSERT INTO callout.requests (request_id, callout_id, channel, purpose, attempt)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) ON CONFLICT DO NOTHING`,
+      `INSERT INTO callout.requests (request_id, callout_id, channel, purpose, attempt, requested_at, updated_at)
+       SELECT *, $6::timestamptz, $6::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) ON CONFLICT DO NOTHING`,
       [
         msgs.map((m) => m.requestId),
         msgs.map((m) => m.calloutId),
         msgs.map((m) => m.channel),
         msgs.map((m) => m.purpose),
         msgs.map((m) => m.attempt),
+        now,
       ],
     );
     const ids = [...attemptOf.keys()];
     await tx.query(
-      `UPDATE callout.callouts c SET attempts = x.n, updated_at = now()
+      `UPDATE callout.callouts c SET attempts = x.n, updated_at = $3
        FROM unnest($1::text[], $2::int[]) AS x(id, n) WHERE c.id = x.id`,
-      [ids, ids.map((i) => attemptOf.get(i))],
+      [ids, ids.map((i) => attemptOf.get(i)), now],
     );
     await this.outbox.add(
       tx,
@@ -540,9 +564,9 @@ export class CalloutRepository {
       if (planning.rows[0].pending) return false;
     }
     const w = await tx.query<WarningRow>(
-      `UPDATE callout.warnings SET state = CASE WHEN state = 'active' THEN 'closed' ELSE state END, closed_reason = $2, updated_at = now()
+      `UPDATE callout.warnings SET state = CASE WHEN state = 'active' THEN 'closed' ELSE state END, closed_reason = $2, updated_at = $3
        WHERE id = $1 AND state IN ('active', 'cancelled', 'expired') AND closed_reason IS NULL RETURNING *`,
-      [warningId, reason],
+      [warningId, reason, this.at()],
     );
     if (w.rowCount === 0) return false;
     const counts = await tx.query<{ state: string; n: string }>(

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Clock, systemClock } from '../common/clock';
 import { Queryable } from '../db/db';
+import { CLOCK } from '../infra/tokens';
 
 export type DeadlineKind = 'ack' | 'redial' | 'voice-fallback' | 'expire';
 
@@ -46,6 +48,8 @@ export function calloutDeadlines(
  */
 @Injectable()
 export class DeadlineRepository {
+  constructor(@Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock) {}
+
   async add(tx: Queryable, list: NewDeadline[]): Promise<void> {
     if (list.length === 0) return;
     await tx.query(
@@ -82,11 +86,11 @@ export class DeadlineRepository {
    */
   async claim(tx: Queryable, ids: string[], firedBy: string): Promise<Set<string>> {
     const r = await tx.query<{ id: string }>(
-      `UPDATE callout.deadlines SET fired_at = now(), fired_by = $2
+      `UPDATE callout.deadlines SET fired_at = $3, fired_by = $2
        WHERE id IN (SELECT id FROM callout.deadlines WHERE id = ANY($1::bigint[]) AND fired_at IS NULL
                     ORDER BY id FOR UPDATE SKIP LOCKED)
        RETURNING id::text`,
-      [ids, firedBy],
+      [ids, firedBy, this.clock.now().toISOString()],
     );
     return new Set(r.rows.map((x) => x.id));
   }

@@ -37,4 +37,13 @@ describe('loadConfig', () => {
   it('treats empty strings as unset', () => {
     expect(loadConfig({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();
   });
+
+  it('allows the movable clock (CLOCK_OFFSET_FILE) in demo mode only', () => {
+    expect(() => loadConfig({ CLOCK_OFFSET_FILE: '/tmp/clock.json' })).toThrow(
+      /CLOCK_OFFSET_FILE: .*allowed only in demo mode \(DEMO=1\)/,
+    );
+    expect(loadConfig({ CLOCK_OFFSET_FILE: '/tmp/clock.json', DEMO: '1' }).CLOCK_OFFSET_FILE).toBe(
+      '/tmp/clock.json',
+    );
+  });
 });

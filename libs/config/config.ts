@@ -108,6 +108,12 @@ export const configSchema = z.object({
    */
   DEMO: flag.default(false),
   /**
+   * Demo mode only: a JSON file (`{"offsetMs": n}`) whose offset moves this service's clock forward
+   * (libs/common/clock.ts OffsetFileClock), shared by every service given the same file, so a
+   * rehearsal or an end-to-end test makes deadlines pass without waiting for them.
+   */
+  CLOCK_OFFSET_FILE: z.string().min(1).optional(),
+  /**
    * Secret for signing role tokens, acknowledgement links and console sessions (at least 32 bytes,
    * the same in every service). SIGNING_SECRET_PREVIOUS is the one it replaced: still accepted on
    * tokens, links and sessions while a rotation is under way, never used to sign.
@@ -314,6 +320,10 @@ export function loadConfig(
       if (parsed.data[key] === undefined && !(SECRET_KEYS as readonly string[]).includes(key))
         problems.push(`${key}: required by this service but not set`);
     }
+    if (parsed.data.CLOCK_OFFSET_FILE !== undefined && !parsed.data.DEMO)
+      problems.push(
+        "CLOCK_OFFSET_FILE: moves the services' clock (deadlines fire early); allowed only in demo mode (DEMO=1)",
+      );
     // Secrets are checked apart, to stop with an exit code of their own when nothing else is wrong.
     const secretProblems = checkSecrets(parsed.data, required);
     if (problems.length === 0 && secretProblems.length > 0) throw new WeakSecretError(secretProblems);

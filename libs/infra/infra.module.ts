@@ -22,7 +22,7 @@ import { BodyDepthMiddleware } from './body-depth.middleware';
 import { HealthController } from './health.controller';
 import { boundedStep } from './shutdown';
 import { Readiness } from './readiness';
-import { systemClock } from '../common/clock';
+import { Clock, OffsetFileClock, systemClock } from '../common/clock';
 import { DomainErrorFilter } from '../common/domain-error.filter';
 import { CLOCK, CONFIG, DB, KAFKA, PUBLISHER, READINESS, TOPIC_NAMER } from './tokens';
 
@@ -83,7 +83,19 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
       providers: [
         { provide: CONFIG, useFactory: () => ({ ...config(), __ownsDb: !opts.db }) },
         { provide: READINESS, useFactory: () => new Readiness(opts.awaiting) },
-        { provide: CLOCK, useValue: systemClock },
+        {
+          provide: CLOCK,
+          inject: [CONFIG],
+          useFactory: (cfg: AppConfig): Clock => {
+            if (!cfg.CLOCK_OFFSET_FILE) return systemClock;
+            const clock = new OffsetFileClock(cfg.CLOCK_OFFSET_FILE);
+            // A bad file stops the start, not the first deadline.
+            InfraModule.logger.warn(
+              `demo clock: ${clock.now().toISOString()} (CLOCK_OFFSET_FILE=${cfg.CLOCK_OFFSET_FILE})`,
+            );
+            return clock;
+          },
+        },
         // Domain errors of every controller become their HTTP status (400, 404, 409).
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         {

@@ -33,7 +33,7 @@ export function calloutEngine(
   const clock = opts.clock ?? systemClock;
   const relay = new CalloutOutboxRelay(db, undefined as never);
   const callouts = new CalloutRepository(clock);
-  const deadlines = new DeadlineRepository();
+  const deadlines = new DeadlineRepository(clock);
   const messages = new WarningMessageRepository();
   const dispatcher = (options = opts.dispatcher) =>
     new DispatcherService(db, directory, policy, relay, callouts, messages, deadlines, clock, options);
@@ -54,11 +54,12 @@ export function calloutEngine(
 
 let warningSeq = 0;
 /**
- * A red flash-flood warning of 新荣区 as the hazard topics carry it, sent a minute ago and expiring in
- * six hours, with a new id each time; `over` names its areas and anything else a spec needs.
+ * A red flash-flood warning of 新荣区 as the hazard topics carry it, sent a minute before `at` (now
+ * by default; a spec on a ManualClock passes the clock's time) and expiring six hours after it, with
+ * a new id each time; `over` names its areas and anything else a spec needs.
  */
-export function floodWarning(over: Partial<WarningMessage> = {}): WarningMessage {
-  const now = Date.now();
+export function floodWarning(over: Partial<WarningMessage> = {}, at: Date = new Date()): WarningMessage {
+  const now = at.getTime();
   const n = warningSeq++;
   return {
     schemaVersion: 1,

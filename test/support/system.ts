@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
@@ -7,6 +7,7 @@ import { hazardTopic } from '../../contracts/topics';
 import { DirectoryService } from '../../libs/directory/directory.service';
 import type { DirectoryDocument } from '../../libs/directory/directory-format';
 import type { Policy } from '../../libs/callout/policy';
+import { advanceClockFile, OffsetFileClock } from '../../libs/common/clock';
 import type { BehaviourConfig, SimFaults, SimRecord } from '../../libs/notify/simulator/twilio-simulator';
 import type { TencentRecord } from '../../libs/notify/simulator/tencent-simulator';
 import { callbackToken } from '../../libs/notify/tencent/tencent-callbacks';
@@ -39,7 +40,17 @@ export interface SystemOptions {
    * `env`, e.g. "+86=twilio>tencent,*=twilio"), with these behaviours per number.
    */
   tencent?: { behaviours?: BehaviourConfig };
+  /**
+   * Run every service on one clock the test moves (advanceClock): CLOCK_OFFSET_FILE, which needs
+   * demo mode, so the services run with DEMO=1 (their secrets are strong all the same).
+   */
+  clock?: boolean;
 }
+
+/** How often a service reads the clock's file again (OffsetFileClock's default). */
+const CLOCK_REFRESH_MS = 100;
+/** callout.requests.status_rank of a send's last status (delivered, completed, no-answer, failed …). */
+const FINAL_STATUS_RANK = 4;
 
 /** The Tencent Cloud application of the tests (the simulator and the notifier agree on it). */
 const TEST_TENCENT = {
@@ -70,6 +81,7 @@ export class TestSystem {
   /** A kafkajs client on the test's broker (topics carry `prefix`). */
   readonly kafka: Kafka;
   private env: Record<string, string> = {};
+  private clockFile?: string;
 
   constructor(private readonly opts: SystemOptions) {
     this.prefix = `${uniqueId(opts.label)}.`;
@@ -85,6 +97,7 @@ export class TestSystem {
     const simPort = await freePort();
     const notifierPort = await freePort();
     this.simUrl = `http://127.0.0.1:${simPort}`;
+    if (this.opts.clock) this.clockFile = join(tmpdir(), `${this.prefix}clock.json`);
     let policyFile = '';
     if (this.opts.policy) {
       policyFile = join(tmpdir(), `${this.prefix}policy.json`);
@@ -103,6 +116,7 @@ export class TestSystem {
       SIGNING_SECRET: this.signingSecret,
       NOTIFY_SEND_TRIES: '3',
       ...(policyFile ? { POLICY_FILE: policyFile } : {}),
+      ...(this.clockFile ? { CLOCK_OFFSET_FILE: this.clockFile, DEMO: '1' } : {}),
       ...this.opts.env,
     };
     this.services.set(
@@ -313,10 +327,83 @@ export class TestSystem {
     return [...this.services.values()].map((s) => `--- ${s.name} ---\n${s.output().slice(-3000)}`).join('\n');
   }
 
+  /**
+   * Moves every service's clock (SystemOptions.clock) `sec` seconds forward, and waits until each has
+   * read it; what falls due then fires at the deadline scanner's next pass.
+   */
+  async advanceClock(sec: number): Promise<void> {
+    if (!this.clockFile) throw new Error('advanceClock needs a system started with { clock: true }');
+    advanceClockFile(this.clockFile, sec * 1000);
+    await new Promise((r) => setTimeout(r, 3 * CLOCK_REFRESH_MS));
+  }
+
+  /** The services' time: the machine's, plus what advanceClock added. */
+  clockNow(): Date {
+    return this.clockFile ? new OffsetFileClock(this.clockFile, 0).now() : new Date();
+  }
+
+  /**
+   * Time skipping: once the warning is quiet (every send it requested answered with a final status,
+   * nothing due left unfired), moves the clock to its next deadline (its expiry aside) and answers
+   * true; false when it has none left.
+   */
+  async skipToNextDeadline(warningId: string, timeoutMs = 30_000): Promise<boolean> {
+    await this.waitQuiet(warningId, timeoutMs);
+    const [next] = await this.query<{ due_at: Date | null }>(
+      `SELECT min(due_at) AS due_at FROM callout.deadlines WHERE warning_id = $1 AND fired_at IS NULL AND kind <> 'expire'`,
+      [warningId],
+    );
+    if (!next.due_at) return false;
+    await this.advanceClock(Math.max(0, new Date(next.due_at).getTime() - this.clockNow().getTime()) / 1000);
+    return true;
+  }
+
+  /**
+   * Waits until the warning is planned (its call-outs written), every send it requested has its final
+   * status, and nothing of it is due unfired.
+   */
+  async waitQuiet(warningId: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(
+      async () => {
+        const [r] = await this.query<{ planned: boolean; unanswered: string; due: string }>(
+          `SELECT EXISTS (SELECT 1 FROM callout.callouts WHERE warning_id = $1)
+                    AND NOT EXISTS (SELECT 1 FROM callout.warning_messages WHERE warning_id = $1 AND outcome = 'pending') AS planned,
+                  (SELECT count(*) FROM callout.requests q JOIN callout.callouts c ON c.id = q.callout_id
+                    WHERE c.warning_id = $1 AND q.status_rank < $3) AS unanswered,
+                  (SELECT count(*) FROM callout.deadlines
+                    WHERE warning_id = $1 AND fired_at IS NULL AND due_at <= $2) AS due`,
+          [warningId, this.clockNow().toISOString(), FINAL_STATUS_RANK],
+        );
+        return r.planned && r.unanswered === '0' && r.due === '0';
+      },
+      `${warningId} to be planned and quiet (every send answered, nothing due)`,
+      timeoutMs,
+      100,
+    );
+  }
+
+  /**
+   * Skips from deadline to deadline (skipToNextDeadline) until the warning's first call-outs reach
+   * `expected`; fails when the warning runs out of deadlines first.
+   */
+  async skipUntilStates(warningId: string, expected: Record<string, string>, maxSkips = 50) {
+    for (let i = 0; i <= maxSkips; i++) {
+      const rows = (await this.callouts(warningId)).filter((c) => c.rung === 0);
+      const got = Object.fromEntries(rows.map((c) => [c.person_id, c.state]));
+      if (Object.entries(expected).every(([p, st]) => got[p] === st)) return rows;
+      if (!(await this.skipToNextDeadline(warningId)))
+        throw new Error(
+          `${warningId}: no deadline left, and ${JSON.stringify(got)} is not ${JSON.stringify(expected)}`,
+        );
+    }
+    throw new Error(`${warningId}: not ${JSON.stringify(expected)} after ${maxSkips} deadlines`);
+  }
+
   async stop(): Promise<void> {
     await this.producer?.disconnect().catch(() => undefined);
     await Promise.all([...this.services.values()].map((s) => s.stop()));
     await this.tdb?.drop().catch(() => undefined);
+    if (this.clockFile) rmSync(this.clockFile, { force: true });
   }
 }
 
