@@ -1,4 +1,4 @@
-// Three tiers (the developers' guide, ../shared/STYLE.md, "Tests"): unit specs beside the code (no
+// Three tiers: unit specs beside the code (no
 // I/O), integration specs that touch the real PostgreSQL or Kafka (*.int-spec.ts), and end-to-end specs
 // in test/ that run the built services as processes, and the small fault suite. `npm test` builds
 // first, then runs them all, one file at a time.

@@ -12,6 +12,8 @@
  *   npm run bench -- --merge               keep the other configurations already in the results file
  *   npm run bench -- --phases dispatch     only some phases (dispatch,confirmations,deadlines; default all)
  *   npm run bench -- --reply-concurrency N confirmations POSTed at once (default 32)
+ *   npm run bench -- --own-postgres        on a PostgreSQL of its own with pg_stat_statements loaded:
+ *                                          each phase also lists its most frequent statements per person
  *
  * KAFKA_BROKERS (default 127.0.0.1:9092) and TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test;
  * a fresh database is created per run and dropped afterwards) select the infrastructure.
@@ -20,6 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { OwnPostgres } from '../test/support/own-postgres';
 import { percentile, RunResult, runPipeline } from './callout-pipeline';
 
 /** The two simulator modes. Realistic: Twilio-like API answer time and callback spacing. */
@@ -46,6 +49,7 @@ function args() {
     merge: a.includes('--merge'),
     phases: new Set((get('phases') ?? 'dispatch,confirmations,deadlines').split(',')),
     replyConcurrency: Number(get('reply-concurrency') ?? 32),
+    ownPostgres: a.includes('--own-postgres'),
   };
 }
 
@@ -117,31 +121,47 @@ async function main() {
     mkdirSync(dirname(o.out), { recursive: true });
     writeFileSync(o.out, JSON.stringify(out, null, 2) + '\n');
   };
-  for (const mode of o.modes) {
-    for (const persons of o.persons) {
-      // The realistic mode holds each API request: above realisticMax it only slows the run, not the finding.
-      if (mode === 'realistic' && persons > o.realisticMax) continue;
-      const runs: RunResult[] = [];
-      for (let i = 0; i < o.runs; i++) {
-        console.log(`\n== ${persons} persons, ${mode} mode, run ${i + 1}/${o.runs} ==`);
-        const full = mode === 'zero';
-        runs.push(
-          await runPipeline({
-            persons,
-            ...MODES[mode],
-            // The realistic mode measures the dispatch (where API latency matters); confirmations and
-            // deadlines do not touch the provider's API and are measured in the zero-latency mode.
-            confirmations: full && o.phases.has('confirmations'),
-            deadlines: full && o.phases.has('deadlines'),
-            webhookConcurrency: o.replyConcurrency,
-            cpuProfDir: o.cpuProfDir,
-            log: (l) => console.log(l),
-          }),
-        );
-        console.log(JSON.stringify(runs[runs.length - 1]));
+  // The statement breakdown needs pg_stat_statements, which only a server started with it loads.
+  const ownPg = o.ownPostgres
+    ? await new OwnPostgres('bench-pg', [
+        'shared_preload_libraries=pg_stat_statements',
+        'pg_stat_statements.max=5000',
+      ]).init()
+    : undefined;
+  if (ownPg) console.log(`PostgreSQL of the benchmark's own on ${ownPg.url}, with pg_stat_statements`);
+  try {
+    await runAll();
+  } finally {
+    await ownPg?.destroy();
+  }
+  async function runAll() {
+    for (const mode of o.modes) {
+      for (const persons of o.persons) {
+        // The realistic mode holds each API request: above realisticMax it only slows the run, not the finding.
+        if (mode === 'realistic' && persons > o.realisticMax) continue;
+        const runs: RunResult[] = [];
+        for (let i = 0; i < o.runs; i++) {
+          console.log(`\n== ${persons} persons, ${mode} mode, run ${i + 1}/${o.runs} ==`);
+          const full = mode === 'zero';
+          runs.push(
+            await runPipeline({
+              persons,
+              ...MODES[mode],
+              // The realistic mode measures the dispatch (where API latency matters); confirmations and
+              // deadlines do not touch the provider's API and are measured in the zero-latency mode.
+              confirmations: full && o.phases.has('confirmations'),
+              deadlines: full && o.phases.has('deadlines'),
+              webhookConcurrency: o.replyConcurrency,
+              cpuProfDir: o.cpuProfDir,
+              adminUrl: ownPg?.url,
+              log: (l) => console.log(l),
+            }),
+          );
+          console.log(JSON.stringify(runs[runs.length - 1]));
+        }
+        results[`${persons}-${mode}`] = { mode, settings: MODES[mode], summary: summarise(runs), runs };
+        write();
       }
-      results[`${persons}-${mode}`] = { mode, settings: MODES[mode], summary: summarise(runs), runs };
-      write();
     }
   }
   write();

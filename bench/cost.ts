@@ -22,6 +22,8 @@ export interface CostSnapshot {
   sim: SimCounts;
   /** CPU ms per process: the services, the simulator, the Kafka broker, this database's backends, the load generator. */
   cpuMs: Record<string, number>;
+  /** Calls per statement text (pg_stat_statements' normalised query), when the server has it loaded. */
+  statements?: Record<string, number>;
 }
 
 export interface PhaseCost {
@@ -44,8 +46,13 @@ export interface PhaseCost {
   };
   /** CPU ms per person, per process (services, twilio-sim, kafka, postgres backends, load generator). */
   cpuMsPerPerson: Record<string, number>;
+  /** The statements run most often in the phase, calls per person (pg_stat_statements; --own-postgres). */
+  topStatements?: { perPerson: number; query: string }[];
   work: PhaseWork;
 }
+
+/** How many of a phase's statements the benchmark lists (by calls). */
+const TOP_STATEMENTS = 15;
 
 const TICK_MS = 1000 / Number(safe(() => execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100);
 
@@ -107,6 +114,7 @@ export class CostCounter {
     const c = new Client({ connectionString: this.o.dbUrl });
     await c.connect();
     let pg: CostSnapshot['pg'];
+    let statements: CostSnapshot['statements'];
     try {
       const [db] = (
         await c.query<{ commits: string; rollbacks: string }>(
@@ -134,6 +142,7 @@ export class CostCounter {
         const ms = cpuMsOf(pid);
         if (ms !== undefined) this.backends.set(pid, ms);
       }
+      statements = await statementCalls(c);
     } finally {
       await c.end();
     }
@@ -157,7 +166,7 @@ export class CostCounter {
     const u = process.cpuUsage();
     cpuMs['load-generator'] = (u.user + u.system) / 1000;
     const sim = (await (await fetch(`${this.o.simUrl}/sim/counts`)).json()) as SimCounts;
-    return { at: Date.now(), pg, services, kafka: await this.offsets(), sim, cpuMs };
+    return { at: Date.now(), pg, services, kafka: await this.offsets(), sim, cpuMs, statements };
   }
 
   private async offsets(): Promise<Record<string, number>> {
@@ -184,6 +193,23 @@ export class CostCounter {
 
   async close(): Promise<void> {
     await this.admin?.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Calls per normalised statement in this database, from pg_stat_statements; undefined when the
+ * server does not load it (the machine's shared server; `npm run bench -- --own-postgres` does).
+ */
+async function statementCalls(c: Client): Promise<Record<string, number> | undefined> {
+  try {
+    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const r = await c.query<{ query: string; calls: string }>(
+      `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, sum(calls) AS calls FROM pg_stat_statements
+       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY 1`,
+    );
+    return Object.fromEntries(r.rows.map((x) => [x.query, Number(x.calls)]));
+  } catch {
+    return undefined;
   }
 }
 
@@ -249,6 +275,7 @@ export function phaseCost(a: CostSnapshot, b: CostSnapshot, persons: number): Ph
       webhooksReceivedPerPerson: per(webhooks),
     },
     cpuMsPerPerson,
+    topStatements: b.statements && topStatements(a.statements ?? {}, b.statements, persons),
     work: {
       // The benchmark's own confirmations are counted by the notifier's webhook counter.
       httpExchanges: apiRequests + Math.max(posted, webhooks),
@@ -257,6 +284,15 @@ export function phaseCost(a: CostSnapshot, b: CostSnapshot, persons: number): Ph
       rowsUpdated: updated,
     },
   };
+}
+
+function topStatements(a: Record<string, number>, b: Record<string, number>, persons: number) {
+  return Object.entries(b)
+    .map(([query, calls]) => ({ query, calls: calls - (a[query] ?? 0) }))
+    .filter((x) => x.calls > 0)
+    .sort((x, y) => y.calls - x.calls)
+    .slice(0, TOP_STATEMENTS)
+    .map((x) => ({ perPerson: r2(x.calls / persons), query: x.query.slice(0, 240) }));
 }
 
 /** One line per figure, for the benchmark's log. */
@@ -279,5 +315,8 @@ export function describeCost(name: string, c: PhaseCost, ms: number, floor: numb
         ', ',
       )}); HTTP ${c.http.apiRequestsPerPerson} API requests, ${c.http.webhooksReceivedPerPerson} webhooks received (simulator posted: ${posted || 'none'})`,
     `    CPU ms per person: ${cpu}`,
+    ...(c.topStatements ?? []).map(
+      (s) => `      ${s.perPerson.toFixed(2).padStart(6)} × ${s.query.slice(0, 160)}`,
+    ),
   ];
 }

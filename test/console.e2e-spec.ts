@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { DEFAULT_POLICY } from '../libs/callout/policy';
 import { signRoleToken } from '../libs/common/auth';
+import { advanceClockFile } from '../libs/common/clock';
 import { fromRoot } from '../libs/common/project-root';
 import {
   createTestDatabase,
@@ -50,10 +51,12 @@ policy.hazards.flood.orange = {
   ...policy.hazards.flood.orange,
   channels: ['sms'],
   voiceFallbackAfterSec: null,
-  ackDeadlineSec: 8,
+  // The policy's real ack deadline: the test moves the app's clock past it (CLOCK_OFFSET_FILE) once
+  // the persons who answer have confirmed, so nobody turns not-woken because the machine is slow.
+  ackDeadlineSec: 300,
   redials: 0,
   escalationSteps: 0,
-  escalationAckDeadlineSec: 3,
+  escalationAckDeadlineSec: 120,
   escalationChannels: ['sms'],
   repeatLimit: 1,
 };
@@ -64,12 +67,14 @@ describe('console in a browser (whole system)', () => {
   let consoleApp: RunningService;
   let browser: Browser;
   let simUrl: string;
+  let clockFile: string;
   const committedShots = shotHashes();
 
   beforeAll(async () => {
     t = await createTestDatabase('consolee2e');
     const prefix = uniqueId('consolee2e') + '.';
     const policyFile = join(tmpdir(), `${prefix}policy.json`);
+    clockFile = join(tmpdir(), `${prefix}clock.json`);
     writeFileSync(policyFile, JSON.stringify(policy));
     const simPort = await freePort();
     simUrl = `http://127.0.0.1:${simPort}`;
@@ -83,7 +88,7 @@ describe('console in a browser (whole system)', () => {
     // Demo mode, as `npm start`: the simulator, the demo users and the demo directory.
     aio = await startService(
       'all-in-one',
-      { ...common, DEMO: '1', SIM_PORT: String(simPort), SIM_LATENCY_MS: '50' },
+      { ...common, DEMO: '1', SIM_PORT: String(simPort), SIM_LATENCY_MS: '50', CLOCK_OFFSET_FILE: clockFile },
       { timeoutMs: 120_000 },
     );
     // The all-in-one app serves the console beside every API, as `npm start` does.
@@ -175,6 +180,8 @@ describe('console in a browser (whole system)', () => {
 
       // 3. The flash-flood warner (number ends in 7) never answers → not-woken list, grouped by
       //    county and township (collapsed): open the township's group → mark reached.
+      //    The ack deadline passes (the app's clock moved on by it).
+      advanceClockFile(clockFile, 301_000);
       const group = `#not-woken details.nw-t[data-area="${TOWNSHIP}"]`;
       await page.waitForSelector(group, { state: 'attached', timeout: 60_000 });
       await page.click(`#not-woken details.nw-c[data-area="${TOWNSHIP.slice(0, 6)}000000"] > summary`);

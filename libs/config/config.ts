@@ -58,6 +58,8 @@ export const configSchema = z.object({
    * with backoff) before it gives up and exits: a service and its database are often started together.
    */
   DB_STARTUP_WAIT_S: z.coerce.number().int().min(0).default(120),
+  /** Connections each service's PostgreSQL pool may open (PostgreSQL only; the server's max_connections bounds the sum). */
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** Folder of the embedded PGlite database (used only when DATABASE_URL is unset). */
   PGLITE_DIR: z.string().default('.data/pglite'),
   TWILIO_ACCOUNT_SID: z

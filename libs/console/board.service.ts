@@ -1,8 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { shanxiDivisions } from '../common/divisions';
 import { ROLE_CODES, ROLES } from '../directory/roles';
-import { Db } from '../db/db';
-import { DB } from '../infra/tokens';
 import type { AreaProgress, BoardWarning } from '../callout/callout-query.repository';
 import type { CapacityComparison } from '../callout/capacity-progress';
 import { backendUserOf, ConsoleBackends, OverJson } from './console-backends';
@@ -160,15 +158,13 @@ export function capacityView(c: CapacityComparison | null) {
 /** Everything the duty-officer board shows, fetched fresh (the tracker is the source of truth). */
 @Injectable()
 export class BoardService {
-  private readonly repo: ConsoleRepository;
   private readonly health: SystemHealthReader;
 
   constructor(
     private readonly backends: ConsoleBackends,
     private readonly hub: LiveHub,
-    @Inject(DB) db: Db,
+    private readonly repo: ConsoleRepository,
   ) {
-    this.repo = new ConsoleRepository(db);
     this.health = new SystemHealthReader(backends);
   }
 

@@ -13,8 +13,7 @@ import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { acceptedSecrets, signingKeysOf } from '../common/auth';
 import { AppConfig } from '../config/config';
-import { Db } from '../db/db';
-import { CONFIG, DB } from '../infra/tokens';
+import { CONFIG } from '../infra/tokens';
 import { ConsoleAction, csrfMatches, decideAccess } from './access-policy';
 import { ConsoleLang, langOf } from './console-i18n';
 import { ConsoleRepository, ConsoleSession } from './console.repository';
@@ -62,15 +61,11 @@ export function assertMultipartCsrf(req: ConsoleRequest): void {
  */
 @Injectable()
 export class ConsoleAuthGuard implements CanActivate {
-  private readonly repo: ConsoleRepository;
-
   constructor(
     private readonly reflector: Reflector,
     @Inject(CONFIG) private readonly cfg: AppConfig,
-    @Inject(DB) db: Db,
-  ) {
-    this.repo = new ConsoleRepository(db);
-  }
+    private readonly repo: ConsoleRepository,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const req = ctx.switchToHttp().getRequest<ConsoleRequest>();

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { allTopicSpecs, deadLetterId, TOPICS } from '../../contracts/topics';
-import { Db } from '../db/db';
-import { DB, TOPIC_NAMER } from '../infra/tokens';
+import { TOPIC_NAMER } from '../infra/tokens';
 import { TopicNamer } from '../kafka/kafka-client';
 import { TopicHandlerSource } from '../kafka/consumer-host';
 import { ContractHandler, onTopic, TopicHandler } from '../kafka/safe-consumer';
@@ -47,15 +46,11 @@ function originOf(h: Record<string, string>): string | undefined {
  */
 @Injectable()
 export class ConsoleEventsHandlers implements TopicHandlerSource {
-  private readonly repo: ConsoleRepository;
-
   constructor(
-    @Inject(DB) db: Db,
+    private readonly repo: ConsoleRepository,
     private readonly hub: LiveHub,
     @Inject(TOPIC_NAMER) private readonly namer: TopicNamer,
-  ) {
-    this.repo = new ConsoleRepository(db);
-  }
+  ) {}
 
   handlers(): TopicHandler[] {
     const own: TopicHandler[] = [

@@ -60,20 +60,21 @@ import { WarningFormController } from './warning-form.controller';
     LiveHub,
     BoardService,
     ConsoleEventsHandlers,
+    { provide: ConsoleRepository, inject: [DB], useFactory: (db: Db) => new ConsoleRepository(db) },
     { provide: MessageTemplates, useFactory: () => new MessageTemplates() },
     consumerHostProvider('console', [ConsoleEventsHandlers]),
   ],
 })
 export class ConsoleModule implements OnModuleInit {
   constructor(
-    @Inject(DB) private readonly db: Db,
+    private readonly repo: ConsoleRepository,
     @Inject(CONFIG) private readonly cfg: AppConfig,
   ) {}
 
   /** Demo users (public passwords) only in demo mode; otherwise users come from `npm run users`. */
   async onModuleInit(): Promise<void> {
     if (!this.cfg.DEMO) return;
-    const seeded = await new ConsoleRepository(this.db).seedDemoUsers();
+    const seeded = await this.repo.seedDemoUsers();
     if (!seeded) return;
     const text = `seeded ${seeded} demo users (duty, auditor, admin): change their passwords`;
     // In demo mode (DEMO=1) demo users are the point, and the start-up banner names them.

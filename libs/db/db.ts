@@ -203,7 +203,14 @@ export class PgliteDb implements Db {
   }
 }
 
-/** DATABASE_URL set → PostgreSQL server; unset → PGlite in `pgliteDir` (in memory when undefined). */
-export async function openDb(databaseUrl: string | undefined, pgliteDir?: string): Promise<Db> {
-  return databaseUrl ? new PostgresDb(databaseUrl) : PgliteDb.open(pgliteDir);
+/**
+ * DATABASE_URL set → PostgreSQL server (a pool of `poolMax` connections); unset → PGlite in
+ * `pgliteDir` (in memory when undefined).
+ */
+export async function openDb(
+  databaseUrl: string | undefined,
+  pgliteDir?: string,
+  poolMax?: number,
+): Promise<Db> {
+  return databaseUrl ? new PostgresDb(databaseUrl, poolMax) : PgliteDb.open(pgliteDir);
 }

@@ -2,12 +2,20 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
 import { DirectoryController } from './directory.controller';
+import { DirectoryRepository } from './directory.repository';
 import { DirectoryService } from './directory.service';
 
 /** The directory context: DirectoryService for the call-out engine, and the admin HTTP API. */
 @Module({
   controllers: [DirectoryController],
-  providers: [{ provide: DirectoryService, inject: [DB], useFactory: (db: Db) => new DirectoryService(db) }],
+  providers: [
+    { provide: DirectoryRepository, inject: [DB], useFactory: (db: Db) => new DirectoryRepository(db) },
+    {
+      provide: DirectoryService,
+      inject: [DB, DirectoryRepository],
+      useFactory: (db: Db, repo: DirectoryRepository) => new DirectoryService(db, repo),
+    },
+  ],
   exports: [DirectoryService],
 })
 export class DirectoryModule implements OnModuleInit {

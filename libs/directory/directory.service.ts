@@ -75,13 +75,14 @@ const ruleApplies = (rules: TargetRule[], role: RoleCode, level: DivisionLevel) 
  * DirectoryModule provides it to Nest.
  */
 export class DirectoryService {
-  readonly repo: DirectoryRepository;
   /** What escalation ladders read, kept for a moment (see LadderReads). */
   readonly ladderReads: LadderReads;
   private seeded = false;
 
-  constructor(db: Db) {
-    this.repo = new DirectoryRepository(db);
+  constructor(
+    db: Db,
+    readonly repo: DirectoryRepository = new DirectoryRepository(db),
+  ) {
     this.ladderReads = new LadderReads(this.repo);
   }
 

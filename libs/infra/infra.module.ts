@@ -102,7 +102,7 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
           provide: DB,
           inject: [CONFIG],
           useFactory: async (cfg: AppConfig) => {
-            const db = opts.db ?? (await openDb(cfg.DATABASE_URL, cfg.PGLITE_DIR));
+            const db = opts.db ?? (await openDb(cfg.DATABASE_URL, cfg.PGLITE_DIR, cfg.DB_POOL_MAX));
             const applied = await migrateOnceReachable(db, cfg.DB_STARTUP_WAIT_S * 1_000);
             if (applied.length) InfraModule.logger.log(`migrations applied: ${applied.join(', ')}`);
             return db;

@@ -8,6 +8,7 @@ import { CapBodyMiddleware, CapController } from './cap.controller';
 import { CapTopicHandlers } from './cap-topic.handlers';
 import { HeldWarningsController } from './held-warnings.controller';
 import { IntakeOutboxRelay } from './intake-outbox.relay';
+import { IntakeRepository } from './intake.repository';
 import { IntakeService } from './intake.service';
 import { WarningsController } from './warnings.controller';
 
@@ -19,18 +20,25 @@ import { WarningsController } from './warnings.controller';
   controllers: [HeldWarningsController, WarningsController, CapController],
   providers: [
     IntakeOutboxRelay,
+    { provide: IntakeRepository, useFactory: () => new IntakeRepository() },
     {
       provide: IntakeService,
-      inject: [DB, CONFIG, IntakeOutboxRelay],
-      useFactory: (db: Db, cfg: AppConfig, relay: IntakeOutboxRelay) =>
-        new IntakeService(db, {
-          issuerCode: cfg.INTAKE_ISSUER_CODE,
-          sender: cfg.INTAKE_SENDER,
-          homeArea: cfg.INTAKE_HOME_AREA,
-          // Polygons and circles map to the directory's village points (same database, read only).
-          villages: () => new DirectoryRepository(db).villagePoints(),
-          nudge: () => relay.nudge(),
-        }),
+      inject: [DB, CONFIG, IntakeOutboxRelay, IntakeRepository],
+      useFactory: (db: Db, cfg: AppConfig, relay: IntakeOutboxRelay, repo: IntakeRepository) => {
+        // Polygons and circles map to the directory's village points (same database, read only).
+        const directory = new DirectoryRepository(db);
+        return new IntakeService(
+          db,
+          {
+            issuerCode: cfg.INTAKE_ISSUER_CODE,
+            sender: cfg.INTAKE_SENDER,
+            homeArea: cfg.INTAKE_HOME_AREA,
+            villages: () => directory.villagePoints(),
+            nudge: () => relay.nudge(),
+          },
+          repo,
+        );
+      },
     },
     CapTopicHandlers,
     consumerHostProvider('intake', [CapTopicHandlers]),

@@ -79,7 +79,6 @@ function receiptOf(id: string, prior: PriorReceipt[], digest: string, sourceRef?
  */
 export class IntakeService {
   private readonly logger = new Logger(IntakeService.name);
-  private readonly repo = new IntakeRepository();
   private readonly outbox = new Outbox('intake');
   private readonly clock: Clock;
   private villageCache: { at: number; points: Promise<VillagePoint[]> } | undefined;
@@ -87,6 +86,7 @@ export class IntakeService {
   constructor(
     private readonly db: Db,
     private readonly opts: IntakeOptions,
+    private readonly repo: IntakeRepository = new IntakeRepository(),
   ) {
     this.clock = opts.clock ?? systemClock;
   }

@@ -56,6 +56,19 @@ export class RosterController {
   }
 }
 
+/**
+ * The person columns both township lists start with: the township, who, their number, their role
+ * (under `roleKey`: the role's name or its code) and area; each list's own columns follow.
+ */
+const personColumns = (roleKey: string) => [
+  { key: 'township', header: '乡镇' },
+  { key: 'personId', header: '责任人编号' },
+  { key: 'name', header: '责任人' },
+  { key: 'phone', header: '号码' },
+  { key: roleKey, header: '职责' },
+  { key: 'areaName', header: '区划' },
+];
+
 export function nonRespondersCsv(answers: CampaignAnswers): string {
   const rows = answers.townships.flatMap((t) =>
     t.persons.map((p) => ({
@@ -69,12 +82,7 @@ export function nonRespondersCsv(answers: CampaignAnswers): string {
     safeCsv(rows, {
       header: true,
       columns: [
-        { key: 'township', header: '乡镇' },
-        { key: 'personId', header: '责任人编号' },
-        { key: 'name', header: '责任人' },
-        { key: 'phone', header: '号码' },
-        { key: 'roleName', header: '职责' },
-        { key: 'areaName', header: '区划' },
+        ...personColumns('roleName'),
         { key: 'calledAt', header: '呼叫时间' },
         { key: 'state', header: '状态' },
       ],
@@ -124,12 +132,7 @@ export function numbersToCheckCsv(list: NumbersToCheck): string {
     safeCsv(rows, {
       header: true,
       columns: [
-        { key: 'township', header: '乡镇' },
-        { key: 'personId', header: '责任人编号' },
-        { key: 'name', header: '责任人' },
-        { key: 'phone', header: '号码' },
-        { key: 'role', header: '职责' },
-        { key: 'areaName', header: '区划' },
+        ...personColumns('role'),
         { key: 'healthZh', header: '问题' },
         { key: 'since', header: '首次发现' },
         { key: 'lastAt', header: '最近一次' },

@@ -17,7 +17,11 @@ export class OwnPostgres {
   readonly dir: string;
   port = 0;
 
-  constructor(label = 'pg') {
+  /** `settings`: more server settings (`name=value`, e.g. shared_preload_libraries=pg_stat_statements). */
+  constructor(
+    label = 'pg',
+    private readonly settings: string[] = [],
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), `own-${label}-`));
   }
 
@@ -52,7 +56,10 @@ export class OwnPostgres {
       // No Unix socket (the temp folder may be unreachable for the postgres user's path rules);
       // durability is not what these tests are about, so fsync is off.
       '-o',
-      `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off`,
+      [
+        `-p ${this.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off`,
+        ...this.settings.map((s) => `-c ${s}`),
+      ].join(' '),
       ...extra,
       action,
     );
