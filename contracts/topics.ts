@@ -1,5 +1,6 @@
 import type {
   CalloutEvent,
+  CapacityPlanned,
   CalloutRequested,
   CalloutResponse,
   CalloutStatus,
@@ -23,6 +24,7 @@ export interface ContractPayloads {
   'coverage-alert': CoverageAlert;
   'warning-closed': WarningClosed;
   'field-task-event': FieldTaskEvent;
+  'capacity-plan': CapacityPlanned;
 }
 
 export type ContractName = keyof ContractPayloads;
@@ -59,6 +61,7 @@ export const TOPICS = {
   coverageAlerts: { name: 'alerts.coverage', partitions: 3, contract: 'coverage-alert' },
   warningsClosed: { name: 'warnings.closed', partitions: 3, contract: 'warning-closed' },
   fieldTasksEvents: { name: 'fieldtasks.events', partitions: 3, contract: 'field-task-event' },
+  calloutsPlans: { name: 'callouts.plans', partitions: 3, contract: 'capacity-plan' },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKey = keyof typeof TOPICS;

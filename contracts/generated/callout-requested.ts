@@ -16,6 +16,10 @@ attempt: number
 drill: boolean
 language?: string
 data: TemplateData
+/**
+ * Send order when the notifier's rate limits hold sends back: the lowest goes first, then the oldest (libs/callout/send-priority.ts: real before drill, follow-ups before fan-outs, the higher level first, then the policy's sendOrder). Absent: computed by the notifier from purpose, level and drill alone.
+ */
+priority?: number
 requestedAt: string
 }
 /**

@@ -3,6 +3,7 @@ export * from './callout-event';
 export * from './callout-requested';
 export * from './callout-response';
 export * from './callout-status';
+export * from './capacity-plan';
 export * from './coverage-alert';
 export * from './field-task-event';
 export * from './warning-closed';

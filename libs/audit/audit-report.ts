@@ -30,11 +30,24 @@ export const seconds = (s: number | null | undefined) =>
       ? `${Math.round(s)} 秒`
       : `${Math.floor(s / 60)} 分 ${Math.round(s % 60)} 秒`;
 
+/**
+ * The predicted-vs-actual block of a report (`{{> capacity plans=…}}`, templates/capacity.hbs) and
+ * its helpers, for any report's Handlebars (the audit report's, the drills' after-action report's).
+ */
+export function registerCapacityPartial(h: typeof Handlebars): void {
+  h.registerHelper('channel', (c: string) => ({ sms: '短信 SMS', voice: '语音 voice' })[c] ?? c);
+  h.registerHelper('met', (b: boolean | null | undefined) =>
+    b === true ? '达标 met' : b === false ? '未达标 missed' : '未定 open',
+  );
+  h.registerPartial('capacity', readFileSync(fromRoot('libs', 'audit', 'templates', 'capacity.hbs'), 'utf8'));
+}
+
 const hbs = Handlebars.create();
 hbs.registerHelper('time', (iso: string) => beijingTime(iso));
 hbs.registerHelper('pct', (r: number | null) => percent(r));
 hbs.registerHelper('secs', (s: number | null) => seconds(s));
 hbs.registerHelper('yesno', (b: boolean) => (b ? '是' : '否'));
+registerCapacityPartial(hbs);
 let template: Handlebars.TemplateDelegate | undefined;
 
 export interface ReportInput {

@@ -8,6 +8,7 @@ import { EntryDraft } from './ledger-entry';
 import {
   fromCalloutEvent,
   fromCap,
+  fromCapacityPlan,
   fromClosed,
   fromCoverageAlert,
   fromDeadLetter,
@@ -35,6 +36,7 @@ const MAPPERS: Mappers = {
   'coverage-alert': fromCoverageAlert,
   'warning-closed': fromClosed,
   'field-task-event': fromFieldTaskEvent,
+  'capacity-plan': fromCapacityPlan,
 };
 
 /**

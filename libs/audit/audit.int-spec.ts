@@ -2,6 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Kafka } from 'kafkajs';
 import {
+  CapacityPlanned,
   CalloutEvent,
   CalloutRequested,
   CalloutResponse,
@@ -145,6 +146,34 @@ function scenario(W: string) {
     counts: { CONFIRMED: 2, NOT_WOKEN: 1 },
     at: at(400),
   };
+  // The dispatcher's capacity plan for the two first call-outs: 1 SMS at 10 a second, 1 call at 1.
+  const plan: CapacityPlanned = {
+    schemaVersion: 1,
+    planId: `${W}|${W}|Alert|${at(-60)}`,
+    warningId: W,
+    messageId: W,
+    level: 'red',
+    drill: false,
+    persons: 2,
+    channels: [
+      {
+        channel: 'sms',
+        sends: 1,
+        perSecond: 10,
+        boundBy: 'configured',
+        lastSentSec: 0.1,
+        lastReachedSec: 10.1,
+      },
+      { channel: 'voice', sends: 1, perSecond: 1, boundBy: 'configured', lastSentSec: 1, lastReachedSec: 46 },
+    ],
+    voiceAllPlacedSec: 1,
+    allWokenSec: 46,
+    targets: { voiceWithinSec: 180, allWokenWithinSec: 300 },
+    meetsVoiceTarget: true,
+    meetsWokenTarget: true,
+    suggestions: [],
+    at: at(-1),
+  };
   const m = (topic: string, key: string, value: unknown) => ({
     topic,
     msg: { key, value } as OutgoingMessage,
@@ -153,6 +182,7 @@ function scenario(W: string) {
     m(TOPICS.meteorological.name, W, warning),
     m(TOPICS.calloutsEvents.name, 'c1', ev('c1', 'p1', null, 'PLANNED', -1)),
     m(TOPICS.calloutsEvents.name, 'c2', ev('c2', 'p2', null, 'PLANNED', -1)),
+    m(TOPICS.calloutsPlans.name, W, plan),
     m(TOPICS.calloutsRequested.name, 'c1', req('c1', 'p1', 0, 'sms')),
     m(TOPICS.calloutsRequested.name, 'c2', req('c2', 'p2', 0, 'voice')),
     m(TOPICS.calloutsStatus.name, 'c1', st('c1', 'sms', 'delivered', 5)),
@@ -468,6 +498,22 @@ describe('audit ledger against real PostgreSQL and Kafka', () => {
     const json = (await (await get(`/api/audit/warnings/${W}/export.json`)).json()) as Json;
     expect(json.verification.ok).toBe(true);
     expect(json.callouts).toHaveLength(3);
+    // The prediction and what happened, both from the ledger: the SMS accepted 6 s after the plan,
+    // the call 41 s after (in the 3-minute target), but nobody heard it: not everyone was woken.
+    expect(json.capacity).toHaveLength(1);
+    expect(json.capacity[0].predicted).toMatchObject({ voiceAllPlacedSec: 1, allWokenSec: 46 });
+    expect(
+      json.capacity[0].channels.map((c: Json) => [c.channel, c.actual.accepted, c.actual.lastAcceptedSec]),
+    ).toEqual([
+      ['sms', 1, 6],
+      ['voice', 1, 41],
+    ]);
+    expect(json.capacity[0].actual).toMatchObject({
+      voiceAllPlacedSec: 41,
+      meetsVoiceTarget: true,
+      allWokenSec: null,
+      meetsWokenTarget: false,
+    });
 
     const html = await (await get(`/api/audit/warnings/${W}/report`)).text();
     expect(html).toContain('大同市气象台发布暴雨红色预警信号');
@@ -475,6 +521,8 @@ describe('audit ledger against real PostgreSQL and Kafka', () => {
     expect(html).toMatch(/@page\s*{\s*size:\s*A4/);
     expect(html).toMatch(/确认率 Confirmation rate<\/td>\s*<td class=['"]num['"]>\s*66\.7%/);
     expect(html).toContain('校验通过');
+    expect(html).toContain('二、容量预测与实际 Predicted vs actual');
+    expect(html).toMatch(/<td>语音 voice<\/td><td class='num'>1<\/td>/);
 
     const reads = await rows(
       `SELECT content->>'what' AS what FROM audit.entries WHERE chain_id = 'access' ORDER BY seq`,

@@ -4,6 +4,7 @@ import {
   CalloutRequested,
   CalloutResponse,
   CalloutStatus,
+  CapacityPlanned,
   CoverageAlert,
   FieldTaskEvent,
   WarningClosed,
@@ -165,6 +166,21 @@ export function fromFieldTaskEvent(topic: string, e: FieldTaskEvent, now: string
     { warningId: e.warningId, calloutId: e.calloutId, personId: e.assignee.personId },
     e.drill,
     e,
+  );
+}
+
+/** The capacity planner's prediction for a warning's first call-outs, made as the dispatcher planned them. */
+export function fromCapacityPlan(topic: string, p: CapacityPlanned, now: string): EntryDraft {
+  return draft(
+    topic,
+    p.warningId,
+    `plan:${p.planId}`,
+    p.at,
+    now,
+    'dispatcher',
+    { warningId: p.warningId },
+    p.drill,
+    p,
   );
 }
 

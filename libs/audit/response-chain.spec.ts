@@ -1,8 +1,17 @@
-import { CalloutEvent } from '../../contracts/generated';
+import { CalloutEvent, CalloutStatus } from '../../contracts/generated';
 import { SAMPLE_DATA } from '../templates/template-data';
 import { chainEntry, EntryDraft, GENESIS_HASH, LedgerEntry } from './ledger-entry';
-import { fromCalloutEvent, fromRequested, fromResponse, fromWarning } from './ledger-mapper';
+import { renderReport } from './audit-report';
+import {
+  fromCalloutEvent,
+  fromCapacityPlan,
+  fromRequested,
+  fromResponse,
+  fromStatus,
+  fromWarning,
+} from './ledger-mapper';
 import { areaParents, buildResponseChain, percentile } from './response-chain';
+import { ChainReport } from './verify';
 
 const T0 = Date.parse('2024-07-01T08:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -216,5 +225,133 @@ describe('buildResponseChain', () => {
   it('marks a chain with an Exercise warning or a drill event as a drill', () => {
     const drill = dataset().map((e) => (e.topic === 'callouts.events' ? { ...e, drill: true } : e));
     expect(buildResponseChain('W1', drill).warning.drill).toBe(true);
+  });
+});
+
+describe('predicted vs actual in the response chain (callouts.plans)', () => {
+  const plan = (s: number, persons: number, voicePerSecond: number): EntryDraft =>
+    fromCapacityPlan(
+      'callouts.plans',
+      {
+        schemaVersion: 1,
+        planId: `W1|W1|Alert|${s}`,
+        warningId: 'W1',
+        messageId: 'W1',
+        level: 'red',
+        drill: false,
+        persons,
+        channels: [
+          {
+            channel: 'voice',
+            sends: persons,
+            perSecond: voicePerSecond,
+            boundBy: 'configured',
+            lastSentSec: persons / voicePerSecond,
+            lastReachedSec: persons / voicePerSecond + 45,
+          },
+        ],
+        voiceAllPlacedSec: persons / voicePerSecond,
+        allWokenSec: persons / voicePerSecond + 45,
+        targets: { voiceWithinSec: 180, allWokenWithinSec: 300 },
+        meetsVoiceTarget: persons / voicePerSecond <= 180,
+        meetsWokenTarget: persons / voicePerSecond + 45 <= 300,
+        suggestions: [],
+        at: at(s),
+      },
+      NOW,
+    );
+  const status = (calloutId: string, reqAt: number, st: CalloutStatus['status'], s: number) =>
+    fromStatus(
+      'callouts.status',
+      {
+        schemaVersion: 1,
+        eventId: `${calloutId}:${st}:${s}`,
+        requestId: `${calloutId}:${reqAt}:voice`,
+        calloutId,
+        warningId: 'W1',
+        channel: 'voice',
+        status: st,
+        at: at(s),
+      },
+      NOW,
+    );
+
+  it("keeps each plan with its first round's actual: accepted, last accepted, reached, against the targets", () => {
+    const entries = chain([
+      plan(0, 3, 1),
+      requested('C1', 'P1', 1, 'voice'),
+      requested('C2', 'P2', 1, 'voice'),
+      requested('C3', 'P3', 2, 'voice'),
+      status('C1', 1, 'submitted', 2),
+      status('C2', 1, 'submitted', 3),
+      status('C3', 2, 'submitted', 4),
+      status('C1', 1, 'heard', 40),
+      status('C2', 1, 'heard', 45),
+      status('C3', 2, 'heard', 50),
+    ]);
+    const c = buildResponseChain('W1', entries);
+    expect(c.capacity).toHaveLength(1);
+    const [p] = c.capacity;
+    expect(p.predicted).toMatchObject({ voiceAllPlacedSec: 3, meetsVoiceTarget: true });
+    expect(p.channels[0].actual).toMatchObject({ requested: 3, accepted: 3, done: true, lastAcceptedSec: 4 });
+    expect(p.actual).toMatchObject({
+      voiceAllPlacedSec: 4,
+      meetsVoiceTarget: true,
+      allWokenSec: 50,
+      meetsWokenTarget: true,
+      running: false,
+    });
+    const item = c.timeline.find((t) => t.kind === 'plan')!;
+    expect(item.summary).toBe(
+      '容量预测：首轮 3 人；语音 3 条，每秒 1，预计 3 秒发完；语音预计 3 秒拨完（目标 180 秒）；全部叫醒预计 48 秒（目标 300 秒）',
+    );
+
+    const html = renderReport({
+      chain: c,
+      verification: {
+        chainId: 'W1',
+        ok: true,
+        entries: entries.length,
+        findings: [],
+      } as unknown as ChainReport,
+      generatedAt: NOW,
+      generatedBy: 'auditor',
+    });
+    expect(html).toContain('二、容量预测与实际 Predicted vs actual');
+    expect(html).toMatch(/<td>语音 voice<\/td>/);
+    expect(html).toMatch(/class='num'\s*>3 \/ 3<\/td>/);
+    expect(html).toContain('4 秒');
+  });
+
+  it('a later plan (an update that raised the level) counts only the sends requested after it; running figures run to the last entry', () => {
+    const entries = chain([
+      plan(0, 1, 1),
+      requested('C1', 'P1', 1, 'voice'),
+      status('C1', 1, 'submitted', 2),
+      plan(100, 400, 1),
+      requested('C2', 'P2', 101, 'voice'),
+      status('C2', 101, 'submitted', 103),
+      status('C2', 101, 'busy', 200),
+    ]);
+    const [first, second] = buildResponseChain('W1', entries).capacity;
+    expect(first.channels[0].actual).toMatchObject({
+      requested: 1,
+      accepted: 1,
+      done: true,
+      lastAcceptedSec: 2,
+    });
+    expect(second.predicted).toMatchObject({ voiceAllPlacedSec: 400, meetsVoiceTarget: false });
+    expect(second.channels[0].actual).toMatchObject({
+      requested: 1,
+      accepted: 1,
+      done: false,
+      elapsedSec: 100,
+    });
+    // 100 s in, 1 of 400 calls placed: the voice target (180 s) is still open.
+    expect(second.actual.meetsVoiceTarget).toBeNull();
+  });
+
+  it('has no plans for a warning planned before they were recorded', () => {
+    expect(buildResponseChain('W1', chain([requested('C1', 'P1', 1)])).capacity).toEqual([]);
   });
 });

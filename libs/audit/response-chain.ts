@@ -1,3 +1,5 @@
+import type { CapacityPlanned } from '../../contracts/generated';
+import { ChannelActual, CapacityComparison, compareCapacity, noSends } from '../callout/capacity-progress';
 import { maskPhone } from '../common/mask';
 import { LedgerEntry } from './ledger-entry';
 
@@ -12,7 +14,16 @@ export const NOT_WOKEN = 'NOT_WOKEN';
 export const ESCALATED = 'ESCALATED';
 
 export type TimelineKind =
-  'warning' | 'cap' | 'request' | 'status' | 'response' | 'state' | 'coverage' | 'closed' | 'dead-letter';
+  | 'warning'
+  | 'cap'
+  | 'request'
+  | 'status'
+  | 'response'
+  | 'state'
+  | 'coverage'
+  | 'plan'
+  | 'closed'
+  | 'dead-letter';
 
 export interface TimelineItem {
   seq: number;
@@ -94,6 +105,11 @@ export interface ResponseChain {
   persons: GroupFigures[];
   counties: GroupFigures[];
   townships: GroupFigures[];
+  /**
+   * Each capacity plan (callouts.plans) with what its first call-outs did: predicted vs actual per
+   * channel, against the practice targets. Figures of a plan still running run to the last entry.
+   */
+  capacity: CapacityComparison[];
 }
 
 /** Linear-interpolation percentile (R-7, as spreadsheets' PERCENTILE computes it); null for none. */
@@ -161,6 +177,7 @@ function kindOf(e: LedgerEntry): TimelineKind {
         'callouts.responses': 'response',
         'callouts.events': 'state',
         'alerts.coverage': 'coverage',
+        'callouts.plans': 'plan',
         'warnings.closed': 'closed',
       } as Record<string, TimelineKind>
     )[e.topic] ?? 'dead-letter'
@@ -207,11 +224,85 @@ function summaryOf(kind: TimelineKind, c: Obj): string {
       return `状态 ${str(c.from) ?? '—'} → ${str(c.to) ?? ''}（${str(c.reason) ?? ''}）${num(c.rung) ? ` 第 ${c.rung} 级升级` : ''}`;
     case 'coverage':
       return `覆盖告警 ${str(c.kind) ?? ''}：${str(c.message) ?? ''}`;
+    case 'plan':
+      return planSummary(c as unknown as CapacityPlanned);
     case 'closed':
       return `预警关闭（${str(c.reason) ?? ''}）`;
     case 'dead-letter':
       return `死信 ${str(c.originalTopic) ?? ''}：${str(c.reason) ?? ''}`;
   }
+}
+
+const roundSec = (s: number | null | undefined) =>
+  typeof s === 'number' ? `${Math.ceil(s)} 秒` : '无法完成';
+
+function planSummary(p: CapacityPlanned): string {
+  const channels = (p.channels ?? [])
+    .map(
+      (ch) =>
+        `${zhChannel(ch.channel)} ${ch.sends} 条，每秒 ${ch.perSecond}，预计 ${roundSec(ch.lastSentSec)}发完`,
+    )
+    .join('；');
+  const voice =
+    p.voiceAllPlacedSec === null
+      ? ''
+      : `；语音预计 ${roundSec(p.voiceAllPlacedSec)}拨完（目标 ${p.targets?.voiceWithinSec} 秒）`;
+  return `容量预测：首轮 ${p.persons} 人；${channels}${voice}；全部叫醒预计 ${roundSec(p.allWokenSec)}（目标 ${p.targets?.allWokenWithinSec} 秒）`;
+}
+
+/** Statuses after which nothing more happens to a send. */
+const FINAL_STATUSES = new Set([
+  'delivered',
+  'undelivered',
+  'failed',
+  'heard',
+  'completed',
+  'busy',
+  'no-answer',
+  'canceled',
+]);
+
+interface SendSeen {
+  channel: string;
+  purpose?: string;
+  calloutId?: string;
+  requestedAt: string;
+  acceptedAt?: string;
+  reachedAt?: string;
+  ended: boolean;
+}
+
+/**
+ * Predicted vs actual from the ledger: each plan's first-round sends are the rung-0 call-outs'
+ * 'callout' requests from the plan until the next plan; a send is accepted at its first status other
+ * than failed, reached at its first delivered or heard.
+ */
+function capacityOf(
+  plans: CapacityPlanned[],
+  sends: Map<string, SendSeen>,
+  rungOf: (calloutId: string | undefined) => number,
+  lastAt: string,
+): CapacityComparison[] {
+  const ordered = [...plans].sort((a, b) => a.at.localeCompare(b.at));
+  return ordered.map((plan, i) => {
+    const until = ordered[i + 1]?.at;
+    const byChannel = new Map<string, ChannelActual>();
+    const later = (a: string | null, b: string | undefined) => (b && (!a || b > a) ? b : a);
+    for (const s of sends.values()) {
+      if (s.purpose !== 'callout' || rungOf(s.calloutId) !== 0) continue;
+      if (s.requestedAt < plan.at || (until && s.requestedAt >= until)) continue;
+      const a = byChannel.get(s.channel) ?? noSends(s.channel);
+      a.requested += 1;
+      if (s.acceptedAt) a.accepted += 1;
+      a.lastAcceptedAt = later(a.lastAcceptedAt, s.acceptedAt);
+      if (s.reachedAt) a.reached += 1;
+      a.lastReachedAt = later(a.lastReachedAt, s.reachedAt);
+      if (s.ended) a.ended += 1;
+      if (s.ended && !s.acceptedAt) a.refused += 1;
+      byChannel.set(s.channel, a);
+    }
+    return compareCapacity(plan, [...byChannel.values()], new Date(until ?? lastAt));
+  });
 }
 
 /** Rebuilds the response chain of one warning from its ledger entries. */
@@ -247,6 +338,8 @@ export function buildResponseChain(
   };
   const warning: WarningInfo = { warningId, msgTypes: [], drill: entries.some((e) => e.drill) };
   const timeline: TimelineItem[] = [];
+  const plans: CapacityPlanned[] = [];
+  const sends = new Map<string, SendSeen>();
 
   for (const e of ordered) {
     const kind = kindOf(e);
@@ -286,10 +379,29 @@ export function buildResponseChain(
         }
         item.channel = str(c.channel);
         item.state = str(c.purpose);
+        if (str(c.requestId) && !sends.has(str(c.requestId)!))
+          sends.set(str(c.requestId)!, {
+            channel: str(c.channel) ?? '',
+            purpose: str(c.purpose),
+            calloutId: str(c.calloutId),
+            requestedAt: e.occurredAt,
+            ended: false,
+          });
         break;
-      case 'status':
+      case 'status': {
         item.channel = str(c.channel);
         item.state = str(c.status);
+        const s = sends.get(str(c.requestId) ?? '');
+        const st = str(c.status) ?? '';
+        if (s) {
+          if (st !== 'failed') s.acceptedAt ??= e.occurredAt;
+          if (st === 'delivered' || st === 'heard') s.reachedAt ??= e.occurredAt;
+          if (FINAL_STATUSES.has(st)) s.ended = true;
+        }
+        break;
+      }
+      case 'plan':
+        plans.push(c as unknown as CapacityPlanned);
         break;
       case 'response':
         item.channel = str(c.via);
@@ -362,5 +474,11 @@ export function buildResponseChain(
     ),
     counties: groupFigures(list, (c) => c.countyCode, withName),
     townships: groupFigures(list, (c) => c.townshipCode, withName),
+    capacity: capacityOf(
+      plans,
+      sends,
+      (id) => (id ? (callouts.get(id)?.rung ?? 0) : 0),
+      ordered.at(-1)?.occurredAt ?? new Date(0).toISOString(),
+    ),
   };
 }

@@ -1,6 +1,14 @@
-import type { CalloutResponse, CalloutStatus, WarningMessage } from '../../contracts/generated';
+import type {
+  CalloutResponse,
+  CalloutStatus,
+  CapacityPlanned,
+  WarningMessage,
+} from '../../contracts/generated';
+import { validateContract } from '../../contracts/validate';
 import { createTestDatabase, TestDatabase } from '../../test/support/infra';
 import { ManualClock } from '../common/clock';
+import { planCapacity } from '../notify/providers/capacity-planner';
+import { TWILIO_TO_MAINLAND } from '../notify/providers/provider-capabilities';
 import { DirectoryService } from '../directory/directory.service';
 import { Conflict, RejectedInput } from '../common/domain-errors';
 import { calloutEngine, floodWarning } from '../../test/support/callout-engine';
@@ -81,6 +89,16 @@ function testPolicy(): Policy {
 }
 
 const clock = new ManualClock(Date.now());
+/** The capacity planner at 10 SMS and 1 call a second through Twilio. */
+const predict = (sends: { sms: number; voice: number }) =>
+  planCapacity({
+    sends,
+    rates: {
+      sms: { configuredPerSecond: 10, providers: [TWILIO_TO_MAINLAND] },
+      voice: { configuredPerSecond: 1, providers: [TWILIO_TO_MAINLAND] },
+    },
+    accountPerSecond: 30,
+  });
 const warning = (over: Partial<WarningMessage> = {}) =>
   floodWarning({ areas: [{ code: TOWNSHIP, name: '新荣镇' }], ...over }, clock.now());
 /** An ISO time `sec` seconds from the clock's now. */
@@ -102,7 +120,7 @@ describe('call-out engine on PostgreSQL', () => {
     const report = await directory.import(JSON.stringify(directoryDoc), { format: 'json' });
     expect(report.errors).toEqual([]);
     // No Kafka here: the relay is never started, so the outbox keeps what the engine wrote.
-    engine = calloutEngine(tdb.db, directory, testPolicy(), { clock });
+    engine = calloutEngine(tdb.db, directory, testPolicy(), { clock, predict });
     ({ dispatcher, tracker, scanner, controller } = engine);
   }, 60_000);
   afterAll(() => tdb?.drop());
@@ -132,7 +150,7 @@ describe('call-out engine on PostgreSQL', () => {
     ).then((r) => r.map((x) => x.value));
   const requests = (calloutId: string) =>
     outbox('callouts.requested', calloutId) as Promise<
-      { channel: string; purpose: string; attempt: number; requestId: string }[]
+      { channel: string; purpose: string; attempt: number; requestId: string; priority: number }[]
     >;
   /** Moves the clock on by `sec` seconds and fires what is due then; returns how many fired. */
   const pass = async (sec: number) => {
@@ -229,6 +247,60 @@ describe('call-out engine on PostgreSQL', () => {
     expect(await callouts(w.id)).toHaveLength(2);
   });
 
+  it("records the planner's prediction with the plan, and counts the first round's actual against it", async () => {
+    const w = warning();
+    const plannedAt = clock.now();
+    await dispatcher.handle(w, 'warnings.flood');
+    const [plan] = (await outbox('callouts.plans', w.id)) as unknown as CapacityPlanned[];
+    expect(plan).toMatchObject({
+      warningId: w.id,
+      messageId: w.id,
+      level: 'red',
+      persons: 2,
+      voiceAllPlacedSec: 2,
+      meetsVoiceTarget: true,
+      at: plannedAt.toISOString(),
+    });
+    expect(plan.channels.map((c) => [c.channel, c.sends])).toEqual([
+      ['sms', 2],
+      ['voice', 2],
+    ]);
+    expect(validateContract('capacity-plan', plan).ok).toBe(true);
+    const [stored] = await q<{ capacity_plan: CapacityPlanned }>(
+      `SELECT capacity_plan FROM callout.warnings WHERE id = $1`,
+      [w.id],
+    );
+    expect(stored.capacity_plan).toEqual(plan);
+
+    const [v1, v2] = await callouts(w.id);
+    const at = (sec: number) => new Date(plannedAt.getTime() + sec * 1000).toISOString();
+    // Voice: both calls accepted, the last 150 s after the plan; SMS: one of two so far.
+    await tracker.onStatus({ ...status(v1.id, w.id, 'submitted', 'voice'), at: at(10) });
+    await tracker.onStatus({ ...status(v2.id, w.id, 'submitted', 'voice'), at: at(150) });
+    await tracker.onStatus({ ...status(v1.id, w.id, 'heard', 'voice'), at: at(200) });
+    await tracker.onStatus({ ...status(v1.id, w.id, 'submitted', 'sms', 2), at: at(5) });
+    clock.advance(250_000);
+    const { capacity } = await controller.capacity(w.id);
+    const ch = (c: string) => capacity!.channels.find((x) => x.channel === c)!.actual;
+    expect(ch('voice')).toMatchObject({
+      requested: 2,
+      accepted: 2,
+      done: true,
+      lastAcceptedSec: 150,
+      reached: 1,
+    });
+    expect(ch('sms')).toMatchObject({ requested: 2, accepted: 1, done: false, elapsedSec: 250 });
+    expect(capacity!.actual).toMatchObject({
+      voiceAllPlacedSec: 150,
+      meetsVoiceTarget: true,
+      running: true,
+      // One call heard, the other still ringing: everyone woken is not known yet, but 250 s is in time.
+      meetsWokenTarget: null,
+    });
+    // A warning planned before plans were recorded (or without a predictor) has none.
+    expect((await controller.capacity('no-such-warning')).capacity).toBeNull();
+  });
+
   it('delivered is not confirmed; a confirmation is; the warning closes when everyone is settled', async () => {
     const w = warning();
     await dispatcher.handle(w, 'warnings.flood');
@@ -280,6 +352,8 @@ describe('call-out engine on PostgreSQL', () => {
     const after = (await callouts(w.id)).filter((c) => c.id === v1.id || c.subject_callout_id === v1.id);
     const reqs = await requests(v1.id);
     expect(reqs.map((r) => r.purpose)).toEqual(['callout', 'callout', 'redial']);
+    // Rate-bound, the redial goes before every first call-out (send-priority.ts).
+    expect(reqs[2].priority).toBeLessThan(Math.min(reqs[0].priority, reqs[1].priority));
     expect(after.map((c) => [c.person_id, c.rung, c.state])).toEqual([
       ['V1', 0, 'ESCALATED'],
       ['B1', 1, 'SENT'],
@@ -287,9 +361,11 @@ describe('call-out engine on PostgreSQL', () => {
     const b1 = after[1];
     const escalationSms = (await requests(b1.id)).find((r) => r.channel === 'sms') as unknown as {
       purpose: string;
+      priority: number;
       data: { subject: { name: string } };
     };
     expect(escalationSms.purpose).toBe('escalation');
+    expect(escalationSms.priority).toBeLessThan(reqs[0].priority);
     expect(escalationSms.data.subject.name).toBe('王建国');
     // A second missed voice status after the redials are used does not redial again.
     await tracker.onStatus(status(v1.id, w.id, 'busy', 'voice', 3));

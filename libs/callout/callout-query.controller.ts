@@ -4,7 +4,9 @@ import {
   Controller,
   Get,
   HttpCode,
+  Inject,
   NotFoundException,
+  Optional,
   Param,
   Post,
   Query,
@@ -12,6 +14,8 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import type { RoleClaims } from '../common/auth';
+import { Clock, systemClock } from '../common/clock';
+import { CLOCK } from '../infra/tokens';
 import { maskPhone } from '../common/mask';
 import { Caller, Roles } from '../common/role.guard';
 import { optionalText, validBody } from '../common/valid-body';
@@ -46,6 +50,7 @@ export class CalloutQueryController {
   constructor(
     private readonly queries: CalloutQueryRepository,
     private readonly tracker: TrackerService,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
   @Get('warnings')
@@ -59,6 +64,16 @@ export class CalloutQueryController {
   @Roles('duty-officer', 'auditor', 'directory-admin')
   areas(@Param('id') id: string) {
     return this.queries.areaProgress(id);
+  }
+
+  /**
+   * The capacity planner's prediction for the warning's first call-outs next to what happened: per
+   * channel the sends accepted so far and when the last was, against the practice targets.
+   */
+  @Get('warnings/:id/capacity')
+  @Roles('duty-officer', 'auditor', 'directory-admin')
+  capacity(@Param('id') id: string) {
+    return this.queries.capacity(id, this.clock.now()).then((capacity) => ({ capacity }));
   }
 
   @Get('warnings/:id')

@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Db } from '../db/db';
 import { DB } from '../infra/tokens';
+import { CapacityPlanRepository } from './capacity-plan.repository';
+import { CapacityComparison, compareCapacity } from './capacity-progress';
 import { OPEN_STATES } from './callout-state';
 import { CalloutRow, WarningRow } from './callout.types';
 
@@ -51,6 +53,8 @@ export type NotWokenEntry = PersonColumns &
 /** The duty officers' reads of the call-out context (the board, a warning, the not-woken list). */
 @Injectable()
 export class CalloutQueryRepository {
+  private readonly plans = new CapacityPlanRepository();
+
   constructor(@Inject(DB) private readonly db: Db) {}
 
   /** Active warnings (or, with `all`, every warning), the latest changed first. */
@@ -85,6 +89,16 @@ export class CalloutQueryRepository {
       [warningId, OPEN_STATES],
     );
     return r.rows;
+  }
+
+  /**
+   * Predicted vs actual of a warning's latest capacity plan: the planner's figures recorded when its
+   * first call-outs were planned, and what their sends have done since (null: no plan recorded).
+   */
+  async capacity(warningId: string, now: Date): Promise<CapacityComparison | null> {
+    const plan = await this.plans.latest(this.db, warningId);
+    if (!plan) return null;
+    return compareCapacity(plan, await this.plans.actual(this.db, warningId, plan.at), now);
   }
 
   async warning(id: string): Promise<WarningRow | undefined> {

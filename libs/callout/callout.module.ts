@@ -19,6 +19,8 @@ import { FieldTaskRepository } from './field-task.repository';
 import { FieldTaskService } from './field-task.service';
 import { NotWokenRepository } from './not-woken.repository';
 import { loadPolicy } from './policy';
+import { planFromConfig } from '../notify/providers/provider-plan';
+import { CAPACITY_PREDICTOR, CapacityPredictor } from './capacity-progress';
 import { TrackerService } from './tracker.service';
 
 /** What the dispatcher and the tracker share: the policy (validated at start), the directory, the outbox relay. */
@@ -53,6 +55,14 @@ export class CalloutCoreModule {}
   imports: [CalloutCoreModule],
   providers: [
     DispatcherService,
+    {
+      provide: CAPACITY_PREDICTOR,
+      inject: [CONFIG],
+      useFactory:
+        (cfg: AppConfig): CapacityPredictor =>
+        (sends) =>
+          planFromConfig(cfg, sends),
+    },
     DispatcherHandlers,
     consumerHostProvider('dispatcher', [DispatcherHandlers]),
   ],

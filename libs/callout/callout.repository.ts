@@ -21,6 +21,8 @@ import {
 } from './callout-state';
 import type { LadderStep } from '../directory/directory.types';
 import { CalloutRow, PolicySnapshot, WarningRow } from './callout.types';
+import { sendOrderOf } from './policy';
+import { sendPriority } from './send-priority';
 import { buildTemplateData, SubjectInfo } from './template-data';
 
 export interface NewCallout {
@@ -239,16 +241,28 @@ export class CalloutRepository {
     await tx.query(`UPDATE callout.callouts SET ladder_pos = $2, round = $3 WHERE id = $1`, [id, pos, round]);
   }
 
-  /** Moves requests' recorded statuses forward: a status ranked below the recorded one changes nothing. */
+  /**
+   * Moves requests' recorded statuses forward: a status ranked below the recorded one changes nothing.
+   * The first status other than failed says the provider accepted the send (accepted_at), the first
+   * delivered or heard that it reached the person (reached_at), each at the status's own time.
+   */
   async advanceRequestStatuses(
     q: Queryable,
-    list: { requestId: string; status: string; rank: number }[],
+    list: { requestId: string; status: string; rank: number; at?: string }[],
   ): Promise<void> {
     await q.query(
-      `UPDATE callout.requests r SET status = x.status, status_rank = x.rank, updated_at = $4
-       FROM unnest($1::text[], $2::text[], $3::int[]) AS x(request_id, status, rank)
+      `UPDATE callout.requests r SET status = x.status, status_rank = x.rank, updated_at = $4,
+         accepted_at = COALESCE(r.accepted_at, CASE WHEN x.status <> 'failed' THEN x.at END),
+         reached_at = COALESCE(r.reached_at, CASE WHEN x.status IN ('delivered', 'heard') THEN x.at END)
+       FROM unnest($1::text[], $2::text[], $3::int[], $5::timestamptz[]) AS x(request_id, status, rank, at)
        WHERE r.request_id = x.request_id AND r.status_rank <= x.rank`,
-      [list.map((s) => s.requestId), list.map((s) => s.status), list.map((s) => s.rank), this.at()],
+      [
+        list.map((s) => s.requestId),
+        list.map((s) => s.status),
+        list.map((s) => s.rank),
+        this.at(),
+        list.map((s) => s.at ?? null),
+      ],
     );
   }
 
@@ -480,6 +494,16 @@ export class CalloutRepository {
         drill: warning.drill,
         language: 'zh-CN',
         data: buildTemplateData(warning, s.callout, s.subject, s.note),
+        priority: sendPriority(
+          {
+            purpose: s.purpose,
+            level: s.callout.level,
+            drill: warning.drill,
+            role: s.callout.role,
+            areaCode: s.callout.area_code,
+          },
+          sendOrderOf(warning.policy ?? {}),
+        ),
         requestedAt: now,
       };
     });

@@ -1,6 +1,6 @@
 import type { LadderStep, ResolveQuery, Resolution } from '../directory/directory.types';
 import type { CalloutState } from './callout-state';
-import type { LevelPolicy } from './policy';
+import type { LevelPolicy, SendOrderRule } from './policy';
 
 /** What the call-out engine needs from the directory (DirectoryService satisfies it). */
 export interface TargetDirectory {
@@ -20,6 +20,8 @@ export const CALLOUT_POLICY = Symbol('CALLOUT_POLICY');
 export interface PolicySnapshot {
   version: string;
   levels: Record<string, LevelPolicy>;
+  /** The policy's send order (snapshots taken before it existed: DEFAULT_SEND_ORDER). */
+  sendOrder?: SendOrderRule[];
 }
 
 export interface WarningRow {

@@ -15,10 +15,12 @@ import {
   TargetDirectory,
   WarningRow,
 } from './callout.types';
-import { levelPolicy, levelRank, LevelPolicy, Policy, verificationPolicy } from './policy';
+import { levelPolicy, levelRank, LevelPolicy, Policy, sendOrderOf, verificationPolicy } from './policy';
 import { CalloutOutboxRelay } from './callout-outbox.relay';
 import { calloutDeadlines, DeadlineRepository } from './deadline.repository';
 import { endWarning } from './warning-end';
+import { CapacityPlanRepository } from './capacity-plan.repository';
+import { CAPACITY_PREDICTOR, CapacityPredictor, plannedEvent } from './capacity-progress';
 import { WarningMessageRepository } from './warning-message.repository';
 import { Conflict, RejectedInput } from '../common/domain-errors';
 
@@ -61,6 +63,7 @@ export class DispatcherService {
   private readonly logger = new Logger(DispatcherService.name);
   private readonly planChunkSize: number;
   private readonly beforePlanChunk?: DispatcherOptions['beforePlanChunk'];
+  private readonly plans = new CapacityPlanRepository();
 
   constructor(
     @Inject(DB) private readonly db: Db,
@@ -72,6 +75,7 @@ export class DispatcherService {
     private readonly deadlines: DeadlineRepository,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
     @Optional() @Inject(DISPATCHER_OPTIONS) options: DispatcherOptions = {},
+    @Optional() @Inject(CAPACITY_PREDICTOR) private readonly predict?: CapacityPredictor,
   ) {
     this.planChunkSize = Math.max(1, options.planChunkSize ?? DEFAULT_PLAN_CHUNK_SIZE);
     this.beforePlanChunk = options.beforePlanChunk;
@@ -127,6 +131,8 @@ export class DispatcherService {
       await this.repo.ensureWarning(tx, rootId);
       const row = (await this.repo.lockWarning(tx, rootId))!;
       const result = await this.apply(tx, row, w, snapshot, resolution, unmappedAreas, dispatchable);
+      if (Array.isArray(result) && result.length > 0 && lp)
+        await this.recordPlan(tx, rootId, w, key, lp, result.length);
       // A plan to carry out keeps the outcome pending until its last chunk (finish).
       if (typeof result === 'string') await this.messages.setOutcome(tx, key, result);
       return result;
@@ -187,6 +193,36 @@ export class DispatcherService {
     }
   }
 
+  /**
+   * The capacity planner's prediction for the first call-outs about to be created (one per person,
+   * on each of the level's channels), recorded with the plan: the board and the audit report set
+   * what happens against it. Without a predictor (a test's engine) nothing is recorded.
+   */
+  private async recordPlan(
+    tx: Queryable,
+    warningId: string,
+    w: WarningMessage,
+    key: string,
+    lp: LevelPolicy,
+    persons: number,
+  ): Promise<void> {
+    if (!this.predict) return;
+    const on = (ch: 'sms' | 'voice') => (lp.channels.includes(ch) ? persons : 0);
+    const plan = this.predict({ sms: on('sms'), voice: on('voice') });
+    await this.plans.record(
+      tx,
+      plannedEvent(plan, {
+        warningId,
+        messageKey: key,
+        messageId: w.id,
+        level: w.level!,
+        drill: w.status === 'Exercise',
+        persons,
+        at: this.clock.now(),
+      }),
+    );
+  }
+
   /** After the last chunk: the expiry deadline, closing when nothing is open, and the final outcome. */
   private async finish(warningId: string, w: WarningMessage, key: string): Promise<DispatchOutcome> {
     const outcome = w.msgType === 'Update' ? 'updated' : 'dispatched';
@@ -221,7 +257,7 @@ export class DispatcherService {
           : levelPolicy(this.policy, w.hazard, l)!,
       ]),
     );
-    return { version: this.policy.version, levels };
+    return { version: this.policy.version, levels, sendOrder: sendOrderOf(this.policy) };
   }
 
   private async apply(

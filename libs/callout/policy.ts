@@ -74,8 +74,42 @@ export const DEFAULT_VERIFICATION_POLICY: LevelPolicy = {
   repeatLimit: 1,
 };
 
+/**
+ * One rule of the send order (a policy setting, `sendOrder`): the call-outs whose role, area level
+ * and area match it (every field given must match; an empty rule matches everyone). A send's place
+ * is the first rule it matches, those matching none come last; see send-priority.ts.
+ */
+export const sendOrderRuleSchema = z
+  .object({
+    role: z.enum(ROLE_CODES as [string, ...string[]]).optional(),
+    levels: z.array(divisionLevel).min(1).optional(),
+    /** Division codes (12 digits): the call-outs of these areas and the areas below them. */
+    areas: z
+      .array(z.string().regex(/^\d{12}$/, 'a 12-digit division code'))
+      .min(1)
+      .optional(),
+  })
+  .strict();
+export type SendOrderRule = z.infer<typeof sendOrderRuleSchema>;
+
+/**
+ * Within one warning (and between warnings of the same level), whose sends go first when the
+ * provider's rate holds them back: the county and township party-government heads, then the county
+ * and township flood-control persons, then everyone else at county and township level, then the
+ * villages (docs/callout.md, "Send order").
+ */
+export const DEFAULT_SEND_ORDER: SendOrderRule[] = [
+  { role: 'party-gov-head', levels: ['county'] },
+  { role: 'party-gov-head', levels: ['township'] },
+  { role: 'flood-control', levels: ['county', 'township'] },
+  { levels: ['province', 'city', 'county'] },
+  { levels: ['township'] },
+];
+
 export const policySchema = z.object({
   version: z.string().min(1),
+  /** Unset: DEFAULT_SEND_ORDER (sendOrderOf). */
+  sendOrder: z.array(sendOrderRuleSchema).max(100).optional(),
   hazards: z.object({
     meteorological: levels,
     flood: levels,
@@ -159,6 +193,7 @@ export const DEFAULT_POLICY: Policy = {
     'forest-fire': byLevel(['forest-ranger', 'grid-worker']),
   },
   verification: DEFAULT_VERIFICATION_POLICY,
+  sendOrder: DEFAULT_SEND_ORDER,
 };
 
 export class PolicyError extends Error {}
@@ -185,6 +220,9 @@ export function loadPolicy(file?: string): Policy {
   }
   return parsePolicy(raw);
 }
+
+export const sendOrderOf = (policy: Pick<Policy, 'sendOrder'>): SendOrderRule[] =>
+  policy.sendOrder ?? DEFAULT_SEND_ORDER;
 
 export const verificationPolicy = (policy: Policy): LevelPolicy =>
   policy.verification ?? DEFAULT_VERIFICATION_POLICY;

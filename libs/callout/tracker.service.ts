@@ -48,6 +48,7 @@ const rankedStatus = (s: CalloutStatus) => ({
   requestId: s.requestId,
   status: s.status,
   rank: STATUS_RANK[s.status],
+  at: s.at,
 });
 
 /** Whether a status event can change its call-out's state (else it only records progress). */

@@ -2,6 +2,8 @@ import { ROLE_CODES, ROLES } from '../directory/roles';
 import { deadLetterView, reasonText, TEXT_KEYS, translate } from './console-i18n';
 import { ConsoleViews } from './console-views';
 import { groupNotWoken } from './not-woken-groups';
+import { capacityView } from './board.service';
+import { firstRoundRunning } from '../../test/support/capacity';
 
 /** Latin words of a text (two letters or more), once the allowed ids are taken out. */
 const latinWords = (text: string, allowed: string[] = []) => {
@@ -78,6 +80,8 @@ describe('the zh-CN board speaks Chinese throughout', () => {
         drill: true,
         headline: '大同市气象台发布暴雨红色预警信号',
         counts: { persons: 3, confirmed: 1, pending: 1, escalated: 0, notWoken: 1 },
+        // The first round 200 s in: 200 calls of 600 placed at 1 a second, past the 3-minute target.
+        capacity: capacityView(firstRoundRunning('14020041600000_20260712083000_1')),
         counties: [
           {
             code: '140212000000',
@@ -160,6 +164,14 @@ describe('the zh-CN board speaks Chinese throughout', () => {
     expect(words).toEqual(['English']);
     // What the rows say, in Chinese; the raw texts are still there, behind "原始内容".
     expect(html).toContain('标准预警报文');
+    // The first round: predicted vs actual, against the practice targets.
+    expect(html).toContain('首轮叫应：预测与实际');
+    expect(html).toMatch(
+      /进行中 已受理 <b data-figure="accepted">200<\/b>\/600 · <b data-figure="seconds">200<\/b> 秒/,
+    );
+    expect(html).toMatch(
+      /<td data-verdict="missed">600 · 未达标<\/td>\s*<td data-verdict="missed">— · 未达标<\/td>/,
+    );
     expect(html).toMatch(/通道熔断（已转备用通道） <b data-figure="openCircuits">twilio<\/b>/);
     expect(html).toContain('预警接收 · 预警报文不合格');
     expect(html).toContain('叫应跟踪 · 不符合消息约定');

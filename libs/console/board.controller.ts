@@ -63,6 +63,17 @@ export class BoardController {
     });
   }
 
+  /**
+   * What the board shows, as JSON (for scripts and wall displays): the active warnings with their
+   * counts, areas and first round's predicted vs actual (`capacity`), the not-woken groups, alerts.
+   */
+  @Get('console/board.json')
+  @Permit('view-board')
+  @Header('cache-control', 'no-store')
+  async json(@Page() page: PageContext, @Query() query: Record<string, unknown>) {
+    return this.board.load(page.session!, notWokenFilterOf(query));
+  }
+
   /** Server-sent events: "board" (call-outs moved), "alert", "dlq". */
   @Get('console/events')
   @Permit('view-board')

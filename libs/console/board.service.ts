@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { shanxiDivisions } from '../common/divisions';
 import { ROLE_CODES, ROLES } from '../directory/roles';
 import type { AreaProgress, BoardWarning } from '../callout/callout-query.repository';
+import type { CapacityComparison } from '../callout/capacity-progress';
 import { backendUserOf, ConsoleBackends, OverJson } from './console-backends';
 import { deadLetterView } from './console-i18n';
 import { ConsoleRepository } from './console.repository';
@@ -100,6 +101,60 @@ export function groupByCounty(rows: TrackerAreaRow[]) {
   return [...counties.values()];
 }
 
+const ceil = (s: number | null | undefined) => (typeof s === 'number' ? Math.ceil(s) : null);
+const verdict = (b: boolean | null) => (b === true ? 'met' : b === false ? 'missed' : 'open');
+
+/**
+ * The board's predicted-vs-actual figures, in whole seconds: per channel the planner's time for the
+ * last send and the provider's actual (or, still running, the time so far and the count accepted),
+ * and the practice targets with whether the prediction and the actual meet them.
+ */
+export function capacityView(c: CapacityComparison | null) {
+  if (!c) return null;
+  const target = (
+    predictedSec: number | null,
+    predicted: boolean,
+    actualSec: number | null,
+    actual: boolean | null,
+  ) => ({
+    predictedSec: ceil(predictedSec),
+    predicted: verdict(predicted),
+    actualSec: ceil(actualSec),
+    actual: verdict(actual),
+  });
+  return {
+    plannedAt: c.plannedAt,
+    persons: c.persons,
+    targets: c.targets,
+    running: c.actual.running,
+    channels: c.channels.map((ch) => ({
+      channel: ch.channel,
+      sends: ch.predicted.sends,
+      perSecond: ch.predicted.perSecond,
+      predictedSec: ceil(ch.predicted.lastSentSec),
+      accepted: ch.actual.accepted,
+      refused: ch.actual.refused,
+      done: ch.actual.done,
+      actualSec: ceil(ch.actual.done ? ch.actual.lastAcceptedSec : ch.actual.elapsedSec),
+    })),
+    voice:
+      c.predicted.voiceAllPlacedSec === null
+        ? null
+        : target(
+            c.predicted.voiceAllPlacedSec,
+            c.predicted.meetsVoiceTarget,
+            c.actual.voiceAllPlacedSec,
+            c.actual.meetsVoiceTarget,
+          ),
+    woken: target(
+      c.predicted.allWokenSec,
+      c.predicted.meetsWokenTarget,
+      c.actual.allWokenSec,
+      c.actual.meetsWokenTarget,
+    ),
+  };
+}
+
 /** Everything the duty-officer board shows, fetched fresh (the tracker is the source of truth). */
 @Injectable()
 export class BoardService {
@@ -145,15 +200,16 @@ export class BoardService {
     const active = Array.isArray(warnings.body) ? warnings.body : [];
     const withAreas = await Promise.all(
       active.map(async (w) => {
-        const areas = await this.backends.call<TrackerAreaRow[]>(
-          'tracker',
-          `/api/callouts/warnings/${encodeURIComponent(w.id)}/areas`,
-          { as },
-        );
+        const path = `/api/callouts/warnings/${encodeURIComponent(w.id)}`;
+        const [areas, capacity] = await Promise.all([
+          this.backends.call<TrackerAreaRow[]>('tracker', `${path}/areas`, { as }),
+          this.backends.call<{ capacity?: CapacityComparison | null }>('tracker', `${path}/capacity`, { as }),
+        ]);
         return {
           ...w,
           counts: countsOf(w),
           counties: groupByCounty(Array.isArray(areas.body) ? areas.body : []),
+          capacity: capacity.ok ? capacityView(capacity.body?.capacity ?? null) : null,
         };
       }),
     );

@@ -71,6 +71,8 @@ export class ConsoleEventsHandlers implements TopicHandlerSource {
       }),
       onTopic(TOPICS.warningsClosed, async () => this.hub.boardChanged()),
       onTopic(TOPICS.fieldTasksEvents, async () => this.hub.boardChanged()),
+      // A capacity plan recorded: the board shows its prediction next to the first sends.
+      onTopic(TOPICS.calloutsPlans, async () => this.hub.boardChanged()),
       onTopic(TOPICS.coverageAlerts, async (alert) => {
         const details = (alert.details ?? {}) as Record<string, unknown>;
         const fresh = await this.repo.addRecent({

@@ -22,6 +22,7 @@ import {
   testSecret,
 } from '../../test/support/infra';
 import { postLoginForm } from '../../test/support/console-login';
+import { firstRoundRunning } from '../../test/support/capacity';
 import { ConsoleModule } from './console.module';
 import { ConsoleRepository, DEMO_USERS } from './console.repository';
 import { hashPassword } from './passwords';
@@ -119,6 +120,8 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
               },
             ]),
           );
+        if (url === '/api/callouts/warnings/w-1/capacity')
+          return res.end(JSON.stringify({ capacity: firstRoundRunning('w-1', 'orange') }));
         if (url === '/api/callouts/warnings/w-1/areas')
           return res.end(
             JSON.stringify([
@@ -406,6 +409,42 @@ describe('ConsoleModule (HTTP, PostgreSQL, Kafka)', () => {
     // Who marked it travels in the signed token, not in the body.
     expect(JSON.parse(call.body)).toEqual({ note: '已派村干部上门' });
     expect(claimsOf(call)).toEqual({ actor: 'console:duty', role: 'duty-officer' });
+  });
+
+  it("shows the first round's predicted vs actual per channel against the practice targets, on the page and in its JSON", async () => {
+    const { cookie } = await signIn('duty', 'duty-demo');
+    const html = await (await fetch(base + '/', { headers: { cookie } })).text();
+    expect(html).toContain('首轮叫应：预测与实际');
+    // Voice: 600 planned at 1 a second (600 s predicted), 200 accepted after 200 s, still running.
+    expect(html).toMatch(
+      /<tr data-channel="voice" data-done="false"><th>语音<\/th>\s*<td>600 · 1 条\/秒 · 600 秒<\/td>/,
+    );
+    expect(html).toMatch(
+      /进行中 已受理 <b data-figure="accepted">200<\/b>\/600 · <b data-figure="seconds">200<\/b> 秒/,
+    );
+    expect(html).toMatch(
+      /data-target="voice"><th>最后一通电话拨出（秒） · 目标 180<\/th>\s*<td data-verdict="missed">600 · 未达标/,
+    );
+    const res = await fetch(base + '/console/board.json', { headers: { cookie } });
+    expect(res.headers.get('content-type')).toMatch(/json/);
+    const board = (await res.json()) as { warnings: { id: string; capacity: Record<string, unknown> }[] };
+    expect(board.warnings[0].capacity).toMatchObject({
+      persons: 600,
+      running: true,
+      targets: { voiceWithinSec: 180, allWokenWithinSec: 300 },
+      voice: { predictedSec: 600, predicted: 'missed', actualSec: null, actual: 'missed' },
+      woken: { predictedSec: 645, predicted: 'missed', actual: 'open' },
+    });
+    expect(board.warnings[0].capacity.channels).toEqual([
+      expect.objectContaining({ channel: 'sms', predictedSec: 60, accepted: 600, done: true, actualSec: 61 }),
+      expect.objectContaining({
+        channel: 'voice',
+        predictedSec: 600,
+        accepted: 200,
+        done: false,
+        actualSec: 200,
+      }),
+    ]);
   });
 
   it('shows held warnings at the top of the board and maps one in one step through intake', async () => {

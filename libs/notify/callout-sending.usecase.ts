@@ -6,6 +6,7 @@ import { GroupCommit } from '../db/group-commit';
 import { withRowContext } from '../observability/context';
 import { observeAccepted, observeClaimed, observeSend } from '../observability/metrics';
 import { activeTraceHeaders } from '../observability/tracing';
+import { sendPriority } from '../callout/send-priority';
 import { langOf } from '../templates/message-templates';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NewAttempt, NotifyRepository } from './notify.repository';
@@ -114,6 +115,10 @@ export class CalloutSending implements SendQueue<AttemptRow> {
       provider,
       attempt_no: req.attempt,
       drill: req.drill,
+      // The engine's order (the warning's policy snapshot); a request without one is placed by what it says.
+      priority:
+        req.priority ??
+        sendPriority({ purpose: req.purpose, level: req.data.warning.level, drill: req.drill }, []),
     });
     if (!queued) {
       this.logger.log(`request ${req.requestId} already accepted: nothing queued`);

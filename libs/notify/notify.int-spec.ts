@@ -23,6 +23,7 @@ import { NOTIFY_WORKER } from './notify.tokens';
 import { REJECTED_EXCERPT_BYTES, REJECTED_PER_MINUTE } from './rejected-webhook';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
 import { SAMPLE_DATA } from '../templates/template-data';
+import { startTestNotifier } from '../../test/support/notifier';
 
 jest.setTimeout(90_000);
 
@@ -635,40 +636,24 @@ describe('notifier send queue: concurrent sends, at most once, resumed after a r
   });
 
   /** A notifier app on this describe's database and topics; `worker: false` leaves accepted attempts queued. */
-  async function startNotifier(worker: boolean): Promise<INestApplication> {
-    const base = `http://127.0.0.1:${port}`;
-    const config = loadConfig({
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      DATABASE_URL: db.url,
-      TWILIO_ACCOUNT_SID: ACCOUNT,
-      TWILIO_AUTH_TOKEN: TOKEN,
-      TWILIO_API_BASE_URL: sim.url,
-      TWILIO_SMS_FROM: SMS_FROM,
-      TWILIO_VOICE_FROM: VOICE_FROM,
-      PUBLIC_BASE_URL: base,
-      SIGNING_SECRET: SECRET,
-      NOTIFY_SMS_PER_SECOND: '10000',
-      NOTIFY_CALLS_PER_SECOND: '10000',
-      NOTIFY_ACCOUNT_PER_SECOND: '10000',
-      NOTIFY_CONCURRENCY: '50',
-      LOG_LEVEL: 'warn',
+  const startNotifier = (worker: boolean): Promise<INestApplication> =>
+    startTestNotifier({
+      service: 'notifier-queue-test',
+      db,
+      prefix,
+      port,
+      twilio: {
+        accountSid: ACCOUNT,
+        authToken: TOKEN,
+        apiBaseUrl: sim.url,
+        smsFrom: SMS_FROM,
+        voiceFrom: VOICE_FROM,
+      },
+      signingSecret: SECRET,
+      worker,
+      perSecond: 10000,
+      concurrency: 50,
     });
-    let builder = Test.createTestingModule({
-      imports: [InfraModule.forRoot({ service: 'notifier-queue-test', config, db: db.db }), NotifyModule],
-    });
-    if (!worker)
-      builder = builder
-        .overrideProvider(NOTIFY_WORKER)
-        .useValue({ start: () => undefined, nudge: () => undefined, stop: async () => undefined });
-    const nest = (await builder.compile()).createNestApplication<NestExpressApplication>({
-      bodyParser: false,
-      logger: ['error'],
-    });
-    nest.useBodyParser('urlencoded', { extended: false });
-    await nest.listen(port, '127.0.0.1');
-    return nest;
-  }
 
   let n = 0;
   const expires = new Date(Date.now() + 24 * 3600_000).toISOString();

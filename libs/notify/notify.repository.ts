@@ -34,6 +34,8 @@ export interface AttemptRow {
   drill: boolean | null;
   /** Why the send was moved to another provider or channel (said with its status event). */
   routed_note: string | null;
+  /** Claim order when rate-bound, the lowest first (libs/callout/send-priority.ts). */
+  priority: number;
 }
 
 /** An attempt moved to another provider or channel, rendered again for it. */
@@ -65,6 +67,7 @@ export type NewAttempt = Pick<
   | 'provider'
   | 'attempt_no'
   | 'drill'
+  | 'priority'
 >;
 
 /** Purposes a person's reply can confirm (a reply to a "lifted" notice confirms nothing new). */
@@ -82,10 +85,11 @@ export class NotifyRepository {
     const col = <K extends keyof NewAttempt>(k: K) => list.map((a) => a[k]);
     const r = await q.query<{ request_id: string }>(
       `INSERT INTO notify.attempts (request_id, callout_id, warning_id, person_id, channel, purpose, to_number,
-         from_number, warning_seq, language, data, body, twiml, traceparent, provider, attempt_no, drill, state)
+         from_number, warning_seq, language, data, body, twiml, traceparent, provider, attempt_no, drill, priority,
+         state)
        SELECT *, 'queued' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
          $7::text[], $8::text[], $9::int[], $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[],
-         $15::text[], $16::int[], $17::boolean[])
+         $15::text[], $16::int[], $17::boolean[], $18::int[])
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
       [
         col('request_id'),
@@ -105,26 +109,31 @@ export class NotifyRepository {
         col('provider'),
         col('attempt_no'),
         col('drill'),
+        col('priority'),
       ],
     );
     return new Set(r.rows.map((x) => x.request_id));
   }
 
   /**
-   * Send: takes up to `limit` queued attempts, oldest first, and marks them 'sending' in one
-   * statement. SKIP LOCKED lets two notifier replicas claim side by side without ever taking the
-   * same attempt. The choice is a MATERIALIZED CTE: as `IN (SELECT … LIMIT n)` the planner may
-   * evaluate the subquery more than once and claim more than n.
+   * Send: takes up to `limit` queued attempts, by priority and then oldest first (the partial index
+   * attempts_queued_priority, so one index scan however long the backlog), and marks them 'sending'
+   * in one statement; they come back in that order, which is the order they are sent in. SKIP
+   * LOCKED lets two notifier replicas claim side by side without ever taking the same attempt. The
+   * choice is a MATERIALIZED CTE: as `IN (SELECT … LIMIT n)` the planner may evaluate the subquery
+   * more than once and claim more than n.
    */
   async claimQueued(q: Queryable, limit: number): Promise<AttemptRow[]> {
     if (limit <= 0) return [];
     const r = await q.query<AttemptRow>(
       `WITH next AS MATERIALIZED (
          SELECT request_id FROM notify.attempts WHERE state = 'queued'
-         ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       UPDATE notify.attempts a SET state = 'sending', claimed_at = now(), updated_at = now()
-       FROM next WHERE a.request_id = next.request_id AND a.state = 'queued'
-       RETURNING a.*`,
+         ORDER BY priority, created_at LIMIT $1 FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE notify.attempts a SET state = 'sending', claimed_at = now(), updated_at = now()
+         FROM next WHERE a.request_id = next.request_id AND a.state = 'queued'
+         RETURNING a.*)
+       SELECT * FROM claimed ORDER BY priority, created_at`,
       [limit],
     );
     return r.rows;

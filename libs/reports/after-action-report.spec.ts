@@ -1,4 +1,5 @@
 import { buildAfterActionReport, NotADrill } from './after-action-report';
+import { compareCapacity } from '../callout/capacity-progress';
 import { afterActionCsv, afterActionHtml } from './report-render';
 import { fixtureSnapshot, FixtureWarning } from './report-fixtures';
 
@@ -104,5 +105,69 @@ describe("a drill's after-action report", () => {
     const lines = afterActionCsv(r).trim().split('\n');
     expect(lines).toHaveLength(2 + 5);
     expect(lines.find((l) => l.startsWith('P2,'))).toContain('上门当面确认');
+    // A drill planned before capacity plans were recorded says so.
+    expect(html).toContain('二、首轮叫应：预测与实际');
+    expect(html).toContain('本预警无容量预测记录');
+  });
+
+  it("keeps the capacity planner's prediction next to the drill's actual first round", () => {
+    const drill = SNAPSHOTS.find((s) => s.chain.warning.warningId === 'D-jun')!;
+    const plan = compareCapacity(
+      {
+        schemaVersion: 1,
+        planId: 'D-jun|p',
+        warningId: 'D-jun',
+        messageId: 'D-jun',
+        level: 'orange',
+        drill: true,
+        persons: 5,
+        channels: [
+          {
+            channel: 'voice',
+            sends: 5,
+            perSecond: 1,
+            boundBy: 'configured',
+            lastSentSec: 5,
+            lastReachedSec: 50,
+          },
+        ],
+        voiceAllPlacedSec: 5,
+        allWokenSec: 50,
+        targets: { voiceWithinSec: 180, allWokenWithinSec: 300 },
+        meetsVoiceTarget: true,
+        meetsWokenTarget: true,
+        suggestions: [],
+        at: '2026-06-01T03:00:00.000Z',
+      },
+      [
+        {
+          channel: 'voice',
+          requested: 5,
+          accepted: 5,
+          lastAcceptedAt: '2026-06-01T03:00:07.000Z',
+          refused: 0,
+          reached: 4,
+          lastReachedAt: '2026-06-01T03:01:00.000Z',
+          ended: 5,
+        },
+      ],
+      new Date('2026-06-01T04:00:00.000Z'),
+    );
+    const withPlan = { ...drill, chain: { ...drill.chain, capacity: [plan] } };
+    const r = buildAfterActionReport({
+      warningId: 'D-jun',
+      snapshots: SNAPSHOTS.map((s) => (s === drill ? withPlan : s)),
+      targetOf: () => 600,
+      areaName: () => undefined,
+      generatedAt: '2026-06-01T05:00:00.000Z',
+      generatedBy: 'spec',
+    });
+    expect(r.capacity).toEqual([plan]);
+    const html = afterActionHtml(r);
+    expect(html).toMatch(/<td>语音 voice<\/td><td class='num'>5<\/td>/);
+    expect(html).toMatch(/class='num'\s*>5 \/ 5<\/td><td\s*class='num'\s*>7 秒<\/td>/);
+    // 7 s to the last call, in the 3-minute target; one person not reached, so not everyone was woken.
+    expect(html).toMatch(/5 秒 达标 met<\/td><td>7 秒\s*达标 met/);
+    expect(html).toMatch(/— 未达标 missed<\/td><\/tr>/);
   });
 });

@@ -1,3 +1,4 @@
+import type { CapacityComparison } from '../callout/capacity-progress';
 import { NotFound, RejectedInput } from '../common/domain-errors';
 import { roleName } from '../directory/roles';
 import { ChainSnapshot, HAZARD_ZH, LEVEL_ZH } from './monthly-report';
@@ -37,6 +38,8 @@ export interface AfterActionReport {
   weakest: AreaFigures[];
   reachedInPerson: ReportCallout[];
   notConfirmed: ReportCallout[];
+  /** The capacity planner's prediction for the drill's first round next to what happened (from the ledger). */
+  capacity: CapacityComparison[];
   callouts: ReportCallout[];
   previous?: {
     warningId: string;
@@ -124,6 +127,7 @@ export function buildAfterActionReport(input: AfterActionInput): AfterActionRepo
     ),
     weakest: weakest(townships),
     reachedInPerson: callouts.filter((c) => c.lastState === REACHED_IN_PERSON),
+    capacity: drill.chain.capacity,
     notConfirmed: callouts.filter((c) => !c.confirmed),
     callouts,
     ...(previous && before

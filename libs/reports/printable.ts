@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
-import { beijingTime, percent, seconds } from '../audit/audit-report';
+import { beijingTime, percent, registerCapacityPartial, seconds } from '../audit/audit-report';
 import { fromRoot } from '../common/project-root';
 
 /**
@@ -14,6 +14,7 @@ hbs.registerHelper('pct', (r: number | null) => percent(r));
 hbs.registerHelper('secs', (s: number | null) => seconds(s));
 hbs.registerHelper('yesno', (b: boolean) => (b ? '是' : '否'));
 hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+registerCapacityPartial(hbs);
 const PARTIALS = ['print-style', 'figures-table'];
 const templateFile = (name: string) => fromRoot('libs', 'reports', 'templates', `${name}.hbs`);
 const compiled = new Map<string, Handlebars.TemplateDelegate>();

@@ -2,6 +2,7 @@ import type { WarningMessage } from '../../contracts/generated';
 import { Clock, systemClock } from '../../libs/common/clock';
 import { Db } from '../../libs/db/db';
 import { CalloutOutboxRelay } from '../../libs/callout/callout-outbox.relay';
+import { CapacityPredictor } from '../../libs/callout/capacity-progress';
 import { CalloutQueryController } from '../../libs/callout/callout-query.controller';
 import { CalloutQueryRepository } from '../../libs/callout/callout-query.repository';
 import { CalloutRepository } from '../../libs/callout/callout.repository';
@@ -15,6 +16,8 @@ import { WarningMessageRepository } from '../../libs/callout/warning-message.rep
 
 export interface CalloutEngineOptions {
   clock?: Clock;
+  /** The capacity planner the dispatcher records its prediction with (none: no plan recorded). */
+  predict?: CapacityPredictor;
   dispatcher?: DispatcherOptions;
   scanner?: DeadlineScannerOptions;
 }
@@ -36,7 +39,18 @@ export function calloutEngine(
   const deadlines = new DeadlineRepository(clock);
   const messages = new WarningMessageRepository();
   const dispatcher = (options = opts.dispatcher) =>
-    new DispatcherService(db, directory, policy, relay, callouts, messages, deadlines, clock, options);
+    new DispatcherService(
+      db,
+      directory,
+      policy,
+      relay,
+      callouts,
+      messages,
+      deadlines,
+      clock,
+      options,
+      opts.predict,
+    );
   const tracker = new TrackerService(db, directory, relay, callouts, deadlines, clock);
   const scanner = (options = opts.scanner) => new DeadlineScanner(db, tracker, deadlines, clock, options);
   return {
@@ -48,7 +62,7 @@ export function calloutEngine(
     /** Another dispatcher or scanner on the same database (a replica, other options). */
     newDispatcher: dispatcher,
     newScanner: scanner,
-    controller: new CalloutQueryController(new CalloutQueryRepository(db), tracker),
+    controller: new CalloutQueryController(new CalloutQueryRepository(db), tracker, clock),
   };
 }
 
