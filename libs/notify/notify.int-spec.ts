@@ -1,6 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import { createServer } from 'node:net';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
@@ -15,10 +13,7 @@ import {
   waitFor,
   testSecret,
 } from '../../test/support/infra';
-import { loadConfig } from '../config/config';
-import { InfraModule } from '../infra/infra.module';
 import { createAckToken } from './ack-token';
-import { NotifyModule } from './notify.module';
 import { NOTIFY_WORKER } from './notify.tokens';
 import { REJECTED_EXCERPT_BYTES, REJECTED_PER_MINUTE } from './rejected-webhook';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
@@ -104,34 +99,21 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
         default: 'deliver',
       },
     });
-    const config = loadConfig({
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      DATABASE_URL: db.url,
-      TWILIO_ACCOUNT_SID: ACCOUNT,
-      TWILIO_AUTH_TOKEN: TOKEN,
-      TWILIO_API_BASE_URL: sim.url,
-      TWILIO_SMS_FROM: SMS_FROM,
-      TWILIO_VOICE_FROM: VOICE_FROM,
-      PUBLIC_BASE_URL: base,
-      SIGNING_SECRET: SECRET,
-      NOTIFY_SMS_PER_SECOND: '200',
-      NOTIFY_CALLS_PER_SECOND: '200',
-      NOTIFY_ACCOUNT_PER_SECOND: '200',
-      LOG_LEVEL: 'warn',
+    app = await startTestNotifier({
+      service: 'notifier-test',
+      db,
+      prefix,
+      port,
+      twilio: {
+        accountSid: ACCOUNT,
+        authToken: TOKEN,
+        apiBaseUrl: sim.url,
+        smsFrom: SMS_FROM,
+        voiceFrom: VOICE_FROM,
+      },
+      signingSecret: SECRET,
+      perSecond: 200,
     });
-    const moduleRef = await Test.createTestingModule({
-      imports: [InfraModule.forRoot({ service: 'notifier-test', config, db: db.db }), NotifyModule],
-    }).compile();
-    const nest = moduleRef.createNestApplication<NestExpressApplication>({
-      bodyParser: false,
-      logger: ['error'],
-    });
-    nest.useBodyParser('urlencoded', { extended: false });
-    nest.useBodyParser('json');
-    nest.enableShutdownHooks();
-    await nest.listen(port, '127.0.0.1');
-    app = nest;
 
     const kafka = new Kafka({ clientId: 'notify-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
     producer = kafka.producer();

@@ -17,8 +17,8 @@ export interface TestNotifierOptions {
   signingSecret: string;
   /** Sends per second, per channel and for the account (NOTIFY_*_PER_SECOND). */
   perSecond: number;
-  /** NOTIFY_CONCURRENCY: sends in flight at most. */
-  concurrency: number;
+  /** NOTIFY_CONCURRENCY: sends in flight at most (the notifier's default when not given). */
+  concurrency?: number;
   /** More configuration. */
   env?: Record<string, string>;
   /** false: the send worker never runs, so accepted attempts stay queued. */
@@ -41,7 +41,7 @@ export async function startTestNotifier(o: TestNotifierOptions): Promise<INestAp
     NOTIFY_SMS_PER_SECOND: String(o.perSecond),
     NOTIFY_CALLS_PER_SECOND: String(o.perSecond),
     NOTIFY_ACCOUNT_PER_SECOND: String(o.perSecond),
-    NOTIFY_CONCURRENCY: String(o.concurrency),
+    ...(o.concurrency ? { NOTIFY_CONCURRENCY: String(o.concurrency) } : {}),
     LOG_LEVEL: 'warn',
     ...o.env,
   });
@@ -57,6 +57,7 @@ export async function startTestNotifier(o: TestNotifierOptions): Promise<INestAp
     logger: ['error'],
   });
   nest.useBodyParser('urlencoded', { extended: false });
+  nest.useBodyParser('json');
   await nest.listen(o.port, '127.0.0.1');
   return nest;
 }

@@ -1,6 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import { CalloutRequested } from '../../../contracts/generated/callout-requested';
 import { CalloutResponse } from '../../../contracts/generated/callout-response';
@@ -14,11 +12,9 @@ import {
   waitFor,
 } from '../../../test/support/infra';
 import { freePort } from '../../../test/support/services';
-import { loadConfig } from '../../config/config';
-import { InfraModule } from '../../infra/infra.module';
 import { circuitState } from '../../observability/metrics';
-import { NotifyModule } from '../notify.module';
 import { startTencentSimulator, TencentSimulator } from '../simulator/tencent-simulator';
+import { startTestNotifier } from '../../../test/support/notifier';
 import { startTwilioSimulator, TwilioSimulator } from '../simulator/twilio-simulator';
 import { callbackToken } from '../tencent/tencent-callbacks';
 import { SAMPLE_DATA } from '../../templates/template-data';
@@ -130,47 +126,36 @@ describe('notify routes per number and channel, and fails over', () => {
         voice: `${base}/tencent/voice/${callbackToken(CALLBACK_SECRET, 'voice')}`,
       },
     });
-    const config = loadConfig({
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      DATABASE_URL: db.url,
-      TWILIO_ACCOUNT_SID: ACCOUNT,
-      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
-      TWILIO_API_BASE_URL: twilio.url,
-      TWILIO_SMS_FROM: '+8610690000011',
-      TWILIO_VOICE_FROM: '+8610690000012',
-      TENCENT_SECRET_ID: TENCENT.secretId,
-      TENCENT_SECRET_KEY: TENCENT_KEY,
-      TENCENT_API_BASE_URL: tencent.url,
-      TENCENT_SMS_SDK_APP_ID: TENCENT.smsSdkAppId,
-      TENCENT_SMS_SIGN_NAME: TENCENT.signName,
-      TENCENT_SMS_TEMPLATE_ID: '2001',
-      TENCENT_VOICE_SDK_APP_ID: TENCENT.voiceSdkAppId,
-      TENCENT_VOICE_CONFIRM_TEMPLATE_ID: '3001',
-      TENCENT_VOICE_NOTICE_TEMPLATE_ID: '3002',
-      TENCENT_CALLBACK_SECRET: CALLBACK_SECRET,
-      NOTIFY_ROUTES: '+86139=twilio>tencent,+86137=tencent,+86=tencent>twilio,*=twilio',
-      PUBLIC_BASE_URL: base,
-      SIGNING_SECRET: SECRET,
-      NOTIFY_SMS_PER_SECOND: '200',
-      NOTIFY_CALLS_PER_SECOND: '200',
-      NOTIFY_ACCOUNT_PER_SECOND: '200',
-      NOTIFY_SEND_TRIES: '3',
-      NOTIFY_RECONCILE_AFTER_MS: '2000',
-      LOG_LEVEL: 'warn',
+    app = await startTestNotifier({
+      service: 'routing-test',
+      db,
+      prefix,
+      port,
+      twilio: {
+        accountSid: ACCOUNT,
+        authToken: TWILIO_TOKEN,
+        apiBaseUrl: twilio.url,
+        smsFrom: '+8610690000011',
+        voiceFrom: '+8610690000012',
+      },
+      signingSecret: SECRET,
+      perSecond: 200,
+      env: {
+        TENCENT_SECRET_ID: TENCENT.secretId,
+        TENCENT_SECRET_KEY: TENCENT_KEY,
+        TENCENT_API_BASE_URL: tencent.url,
+        TENCENT_SMS_SDK_APP_ID: TENCENT.smsSdkAppId,
+        TENCENT_SMS_SIGN_NAME: TENCENT.signName,
+        TENCENT_SMS_TEMPLATE_ID: '2001',
+        TENCENT_VOICE_SDK_APP_ID: TENCENT.voiceSdkAppId,
+        TENCENT_VOICE_CONFIRM_TEMPLATE_ID: '3001',
+        TENCENT_VOICE_NOTICE_TEMPLATE_ID: '3002',
+        TENCENT_CALLBACK_SECRET: CALLBACK_SECRET,
+        NOTIFY_ROUTES: '+86139=twilio>tencent,+86137=tencent,+86=tencent>twilio,*=twilio',
+        NOTIFY_SEND_TRIES: '3',
+        NOTIFY_RECONCILE_AFTER_MS: '2000',
+      },
     });
-    const moduleRef = await Test.createTestingModule({
-      imports: [InfraModule.forRoot({ service: 'routing-test', config, db: db.db }), NotifyModule],
-    }).compile();
-    const nest = moduleRef.createNestApplication<NestExpressApplication>({
-      bodyParser: false,
-      logger: ['error'],
-    });
-    nest.useBodyParser('urlencoded', { extended: false });
-    nest.useBodyParser('json');
-    nest.enableShutdownHooks();
-    await nest.listen(port, '127.0.0.1');
-    app = nest;
 
     const kafka = new Kafka({
       clientId: 'routing-test',
