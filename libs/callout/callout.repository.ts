@@ -443,7 +443,7 @@ export class CalloutRepository {
     changes: { from: CalloutRow | null; to: CalloutRow; reason: string; details?: Record<string, unknown> }[],
     drill: boolean,
   ): Promise<void> {
-    const at = this.clock.now().toISOString();
+    const at = this.at();
     await this.outbox.add(
       tx,
       TOPICS.calloutsEvents.name,
@@ -475,7 +475,7 @@ export class CalloutRepository {
   /** Asks the notifier for sends: one callouts.requested per spec, recorded in callout.requests. */
   async requestSends(tx: Queryable, warning: WarningRow, specs: SendSpec[]): Promise<void> {
     if (specs.length === 0) return;
-    const now = this.clock.now().toISOString();
+    const now = this.at();
     // Attempt numbers count every send of a call-out, whatever the channel.
     const attemptOf = new Map<string, number>();
     const msgs: CalloutRequested[] = specs.map((s) => {
@@ -536,7 +536,7 @@ export class CalloutRepository {
     tx: Queryable,
     alerts: Omit<CoverageAlert, 'schemaVersion' | 'alertId' | 'at'>[],
   ): Promise<void> {
-    const at = this.clock.now().toISOString();
+    const at = this.at();
     await this.outbox.add(
       tx,
       TOPICS.coverageAlerts.name,
@@ -594,7 +594,7 @@ export class CalloutRepository {
           reason,
           drill: w.rows[0].drill,
           counts: Object.fromEntries(counts.rows.map((c) => [c.state, Number(c.n)])),
-          at: this.clock.now().toISOString(),
+          at: this.at(),
         },
       },
     ]);
