@@ -329,7 +329,7 @@ describe('call-out scenarios (real Kafka, PostgreSQL, Twilio simulator; two trac
   it('trackers killed mid-escalation: the deadline fires after a restart, exactly once', async () => {
     const w = red(T.g);
     await system.publishWarning(w);
-    await withOutput(system.waitForStates(w.id, { G1: 'SENT' }));
+    await withOutput(system.waitForSent(w.id, ['G1']));
     await withOutput(system.waitQuiet(w.id));
     await system.service('tracker-1').stop('SIGKILL');
     await system.service('tracker-2').stop('SIGKILL');

@@ -41,7 +41,7 @@ describe('hostile input at every edge (separate processes)', () => {
     intake = await system.startApp('intake', { INTAKE_ISSUER_CODE: '04100100' });
     const w = testWarning();
     await system.publishWarning(w);
-    const [c] = await system.waitForStates(w.id, { H1: 'SENT' }, 45_000);
+    const [c] = await system.waitForSent(w.id, ['H1'], 45_000);
     calloutId = c.id;
     // The notifier makes the ack link once it has sent; a token for the call-out is what the SMS carries.
     await waitFor(

@@ -38,6 +38,8 @@ import {
 } from './session-cookie';
 
 const LOGIN_CSRF_COOKIE = 'jy_login_csrf';
+/** What newCsrfToken makes: 24 random bytes, base64url. */
+const NONCE_SHAPE = /^[A-Za-z0-9_-]{32}$/;
 /** The throttler (ConsoleModule) that limits sign-in attempts per address. */
 export const LOGIN_THROTTLER = 'login';
 const SESSION_TTL_SECONDS = 12 * 3600; // one duty shift
@@ -82,8 +84,17 @@ export class LoginController {
 
   @Get('login')
   @Permit('public')
-  form(@Page() page: PageContext, @Res() res: Response, @Query('next') next?: string, failed = false) {
-    const nonce = newCsrfToken();
+  form(
+    @Page() page: PageContext,
+    @Req() req: ConsoleRequest,
+    @Res() res: Response,
+    @Query('next') next?: string,
+    failed = false,
+  ) {
+    // A nonce the browser already holds is kept: a second login page (another tab, or a page's own
+    // request redirected here once its session ended) must not void the form already open.
+    const held = readCookie(req.headers.cookie, LOGIN_CSRF_COOKIE);
+    const nonce = held && NONCE_SHAPE.test(held) ? held : newCsrfToken();
     res.cookie(LOGIN_CSRF_COOKIE, nonce, {
       httpOnly: true,
       sameSite: 'strict',
@@ -126,7 +137,7 @@ export class LoginController {
     const who = `${JSON.stringify(username.slice(0, 100))} from ${req.ip}`;
     if (!user) {
       this.logger.warn(`sign-in refused for ${who}: no such user`);
-      return this.form(page, res, next, true);
+      return this.form(page, req, res, next, true);
     }
     const failed = passwordOk
       ? undefined
@@ -141,7 +152,7 @@ export class LoginController {
         `sign-in refused for ${who}: ${failed ? `wrong password (${failed.failed} in a row)` : 'right password'}` +
           (lockedUntil ? `, locked until ${lockedUntil.toISOString()}` : ''),
       );
-      return this.form(page, res, next, true);
+      return this.form(page, req, res, next, true);
     }
     await this.repo.clearFailedLogins(user.username);
     this.logger.log(`signed in: ${who} (${user.role})`);

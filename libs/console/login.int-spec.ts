@@ -145,6 +145,29 @@ describe('console sign-in: lockout, rate limit, timing, CSRF', () => {
     expect((await post('jy_login_csrf=nonce-a', loginCsrfToken('nonce-a', SECRET))).status).toBe(303);
   });
 
+  it('keeps a login form open in one tab valid when a second login page is loaded', async () => {
+    const loginPage = async (cookie?: string) => {
+      const res = await fetch(`${base}/login`, { headers: cookie ? { cookie } : {} });
+      const set = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await res.text())![1];
+      return { cookie: set.find((c) => c.startsWith('jy_login_csrf='))!, csrf };
+    };
+    const first = await loginPage();
+    // The second page (another tab, or a live page's fetch redirected here) sees the browser's nonce.
+    const second = await loginPage(first.cookie);
+    expect(second.cookie).toBe(first.cookie);
+    // A nonce not of the server's making is replaced.
+    expect((await loginPage('jy_login_csrf=short')).cookie).not.toBe('jy_login_csrf=short');
+    attempts++;
+    const res = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: second.cookie },
+      body: new URLSearchParams({ username: 'duty-li', password: PASSWORD, _csrf: first.csrf }),
+    });
+    expect(res.status).toBe(303);
+  });
+
   it('answers 400, never 500, to a login body whose fields are not text (JSON objects, repeated fields)', async () => {
     // A real form's nonce and token, so only the fields' shape is wrong.
     const form = await fetch(`${base}/login`);

@@ -275,6 +275,23 @@ export class TestSystem {
   }
 
   /**
+   * Waits until the named persons' first call-outs have been sent: their state has left PLANNED.
+   * SENT itself may last less than a poll (a delivery receipt moves it on), so it is not waited for.
+   */
+  async waitForSent(warningId: string, personIds: string[], timeoutMs = 30_000) {
+    return waitFor(
+      async () => {
+        const rows = (await this.callouts(warningId)).filter((c) => c.rung === 0);
+        const sent = personIds.map((p) => rows.find((c) => c.person_id === p && c.state !== 'PLANNED'));
+        return sent.every(Boolean) ? rows : undefined;
+      },
+      `call-outs of ${warningId} for ${personIds.join(', ')} to be sent`,
+      timeoutMs,
+      200,
+    );
+  }
+
+  /**
    * The messages on a topic of the test's prefix, read from the start by a consumer group of its
    * own until `until` holds for what was read.
    */
