@@ -278,8 +278,13 @@ export class FaultSuite {
       adminUrl: this.pg.url,
       brokers: this.kafka.brokers,
       extraApps: ['audit', 'console'],
-      // A send left 'sending' (its process killed mid-send, every try refused) is reconciled after 15 s.
-      serviceEnv: { NOTIFY_RECONCILE_AFTER_MS: '15000' },
+      // A send left 'sending' (its process killed mid-send, every try refused) is reconciled after
+      // 15 s. A send whose status webhooks went to a notifier that was down is asked about at the
+      // provider once the late webhooks (webhooks-late) are due, so that trial still measures them.
+      serviceEnv: {
+        NOTIFY_RECONCILE_AFTER_MS: '15000',
+        NOTIFY_STATUS_CHECK_AFTER_MS: String(this.o.lateMs + 30_000),
+      },
       // The machine may be shared and loaded: a restarted service is given time to come back.
       readyTimeoutMs: 300_000,
       logDir: this.o.logDir,

@@ -2,6 +2,7 @@ import type { CapacityPlanned } from '../../contracts/generated';
 import { ChannelActual, CapacityComparison, compareCapacity, noSends } from '../callout/capacity-progress';
 import { maskPhone } from '../common/mask';
 import { LedgerEntry } from './ledger-entry';
+import { FINAL_CHANNEL_STATUSES } from '../common/channel-status';
 
 /**
  * The response chain of one warning, rebuilt from its ledger entries alone (the audit reads what the
@@ -251,16 +252,7 @@ function planSummary(p: CapacityPlanned): string {
 }
 
 /** Statuses after which nothing more happens to a send. */
-const FINAL_STATUSES = new Set([
-  'delivered',
-  'undelivered',
-  'failed',
-  'heard',
-  'completed',
-  'busy',
-  'no-answer',
-  'canceled',
-]);
+const FINAL_STATUSES = new Set<string>(FINAL_CHANNEL_STATUSES);
 
 interface SendSeen {
   channel: string;

@@ -187,6 +187,18 @@ export const configSchema = z.object({
    */
   NOTIFY_RECONCILE_AFTER_MS: z.coerce.number().int().min(1000).default(60_000),
   /**
+   * Notifier: an accepted send with no final status (delivered, undelivered, completed, no-answer…)
+   * this long after it was accepted is asked about at its provider by id, and asked again this often
+   * until it has one or NOTIFY_STATUS_CHECK_MAX_AGE_MS has passed: a status webhook posted while the
+   * notifier was down is never posted again, and without it a missed call is never redialled.
+   */
+  NOTIFY_STATUS_CHECK_AFTER_MS: z.coerce.number().int().min(1000).default(600_000),
+  NOTIFY_STATUS_CHECK_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000)
+    .default(24 * 3600_000),
+  /**
    * Notifier: consecutive outage-like errors (no answer, 5xx) that open a provider's circuit breaker
    * (its sends then go to the next provider of their route), and how long it stays open before one
    * send tries the provider again.

@@ -172,11 +172,6 @@ export class CalloutSending implements SendQueue<AttemptRow> {
     return run;
   }
 
-  /** The provider an attempt is with (attempts recorded before routing: their route's first). */
-  private providerOf(a: AttemptRow): ProviderName {
-    return (a.provider as ProviderName | null) ?? this.router.chain(a.to_number, a.channel)[0];
-  }
-
   /**
    * One send through the attempt's provider; when that provider's circuit is open, or a per-callee
    * limit refuses the send, it moves to the next provider of its route (or, for a call, to an SMS)
@@ -186,7 +181,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
   private async sendOnce(attempt: AttemptRow): Promise<'sent' | 'failed'> {
     let a = attempt;
     for (let moves = 0; ; moves += 1) {
-      const provider = this.providerOf(a);
+      const provider = this.router.providerOf(a);
       const outcome = await this.tryProvider(a, provider);
       if (outcome.sent) {
         // Outside the moves: a send the provider accepted is never sent elsewhere, even when this write fails.
@@ -366,7 +361,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * to the number since the attempt was recorded, less those another attempt already owns.
    */
   private async findSent(attempt: AttemptRow): Promise<FoundSend | null> {
-    const { sms, voice } = this.router.channels(this.providerOf(attempt));
+    const { sms, voice } = this.router.channels(this.router.providerOf(attempt));
     const found =
       attempt.channel === 'sms'
         ? await sms.findSent(attempt.to_number, attempt.body, new Date(attempt.created_at))

@@ -12,6 +12,7 @@ import { RejectedWebhooks } from './rejected-webhooks.usecase';
 import { RequestRenderer } from './request-renderer';
 import { SendGate } from './send-gate';
 import { StatusCallbacks } from './status-callbacks.usecase';
+import { StatusCheck } from './status-check';
 import { VoiceCalls } from './voice-calls.usecase';
 
 export interface NotifyParts {
@@ -30,6 +31,8 @@ export interface NotifyUseCases {
   ackPages: AckPages;
   /** What the provider's webhook controllers call. */
   webhooks: ProviderWebhookSink;
+  /** Asks the providers about accepted sends whose last status webhook never came. */
+  statusCheck: StatusCheck;
 }
 
 /** The notify use cases over one repository and one outbox, configured from the app's config. */
@@ -62,5 +65,9 @@ export function createNotifyUseCases(parts: NotifyParts): NotifyUseCases {
       callContent: (requestId) => voiceCalls.callContent(requestId),
       webhookRefused: (refused) => rejected.record(refused),
     },
+    statusCheck: new StatusCheck(db, repo, parts.router, status, {
+      afterMs: cfg.NOTIFY_STATUS_CHECK_AFTER_MS,
+      maxAgeMs: cfg.NOTIFY_STATUS_CHECK_MAX_AGE_MS,
+    }),
   };
 }

@@ -9,19 +9,21 @@ import {
   NOTIFY_GATE,
   NOTIFY_RECONCILER,
   NOTIFY_RELAY,
+  NOTIFY_STATUS_CHECKER,
   NOTIFY_TEMPLATES,
   NOTIFY_WORKER,
 } from './notify.tokens';
 import { Reconciler } from './reconciler';
 import { SendGate } from './send-gate';
 import { SendWorker } from './send-worker';
+import { StatusChecker } from './status-check';
 
 /** The part of the send worker the lifecycle drives (tests may replace the worker). */
 type Worker = Pick<SendWorker<unknown>, 'start' | 'stop'>;
 
 /**
  * What runs around the notify context: the start-up template check, then the outbox relay, the send
- * worker and the reconciler; on shutdown they stop in the order that loses nothing.
+ * worker, the reconciler and the status check; on shutdown they stop in the order that loses nothing.
  */
 export class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('NotifyModule');
@@ -33,6 +35,7 @@ export class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShu
     @Inject(NOTIFY_RECONCILER) private readonly reconciler: Reconciler,
     @Inject(NOTIFY_GATE) private readonly gate: SendGate,
     @Inject(NOTIFY_WORKER) private readonly worker: Worker,
+    @Inject(NOTIFY_STATUS_CHECKER) private readonly statusChecker: StatusChecker,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -51,6 +54,7 @@ export class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShu
     this.relay.start();
     this.worker.start();
     this.reconciler.start();
+    this.statusChecker.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -58,6 +62,7 @@ export class NotifyLifecycle implements OnApplicationBootstrap, OnApplicationShu
     // still at the API after 3 s stays 'sending' and is reconciled with the provider at the next start.
     await boundedStep('sends in flight', this.worker.stop(), 3_000);
     await boundedStep('reconciliation', this.reconciler.stop(), 1_000);
+    await boundedStep('status check', this.statusChecker.stop(), 1_000);
     await this.relay.stop();
     await boundedStep('send gate', this.gate.stop(), 1_000);
   }

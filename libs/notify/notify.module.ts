@@ -15,6 +15,7 @@ import {
   NOTIFY_RECONCILER,
   NOTIFY_RELAY,
   NOTIFY_ROUTER,
+  NOTIFY_STATUS_CHECKER,
   NOTIFY_TEMPLATES,
   NOTIFY_USE_CASES,
   NOTIFY_WORKER,
@@ -29,6 +30,7 @@ import { parseRoutes, routedProviders } from './providers/routes';
 import { Reconciler } from './reconciler';
 import { SendGate } from './send-gate';
 import { SendWorker } from './send-worker';
+import { StatusChecker } from './status-check';
 import { TENCENT_ADAPTER } from './tencent/tencent.adapter';
 import { TWILIO_ADAPTER } from './twilio/twilio.adapter';
 
@@ -134,6 +136,12 @@ const SEND_POLL_MS = 200;
       inject: [CONFIG, CalloutSending],
       useFactory: (cfg: AppConfig, sending: CalloutSending) =>
         new Reconciler(sending, cfg.NOTIFY_RECONCILE_AFTER_MS),
+    },
+    {
+      provide: NOTIFY_STATUS_CHECKER,
+      inject: [CONFIG, NOTIFY_USE_CASES],
+      useFactory: (cfg: AppConfig, u: NotifyUseCases) =>
+        new StatusChecker(u.statusCheck, cfg.NOTIFY_STATUS_CHECK_AFTER_MS),
     },
     {
       provide: NOTIFY_WORKER,

@@ -36,6 +36,8 @@ export interface AttemptRow {
   routed_note: string | null;
   /** Claim order when rate-bound, the lowest first (libs/callout/send-priority.ts). */
   priority: number;
+  /** When the status check last asked the provider about it (status-check.ts). */
+  status_checked_at?: Date | null;
 }
 
 /** An attempt moved to another provider or channel, rendered again for it. */
@@ -246,6 +248,36 @@ export class NotifyRepository {
          FROM stuck WHERE a.request_id = stuck.request_id AND a.state = 'sending'
          RETURNING a.*`,
         [olderThanMs, skip],
+      )
+    ).rows;
+  }
+
+  /**
+   * Accepted sends with no final status recorded (no webhook event `sid:<final status>`), accepted
+   * between `maxAgeMs` and `afterMs` ago and not asked about in the last `afterMs`: marked asked
+   * (status_checked_at = now) in the same statement, so two replicas never ask about the same one.
+   */
+  async claimStatusChecks(
+    q: Queryable,
+    o: { afterMs: number; maxAgeMs: number; finalStatuses: readonly string[]; limit: number },
+  ): Promise<AttemptRow[]> {
+    return (
+      await q.query<AttemptRow>(
+        `WITH due AS MATERIALIZED (
+           SELECT a.request_id FROM notify.attempts a
+           WHERE a.state = 'sent' AND a.provider_sid IS NOT NULL
+             AND a.sent_at < now() - ($1::int * interval '1 millisecond')
+             AND a.sent_at > now() - ($2::int * interval '1 millisecond')
+             AND (a.status_checked_at IS NULL
+                  OR a.status_checked_at < now() - ($1::int * interval '1 millisecond'))
+             AND NOT EXISTS (
+               SELECT 1 FROM notify.webhook_events e
+               WHERE e.event_id IN (SELECT a.provider_sid || ':' || f FROM unnest($3::text[]) AS f))
+           ORDER BY a.sent_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+         UPDATE notify.attempts a SET status_checked_at = now()
+         FROM due WHERE a.request_id = due.request_id
+         RETURNING a.*`,
+        [o.afterMs, o.maxAgeMs, o.finalStatuses, o.limit],
       )
     ).rows;
   }

@@ -6,5 +6,7 @@ export const NOTIFY_USE_CASES = Symbol('NOTIFY_USE_CASES');
 /** The send worker (SendWorker): tests replace it to leave accepted attempts queued. */
 export const NOTIFY_WORKER = Symbol('NOTIFY_WORKER');
 export const NOTIFY_RECONCILER = Symbol('NOTIFY_RECONCILER');
+/** The status check's loop (StatusChecker). */
+export const NOTIFY_STATUS_CHECKER = Symbol('NOTIFY_STATUS_CHECKER');
 /** The providers behind their routes and circuit breakers (ProviderRouter). */
 export const NOTIFY_ROUTER = Symbol('NOTIFY_ROUTER');

@@ -133,7 +133,16 @@ export interface FoundSend {
   status: ChannelStatusCode;
 }
 
-export interface SmsChannel {
+/**
+ * Asking the provider for one send's status by its id: what the status check (status-check.ts) does
+ * for a send whose last status webhook never came (posted while the notifier was down: a provider
+ * does not send a status callback twice). null: the provider does not know the id.
+ */
+export interface StatusLookup {
+  statusOf(providerId: string): Promise<ChannelStatus | null>;
+}
+
+export interface SmsChannel extends Partial<StatusLookup> {
   /** The sender number (rate limits are per sender number). */
   readonly from: string;
   send(msg: SmsSend): Promise<SendResult>;
@@ -144,7 +153,7 @@ export interface SmsChannel {
   findSent(to: string, body: string, since: Date): Promise<FoundSend[]>;
 }
 
-export interface VoiceChannel {
+export interface VoiceChannel extends Partial<StatusLookup> {
   readonly from: string;
   /** The provider's form of a call's script, stored with the attempt and handed back to `send`. */
   callContent(requestId: string, script: VoiceScript): string;

@@ -35,3 +35,21 @@ export async function readTopic(
   await consumer.disconnect();
   return got;
 }
+
+/**
+ * Collects the JSON messages of a topic as they arrive (read from its beginning by a group of its
+ * own) into `all`, until `stop()`.
+ */
+export async function collectJson<T>(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ all: T[]; stop(): Promise<void> }> {
+  const all: T[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueId('collector') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => void all.push(JSON.parse(message.value!.toString())),
+  });
+  return { all, stop: () => consumer.disconnect() };
+}

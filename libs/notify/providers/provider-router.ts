@@ -113,6 +113,11 @@ export class ProviderRouter {
     return capabilitiesOf(name, to)[channel]?.listsSends ?? true;
   }
 
+  /** The provider an attempt is with (attempts recorded before routing: their route's first). */
+  providerOf(a: { provider: string | null; to_number: string; channel: ChannelKind }): ProviderName {
+    return (a.provider as ProviderName | null) ?? this.chain(a.to_number, a.channel)[0];
+  }
+
   channels(name: ProviderName): ProviderChannels {
     const p = this.byName.get(name);
     if (!p) throw new Error(`provider ${name} is not configured`);

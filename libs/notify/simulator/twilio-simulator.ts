@@ -36,6 +36,8 @@ export const BEHAVIOURS = [
   'unallocated',
   'suspended',
   'powered-off',
+  // The carrier never returns a delivery receipt: the SMS stays 'sent' (many networks do this).
+  'no-receipt',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
@@ -138,6 +140,9 @@ export interface SimRecord {
   sentAt?: string;
   /** The create request's answer was lost on purpose (a SimFaults mode). */
   answerLost?: boolean;
+  /** What the last status callback said beyond the status (Twilio's resource shows it too). */
+  durationSec?: number;
+  errorCode?: string;
 }
 
 export interface SimCounts {
@@ -280,6 +285,8 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
 
   async function callback(rec: SimRecord, status: string, extra: Record<string, string> = {}) {
     rec.status = status;
+    if (extra.CallDuration !== undefined) rec.durationSec = Number(extra.CallDuration);
+    if (extra.ErrorCode) rec.errorCode = extra.ErrorCode;
     if (!rec.statusCallback || stopped) return;
     const base: Record<string, string> =
       rec.kind === 'sms'
@@ -382,6 +389,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     await pause();
     rec.sentAt = new Date().toISOString();
     await callback(rec, 'sent');
+    if (rule.behaviour === 'no-receipt') return;
     await pause();
     if (rule.behaviour === 'fail') return callback(rec, 'failed', { ErrorCode: '30008' });
     if (rule.behaviour === 'undelivered') return callback(rec, 'undelivered', { ErrorCode: '30003' });
@@ -498,7 +506,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
           from_formatted: rec.from,
           start_time: rec.sentAt ? rfc2822(new Date(rec.sentAt)) : null,
           end_time: null,
-          duration: null,
+          duration: rec.durationSec !== undefined ? String(rec.durationSec) : null,
           answered_by: rec.answeredBy ?? null,
           parent_call_sid: null,
           queue_time: '0',
@@ -510,7 +518,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
           body: rec.body,
           num_segments: '1',
           num_media: '0',
-          error_code: null,
+          error_code: rec.errorCode ? Number(rec.errorCode) : null,
           error_message: null,
           messaging_service_sid: null,
           date_sent: rec.sentAt ? rfc2822(new Date(rec.sentAt)) : null,
@@ -519,7 +527,14 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
         };
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, kind: 'sms' | 'call', url: URL) {
+  /** `one`: the sid of a GET of one message or call (Twilio's fetch), else the list or a create. */
+  async function api(
+    req: IncomingMessage,
+    res: ServerResponse,
+    kind: 'sms' | 'call',
+    url: URL,
+    one?: string,
+  ) {
     const entry: ApiRequestLog = {
       method: req.method ?? '',
       path: url.pathname,
@@ -538,6 +553,13 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     if (!url.pathname.startsWith(`/${API}/Accounts/${opts.accountSid}/`))
       return fail(404, 20404, 'The requested resource was not found');
 
+    if (one !== undefined) {
+      const rec = req.method === 'GET' ? records.find((r) => r.kind === kind && r.sid === one) : undefined;
+      if (!rec) return fail(404, 20404, 'The requested resource was not found');
+      entry.httpStatus = 200;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(resource(rec)));
+    }
     if (req.method === 'GET') {
       const to = url.searchParams.get('To');
       const from = url.searchParams.get('From');
@@ -693,8 +715,10 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     const url = new URL(req.url ?? '/', 'http://sim.local');
     const p = url.pathname;
     let work: Promise<unknown>;
+    const one = /\/(Messages|Calls)\/([A-Z]{2}[0-9a-f]{32})\.json$/.exec(p);
     if (/\/Messages\.json$/.test(p)) work = api(req, res, 'sms', url);
     else if (/\/Calls\.json$/.test(p)) work = api(req, res, 'call', url);
+    else if (one) work = api(req, res, one[1] === 'Messages' ? 'sms' : 'call', url, one[2]);
     else if (p.startsWith('/sim/')) work = control(req, res, url);
     else work = Promise.resolve(twilioError(res, 404, 20404, 'The requested resource was not found'));
     work.catch((e: Error) => {

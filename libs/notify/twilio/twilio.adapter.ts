@@ -59,6 +59,7 @@ export const TWILIO_ADAPTER: ProviderAdapter = {
             cfg.TWILIO_VOICE_FROM!,
             callbacks,
             voicesWith(cfg.NOTIFY_VOICE_ZH),
+            cfg.NOTIFY_HEARD_SECONDS,
           ),
         };
       },

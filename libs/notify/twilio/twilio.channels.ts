@@ -2,6 +2,7 @@ import twilio, { Twilio } from 'twilio';
 import type { Lang } from '../../templates/message-templates';
 import {
   ChannelError,
+  ChannelStatus,
   FoundSend,
   SendResult,
   SmsChannel,
@@ -13,7 +14,7 @@ import {
 import { lineFaultOfTwilioError } from './twilio-line-faults';
 import { callTwiml, SayVoice } from './twiml';
 import { RebasedRequestClient } from './twilio-request-client';
-import { CALL_STATUS, SMS_STATUS } from './twilio-status';
+import { CALL_STATUS, mapCallStatus, mapSmsStatus, SMS_STATUS } from './twilio-status';
 
 export interface TwilioClientSettings {
   accountSid: string;
@@ -111,6 +112,23 @@ export class TwilioSmsChannel implements SmsChannel {
       [...sent, ...unsent].filter((m) => m.body === body && m.dateCreated.getTime() >= from.getTime()),
     ).map((m) => ({ providerId: m.sid, status: SMS_STATUS[m.status] ?? 'submitted' }));
   }
+
+  /** The message's status now (Messages/{sid} fetch), in the form its status webhook would have had. */
+  async statusOf(sid: string): Promise<ChannelStatus | null> {
+    try {
+      const m = await this.client.messages(sid).fetch();
+      return mapSmsStatus({
+        MessageSid: m.sid,
+        MessageStatus: m.status,
+        ...(m.errorCode ? { ErrorCode: String(m.errorCode) } : {}),
+        ...(m.errorMessage ? { ErrorMessage: m.errorMessage } : {}),
+        ...FETCHED,
+      });
+    } catch (e) {
+      if (notFound(e)) return null;
+      throw toChannelError(e);
+    }
+  }
 }
 
 export class TwilioVoiceChannel implements VoiceChannel {
@@ -119,6 +137,8 @@ export class TwilioVoiceChannel implements VoiceChannel {
     readonly from: string,
     private readonly callbacks: TwilioCallbackUrls,
     private readonly voices: Record<Lang, SayVoice>,
+    /** NOTIFY_HEARD_SECONDS: a completed call this long was heard (as the status webhook says). */
+    private readonly heardSeconds: number,
   ) {}
 
   /** The call's TwiML: its key press goes to /twilio/voice/gather with the attempt's rid. */
@@ -158,7 +178,33 @@ export class TwilioVoiceChannel implements VoiceChannel {
       (c) => ({ providerId: c.sid, status: CALL_STATUS[c.status] ?? 'submitted' }),
     );
   }
+
+  /** The call's status now (Calls/{sid} fetch), in the form its status webhook would have had. */
+  async statusOf(sid: string): Promise<ChannelStatus | null> {
+    try {
+      const c = await this.client.calls(sid).fetch();
+      return mapCallStatus(
+        {
+          CallSid: c.sid,
+          CallStatus: c.status,
+          ...(c.duration ? { CallDuration: c.duration } : {}),
+          ...(c.answeredBy ? { AnsweredBy: c.answeredBy } : {}),
+          ...FETCHED,
+        },
+        this.heardSeconds,
+      );
+    } catch (e) {
+      if (notFound(e)) return null;
+      throw toChannelError(e);
+    }
+  }
 }
+
+/** Fields that mark a status read back from the API rather than received as a webhook. */
+const FETCHED = { StatusSource: 'api-fetch' };
+
+/** Twilio's 20404: no such resource (a sid of another account, or one Twilio no longer keeps). */
+const notFound = (e: unknown) => (e as { status?: number }).status === 404;
 
 /** One entry per sid, the oldest created first. */
 function oldestFirst<T extends { sid: string; dateCreated: Date }>(xs: T[]): T[] {
