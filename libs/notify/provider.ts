@@ -136,10 +136,17 @@ export interface FoundSend {
 /**
  * Asking the provider for one send's status by its id: what the status check (status-check.ts) does
  * for a send whose last status webhook never came (posted while the notifier was down: a provider
- * does not send a status callback twice). null: the provider does not know the id.
+ * does not send a status callback twice). null: the provider knows no outcome of it (yet).
  */
 export interface StatusLookup {
-  statusOf(providerId: string): Promise<ChannelStatus | null>;
+  statusOf(send: AcceptedSend): Promise<ChannelStatus | null>;
+}
+
+/** A send the provider accepted: its id, the number and when (a provider may look up by number and time). */
+export interface AcceptedSend {
+  providerId: string;
+  to: string;
+  sentAt: Date;
 }
 
 export interface SmsChannel extends Partial<StatusLookup> {

@@ -61,7 +61,11 @@ export class StatusCheck {
     const channel = a.channel === 'sms' ? sms : voice;
     if (!channel.statusOf) return undefined;
     try {
-      const status = await channel.statusOf(a.provider_sid!);
+      const status = await channel.statusOf({
+        providerId: a.provider_sid!,
+        to: a.to_number,
+        sentAt: a.sent_at ?? a.created_at,
+      });
       if (!status) return false;
       return await this.statuses.record({ ...status, requestId: a.request_id });
     } catch (e) {

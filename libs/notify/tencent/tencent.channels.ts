@@ -2,7 +2,9 @@ import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { sms as tencentSms } from 'tencentcloud-sdk-nodejs-sms';
 import { CalleeLimitRefused } from '../providers/callee-limit-refused';
 import {
+  AcceptedSend,
   ChannelError,
+  ChannelStatus,
   FoundSend,
   SendResult,
   SmsChannel,
@@ -11,6 +13,7 @@ import {
   VoiceScript,
   VoiceSend,
 } from '../provider';
+import { lineFaultOfTencentSms } from './tencent-line-faults';
 
 /**
  * Tencent Cloud SMS (SendSms) and voice messages (VMS SendTtsVoice) through the official SDK, which
@@ -156,6 +159,43 @@ export class TencentSmsChannel implements SmsChannel {
         status:
           x.ReportStatus === 'SUCCESS' ? 'delivered' : x.ReportStatus === 'FAIL' ? 'failed' : 'submitted',
       }));
+  }
+
+  /**
+   * The SMS's delivery report, by the status pull for its number since it was sent (Tencent has no
+   * lookup by SerialNo), in the form of the report callback; null while Tencent has no report yet.
+   */
+  async statusOf(send: AcceptedSend): Promise<ChannelStatus | null> {
+    let r: Awaited<ReturnType<TencentClients['sms']['PullSmsSendStatusByPhoneNumber']>>;
+    try {
+      r = await this.clients.sms.PullSmsSendStatusByPhoneNumber({
+        BeginTime: Math.floor(send.sentAt.getTime() / 1000) - 60,
+        Offset: 0,
+        Limit: 100,
+        PhoneNumber: send.to,
+        SmsSdkAppId: this.s.smsSdkAppId,
+      });
+    } catch (e) {
+      throw toChannelError(e);
+    }
+    const x = (r.PullSmsSendStatusSet ?? []).find((p) => p.SerialNo === send.providerId);
+    if (!x || (x.ReportStatus !== 'SUCCESS' && x.ReportStatus !== 'FAIL')) return null;
+    const failed = x.ReportStatus === 'FAIL';
+    const lineFault = failed ? lineFaultOfTencentSms(x.Description) : undefined;
+    return {
+      channel: 'sms',
+      providerId: send.providerId,
+      status: failed ? 'failed' : 'delivered',
+      providerStatus: x.ReportStatus,
+      ...(failed ? { reason: `Tencent ${x.Description ?? 'FAIL'}` } : {}),
+      ...(lineFault ? { lineFault } : {}),
+      providerFields: {
+        sid: send.providerId,
+        report_status: x.ReportStatus,
+        ...(x.Description ? { errmsg: x.Description } : {}),
+        StatusSource: 'api-fetch',
+      },
+    };
   }
 }
 

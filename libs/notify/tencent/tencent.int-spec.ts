@@ -270,6 +270,32 @@ describe('Tencent Cloud SMS and VMS through the official SDK, against the simula
     expect(await smsChannel.findSent(to, '找回', since, 'rq-other')).toEqual([]);
   });
 
+  it('reads an SMS report its callback never brought from the status pull (the status check)', async () => {
+    sim.setBehaviours({ rules: [{ number: '+8613800000032', behaviour: 'fail' }] });
+    const sentAt = new Date(clock);
+    const ok = await smsChannel.send({ requestId: 'rq-check-1', to: '+8613800000031', body: '查1' });
+    const bad = await smsChannel.send({ requestId: 'rq-check-2', to: '+8613800000032', body: '查2' });
+    await sim.idle();
+    expect(
+      await smsChannel.statusOf({ providerId: ok.providerId, to: '+8613800000031', sentAt }),
+    ).toMatchObject({
+      channel: 'sms',
+      providerId: ok.providerId,
+      status: 'delivered',
+      providerFields: { StatusSource: 'api-fetch' },
+    });
+    expect(
+      await smsChannel.statusOf({ providerId: bad.providerId, to: '+8613800000032', sentAt }),
+    ).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('MK:0012'),
+    });
+    // A SerialNo Tencent reports nothing for (another number's): no status.
+    expect(
+      await smsChannel.statusOf({ providerId: bad.providerId, to: '+8613800000031', sentAt }),
+    ).toBeNull();
+  });
+
   describe('request signatures (TC3-HMAC-SHA256)', () => {
     it('a wrong secret key is refused with AuthFailure.SignatureFailure, never retried', async () => {
       const bad = new TencentSmsChannel(

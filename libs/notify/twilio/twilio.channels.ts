@@ -1,6 +1,7 @@
 import twilio, { Twilio } from 'twilio';
 import type { Lang } from '../../templates/message-templates';
 import {
+  AcceptedSend,
   ChannelError,
   ChannelStatus,
   FoundSend,
@@ -114,9 +115,9 @@ export class TwilioSmsChannel implements SmsChannel {
   }
 
   /** The message's status now (Messages/{sid} fetch), in the form its status webhook would have had. */
-  async statusOf(sid: string): Promise<ChannelStatus | null> {
+  async statusOf({ providerId }: AcceptedSend): Promise<ChannelStatus | null> {
     try {
-      const m = await this.client.messages(sid).fetch();
+      const m = await this.client.messages(providerId).fetch();
       return mapSmsStatus({
         MessageSid: m.sid,
         MessageStatus: m.status,
@@ -180,9 +181,9 @@ export class TwilioVoiceChannel implements VoiceChannel {
   }
 
   /** The call's status now (Calls/{sid} fetch), in the form its status webhook would have had. */
-  async statusOf(sid: string): Promise<ChannelStatus | null> {
+  async statusOf({ providerId }: AcceptedSend): Promise<ChannelStatus | null> {
     try {
-      const c = await this.client.calls(sid).fetch();
+      const c = await this.client.calls(providerId).fetch();
       return mapCallStatus(
         {
           CallSid: c.sid,
