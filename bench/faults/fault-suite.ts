@@ -235,6 +235,10 @@ export interface TrialResult {
   calledTwice: number;
   /** Sends (any purpose) the provider got more than once for one request. */
   duplicateSends: number;
+  /** Status callbacks the provider posted that the notifier did not take (down, restarting: 0 or 5xx). */
+  callbacksRefused: number;
+  /** Statuses the notifier's status check read back from the provider (no webhook brought them). */
+  statusesFetched: number;
   confirmationsPosted: number;
   confirmationsLost: number;
   confirmationsAppliedTwice: number;
@@ -397,6 +401,7 @@ export class FaultSuite {
         const r = await this.trial(fault, i + 1, phase, fraction);
         this.log(
           `  ${r.passed ? 'PASS' : 'FAIL'}: lost ${r.lost}, twice ${r.calledTwice}, confirmations lost ${r.confirmationsLost}, ` +
+            `callbacks refused ${r.callbacksRefused} (statuses fetched ${r.statusesFetched}), ` +
             `recovery ${r.recoverySeconds} s, trial ${r.trialSeconds} s${r.errors.length ? `; ${r.errors.join('; ')}` : ''}`,
         );
         results.push(r);
@@ -589,6 +594,8 @@ export class FaultSuite {
         lost: NaN,
         calledTwice: NaN,
         duplicateSends: NaN,
+        callbacksRefused: NaN,
+        statusesFetched: NaN,
         confirmationsPosted: 0,
         confirmationsLost: NaN,
         confirmationsAppliedTwice: NaN,
@@ -735,6 +742,15 @@ export class FaultSuite {
       if (n.some((x) => x > 1)) calledTwice++;
     }
     const duplicateSends = [...perRequest.values()].filter((n) => n > 1).length;
+    // A provider posts each status callback once: those refused are what the status check is for.
+    const callbacksRefused = records
+      .flatMap((r) => r.callbacks)
+      .filter((c) => c.status !== 'gather' && (c.httpStatus === 0 || c.httpStatus >= 500)).length;
+    const [fetched] = (await this.p.q<{ n: string }>(
+      `SELECT count(*) AS n FROM notify.webhook_events e JOIN notify.attempts a ON a.request_id = e.request_id
+       WHERE a.warning_id = $1 AND e.payload->>'StatusSource' = 'api-fetch'`,
+      [warningId],
+    ))!;
 
     // Confirmations: each confirmer CONFIRMED with exactly one confirm response.
     const conf = (await this.p.q<{ id: string; state: string; n: string }>(
@@ -811,6 +827,8 @@ export class FaultSuite {
       lost,
       calledTwice,
       duplicateSends,
+      callbacksRefused,
+      statusesFetched: Number(fetched.n),
       confirmationsPosted: confirmers.length,
       confirmationsLost,
       confirmationsAppliedTwice: confirmationsAppliedTwice + confirmedTwice,
