@@ -157,6 +157,14 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
       channel: 'sms',
       providerId: sent[0].sid,
     });
+    // Its final status is recorded with the attempt: the status check never asks about it.
+    const [attempt] = (
+      await db.db.query<{ final_status_at: Date | null }>(
+        `SELECT final_status_at FROM notify.attempts WHERE request_id = $1`,
+        [r.requestId],
+      )
+    ).rows;
+    expect(attempt.final_status_at).not.toBeNull();
   });
 
   it('a redelivered request (same requestId twice on Kafka) sends nothing new', async () => {

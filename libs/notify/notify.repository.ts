@@ -38,6 +38,8 @@ export interface AttemptRow {
   priority: number;
   /** When the status check last asked the provider about it (status-check.ts). */
   status_checked_at?: Date | null;
+  /** When its final status (the last webhook, or the status check's answer) was recorded. */
+  final_status_at?: Date | null;
 }
 
 /** An attempt moved to another provider or channel, rendered again for it. */
@@ -253,33 +255,39 @@ export class NotifyRepository {
   }
 
   /**
-   * Accepted sends with no final status recorded (no webhook event `sid:<final status>`), accepted
-   * between `maxAgeMs` and `afterMs` ago and not asked about in the last `afterMs`: marked asked
-   * (status_checked_at = now) in the same statement, so two replicas never ask about the same one.
+   * Accepted sends with no final status recorded (final_status_at), accepted between `maxAgeMs` and
+   * `afterMs` ago and not asked about in the last `afterMs`: marked asked (status_checked_at = now)
+   * in the same statement, so two replicas never ask about the same one.
    */
   async claimStatusChecks(
     q: Queryable,
-    o: { afterMs: number; maxAgeMs: number; finalStatuses: readonly string[]; limit: number },
+    o: { afterMs: number; maxAgeMs: number; limit: number },
   ): Promise<AttemptRow[]> {
     return (
       await q.query<AttemptRow>(
         `WITH due AS MATERIALIZED (
-           SELECT a.request_id FROM notify.attempts a
-           WHERE a.state = 'sent' AND a.provider_sid IS NOT NULL
-             AND a.sent_at < now() - ($1::int * interval '1 millisecond')
-             AND a.sent_at > now() - ($2::int * interval '1 millisecond')
-             AND (a.status_checked_at IS NULL
-                  OR a.status_checked_at < now() - ($1::int * interval '1 millisecond'))
-             AND NOT EXISTS (
-               SELECT 1 FROM notify.webhook_events e
-               WHERE e.event_id IN (SELECT a.provider_sid || ':' || f FROM unnest($3::text[]) AS f))
-           ORDER BY a.sent_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+           SELECT request_id FROM notify.attempts
+           WHERE state = 'sent' AND final_status_at IS NULL AND provider_sid IS NOT NULL
+             AND sent_at < now() - ($1::int * interval '1 millisecond')
+             AND sent_at > now() - ($2::int * interval '1 millisecond')
+             AND (status_checked_at IS NULL OR status_checked_at < now() - ($1::int * interval '1 millisecond'))
+           ORDER BY sent_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          UPDATE notify.attempts a SET status_checked_at = now()
          FROM due WHERE a.request_id = due.request_id
          RETURNING a.*`,
-        [o.afterMs, o.maxAgeMs, o.finalStatuses, o.limit],
+        [o.afterMs, o.maxAgeMs, o.limit],
       )
     ).rows;
+  }
+
+  /** The sends whose final status (the last webhook) has just been recorded. */
+  async markFinalStatus(q: Queryable, requestIds: string[]): Promise<void> {
+    if (requestIds.length === 0) return;
+    await q.query(
+      `UPDATE notify.attempts SET final_status_at = now()
+       WHERE request_id = ANY($1::text[]) AND final_status_at IS NULL`,
+      [requestIds],
+    );
   }
 
   /** Applies a webhook event once: false when this event id was seen before (a Twilio retry). */

@@ -1,6 +1,7 @@
 import { observeStage } from '../observability/metrics';
 import { Logger } from '@nestjs/common';
 import { CalloutStatus } from '../../contracts/generated/callout-status';
+import { FINAL_CHANNEL_STATUSES } from '../common/channel-status';
 import { Db } from '../db/db';
 import { GroupCommit } from '../db/group-commit';
 import { NotifyEvents } from './notify-events';
@@ -60,6 +61,7 @@ export class StatusCallbacks {
       );
       const taken = new Set<string>();
       const sentNow: { requestId: string; sid: string; tries: number }[] = [];
+      const ended: string[] = [];
       const messages: { key: string; value: CalloutStatus }[] = [];
       const result = statuses.map((s, k) => {
         const { eventId } = webhookEvents[k];
@@ -71,6 +73,7 @@ export class StatusCallbacks {
         if (attempt.state === 'sending')
           sentNow.push({ requestId: attempt.request_id, sid: s.providerId, tries: 0 });
         if (s.status === 'delivered') observeStage('accept_to_deliver', attempt.sent_at);
+        if (FINAL_CHANNEL_STATUSES.includes(s.status)) ended.push(attempt.request_id);
         messages.push(
           this.events.statusMessage(attempt, {
             eventId,
@@ -85,6 +88,8 @@ export class StatusCallbacks {
         return true;
       });
       await this.repo.markSent(tx, sentNow);
+      // The status check (status-check.ts) no longer asks about these.
+      await this.repo.markFinalStatus(tx, ended);
       await this.events.addStatuses(tx, messages);
       return result;
     });

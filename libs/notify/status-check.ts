@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { FINAL_CHANNEL_STATUSES } from '../common/channel-status';
 import { Db } from '../db/db';
 import { Poller } from '../infra/poller';
 import { AttemptRow, NotifyRepository } from './notify.repository';
@@ -41,7 +40,6 @@ export class StatusCheck {
     const due = await this.repo.claimStatusChecks(this.db, {
       afterMs: this.settings.afterMs,
       maxAgeMs: this.settings.maxAgeMs,
-      finalStatuses: FINAL_CHANNEL_STATUSES,
       limit: PER_PASS,
     });
     let asked = 0;
