@@ -13,6 +13,7 @@ import {
 } from '../../test/support/infra';
 import { collectJson } from '../../test/support/kafka';
 import { freePort } from '../../test/support/services';
+import { statusChecks } from '../observability/metrics';
 import { SAMPLE_DATA } from '../templates/template-data';
 import { startTwilioSimulator, TwilioSimulator } from './simulator/twilio-simulator';
 
@@ -166,6 +167,11 @@ describe('status check: accepted sends whose status webhooks were lost', () => {
     expect(asked).toEqual([1, 1, 1]);
     await new Promise((r) => setTimeout(r, 4 * CHECK_AFTER_MS));
     expect(records.map((r) => fetchesOf(r.sid))).toEqual([1, 1, 1]);
+    // The metric says what the check did.
+    const recorded = (await statusChecks.get()).values.find(
+      (v) => v.labels.provider === 'twilio' && v.labels.outcome === 'recorded',
+    );
+    expect(recorded?.value).toBe(3);
     // Each final status was published once.
     for (const [rid, st] of Object.entries(final))
       expect(statusOf(rid).filter((s) => s.status === st)).toHaveLength(1);

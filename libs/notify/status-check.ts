@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Db } from '../db/db';
 import { Poller } from '../infra/poller';
+import { statusChecks } from '../observability/metrics';
 import { AttemptRow, NotifyRepository } from './notify.repository';
 import { ProviderRouter } from './providers/provider-router';
 import { StatusCallbacks } from './status-callbacks.usecase';
@@ -55,18 +56,27 @@ export class StatusCheck {
 
   /** undefined: not asked (the provider cannot be, or did not answer); else whether the status was new. */
   private async ask(a: AttemptRow): Promise<boolean | undefined> {
-    const { sms, voice } = this.router.channels(this.router.providerOf(a));
+    const provider = this.router.providerOf(a);
+    const { sms, voice } = this.router.channels(provider);
     const channel = a.channel === 'sms' ? sms : voice;
     if (!channel.statusOf) return undefined;
+    const count = (outcome: 'recorded' | 'known' | 'unknown' | 'error') =>
+      statusChecks.inc({ provider, outcome });
     try {
       const status = await channel.statusOf({
         providerId: a.provider_sid!,
         to: a.to_number,
         sentAt: a.sent_at ?? a.created_at,
       });
-      if (!status) return false;
-      return await this.statuses.record({ ...status, requestId: a.request_id });
+      if (!status) {
+        count('unknown');
+        return false;
+      }
+      const recorded = await this.statuses.record({ ...status, requestId: a.request_id });
+      count(recorded ? 'recorded' : 'known');
+      return recorded;
     } catch (e) {
+      count('error');
       this.logger.warn(`status of ${a.channel} ${a.request_id} not read: ${(e as Error).message}`);
       return undefined;
     }

@@ -102,6 +102,13 @@ export const webhooksRejected = new Counter({
   registers: [registry],
 });
 
+export const statusChecks = new Counter({
+  name: 'notify_status_checks_total',
+  help: 'Sends the status check asked the provider about, by outcome: recorded (a status no webhook brought), known (nothing new), unknown (the provider has no outcome yet), error',
+  labelNames: ['provider', 'outcome'],
+  registers: [registry],
+});
+
 export const deadLetters = new Counter({
   name: 'kafka_dead_letters_total',
   help: 'Messages this process put on a DLQ, by source topic (un-prefixed) and reason class',
