@@ -230,9 +230,10 @@ describe('notifier with the Twilio simulator, Kafka and PostgreSQL', () => {
     expect(call.twiml).toContain('<Say language="cmn-CN"');
     expect(call.twiml).toContain('<Gather numDigits="1"');
     await waitFor(() => statusOf(r.requestId, 'heard'), 'heard');
-    expect(statusOf(r.requestId, 'answered')).toBeTruthy();
-    // Only answered and completed are asked for: no initiated / ringing webhooks per call.
+    // Only completed is asked for: no initiated / ringing / answered webhooks per call.
     expect(statusOf(r.requestId, 'ringing')).toBeUndefined();
+    expect(statusOf(r.requestId, 'answered')).toBeUndefined();
+    expect(call.callbacks.map((c) => c.status)).not.toContain('in-progress');
     // The TwiML went inline with the call: the provider fetched nothing.
     expect(call.url).toBeUndefined();
   });

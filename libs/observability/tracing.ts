@@ -46,6 +46,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   // Logs go through pino and metrics through prom-client: the SDK exports neither.
   env.OTEL_LOGS_EXPORTER ??= 'none';
   env.OTEL_METRICS_EXPORTER ??= 'none';
+  const exported = otlpConfigured(env);
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
     autoDetectResources: otlpConfigured(env),
@@ -53,13 +54,28 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     spanProcessors: otlpConfigured(env) ? undefined : [dropSpans],
     instrumentations: [
       new HttpInstrumentation({
-        // Scrapes and health checks are no part of any warning's trace.
-        ignoreIncomingRequestHook: (req) => /^\/(metrics|health)/.test(req.url ?? ''),
+        ignoreIncomingRequestHook: (req) => ignoredIncoming(req.url ?? '', exported),
+        // Outgoing requests through node:http are the providers' SDKs (Twilio's, Tencent's): a span
+        // for each, only to drop it, is CPU spent on every send (the services talk to each other
+        // through Kafka; the console's calls go through fetch, traced below).
+        ignoreOutgoingRequestHook: () => !exported,
       }),
       new UndiciInstrumentation(),
     ],
   });
   sdk.start();
+}
+
+/**
+ * Incoming requests without a span: scrapes and health checks (no part of any warning's trace),
+ * and, when spans are not exported, the providers' webhooks. A webhook's work continues the trace
+ * stored with its send (storedTraceHeaders), not the request's, so the request's own span is only
+ * ever seen in an exporter; without one it is CPU spent on each of the thousands of callbacks a
+ * city-wide call-out brings.
+ */
+export function ignoredIncoming(url: string, exported: boolean): boolean {
+  if (/^\/(metrics|health)/.test(url)) return true;
+  return !exported && /^\/(twilio|tencent)\//.test(url);
 }
 
 export async function stopTracing(): Promise<void> {

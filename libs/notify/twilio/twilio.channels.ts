@@ -51,10 +51,13 @@ export function toChannelError(e: unknown): ChannelError {
 export const INLINE_TWIML_MAX = 4000;
 
 /**
- * The status callbacks asked for on a call: answered and completed are what the tracker and the
- * console use; initiated and ringing would be two more signed webhooks per call for nothing.
+ * The status callbacks asked for on a call: completed only (Twilio's default). Its callback carries
+ * everything the tracker acts on (the outcome, CallDuration, AnsweredBy); initiated, ringing and
+ * answered would each be one more signed webhook per call, and one more status event through Kafka,
+ * that changes nothing but a progress mark. A call's failure (busy, no-answer, failed, canceled) is
+ * posted whatever is asked for.
  */
-export const CALL_STATUS_EVENTS = ['answered', 'completed'];
+export const CALL_STATUS_EVENTS = ['completed'];
 
 const since = (d: Date) => new Date(d.getTime() - 60_000);
 
