@@ -256,8 +256,11 @@ export class NotifyRepository {
 
   /**
    * Accepted sends with no final status recorded (final_status_at), accepted between `maxAgeMs` and
-   * `afterMs` ago and not asked about in the last `afterMs`: marked asked (status_checked_at = now)
-   * in the same statement, so two replicas never ask about the same one.
+   * `afterMs` ago, and due again: a send is asked about `afterMs` after acceptance, then each time
+   * once it has waited as long again as it was old at the last ask (its age doubles between asks:
+   * 10, 20, 40 … minutes), so an SMS whose carrier never returns a delivery receipt is asked about 8
+   * times in a day, not 144. Marked asked (status_checked_at = now) in the same statement, so two
+   * replicas never ask about the same one.
    */
   async claimStatusChecks(
     q: Queryable,
@@ -270,7 +273,8 @@ export class NotifyRepository {
            WHERE state = 'sent' AND final_status_at IS NULL AND provider_sid IS NOT NULL
              AND sent_at < now() - ($1::int * interval '1 millisecond')
              AND sent_at > now() - ($2::int * interval '1 millisecond')
-             AND (status_checked_at IS NULL OR status_checked_at < now() - ($1::int * interval '1 millisecond'))
+             AND (status_checked_at IS NULL
+                  OR status_checked_at < now() - GREATEST($1::int * interval '1 millisecond', status_checked_at - sent_at))
            ORDER BY sent_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          UPDATE notify.attempts a SET status_checked_at = now()
          FROM due WHERE a.request_id = due.request_id

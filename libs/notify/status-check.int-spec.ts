@@ -187,9 +187,27 @@ describe('status check: accepted sends whose status webhooks were lost', () => {
     });
     await waitFor(() => sim.sent().find((x) => x.to === r.to && x.status === 'sent'), 'the SMS sent');
     const rec = sim.sent().find((x) => x.to === r.to)!;
-    await waitFor(() => fetchesOf(rec.sid) >= 3, 'the send asked about again and again', 20_000);
+    await waitFor(() => fetchesOf(rec.sid) >= 4, 'the send asked about again and again', 30_000);
     await waitFor(() => statusOf(r.requestId).some((s) => s.status === 'sent'), "the 'sent' status read");
     expect(statusOf(r.requestId).filter((s) => s.status === 'sent')).toHaveLength(1);
     expect(statusOf(r.requestId).map((s) => s.status)).not.toContain('delivered');
+    // Asked less and less often: each wait at least as long as the send was old at the ask before
+    // (1, 2, 4 … s here; 10, 20, 40 … minutes by default). Passes run every 500 ms, so a wait may
+    // exceed its minimum by that much, and each ask reaches the provider a little after it was marked.
+    const { rows } = await db.db.query<{ sent_at: Date }>(
+      `SELECT sent_at FROM notify.attempts WHERE request_id = $1`,
+      [r.requestId],
+    );
+    const sentAt = rows[0].sent_at.getTime();
+    const asks = sim
+      .requests()
+      .filter((q) => q.method === 'GET' && q.path.endsWith(`/${rec.sid}.json`))
+      .map((q) => Date.parse(q.at));
+    expect(asks[0] - sentAt).toBeGreaterThanOrEqual(CHECK_AFTER_MS - 5);
+    for (let k = 1; k < 4; k += 1)
+      expect(asks[k] - asks[k - 1]).toBeGreaterThanOrEqual(
+        Math.max(CHECK_AFTER_MS, asks[k - 1] - sentAt) - 250,
+      );
+    expect(asks[3] - sentAt).toBeGreaterThanOrEqual(8 * CHECK_AFTER_MS - 500);
   });
 });

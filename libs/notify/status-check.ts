@@ -7,7 +7,7 @@ import { ProviderRouter } from './providers/provider-router';
 import { StatusCallbacks } from './status-callbacks.usecase';
 
 export interface StatusCheckSettings {
-  /** NOTIFY_STATUS_CHECK_AFTER_MS: how long after acceptance, and how often, a send is asked about. */
+  /** NOTIFY_STATUS_CHECK_AFTER_MS: how long after acceptance a send is first asked about (then at 2×, 4× … that age). */
   afterMs: number;
   /** NOTIFY_STATUS_CHECK_MAX_AGE_MS: sends accepted longer ago than this are no longer asked about. */
   maxAgeMs: number;
