@@ -578,20 +578,40 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
             (!status || r.status === status) &&
             (after === undefined || (r.sentAt !== undefined && Date.parse(r.sentAt) >= after)),
         )
-        .reverse()
-        .map(resource);
+        .reverse();
+      // Pages as Twilio's: PageSize (default 50, at most 1,000), newest first, next_page_uri with a
+      // PageToken naming the last record of the page, so records created meanwhile shift nothing.
+      const pageSize = Math.min(1000, Math.max(1, Number(url.searchParams.get('PageSize')) || 50));
+      const page = Math.max(0, Number(url.searchParams.get('Page')) || 0);
+      const token = url.searchParams.get('PageToken')?.replace(/^PA/, '');
+      // A token whose record has left the filtered list (a call's status moved on): the list ends there.
+      const start = token ? list.findIndex((r) => r.sid === token) + 1 || list.length : 0;
+      const rows = list.slice(start, start + pageSize);
+      const pageUri = (params: Record<string, string>) => {
+        const q = new URLSearchParams(url.searchParams);
+        for (const [k, v] of Object.entries(params)) q.set(k, v);
+        return `${url.pathname}?${q}`;
+      };
+      const next =
+        start + pageSize < list.length
+          ? pageUri({
+              PageSize: String(pageSize),
+              Page: String(page + 1),
+              PageToken: `PA${rows.at(-1)!.sid}`,
+            })
+          : null;
       entry.httpStatus = 200;
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(
         JSON.stringify({
-          [kind === 'sms' ? 'messages' : 'calls']: list,
-          end: Math.max(0, list.length - 1),
-          first_page_uri: url.pathname + url.search,
-          next_page_uri: null,
+          [kind === 'sms' ? 'messages' : 'calls']: rows.map(resource),
+          end: start + Math.max(0, rows.length - 1),
+          first_page_uri: pageUri({ PageSize: String(pageSize), Page: '0' }),
+          next_page_uri: next,
           previous_page_uri: null,
-          page: 0,
-          page_size: list.length,
-          start: 0,
+          page,
+          page_size: pageSize,
+          start,
           uri: url.pathname + url.search,
         }),
       );

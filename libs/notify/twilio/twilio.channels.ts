@@ -61,6 +61,14 @@ export const CALL_STATUS_EVENTS = ['completed'];
 
 const since = (d: Date) => new Date(d.getTime() - 60_000);
 
+/** Records per page of a list the reconciler reads (Twilio's largest page). */
+const LIST_PAGE = 1000;
+/**
+ * Newest messages to a number read for the unsent ones (queued, no date sent yet): every send in
+ * flight (NOTIFY_CONCURRENCY: 20 by default, 200 in the benchmark) may be to one number and queued.
+ */
+const RECENT_UNSENT = 500;
+
 /** The project's /twilio/... webhook URLs Twilio is told to call, each carrying the attempt's rid. */
 export class TwilioCallbackUrls {
   private readonly base: string;
@@ -102,14 +110,16 @@ export class TwilioSmsChannel implements SmsChannel {
   }
 
   /**
-   * Twilio's Messages list filtered by To and date sent; a message still queued has no date sent
-   * yet, so the newest few to that number are read too and the unsent ones among them kept.
+   * Twilio's Messages list filtered by To and date sent, every page of it: a superior escalated to
+   * for a whole county gets hundreds of messages in the window, and the one looked for may be any of
+   * them (the first 50 only, newest first, once missed sends and so sent them twice). A message still
+   * queued has no date sent yet, so the newest to that number are read too and the unsent ones kept.
    */
   async findSent(to: string, body: string, after: Date): Promise<FoundSend[]> {
     const from = since(after);
     const [sent, recent] = await Promise.all([
-      this.client.messages.list({ to, from: this.from, dateSentAfter: from, limit: 50 }),
-      this.client.messages.list({ to, from: this.from, limit: 20 }),
+      this.client.messages.list({ to, from: this.from, dateSentAfter: from, pageSize: LIST_PAGE }),
+      this.client.messages.list({ to, from: this.from, limit: RECENT_UNSENT }),
     ]);
     const unsent = recent.filter((m) => !m.dateSent);
     return oldestFirst(
@@ -171,12 +181,12 @@ export class TwilioVoiceChannel implements VoiceChannel {
     }
   }
 
-  /** Twilio's Calls list filtered by To and start time, plus the calls to that number not started yet. */
+  /** Twilio's Calls list filtered by To and start time, plus the calls to that number not started yet: every page of both. */
   async findSent(to: string, after: Date): Promise<FoundSend[]> {
     const from = since(after);
     const [started, queued] = await Promise.all([
-      this.client.calls.list({ to, from: this.from, startTimeAfter: from, limit: 50 }),
-      this.client.calls.list({ to, from: this.from, status: 'queued', limit: 20 }),
+      this.client.calls.list({ to, from: this.from, startTimeAfter: from, pageSize: LIST_PAGE }),
+      this.client.calls.list({ to, from: this.from, status: 'queued', pageSize: LIST_PAGE }),
     ]);
     return oldestFirst([...started, ...queued].filter((c) => c.dateCreated.getTime() >= from.getTime())).map(
       (c) => ({ providerId: c.sid, status: CALL_STATUS[c.status] ?? 'submitted' }),
