@@ -404,6 +404,7 @@ export class FaultSuite {
             `callbacks refused ${r.callbacksRefused} (statuses fetched ${r.statusesFetched}), ` +
             `recovery ${r.recoverySeconds} s, trial ${r.trialSeconds} s${r.errors.length ? `; ${r.errors.join('; ')}` : ''}`,
         );
+        if (!r.passed) this.log(`  failed checks: ${failedChecks(r).join('; ') || 'none (see errors)'}`);
         results.push(r);
       }
     }
@@ -564,18 +565,7 @@ export class FaultSuite {
         errors,
         split,
       };
-      result.passed =
-        errors.length === 0 &&
-        result.lost === 0 &&
-        result.calledTwice === 0 &&
-        result.duplicateSends === 0 &&
-        result.confirmationsLost === 0 &&
-        result.confirmationsAppliedTwice === 0 &&
-        result.deadlinesNotFired === 0 &&
-        result.deadlinesFiredTwice === 0 &&
-        result.unescalated === 0 &&
-        result.ledgerProblems.length === 0 &&
-        result.auditVerify === 'ok';
+      result.passed = errors.length === 0 && failedChecks(result).length === 0;
       return result;
     } catch (e) {
       armed = false;
@@ -861,4 +851,23 @@ export function summarise(results: TrialResult[]) {
     recoverySeconds: xs.map((r) => r.recoverySeconds),
     errors: xs.flatMap((r) => r.errors),
   }));
+}
+
+/** The trial's checks that did not hold, each with its count (what a FAIL line names). */
+export function failedChecks(r: TrialResult): string[] {
+  const counts: [string, number][] = [
+    ['lost', r.lost],
+    ['called twice', r.calledTwice],
+    ['other sends twice', r.duplicateSends],
+    ['confirmations lost', r.confirmationsLost],
+    ['confirmations applied twice', r.confirmationsAppliedTwice],
+    ['deadlines not fired', r.deadlinesNotFired],
+    ['deadlines fired twice', r.deadlinesFiredTwice],
+    ['not escalated', r.unescalated],
+  ];
+  return [
+    ...counts.filter(([, n]) => n !== 0).map(([what, n]) => `${what} ${n}`),
+    ...r.ledgerProblems.map((p) => `ledger: ${p}`),
+    ...(r.auditVerify === 'ok' ? [] : [`audit:verify ${r.auditVerify}`]),
+  ];
 }
