@@ -49,9 +49,9 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   const exported = otlpConfigured(env);
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? serviceName,
-    autoDetectResources: otlpConfigured(env),
+    autoDetectResources: exported,
     // Unset, the SDK builds its exporters from the OTEL_* variables.
-    spanProcessors: otlpConfigured(env) ? undefined : [dropSpans],
+    spanProcessors: exported ? undefined : [dropSpans],
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => ignoredIncoming(req.url ?? '', exported),
