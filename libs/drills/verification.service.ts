@@ -102,7 +102,7 @@ export class VerificationService {
 
   constructor(
     private readonly repo: VerificationRepository,
-    private readonly intake: Pick<IntakeService, 'issue'>,
+    private readonly intake: Pick<IntakeService, 'issueVerification'>,
     private readonly settings: VerificationSettings,
     private readonly defaultAreas: string[],
     private readonly now: () => Date = () => new Date(),
@@ -139,7 +139,7 @@ export class VerificationService {
         status: 400,
         errors: ['areaCodes: name the areas (or set VERIFY_AREAS or INTAKE_HOME_AREA)'],
       };
-    const r = await this.intake.issue(campaignRequest(window, areas));
+    const r = await this.intake.issueVerification(campaignRequest(window, areas));
     if (!r.ok)
       return {
         ok: false,
@@ -160,7 +160,11 @@ export class VerificationService {
 }
 
 /** The verification campaign as configured (the module and `npm run verify-roster` build it alike). */
-export function verificationService(db: Db, intake: Pick<IntakeService, 'issue'>, cfg: AppConfig) {
+export function verificationService(
+  db: Db,
+  intake: Pick<IntakeService, 'issueVerification'>,
+  cfg: AppConfig,
+) {
   const home = homeAreaCode(cfg.INTAKE_HOME_AREA);
   return new VerificationService(
     new VerificationRepository(db),

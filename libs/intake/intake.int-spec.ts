@@ -19,6 +19,7 @@ import { InfraModule } from '../infra/infra.module';
 import { IntakeModule } from './intake.module';
 import { IntakeService } from './intake.service';
 import { parseWarningId } from './warning-id';
+import { PURPOSE_REFUSED } from './warning-request';
 
 jest.setTimeout(90_000);
 
@@ -209,6 +210,23 @@ describe('intake service (real Kafka and PostgreSQL)', () => {
       `SELECT count(*) AS n FROM intake.rejections WHERE channel = 'api'`,
     );
     expect(Number(rows[0].n)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses purpose verification on POST /api/warnings (the campaign has its own door), recorded', async () => {
+    const before = Number(
+      (await tdb.db.query<{ n: string }>(`SELECT count(*) AS n FROM intake.rejections WHERE channel = 'api'`))
+        .rows[0].n,
+    );
+    const res = await post('/api/warnings', { ...issue, status: 'Exercise', purpose: 'verification' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([
+      { field: 'purpose', message: PURPOSE_REFUSED },
+    ]);
+    const { rows } = await tdb.db.query<{ n: string; reason: string }>(
+      `SELECT count(*) OVER () AS n, reason FROM intake.rejections WHERE channel = 'api' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(Number(rows[0].n)).toBe(before + 1);
+    expect(rows[0].reason).toContain('purpose: is set only by the verification campaign');
   });
 
   it('publishes a warning with one unknown area, records it and raises an unmapped-area alert', async () => {

@@ -95,6 +95,14 @@ export class IntakeService {
     return this.fromOfficer(body, 'Alert');
   }
 
+  /**
+   * The verification campaign's warning (libs/drills/verification.service.ts, which checks the
+   * window and the caller first): the one request that may carry `purpose: verification`.
+   */
+  issueVerification(body: unknown): Promise<OfficerResult> {
+    return this.fromOfficer(body, 'Alert', undefined, undefined, true);
+  }
+
   async update(id: string, body: unknown): Promise<OfficerResult> {
     return this.fromOfficer(body, 'Update', id, await this.repo.latest(this.db, id));
   }
@@ -115,6 +123,7 @@ export class IntakeService {
     msgType: WarningMessage['msgType'],
     refersTo?: string,
     base?: WarningMessage,
+    campaign = false,
   ): Promise<OfficerResult> {
     const now = this.clock.now();
     const draft = draftWarning(body, {
@@ -124,6 +133,7 @@ export class IntakeService {
       placeholderId: PLACEHOLDER_ID,
       now,
       defaultSender: this.opts.sender,
+      campaign,
     });
     if (!draft.ok) {
       await this.repo.insertRejection(this.db, {

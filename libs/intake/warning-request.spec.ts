@@ -1,5 +1,5 @@
 import { WarningMessage } from '../../contracts/generated/warning';
-import { draftWarning, fieldOfPath } from './warning-request';
+import { draftWarning, fieldOfPath, PURPOSE_REFUSED } from './warning-request';
 
 const now = new Date('2024-07-01T00:00:00Z');
 const ctx = { msgType: 'Alert' as const, placeholderId: 'pending', now, defaultSender: '大同市应急管理局' };
@@ -29,15 +29,20 @@ describe('draftWarning (duty-officer request → canonical warning)', () => {
     });
   });
 
-  it('takes a verification campaign only as an Exercise', () => {
-    const drill = draftWarning({ ...body, status: 'Exercise', purpose: 'verification' }, ctx);
+  it('takes purpose only in the verification campaign request, and only as an Exercise', () => {
+    const campaign = { ...ctx, campaign: true };
+    const drill = draftWarning({ ...body, status: 'Exercise', purpose: 'verification' }, campaign);
     expect(drill.ok && drill.warning).toMatchObject({ status: 'Exercise', purpose: 'verification' });
-    const real = draftWarning({ ...body, purpose: 'verification' }, ctx);
+    const real = draftWarning({ ...body, purpose: 'verification' }, campaign);
     expect(real.ok ? [] : real.errors).toEqual([
       { field: 'purpose', message: 'purpose verification needs status Exercise, not Actual' },
     ]);
-    const other = draftWarning({ ...body, status: 'Exercise', purpose: 'census' }, ctx);
+    const other = draftWarning({ ...body, status: 'Exercise', purpose: 'census' }, campaign);
     expect(other.ok ? [] : other.errors.map((e) => e.field)).toEqual(['purpose']);
+    // A duty officer's request: the campaign (every person, any level) is not theirs to start.
+    const officer = draftWarning({ ...body, status: 'Exercise', purpose: 'verification' }, ctx);
+    expect(officer.ok ? [] : officer.errors).toEqual([{ field: 'purpose', message: PURPOSE_REFUSED }]);
+    expect(PURPOSE_REFUSED).toContain('/api/drills/verification');
   });
 
   it('reports schema problems per field', () => {

@@ -32,8 +32,14 @@ export const INPUT_FIELDS = [
   'expires',
   'status',
   'sender',
-  'purpose',
 ] as const;
+/**
+ * `purpose: verification` (the yearly roster check, which calls every person at any level) is set
+ * only by the verification campaign (libs/drills), which holds it to its window and to the directory
+ * admin; a duty officer's request that names a purpose is refused with this message.
+ */
+export const PURPOSE_REFUSED =
+  'is set only by the verification campaign (POST /api/drills/verification or npm run verify-roster), which keeps it to its window';
 /** Fields a cancel (解除) may carry; everything else comes from the warning being cancelled. */
 export const CANCEL_FIELDS = ['id', 'headline', 'description', 'instruction', 'sender', 'status'] as const;
 
@@ -53,6 +59,8 @@ export interface DraftContext {
   now: Date;
   /** Issuing agency recorded when the body names none (INTAKE_SENDER). */
   defaultSender: string;
+  /** The verification campaign's own request (libs/drills): the only one that may carry `purpose`. */
+  campaign?: boolean;
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> =>
@@ -97,12 +105,18 @@ function ruleField(reason: string): string {
 
 export function draftWarning(body: unknown, ctx: DraftContext): Draft {
   if (!isObject(body)) return { ok: false, errors: [{ field: '(body)', message: 'must be a JSON object' }] };
-  const allowed: readonly string[] = ctx.msgType === 'Cancel' ? CANCEL_FIELDS : INPUT_FIELDS;
+  const allowed: readonly string[] =
+    ctx.msgType === 'Cancel' ? CANCEL_FIELDS : ctx.campaign ? [...INPUT_FIELDS, 'purpose'] : INPUT_FIELDS;
   const errors: FieldError[] = Object.keys(body)
     .filter((k) => !allowed.includes(k))
     .map((k) => ({
       field: k,
-      message: ctx.msgType === 'Cancel' ? 'cannot be changed when cancelling' : 'is not a known field',
+      message:
+        ctx.msgType === 'Cancel'
+          ? 'cannot be changed when cancelling'
+          : k === 'purpose'
+            ? PURPOSE_REFUSED
+            : 'is not a known field',
     }));
   if (body.status !== undefined && !OFFICER_STATUSES.includes(body.status as string))
     errors.push({ field: 'status', message: `must be one of ${OFFICER_STATUSES.join(', ')}` });
