@@ -72,6 +72,8 @@ describe('a scheduled drill, its after-action report and the numbers to check', 
     directory: directory as never,
     policy: parsePolicy(policy),
     audit: true,
+    // Every service reads the campaign window: intake issues within it, the dispatcher refuses outside it.
+    env: VERIFY_ENV,
     // One clock for every service, moved from deadline to deadline once the sends are answered.
     clock: true,
     behaviours: {
@@ -87,7 +89,7 @@ describe('a scheduled drill, its after-action report and the numbers to check', 
   });
   beforeAll(async () => {
     await system.start();
-    await system.startApp('intake', VERIFY_ENV);
+    await system.startApp('intake');
   }, 300_000);
   afterAll(() => system.stop(), 60_000);
 

@@ -13,7 +13,7 @@ import { WarningMessageRepository } from './warning-message.repository';
 import { CALLOUT_POLICY, TARGET_DIRECTORY } from './callout.types';
 import { DispatcherHandlers, TrackerHandlers } from './callout.handlers';
 import { DeadlineScanner } from './deadline-scanner';
-import { DispatcherService } from './dispatcher.service';
+import { DISPATCHER_OPTIONS, DispatcherOptions, DispatcherService } from './dispatcher.service';
 import { FieldTaskController } from './field-task.controller';
 import { FieldTaskRepository } from './field-task.repository';
 import { FieldTaskService } from './field-task.service';
@@ -55,6 +55,13 @@ export class CalloutCoreModule {}
   imports: [CalloutCoreModule],
   providers: [
     DispatcherService,
+    {
+      provide: DISPATCHER_OPTIONS,
+      inject: [CONFIG],
+      useFactory: (cfg: AppConfig): DispatcherOptions => ({
+        verification: { refilingDate: cfg.VERIFY_REFILING_DATE, leadDays: cfg.VERIFY_LEAD_DAYS },
+      }),
+    },
     {
       provide: CAPACITY_PREDICTOR,
       inject: [CONFIG],

@@ -1,8 +1,9 @@
 import type { WarningMessage } from '../../contracts/generated';
 import { calloutFakes, calloutRow, SNAPSHOT, warningRow } from '../../test/support/callout-fakes';
 import { CalloutRow, WarningRow } from './callout.types';
-import { DispatcherService } from './dispatcher.service';
+import { DispatcherOptions, DispatcherService } from './dispatcher.service';
 import { DEFAULT_POLICY } from './policy';
+import { RejectedInput } from '../common/domain-errors';
 
 // The national gazetteer takes seconds to load; these rules are about a warning that changes, so
 // the one village they name is the one division known.
@@ -20,10 +21,8 @@ describe('DispatcherService rules', () => {
   let fakes: ReturnType<typeof calloutFakes>;
   let dispatcher: DispatcherService;
   const tx = expect.anything();
-
-  beforeEach(() => {
-    fakes = calloutFakes();
-    dispatcher = new DispatcherService(
+  const dispatcherWith = (options?: DispatcherOptions) =>
+    new DispatcherService(
       fakes.db,
       fakes.directory,
       DEFAULT_POLICY,
@@ -32,7 +31,12 @@ describe('DispatcherService rules', () => {
       fakes.messages,
       fakes.deadlines,
       fakes.clock,
+      options,
     );
+
+  beforeEach(() => {
+    fakes = calloutFakes();
+    dispatcher = dispatcherWith();
     fakes.messages.messagesWithId.mockResolvedValue([]);
     fakes.messages.recordPending.mockResolvedValue(true);
     fakes.callouts.personsWithCurrentCallout.mockResolvedValue(new Set());
@@ -138,5 +142,49 @@ describe('DispatcherService rules', () => {
     fakes.clock.advance(7 * 3600_000);
     await expect(dispatcher.handle(late, 'warnings.flood')).rejects.toThrow(/rejected/);
     expect(fakes.messages.recordPending).not.toHaveBeenCalled();
+  });
+
+  describe('a verification campaign (every person, any level) from a feed', () => {
+    /** The dispatcher with the campaign window of a re-filing date; the clock stands at 1 July. */
+    const withWindow = (refilingDate: string) =>
+      dispatcherWith({ verification: { refilingDate, leadDays: 30 } });
+    const campaign = (over: Partial<WarningMessage> = {}) =>
+      update({
+        id: 'verify-2027-140212',
+        msgType: 'Alert',
+        references: undefined,
+        status: 'Exercise',
+        purpose: 'verification',
+        ...over,
+      });
+
+    it('is rejected outside its window, naming the window', async () => {
+      const err: unknown = await withWindow('04-20')
+        .handle(campaign(), 'warnings.flood')
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RejectedInput);
+      expect((err as RejectedInput).details).toEqual([
+        expect.stringMatching(
+          /^purpose verification outside the campaign window: the 2027 verification campaign opens on 2027-03-21/,
+        ),
+      ]);
+      expect(fakes.messages.recordPending).not.toHaveBeenCalled();
+    });
+
+    it('is taken inside its window, and its cancel at any time', async () => {
+      fakes.callouts.warning.mockResolvedValue(undefined as never);
+      await withWindow('07-15')
+        .handle(campaign(), 'warnings.flood')
+        .catch(() => undefined);
+      expect(fakes.messages.recordPending).toHaveBeenCalled();
+      fakes.messages.recordPending.mockClear();
+      await withWindow('04-20')
+        .handle(
+          campaign({ id: 'verify-2027-140212-c', msgType: 'Cancel', references: ['verify-2027-140212'] }),
+          'warnings.flood',
+        )
+        .catch(() => undefined);
+      expect(fakes.messages.recordPending).toHaveBeenCalled();
+    });
   });
 });

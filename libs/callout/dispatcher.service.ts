@@ -5,6 +5,7 @@ import { Db, Queryable } from '../db/db';
 import { Clock, systemClock } from '../common/clock';
 import { CLOCK, DB } from '../infra/tokens';
 import { checkWarning, expiryErrors } from '../intake/warning-rules';
+import { outsideWindow, verificationWindow, VerificationSettings } from '../drills/verification-window';
 import type { Resolution, TargetRule } from '../directory/directory.types';
 import { isOpen } from './callout-state';
 import { CalloutRepository, NewCallout, SendSpec } from './callout.repository';
@@ -39,6 +40,12 @@ export interface DispatcherOptions {
    * chunks (throw) or to let another message arrive between them.
    */
   beforePlanChunk?: (index: number, warningId: string) => Promise<void> | void;
+  /**
+   * The verification campaign's window (VERIFY_REFILING_DATE, VERIFY_LEAD_DAYS): a warning with
+   * purpose verification that arrives outside it (from a feed on a hazard topic: intake issues the
+   * campaign only inside it) is rejected, since it calls every person at any level. Absent: not checked.
+   */
+  verification?: VerificationSettings;
 }
 
 /** Options of the DispatcherService (DispatcherOptions); defaults when not provided. */
@@ -63,6 +70,7 @@ export class DispatcherService {
   private readonly logger = new Logger(DispatcherService.name);
   private readonly planChunkSize: number;
   private readonly beforePlanChunk?: DispatcherOptions['beforePlanChunk'];
+  private readonly verification?: VerificationSettings;
   private readonly plans = new CapacityPlanRepository();
 
   constructor(
@@ -79,12 +87,17 @@ export class DispatcherService {
   ) {
     this.planChunkSize = Math.max(1, options.planChunkSize ?? DEFAULT_PLAN_CHUNK_SIZE);
     this.beforePlanChunk = options.beforePlanChunk;
+    this.verification = options.verification;
   }
 
   async handle(w: WarningMessage, topic?: string): Promise<DispatchOutcome> {
     const now = this.clock.now();
     const { errors, unmappedAreas } = checkWarning(w, topic);
     errors.push(...expiryErrors(w, now));
+    if (w.purpose === 'verification' && w.msgType !== 'Cancel' && this.verification) {
+      const closed = outsideWindow(verificationWindow(this.verification, now), this.verification);
+      if (closed) errors.push(`purpose verification outside the campaign window: ${closed}`);
+    }
     if (errors.length > 0) throw new RejectedInput(`warning ${w.id} rejected`, errors);
 
     const rootId = w.msgType === 'Alert' ? w.id : (w.references?.[0] ?? w.id);
