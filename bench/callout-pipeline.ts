@@ -578,7 +578,8 @@ export class CalloutPipeline {
     await waitFor(
       async () => {
         const [r] = await this.q<{ n: string }>(
-          `SELECT count(*) AS n FROM notify.attempts WHERE warning_id = $1 AND purpose = 'callout' AND state <> 'sending'`,
+          // Answered by the provider (sent) or given up (failed); 'queued' is not yet sent.
+          `SELECT count(*) AS n FROM notify.attempts WHERE warning_id = $1 AND purpose = 'callout' AND state IN ('sent', 'failed')`,
           [w.id],
         );
         return Number(r.n) >= expected;

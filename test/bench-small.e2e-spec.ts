@@ -64,7 +64,9 @@ describe('benchmark pipeline, small (about 500 persons)', () => {
       );
       expect(Number(steps[0].n)).toBe(dl.escalated);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n${p.output()}`);
+      // The assertion's own error (its stack names the failing line), with the services' output.
+      if (e instanceof Error) e.message += `\n${p.output()}`;
+      throw e;
     }
   }, 600_000);
 });
