@@ -94,6 +94,25 @@ describe('draftWarning (duty-officer request → canonical warning)', () => {
     });
   });
 
+  it('keeps a verification campaign a campaign through its Update and Cancel (purpose carried)', () => {
+    const campaign = { ...ctx, campaign: true };
+    const base = (
+      draftWarning({ ...body, id: 'V1', status: 'Exercise', purpose: 'verification' }, campaign) as {
+        warning: WarningMessage;
+      }
+    ).warning;
+    const later = { ...ctx, base, refersTo: 'V1', now: new Date('2024-07-01T02:00:00Z') };
+    const update = draftWarning({ headline: '核查名册' }, { ...later, msgType: 'Update' });
+    expect(update.ok && update.warning).toMatchObject({ purpose: 'verification', status: 'Exercise' });
+    const cancel = draftWarning({}, { ...later, msgType: 'Cancel' });
+    expect(cancel.ok && cancel.warning).toMatchObject({ purpose: 'verification', status: 'Exercise' });
+    // Turned into a real warning by its Update: refused, the campaign stays an exercise.
+    const real = draftWarning({ status: 'Actual' }, { ...later, msgType: 'Update' });
+    expect(real.ok ? [] : real.errors).toEqual([
+      { field: 'purpose', message: 'purpose verification needs status Exercise, not Actual' },
+    ]);
+  });
+
   it('builds a Cancel (解除) naming what is lifted; content fields cannot change', () => {
     const base = (draftWarning({ ...body, id: 'W1' }, ctx) as { warning: WarningMessage }).warning;
     const d = draftWarning({}, { ...ctx, msgType: 'Cancel', base, refersTo: 'W1' });

@@ -139,6 +139,8 @@ export function draftWarning(body: unknown, ctx: DraftContext): Draft {
         expires: base.expires,
         status: base.status,
         sender: base.sender,
+        // A campaign's Update or Cancel stays the campaign (the window and Exercise rules hold).
+        ...(base.purpose !== undefined ? { purpose: base.purpose } : {}),
       }
     : {};
   if (ctx.msgType === 'Cancel' && base) {
