@@ -10,7 +10,7 @@ import { shapesFromGeoJson, VillagePoint, villagesIn } from './cap/area-shapes';
 import { capToWarning, UnmappedArea as UnmappedAreaRecord } from './cap/cap-to-warning';
 import { HeldWarning, IntakeChannel, IntakeRepository, PriorReceipt } from './intake.repository';
 import { divisionName, isKnownDivision } from './known-divisions';
-import { draftWarning, FieldError } from './warning-request';
+import { DraftContext, draftWarning, FieldError } from './warning-request';
 import { formatWarningId } from './warning-id';
 import { checkWarning, expiryErrors } from './warning-rules';
 
@@ -92,7 +92,7 @@ export class IntakeService {
   }
 
   issue(body: unknown): Promise<OfficerResult> {
-    return this.fromOfficer(body, 'Alert');
+    return this.fromOfficer(body, { msgType: 'Alert' });
   }
 
   /**
@@ -100,11 +100,15 @@ export class IntakeService {
    * window and the caller first): the one request that may carry `purpose: verification`.
    */
   issueVerification(body: unknown): Promise<OfficerResult> {
-    return this.fromOfficer(body, 'Alert', undefined, undefined, true);
+    return this.fromOfficer(body, { msgType: 'Alert', campaign: true });
   }
 
   async update(id: string, body: unknown): Promise<OfficerResult> {
-    return this.fromOfficer(body, 'Update', id, await this.repo.latest(this.db, id));
+    return this.fromOfficer(body, {
+      msgType: 'Update',
+      refersTo: id,
+      base: await this.repo.latest(this.db, id),
+    });
   }
 
   async cancel(id: string, body: unknown): Promise<OfficerResult> {
@@ -115,25 +119,21 @@ export class IntakeService {
         status: 404,
         errors: [{ field: 'id', message: `warning ${id} is not known to intake; nothing to cancel` }],
       };
-    return this.fromOfficer(body ?? {}, 'Cancel', id, base);
+    return this.fromOfficer(body ?? {}, { msgType: 'Cancel', refersTo: id, base });
   }
 
+  /** A request of the duty officer's API (or the verification campaign's): drafted, checked, queued. */
   private async fromOfficer(
     body: unknown,
-    msgType: WarningMessage['msgType'],
-    refersTo?: string,
-    base?: WarningMessage,
-    campaign = false,
+    kind: Pick<DraftContext, 'msgType' | 'refersTo' | 'base' | 'campaign'>,
   ): Promise<OfficerResult> {
     const now = this.clock.now();
+    const { msgType, refersTo } = kind;
     const draft = draftWarning(body, {
-      msgType,
-      refersTo,
-      base,
+      ...kind,
       placeholderId: PLACEHOLDER_ID,
       now,
       defaultSender: this.opts.sender,
-      campaign,
     });
     if (!draft.ok) {
       await this.repo.insertRejection(this.db, {
