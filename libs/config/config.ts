@@ -44,8 +44,9 @@ export const configSchema = z.object({
     .regex(/^[\w.-]*$/)
     .default(''),
   /**
-   * Copies of each partition of the topics the services create; unset means the broker count
-   * capped at 3 (1 on a single broker, 3 on the 3-broker cluster, with min.insync.replicas 2).
+   * Copies of each partition of the topics the services create; unset means the cluster's own
+   * default.replication.factor and min.insync.replicas (1 and 1 on a single broker, 3 and 2 on the
+   * 3-broker cluster of scripts/kafka.sh and docker-compose.yml).
    */
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).optional(),
   /** postgres://… selects a PostgreSQL server; unset means the embedded PGlite database. */

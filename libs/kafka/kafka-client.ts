@@ -29,22 +29,43 @@ export function createKafka(brokers: string[], clientId: string): Kafka {
 }
 
 export interface TopicReplication {
-  /** Copies of each partition; the broker count capped at 3 when not given. */
+  /** Copies of each partition; the cluster's `default.replication.factor` when not given. */
   replicationFactor?: number;
 }
 
 /**
- * How topics are replicated on this cluster: `replicationFactor` copies (default min(3, brokers)),
- * and with 3 or more copies `min.insync.replicas` 2, so an acks=all write is on two brokers before
- * it is acknowledged and one broker can be lost without losing or refusing writes.
+ * How new topics are replicated. By default the cluster decides: replication factor -1 takes the
+ * brokers' `default.replication.factor` and `min.insync.replicas` (1 and 1 on a single broker; 3 and
+ * 2 on the 3-broker cluster of scripts/kafka.sh and docker-compose.yml). The controller applies
+ * those, so the result does not depend on which broker this client asks: counting the brokers in
+ * one broker's metadata gave fewer copies when a broker that had just started did not list the
+ * others yet. With `replicationFactor` given, that many copies, and with 3 or more
+ * `min.insync.replicas` 2, so an acks=all write is on two brokers before it is acknowledged.
  */
-export async function topicReplication(
-  admin: Admin,
-  opts: TopicReplication = {},
-): Promise<{ replicationFactor: number; minInsyncReplicas: number }> {
-  const replicationFactor =
-    opts.replicationFactor ?? Math.min(3, (await admin.describeCluster()).brokers.length);
-  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
+export function topicReplication(opts: TopicReplication = {}): {
+  replicationFactor: number;
+  configEntries: { name: string; value: string }[];
+} {
+  if (opts.replicationFactor === undefined) return { replicationFactor: -1, configEntries: [] };
+  const minInsyncReplicas = opts.replicationFactor >= 3 ? 2 : 1;
+  return {
+    replicationFactor: opts.replicationFactor,
+    configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+  };
+}
+
+/**
+ * A broker's answer worth asking again: one kafkajs calls retriable, or a replication factor the
+ * cluster cannot meet yet because not all of its brokers have registered with the controller.
+ */
+function retriableTopicError(e: {
+  retriable?: boolean;
+  type?: string;
+  errors?: { type?: string }[];
+}): boolean {
+  if (e.retriable === true) return true;
+  const errors = e.errors ?? [e];
+  return errors.length > 0 && errors.every((x) => x.type === 'INVALID_REPLICATION_FACTOR');
 }
 
 /** Creates every topic of the system that does not exist yet, with its explicit partition count. */
@@ -58,30 +79,31 @@ export async function ensureTopics(
   await admin.connect();
   const created = new Set<string>();
   try {
-    // Retried while the broker answers with an error kafkajs calls retriable: right after creation a
-    // busy broker may not host the new partitions yet when their leaders are looked up.
+    // Retried while the broker answers with a retriable error: right after creation a busy broker
+    // may not host the new partitions yet when their leaders are looked up, and a cluster that is
+    // starting may have fewer brokers registered than its replication factor.
     await backOff(
       async () => {
         const existing = new Set(await admin.listTopics());
         const missing = specs.filter((s) => !existing.has(namer.topic(s.name)));
         if (missing.length === 0) return;
         for (const s of missing) created.add(namer.topic(s.name));
-        const { replicationFactor, minInsyncReplicas } = await topicReplication(admin, opts);
+        const { replicationFactor, configEntries } = topicReplication(opts);
         await admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((s) => ({
             topic: namer.topic(s.name),
             numPartitions: s.partitions,
             replicationFactor,
-            configEntries: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+            configEntries,
           })),
         });
       },
       {
-        numOfAttempts: 6,
+        numOfAttempts: 10,
         startingDelay: 200,
         maxDelay: 3_000,
-        retry: (e: { retriable?: boolean }) => e.retriable === true,
+        retry: retriableTopicError,
       },
     );
     return [...created];

@@ -38,16 +38,19 @@ describe('the 3-broker Kafka cluster', () => {
     expect(await ensureTopics(kafka, namer, [spec])).toEqual([topic]);
     const admin = kafka.admin();
     await admin.connect();
-    // A new topic reaches every broker's metadata a moment after its leaders are elected.
+    // A new topic reaches every broker's metadata a moment after its leaders are elected: until then
+    // the broker asked may not list it, or not all of its partitions.
     const { meta, configs } = await waitFor(
-      async () => ({
-        meta: await admin.fetchTopicMetadata({ topics: [topic] }),
-        configs: await admin.describeConfigs({
+      async () => {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        if (meta?.topics[0]?.partitions.length !== spec.partitions) return undefined;
+        const configs = await admin.describeConfigs({
           includeSynonyms: false,
           resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
-        }),
-      }),
-      "the new topic in every broker's metadata",
+        });
+        return { meta, configs };
+      },
+      "the new topic's partitions in the cluster's metadata",
       30_000,
       500,
     );

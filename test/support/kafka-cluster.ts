@@ -34,7 +34,9 @@ export class KafkaCluster {
   /**
    * Starts every node that does not answer (all of them the first time), then waits until the
    * cluster's metadata lists every broker: a node answers on its port before the others' metadata
-   * knows it, and a topic created in that moment gets fewer replicas than the cluster has brokers.
+   * knows it. (A topic created in that moment is still given the cluster's default replication
+   * factor by the controller, see topicReplication; the wait keeps a test from starting on a
+   * cluster whose brokers are not all serving yet.)
    */
   async start(): Promise<string> {
     const log = await this.script('start');
