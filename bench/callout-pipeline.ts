@@ -71,6 +71,8 @@ export interface PipelineOptions {
   readyTimeoutMs?: number;
   /** Write a V8 CPU profile of every service into this folder (--cpu-prof). */
   cpuProfDir?: string;
+  /** V8's old-space limit of every service process, in MB (--max-old-space-size); Node's default when unset. */
+  heapMb?: number;
   timeoutMs?: number;
   /** The PostgreSQL server (any database on it) the run creates its database on; TEST_DATABASE_URL by default. */
   adminUrl?: string;
@@ -115,6 +117,8 @@ export interface RunResult {
   simLatencyMs: number;
   apiLatencyMs: number;
   channels: string[];
+  /** V8 old-space limit of the services (MB), when the run set one. */
+  heapMb?: number;
   importSeconds: number;
   dispatch: DispatchFigures;
   secondDispatch?: DispatchFigures;
@@ -234,9 +238,9 @@ async function startApp(
   env: Record<string, string>,
   port: number,
   ready: 'health' | 'port',
-  o: Pick<PipelineOptions, 'cpuProfDir' | 'readyTimeoutMs' | 'logDir'> = {},
+  o: Pick<PipelineOptions, 'cpuProfDir' | 'heapMb' | 'readyTimeoutMs' | 'logDir'> = {},
 ): Promise<Child> {
-  const { cpuProfDir, readyTimeoutMs = 90_000 } = o;
+  const { cpuProfDir, heapMb, readyTimeoutMs = 90_000 } = o;
   // The whole output, restarts included, goes to <logDir>/<name>.log when asked (looking into a failed trial).
   const logFile = o.logDir ? join(o.logDir, `${name}.log`) : undefined;
   const service = await startService(app, env, {
@@ -245,9 +249,12 @@ async function startApp(
     ready,
     timeoutMs: readyTimeoutMs,
     onOutput: logFile ? (d: Buffer) => appendFileSync(logFile, d) : undefined,
-    nodeArgs: cpuProfDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`]
-      : [],
+    nodeArgs: [
+      ...(cpuProfDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`]
+        : []),
+      ...(heapMb ? [`--max-old-space-size=${heapMb}`] : []),
+    ],
     outputTailChars: 20_000,
   });
   return { name, app, proc: service.proc, url: service.url, port, env, ready, out: service.output };
@@ -943,6 +950,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       simLatencyMs: opts.simLatencyMs,
       apiLatencyMs: opts.apiLatencyMs ?? 0,
       channels: p.channels,
+      heapMb: opts.heapMb,
       importSeconds: +p.importSeconds.toFixed(2),
       dispatch,
       secondDispatch,

@@ -8,6 +8,7 @@
  *   npm run bench -- --mode zero           only the zero-latency mode (or --mode realistic)
  *   npm run bench -- --runs 3              repeat each configuration; the JSON keeps every run and medians
  *   npm run bench -- --cpu-prof DIR        V8 CPU profiles of every service into DIR
+ *   npm run bench -- --heap-mb N           every service with V8's old space limited to N MB
  *   npm run bench -- --out FILE            results file (default bench/results/latest.json)
  *   npm run bench -- --merge               keep the other configurations already in the results file
  *   npm run bench -- --phases dispatch     only some phases (dispatch,confirmations,deadlines; default all)
@@ -44,6 +45,7 @@ function args() {
     modes: (get('mode') ? [get('mode')] : ['zero', 'realistic']) as Mode[],
     runs: Number(get('runs') ?? 1),
     cpuProfDir: get('cpu-prof'),
+    heapMb: get('heap-mb') ? Number(get('heap-mb')) : undefined,
     out: get('out') ?? join(root, 'bench', 'results', 'latest.json'),
     realisticMax: Number(get('realistic-max') ?? 1_000),
     merge: a.includes('--merge'),
@@ -153,6 +155,7 @@ async function main() {
               deadlines: full && o.phases.has('deadlines'),
               webhookConcurrency: o.replyConcurrency,
               cpuProfDir: o.cpuProfDir,
+              heapMb: o.heapMb,
               adminUrl: ownPg?.url,
               log: (l) => console.log(l),
             }),

@@ -29,6 +29,33 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 
+/**
+ * What one province-wide resolution keeps in memory: the heap after a full collection with the
+ * result held, minus the heap after a full collection before it; and the heap's highest reading
+ * while it ran (sampled every 5 ms: the rows node-postgres buffers before they become targets).
+ * Needs `--expose-gc`.
+ */
+async function retainedByResolution(dir: DirectoryService, at: Date) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
+  const r = await dir.resolve({ hazard: 'flood', areaCodes: ['140000000000'], rules: RED, at });
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().heapUsed);
+  gc();
+  const retained = process.memoryUsage().heapUsed - before;
+  const mb = (b: number) => +(b / 2 ** 20).toFixed(1);
+  return {
+    targets: r.targets.length,
+    retainedMB: mb(retained),
+    bytesPerTarget: Math.round(retained / r.targets.length),
+    peakAboveBaseMB: mb(peak - before),
+  };
+}
+
 async function main() {
   let url = process.env.DATABASE_URL;
   let dropName: string | null = null;
@@ -83,6 +110,13 @@ async function main() {
       `${what}: ${r.targets} targets, ${r.gaps} gaps; median ${r.median.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms`;
     console.log(line('Datong city-wide red warning', datong));
     console.log(line('Province-wide red warning', province));
+    const memory = await retainedByResolution(dir, at);
+    if (memory)
+      console.log(
+        `memory: a province-wide resolution holds ${memory.retainedMB} MB (${memory.bytesPerTarget} B per target) ` +
+          `once resolved; the heap peaked ${memory.peakAboveBaseMB} MB above its baseline while resolving`,
+      );
+    else console.log('memory: not measured (run with node --expose-gc, as npm run bench:directory does)');
     const h0 = process.hrtime.bigint();
     await dir.health(at);
     console.log(`health report: ${ms(h0).toFixed(0)} ms`);
@@ -98,6 +132,7 @@ async function main() {
         runs: RUNS,
         datong,
         province,
+        memory,
       }),
     );
   } finally {
