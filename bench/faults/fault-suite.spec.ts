@@ -13,6 +13,7 @@ const clean: TrialResult = {
   duplicateSends: 0,
   callbacksRefused: 552,
   statusesFetched: 340,
+  sendsWithoutFinalStatus: 0,
   confirmationsPosted: 2683,
   confirmationsLost: 0,
   confirmationsAppliedTwice: 0,
@@ -43,6 +44,12 @@ describe('fault suite: what a failed trial names', () => {
         auditVerify: 'failed: chain broken',
       }),
     ).toEqual(['other sends twice 7', 'ledger: 2 events twice', 'audit:verify failed: chain broken']);
+  });
+
+  it('names sends whose final status never came (a refused webhook the status check did not recover)', () => {
+    expect(failedChecks({ ...clean, sendsWithoutFinalStatus: 3 })).toEqual([
+      'sends without a final status 3',
+    ]);
   });
 
   it('counts a check that could not be taken (a trial stopped midway) as failed', () => {

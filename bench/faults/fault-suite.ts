@@ -239,6 +239,8 @@ export interface TrialResult {
   callbacksRefused: number;
   /** Statuses the notifier's status check read back from the provider (no webhook brought them). */
   statusesFetched: number;
+  /** Sends the provider accepted whose final status never reached the notifier (webhook or status check). */
+  sendsWithoutFinalStatus: number;
   confirmationsPosted: number;
   confirmationsLost: number;
   confirmationsAppliedTwice: number;
@@ -322,15 +324,19 @@ export class FaultSuite {
     return r ? Number(r[0].n) : undefined;
   }
 
-  private async until(what: string, check: () => Promise<boolean>): Promise<number> {
+  private async until(
+    what: string,
+    check: () => Promise<boolean>,
+    timeoutMs = this.timeout,
+  ): Promise<number> {
     const started = Date.now();
-    const deadline = started + this.timeout;
+    const deadline = started + timeoutMs;
     for (;;) {
       if (await check().catch(() => false)) {
         this.log(`    ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return Date.now();
       }
-      if (Date.now() > deadline) throw new Error(`timed out after ${this.timeout} ms waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await pause(200);
     }
   }
@@ -401,7 +407,8 @@ export class FaultSuite {
         const r = await this.trial(fault, i + 1, phase, fraction);
         this.log(
           `  ${r.passed ? 'PASS' : 'FAIL'}: lost ${r.lost}, twice ${r.calledTwice}, confirmations lost ${r.confirmationsLost}, ` +
-            `callbacks refused ${r.callbacksRefused} (statuses fetched ${r.statusesFetched}), ` +
+            `callbacks refused ${r.callbacksRefused} (statuses fetched ${r.statusesFetched}, ` +
+            `sends without a final status ${r.sendsWithoutFinalStatus}), ` +
             `recovery ${r.recoverySeconds} s, trial ${r.trialSeconds} s${r.errors.length ? `; ${r.errors.join('; ')}` : ''}`,
         );
         if (!r.passed) this.log(`  failed checks: ${failedChecks(r).join('; ') || 'none (see errors)'}`);
@@ -536,6 +543,15 @@ export class FaultSuite {
       await fault.clear?.(ctx);
       await this.until('the warning to settle', () => this.settled(w.id));
       await this.until('the backlog to drain', () => this.drained());
+      // A send's final status comes by its webhook, or, when that webhook was refused (the notifier
+      // down), from the status check: NOTIFY_STATUS_CHECK_AFTER_MS (late-ms + 30 s) after the send
+      // was accepted, on a pass every half of that. Waited for that long and a minute more; what is
+      // still missing then is counted (a failed check), not waited for.
+      await this.until(
+        'every accepted send to have its final status',
+        async () => (await this.withoutFinalStatus(w.id)) === 0,
+        Math.min(this.timeout, 1.5 * (this.o.lateMs + 30_000) + 60_000),
+      ).catch(() => undefined);
 
       const checks = await this.check(w.id, rows, confirmers, expiring);
       const split = (this.o.replicas ?? 1) > 1 ? await this.workSplit().catch(() => undefined) : undefined;
@@ -586,6 +602,7 @@ export class FaultSuite {
         duplicateSends: NaN,
         callbacksRefused: NaN,
         statusesFetched: NaN,
+        sendsWithoutFinalStatus: NaN,
         confirmationsPosted: 0,
         confirmationsLost: NaN,
         confirmationsAppliedTwice: NaN,
@@ -640,6 +657,15 @@ export class FaultSuite {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** The warning's sends the provider accepted that have no final status recorded (notify.attempts.final_status_at). */
+  private async withoutFinalStatus(warningId: string): Promise<number> {
+    const [r] = (await this.p.q<{ n: string }>(
+      `SELECT count(*) AS n FROM notify.attempts WHERE warning_id = $1 AND state = 'sent' AND final_status_at IS NULL`,
+      [warningId],
+    ))!;
+    return Number(r.n);
   }
 
   /** No call-out of the warning still SENT and nothing moving for 2 s (see CalloutPipeline.settle). */
@@ -819,6 +845,7 @@ export class FaultSuite {
       duplicateSends,
       callbacksRefused,
       statusesFetched: Number(fetched.n),
+      sendsWithoutFinalStatus: await this.withoutFinalStatus(warningId),
       confirmationsPosted: confirmers.length,
       confirmationsLost,
       confirmationsAppliedTwice: confirmationsAppliedTwice + confirmedTwice,
@@ -859,6 +886,7 @@ export function failedChecks(r: TrialResult): string[] {
     ['lost', r.lost],
     ['called twice', r.calledTwice],
     ['other sends twice', r.duplicateSends],
+    ['sends without a final status', r.sendsWithoutFinalStatus],
     ['confirmations lost', r.confirmationsLost],
     ['confirmations applied twice', r.confirmationsAppliedTwice],
     ['deadlines not fired', r.deadlinesNotFired],
