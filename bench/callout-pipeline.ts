@@ -31,6 +31,8 @@ import { DirectoryService } from '../libs/directory/directory.service';
 import { shanxiDivisions } from '../libs/common/divisions';
 import { DATONG, generateDirectory } from '../libs/directory/seed/generate-directory';
 import type { SimRecord } from '../libs/notify/simulator/twilio-simulator';
+import { CapacityPlan, planCapacity } from '../libs/notify/providers/capacity-planner';
+import { DEFAULT_ROUTES, mainlandRoute, parseRoutes } from '../libs/notify/providers/routes';
 import { waitFor } from '../test/support/infra';
 import { freePort, startService } from '../test/support/services';
 import { CostCounter, CostSnapshot, describeCost, PhaseCost, phaseCost } from './cost';
@@ -109,6 +111,85 @@ export interface DispatchFigures {
     claimedToSent: Distribution;
   };
   sendsPerSecond: number;
+  /** Per channel: first sends the provider accepted, and when the first and the last were accepted (ms after the warning). */
+  byChannel: Partial<
+    Record<'sms' | 'voice', { sends: number; firstAcceptedMs: number; lastAcceptedMs: number }>
+  >;
+}
+
+/**
+ * The throttled mode's check of the capacity planner (the console's preview and the API dry-run):
+ * per channel, the planner's seconds from the first send to the last at the configured rates, next
+ * to the measured span between the first and the last first send the provider accepted.
+ */
+export interface CapacityCheck {
+  rates: { sms: number; calls: number; account: number };
+  channels: {
+    channel: 'sms' | 'voice';
+    sends: number;
+    /** What binds the planner's rate; 'provider': the provider's own limit, which the simulator does not apply. */
+    boundBy: 'configured' | 'provider' | 'account';
+    plannedSec: number;
+    measuredSec: number;
+    ratio: number;
+  }[];
+  plan: Pick<CapacityPlan, 'voiceAllPlacedSec' | 'allWokenSec' | 'meetsVoiceTarget' | 'meetsWokenTarget'>;
+}
+
+/** `--rates sms=100,calls=1[,account=N]`: the notifier's rate limits of the throttled mode. */
+export function parseRates(spec: string | undefined) {
+  if (spec === undefined) return undefined;
+  const kv = new Map(
+    spec.split(',').map((part) => {
+      const [k, v] = part.split('=');
+      const n = Number(v);
+      if (!['sms', 'calls', 'account'].includes(k) || !(n > 0))
+        throw new Error(`--rates: "${part}" is not sms=N, calls=N or account=N with N > 0`);
+      return [k, n] as const;
+    }),
+  );
+  if (!kv.has('sms') || !kv.has('calls')) throw new Error('--rates needs sms=N and calls=N');
+  const sms = kv.get('sms')!;
+  const calls = kv.get('calls')!;
+  return { sms, calls, account: kv.get('account') ?? sms + calls, concurrency: 200 };
+}
+
+/** The planner's figures for this dispatch at the notifier's rates, on the default route (Twilio). */
+export function capacityCheck(
+  d: DispatchFigures,
+  rate: { sms: number; calls: number; account: number },
+): CapacityCheck {
+  const route = mainlandRoute(parseRoutes(DEFAULT_ROUTES));
+  const sends = { sms: d.byChannel.sms?.sends ?? 0, voice: d.byChannel.voice?.sends ?? 0 };
+  const plan = planCapacity({
+    sends,
+    rates: {
+      sms: { configuredPerSecond: rate.sms, providers: route.sms },
+      voice: { configuredPerSecond: rate.calls, providers: route.voice },
+    },
+    accountPerSecond: rate.account,
+  });
+  return {
+    rates: rate,
+    channels: plan.channels.map((c) => {
+      const m = d.byChannel[c.channel]!;
+      const measuredSec = (m.lastAcceptedMs - m.firstAcceptedMs) / 1000;
+      return {
+        channel: c.channel,
+        sends: c.sends,
+        boundBy: c.boundBy,
+        plannedSec: +c.lastSentSec.toFixed(1),
+        measuredSec: +measuredSec.toFixed(1),
+        ratio: +(measuredSec / Math.max(c.lastSentSec, 0.001)).toFixed(2),
+      };
+    }),
+    plan: {
+      voiceAllPlacedSec: plan.voiceAllPlacedSec,
+      allWokenSec: plan.allWokenSec,
+      meetsVoiceTarget: plan.meetsVoiceTarget,
+      meetsWokenTarget: plan.meetsWokenTarget,
+    },
+  };
 }
 
 export interface RunResult {
@@ -119,6 +200,9 @@ export interface RunResult {
   channels: string[];
   /** V8 old-space limit of the services (MB), when the run set one. */
   heapMb?: number;
+  /** The notifier's rate limits, when the run set them (the throttled mode). */
+  notifyRate?: PipelineOptions['notifyRate'];
+  capacity?: CapacityCheck;
   importSeconds: number;
   dispatch: DispatchFigures;
   secondDispatch?: DispatchFigures;
@@ -601,9 +685,15 @@ export class CalloutPipeline {
       .filter((x) => x.rid?.startsWith(`${w.id}/`) && x.rid.endsWith(':callout'));
     const firstByPerson = new Map<string, number>();
     const acceptedByRequest = new Map<string, number>();
+    const byChannel: DispatchFigures['byChannel'] = {};
     let last = 0;
     for (const { r, rid } of mine) {
       const at = Date.parse(r.createdAt);
+      const ch = r.kind === 'call' ? 'voice' : 'sms';
+      const c = (byChannel[ch] ??= { sends: 0, firstAcceptedMs: Infinity, lastAcceptedMs: 0 });
+      c.sends++;
+      c.firstAcceptedMs = Math.min(c.firstAcceptedMs, at - t0);
+      c.lastAcceptedMs = Math.max(c.lastAcceptedMs, at - t0);
       acceptedByRequest.set(rid!, at);
       last = Math.max(last, at);
       const calloutId = rid!.split('#')[0];
@@ -656,6 +746,7 @@ export class CalloutPipeline {
         ),
       },
       sendsPerSecond: Math.round(mine.length / ((last - firstSubmitted) / 1000 || 1)),
+      byChannel,
     };
   }
 
@@ -910,6 +1001,18 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     log(
       `  hops: planned → accepted by the notifier ${hop(dispatch.hops.planToNotifierClaim)}; accepted → claimed ${hop(dispatch.hops.acceptedToClaimed)}; claimed → marked sent ${hop(dispatch.hops.claimedToSent)}`,
     );
+    const capacity = opts.notifyRate ? capacityCheck(dispatch, opts.notifyRate) : undefined;
+    if (capacity) {
+      const r = capacity.rates;
+      log(`  throttled: ${r.sms} SMS/s, ${r.calls} calls/s, ${r.account} requests/s on the account`);
+      for (const c of capacity.channels)
+        log(
+          `  ${c.channel}: ${c.sends} first sends, first → last accepted ${c.measuredSec} s; the capacity planner: ${c.plannedSec} s (${c.ratio}×, bound by ${c.boundBy})` +
+            (c.boundBy === 'provider'
+              ? ": the provider's own limit, which the simulator does not apply"
+              : ''),
+        );
+    }
     const counts = await p.firstCalloutCounts(dispatch.warningId);
     const kinds = p.channels.map((c) => (c === 'voice' ? 'call' : 'sms'));
     const phones = [...p.phones.values()];
@@ -951,6 +1054,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       apiLatencyMs: opts.apiLatencyMs ?? 0,
       channels: p.channels,
       heapMb: opts.heapMb,
+      notifyRate: opts.notifyRate,
+      capacity,
       importSeconds: +p.importSeconds.toFixed(2),
       dispatch,
       secondDispatch,

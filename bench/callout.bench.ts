@@ -9,6 +9,10 @@
  *   npm run bench -- --runs 3              repeat each configuration; the JSON keeps every run and medians
  *   npm run bench -- --cpu-prof DIR        V8 CPU profiles of every service into DIR
  *   npm run bench -- --heap-mb N           every service with V8's old space limited to N MB
+ *   npm run bench -- --rates sms=100,calls=1[,account=N]
+ *                                          the throttled mode: the notifier at a provider's real rates
+ *                                          (account default: sms + calls); prints the time to reach
+ *                                          everyone next to the capacity planner's estimate
  *   npm run bench -- --out FILE            results file (default bench/results/latest.json)
  *   npm run bench -- --merge               keep the other configurations already in the results file
  *   npm run bench -- --phases dispatch     only some phases (dispatch,confirmations,deadlines; default all)
@@ -24,7 +28,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { OwnPostgres } from '../test/support/own-postgres';
-import { percentile, RunResult, runPipeline } from './callout-pipeline';
+import { parseRates, percentile, RunResult, runPipeline } from './callout-pipeline';
 
 /** The two simulator modes. Realistic: Twilio-like API answer time and callback spacing. */
 export const MODES = {
@@ -46,6 +50,7 @@ function args() {
     runs: Number(get('runs') ?? 1),
     cpuProfDir: get('cpu-prof'),
     heapMb: get('heap-mb') ? Number(get('heap-mb')) : undefined,
+    rates: parseRates(get('rates')),
     out: get('out') ?? join(root, 'bench', 'results', 'latest.json'),
     realisticMax: Number(get('realistic-max') ?? 1_000),
     merge: a.includes('--merge'),
@@ -111,8 +116,9 @@ async function main() {
       parameters: {
         policy:
           'default policy; red meteorological targets every role of the generated roster (call-outs = persons), channels SMS + voice at once',
-        notifierRateLimits:
-          'NOTIFY_SMS_PER_SECOND = NOTIFY_CALLS_PER_SECOND = NOTIFY_ACCOUNT_PER_SECOND = 100000, NOTIFY_CONCURRENCY = 200 (set high: the pipeline is measured, not the throttle)',
+        notifierRateLimits: o.rates
+          ? `throttled: NOTIFY_SMS_PER_SECOND ${o.rates.sms}, NOTIFY_CALLS_PER_SECOND ${o.rates.calls}, NOTIFY_ACCOUNT_PER_SECOND ${o.rates.account}, NOTIFY_CONCURRENCY ${o.rates.concurrency}`
+          : 'NOTIFY_SMS_PER_SECOND = NOTIFY_CALLS_PER_SECOND = NOTIFY_ACCOUNT_PER_SECOND = 100000, NOTIFY_CONCURRENCY = 200 (set high: the pipeline is measured, not the throttle)',
         webhookConcurrency: o.replyConcurrency,
         simulatorBehaviour:
           'deliver (SMS delivered, calls answered and heard); confirmations POSTed by the benchmark',
@@ -156,6 +162,7 @@ async function main() {
               webhookConcurrency: o.replyConcurrency,
               cpuProfDir: o.cpuProfDir,
               heapMb: o.heapMb,
+              notifyRate: o.rates,
               adminUrl: ownPg?.url,
               log: (l) => console.log(l),
             }),
