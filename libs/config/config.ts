@@ -182,6 +182,14 @@ export const configSchema = z.object({
   NOTIFY_CONCURRENCY: z.coerce.number().int().positive().default(20),
   /** Notifier: tries of one API request on 429, 5xx or network errors (first try included). */
   NOTIFY_SEND_TRIES: z.coerce.number().int().min(1).default(6),
+  /** Notifier: an API request with no answer this long is given up (it may still reach the provider). */
+  NOTIFY_API_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /**
+   * Notifier: after a request that got no answer in time, how long to wait before asking the provider
+   * whether it took the request. The request may still be on its way (queued in a busy network or
+   * server); asked too soon, the provider does not show it yet, and the resend is a second copy.
+   */
+  NOTIFY_IN_FLIGHT_GRACE_MS: z.coerce.number().int().min(0).default(15_000),
   /**
    * Notifier: a send still 'sending' this long (its process crashed mid-send, or every try was
    * refused) is reconciled: the provider is asked whether it has it, and it is sent if not.

@@ -198,6 +198,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
         if (outcome.maybeCreated) {
           // The reconciler's question first: did the provider take it after all?
           if (!this.router.listsSends(provider, a.to_number, a.channel)) return this.settle(a, provider, err);
+          await this.gate.afterTimeout(err);
           const found = await this.findSent(a);
           if (found) {
             await this.acceptedSends.add({ attempt: a, sid: found.providerId, tries: 0 });
@@ -312,6 +313,9 @@ export class CalloutSending implements SendQueue<AttemptRow> {
   private async settle(a: AttemptRow, provider: ProviderName, err: ChannelError): Promise<'failed'> {
     if (!err.permanent || err instanceof ProviderUnavailable) {
       this.logger.warn(`${a.request_id}: not sent after retries (${err.message}); reconciling later`);
+      // The reconciler takes it NOTIFY_RECONCILE_AFTER_MS after its last try, not after its claim: a
+      // last try that timed out may still reach the provider, and asked at once it would not show it.
+      await this.repo.touchClaim(this.db, a.request_id).catch(() => undefined);
       observeSend(provider, a.channel, 'unknown', 1, err.code);
       throw err;
     }

@@ -105,6 +105,7 @@ const SEND_POLL_MS = 200;
           accountPerSecond: cfg.NOTIFY_ACCOUNT_PER_SECOND,
           concurrency: cfg.NOTIFY_CONCURRENCY,
           tries: cfg.NOTIFY_SEND_TRIES,
+          inFlightGraceMs: cfg.NOTIFY_IN_FLIGHT_GRACE_MS,
         }),
     },
     {

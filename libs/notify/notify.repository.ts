@@ -233,6 +233,14 @@ export class NotifyRepository {
     return r.rows[0];
   }
 
+  /** An attempt still 'sending' counts as claimed from now (the reconciler's clock starts again). */
+  async touchClaim(q: Queryable, requestId: string): Promise<void> {
+    await q.query(
+      `UPDATE notify.attempts SET claimed_at = now() WHERE request_id = $1 AND state = 'sending'`,
+      [requestId],
+    );
+  }
+
   /**
    * Attempts 'sending' since longer than `olderThanMs` (their sender crashed mid-send), re-claimed
    * (claimed_at = now) in the same statement, so two reconcilers, here or in another replica, never

@@ -102,6 +102,8 @@ export class ChannelError extends Error {
     readonly httpStatus?: number,
     /** What the error says about the number (a 21211 invalid number…), when anything. */
     readonly lineFault?: LineFault,
+    /** No answer within the client's timeout: the request may still reach the provider later. */
+    readonly timedOut = false,
   ) {
     super(message);
     this.name = 'ChannelError';

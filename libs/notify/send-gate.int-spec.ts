@@ -41,11 +41,11 @@ describe('SendGate against the Twilio simulator', () => {
     });
   };
   const channels = new Map<string, TwilioSmsChannel>();
-  const channel = (from: string) => {
+  const channel = (from: string, timeoutMs?: number) => {
     let ch = channels.get(from);
     if (!ch) {
       ch = new TwilioSmsChannel(
-        createTwilioClient({ accountSid: ACCOUNT, authToken: TOKEN, apiBaseUrl: sim.url }),
+        createTwilioClient({ accountSid: ACCOUNT, authToken: TOKEN, apiBaseUrl: sim.url, timeoutMs }),
         from,
       );
       channels.set(from, ch);
@@ -160,7 +160,7 @@ describe('SendGate against the Twilio simulator', () => {
     sim.storm(1_000_000);
     const sending = sendMany(g, FROM_A, 10);
     const first = Date.now();
-    await new Promise((r) => setTimeout(r, 2_500));
+    await new Promise((r) => setTimeout(r, 3_500));
     sim.storm(0);
     const results = await sending;
     const storm = creates(429).filter((t) => t < first + 2_000);
@@ -171,5 +171,45 @@ describe('SendGate against the Twilio simulator', () => {
     expect(sentFrom(FROM_A)).toHaveLength(10);
     expect(new Set(sentFrom(FROM_A).map((r) => r.to)).size).toBe(10);
     for (const r of results) expect(r.tries).toBeGreaterThan(1);
+  });
+
+  /**
+   * A create the provider takes only after the client gave up on it (queued at a busy provider):
+   * asked at once, the Messages list does not show it yet, and a resend is a second SMS. The gate
+   * asks only once the in-flight grace has passed. Client timeout 1 s, the create taken at 3 s (2 s
+   * after the ask of a gate without grace, 1 s before the ask of one with 4 s of grace).
+   */
+  const lateCreate = async (inFlightGraceMs: number) => {
+    await start();
+    const to = '+8613900000777';
+    const body = '演练：迟到的创建请求';
+    const ch = channel(FROM_A, 1_000);
+    const g = makeGate({ tries: 6, initialDelayMs: 50, maxDelayMs: 100, inFlightGraceMs });
+    const after = new Date();
+    sim.setFaults({ lateCreateRate: 1, lateCreateMs: 3_000 });
+    const sending = g.run(
+      'sms',
+      FROM_A,
+      () => ch.send({ requestId: 'late-1', to, body }),
+      async () => (await ch.findSent(to, body, after))[0] ?? null,
+    );
+    const result = await sending;
+    sim.setFaults({});
+    // Every create still held at the simulator lands before the count.
+    await new Promise((r) => setTimeout(r, 3_500));
+    await sim.idle();
+    return { result, sent: sim.sent().filter((r) => r.to === to) };
+  };
+
+  it('asks whether a timed-out send was taken only after the in-flight grace: one SMS, adopted', async () => {
+    const { result, sent } = await lateCreate(4_000);
+    expect(sent).toHaveLength(1);
+    expect(result.value.providerId).toBe(sent[0].sid);
+    expect(result.tries).toBe(1);
+  });
+
+  it('without the grace the same send is made twice (what the grace is for)', async () => {
+    const { sent } = await lateCreate(0);
+    expect(sent.length).toBeGreaterThan(1);
   });
 });

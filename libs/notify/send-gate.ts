@@ -2,6 +2,8 @@ import Bottleneck from 'bottleneck';
 import { backOff } from 'exponential-backoff';
 import { ChannelError } from './provider';
 
+const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 export interface SendGateOptions {
   smsPerSecond: number;
   callsPerSecond: number;
@@ -10,6 +12,11 @@ export interface SendGateOptions {
   tries: number;
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * After a try that timed out, the wait before `alreadySent` is asked (NOTIFY_IN_FLIGHT_GRACE_MS):
+   * the request may still be on its way to the provider, which does not list it until it arrives.
+   */
+  inFlightGraceMs?: number;
 }
 
 export interface GatedResult<T> {
@@ -22,7 +29,8 @@ export interface GatedResult<T> {
  * account (which also caps requests in flight), and retries with exponential backoff and full
  * jitter on 429, 5xx and network errors. Permanent errors are never retried. Before retrying an
  * error whose outcome is unknown (network, 5xx), `alreadySent` is asked whether the provider took
- * the request after all, so a retry never sends a second copy.
+ * the request after all, so a retry never sends a second copy; after a timeout, only once the
+ * in-flight grace has passed (a request given up by the client may still arrive).
  */
 export class SendGate {
   private readonly account: Bottleneck;
@@ -56,9 +64,11 @@ export class SendGate {
     const limiter = this.limiter(channel, from);
     let tries = 0;
     let ambiguous = false;
+    let timedOut = false;
     const value = await backOff(
       async () => {
         if (ambiguous) {
+          if (timedOut) await pause(this.opts.inFlightGraceMs ?? 0);
           const found = await alreadySent();
           if (found) return found;
         }
@@ -74,11 +84,17 @@ export class SendGate {
         retry: (e: unknown) => {
           if (e instanceof ChannelError && e.permanent) return false;
           ambiguous = !(e instanceof ChannelError && e.definitelyNotAccepted);
+          timedOut = e instanceof ChannelError && e.timedOut;
           return true;
         },
       },
     );
     return { value, tries };
+  }
+
+  /** Waits out the in-flight grace after an error that was a timeout (before the provider is asked). */
+  async afterTimeout(e: ChannelError): Promise<void> {
+    if (e.timedOut) await pause(this.opts.inFlightGraceMs ?? 0);
   }
 
   async stop(): Promise<void> {

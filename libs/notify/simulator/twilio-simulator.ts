@@ -85,6 +85,13 @@ export interface SimFaults {
   timeoutMs?: number;
   /** Accepted but the answer lost: the message or call is created, then the connection is reset. */
   answerLostRate?: number;
+  /**
+   * Create requests taken only `lateCreateMs` after they arrive (queued at a busy provider, past the
+   * client's timeout), then created and answered: until then the Messages and Calls lists do not
+   * show them, so a client that asks as soon as it gave up finds nothing.
+   */
+  lateCreateRate?: number;
+  lateCreateMs?: number;
   /** Every status callback POSTed this many times (2: each delivered twice). */
   callbackRepeat?: number;
   /** A message's or call's status callbacks held until it finished, then POSTed newest first. */
@@ -158,7 +165,7 @@ export interface ApiRequestLog {
   code?: number;
   at: string;
   /** The SimFaults mode that answered this request, if any. */
-  fault?: 'server-error' | 'too-many' | 'timeout' | 'timeout-created' | 'answer-lost';
+  fault?: 'server-error' | 'too-many' | 'timeout' | 'timeout-created' | 'answer-lost' | 'late-created';
 }
 
 export interface TwilioSimulator {
@@ -640,11 +647,16 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     }
     const timeout = hit(faults.timeoutRate);
     const lost = !timeout && hit(faults.answerLostRate);
+    const late = !timeout && !lost && hit(faults.lateCreateRate);
     const createdThenTimeout = timeout && Math.random() < 0.5;
     if (timeout && !createdThenTimeout) {
       entry.fault = 'timeout';
       await pause(faults.timeoutMs ?? 20_000);
       return void req.socket.destroy();
+    }
+    if (late) {
+      entry.fault = 'late-created';
+      await pause(faults.lateCreateMs ?? 20_000);
     }
     const to = form.get('To') ?? '';
     const from = form.get('From') ?? '';

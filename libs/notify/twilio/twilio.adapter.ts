@@ -42,6 +42,7 @@ export const TWILIO_ADAPTER: ProviderAdapter = {
               accountSid: cfg.TWILIO_ACCOUNT_SID!,
               authToken: cfg.TWILIO_AUTH_TOKEN!,
               apiBaseUrl: cfg.TWILIO_API_BASE_URL,
+              timeoutMs: cfg.NOTIFY_API_TIMEOUT_MS,
             })
           : null,
     },

@@ -22,11 +22,16 @@ export interface TwilioClientSettings {
   authToken: string;
   /** Twilio's API, or the simulator's. */
   apiBaseUrl?: string;
+  /** A request with no answer this long is given up (NOTIFY_API_TIMEOUT_MS; default 15 s). */
+  timeoutMs?: number;
 }
 
 export function createTwilioClient(s: TwilioClientSettings): Twilio {
   return twilio(s.accountSid, s.authToken, {
-    httpClient: new RebasedRequestClient(s.apiBaseUrl ?? 'https://api.twilio.com', { keepAlive: true }),
+    httpClient: new RebasedRequestClient(s.apiBaseUrl ?? 'https://api.twilio.com', {
+      keepAlive: true,
+      ...(s.timeoutMs ? { timeout: s.timeoutMs } : {}),
+    }),
   });
 }
 
@@ -37,11 +42,16 @@ const PERMANENT_CODES = new Set([
 
 /** Turns whatever the SDK threw into a ChannelError that says whether to retry. */
 export function toChannelError(e: unknown): ChannelError {
-  const err = e as { status?: number; code?: number; message?: string; moreInfo?: string };
+  const err = e as { status?: number; code?: number | string; message?: string; moreInfo?: string };
   const status = typeof err.status === 'number' ? err.status : undefined;
   const code = typeof err.code === 'number' ? err.code : undefined;
   const message = `${code ? `Twilio error ${code}: ` : ''}${err.message ?? String(e)}`;
-  if (status === undefined) return new ChannelError(`network: ${message}`, false, code, undefined);
+  if (status === undefined) {
+    // axios gives up a request at its timeout with ECONNABORTED ("timeout of … ms exceeded").
+    const timedOut =
+      err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || /timeout/i.test(err.message ?? '');
+    return new ChannelError(`network: ${message}`, false, code, undefined, undefined, timedOut);
+  }
   const permanent =
     (code !== undefined && PERMANENT_CODES.has(code)) || (status >= 400 && status < 500 && status !== 429);
   return new ChannelError(message, permanent, code, status, lineFaultOfTwilioError(code));
