@@ -648,7 +648,10 @@ export class CalloutPipeline {
   }
 
   private timeout(base: number) {
-    return this.opts.timeoutMs ?? Math.max(base, this.opts.persons * 60);
+    // Throttled: every person's sends at the configured rates, twice over, on top.
+    const r = this.opts.notifyRate;
+    const throttled = r ? 2_000 * this.opts.persons * (1 / r.sms + 1 / r.calls) : 0;
+    return this.opts.timeoutMs ?? Math.max(base, this.opts.persons * 60) + throttled;
   }
 
   /** Produces one city-wide red warning to Kafka and returns it, without waiting for anything else. */

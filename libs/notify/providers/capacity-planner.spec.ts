@@ -107,6 +107,20 @@ describe('capacity planner', () => {
     ]);
   });
 
+  it("gives a channel the account's rate the other channel's own limit leaves unused", () => {
+    // Twilio to the mainland: calls 1/s. Shared 1 : 1, the SMS would get 50.5 of the 101/s; the
+    // calls use 1/s of it, so the SMS go at their configured 100/s (measured with the benchmark's
+    // throttled mode: docs/benchmarks.md).
+    const rates = {
+      sms: { configuredPerSecond: 100, providers: [TWILIO_TO_MAINLAND] },
+      voice: { configuredPerSecond: 1, providers: [TWILIO_TO_MAINLAND] },
+    };
+    const p = planCapacity(input({ sends: { sms: 165, voice: 165 }, rates, accountPerSecond: 101 }));
+    const [sms, voice] = p.channels;
+    expect(sms).toMatchObject({ perSecond: 100, boundBy: 'configured', lastSentSec: 1.65 });
+    expect(voice).toMatchObject({ perSecond: 1, boundBy: 'configured', lastSentSec: 165 });
+  });
+
   it('SMS alone: everyone reached when the last SMS is read', () => {
     const p = planCapacity(input({ sends: { sms: 300, voice: 0 } }));
     expect(p).toMatchObject({

@@ -67,15 +67,25 @@ const SMS_READ_AFTER_SEC = 10;
 const rateOf = (p: ChannelRates['providers'][number], ch: ChannelKind) =>
   (ch === 'sms' ? p.sms : p.voice)?.requestsPerSecond ?? 0;
 
+/** A channel's rate without the account limit: the lower of the configured and the provider's. */
+function ownLimit(ch: ChannelKind, input: PlanInput): number {
+  const r = input.rates[ch];
+  return Math.min(r.configuredPerSecond, r.providers[0] ? rateOf(r.providers[0], ch) : 0);
+}
+
 function channelPlan(ch: ChannelKind, input: PlanInput, heardAfter: number): ChannelPlan | null {
   const sends = input.sends[ch];
   if (sends <= 0) return null;
   const r = input.rates[ch];
   const provider = r.providers[0] ? rateOf(r.providers[0], ch) : 0;
-  // Both channels share the account limiter: a channel gets at most its share of it while both send.
-  const otherSends = input.sends[ch === 'sms' ? 'voice' : 'sms'];
-  const accountShare =
-    otherSends > 0 ? input.accountPerSecond * (sends / (sends + otherSends)) : input.accountPerSecond;
+  // Both channels share the account limiter: a channel gets its share of it (in proportion to the
+  // sends) while both send, and more when the other channel's own limit leaves part of that unused
+  // (calls at 1/s take 1/s of the account, whatever their number).
+  const other: ChannelKind = ch === 'sms' ? 'voice' : 'sms';
+  const otherSends = input.sends[other];
+  const otherShare = input.accountPerSecond * (otherSends / (sends + otherSends));
+  const otherRate = Math.min(otherShare, ownLimit(other, input));
+  const accountShare = otherSends > 0 ? input.accountPerSecond - otherRate : input.accountPerSecond;
   const candidates: [ChannelPlan['boundBy'], number][] = [
     ['configured', r.configuredPerSecond],
     ['provider', provider],
