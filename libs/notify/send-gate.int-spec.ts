@@ -160,7 +160,7 @@ describe('SendGate against the Twilio simulator', () => {
     sim.storm(1_000_000);
     const sending = sendMany(g, FROM_A, 10);
     const first = Date.now();
-    await new Promise((r) => setTimeout(r, 3_500));
+    await new Promise((r) => setTimeout(r, 2_500));
     sim.storm(0);
     const results = await sending;
     const storm = creates(429).filter((t) => t < first + 2_000);

@@ -1,8 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Bottleneck from 'bottleneck';
 import { backOff } from 'exponential-backoff';
 import { ChannelError } from './provider';
-
-const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface SendGateOptions {
   smsPerSecond: number;
@@ -68,7 +67,7 @@ export class SendGate {
     const value = await backOff(
       async () => {
         if (ambiguous) {
-          if (timedOut) await pause(this.opts.inFlightGraceMs ?? 0);
+          if (timedOut) await sleep(this.opts.inFlightGraceMs ?? 0);
           const found = await alreadySent();
           if (found) return found;
         }
@@ -94,7 +93,7 @@ export class SendGate {
 
   /** Waits out the in-flight grace after an error that was a timeout (before the provider is asked). */
   async afterTimeout(e: ChannelError): Promise<void> {
-    if (e.timedOut) await pause(this.opts.inFlightGraceMs ?? 0);
+    if (e.timedOut) await sleep(this.opts.inFlightGraceMs ?? 0);
   }
 
   async stop(): Promise<void> {

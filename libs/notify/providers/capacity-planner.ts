@@ -67,17 +67,22 @@ const SMS_READ_AFTER_SEC = 10;
 const rateOf = (p: ChannelRates['providers'][number], ch: ChannelKind) =>
   (ch === 'sms' ? p.sms : p.voice)?.requestsPerSecond ?? 0;
 
+/** The rate of the provider that carries the channel (the first of its route). */
+function providerRate(ch: ChannelKind, input: PlanInput): number {
+  const first = input.rates[ch].providers[0];
+  return first ? rateOf(first, ch) : 0;
+}
+
 /** A channel's rate without the account limit: the lower of the configured and the provider's. */
 function ownLimit(ch: ChannelKind, input: PlanInput): number {
-  const r = input.rates[ch];
-  return Math.min(r.configuredPerSecond, r.providers[0] ? rateOf(r.providers[0], ch) : 0);
+  return Math.min(input.rates[ch].configuredPerSecond, providerRate(ch, input));
 }
 
 function channelPlan(ch: ChannelKind, input: PlanInput, heardAfter: number): ChannelPlan | null {
   const sends = input.sends[ch];
   if (sends <= 0) return null;
   const r = input.rates[ch];
-  const provider = r.providers[0] ? rateOf(r.providers[0], ch) : 0;
+  const provider = providerRate(ch, input);
   // Both channels share the account limiter: a channel gets its share of it (in proportion to the
   // sends) while both send, and more when the other channel's own limit leaves part of that unused
   // (calls at 1/s take 1/s of the account, whatever their number).
@@ -136,7 +141,7 @@ function suggest(
   const within = Math.min(targets.voiceWithinSec, targets.allWokenWithinSec - heard);
   const need = neededRate(voice.sends, within);
   const r = input.rates.voice;
-  const providerMax = r.providers[0] ? rateOf(r.providers[0], 'voice') : 0;
+  const providerMax = providerRate('voice', input);
   const combined = r.providers.reduce((sum, p) => sum + rateOf(p, 'voice'), 0);
   if (need <= providerMax && voice.boundBy === 'configured')
     out.push(
