@@ -59,4 +59,43 @@ describe('GroupCommit', () => {
       { status: 'fulfilled', value: 'ok 3' },
     ]);
   });
+
+  it('with a linger, items arriving one by one within it share a batch', async () => {
+    jest.useFakeTimers();
+    try {
+      const batches: number[][] = [];
+      const g = new GroupCommit<number>(
+        async (xs) => {
+          batches.push(xs);
+          return xs.map(() => undefined);
+        },
+        { lingerMs: 20 },
+      );
+      const done = [g.add(1)];
+      jest.advanceTimersByTime(5);
+      done.push(g.add(2));
+      jest.advanceTimersByTime(5);
+      done.push(g.add(3));
+      jest.advanceTimersByTime(5);
+      expect(batches).toEqual([]);
+      jest.advanceTimersByTime(5);
+      await Promise.all(done);
+      expect(batches).toEqual([[1, 2, 3]]);
+      // A full batch does not wait for the linger.
+      const full = new GroupCommit<number>(
+        async (xs) => {
+          batches.push(xs);
+          return xs.map(() => undefined);
+        },
+        { maxBatch: 2, lingerMs: 1000 },
+      );
+      await Promise.all([full.add(4), full.add(5)]);
+      expect(batches).toEqual([
+        [1, 2, 3],
+        [4, 5],
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

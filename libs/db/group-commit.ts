@@ -7,25 +7,38 @@
  * caller and the others still commit. `write` must therefore be safe to repeat for items whose batch
  * rolled back (it runs in a transaction, so nothing of the failed batch is left behind).
  */
+export interface GroupCommitOptions {
+  /** Items per batch at most (500). */
+  maxBatch?: number;
+  /**
+   * Batches written at once (1): while one batch is written the next gathers, so batches grow with
+   * the load; more lanes shorten the wait of a lone item but split the batches.
+   */
+  maxConcurrent?: number;
+  /** How long a batch waits for more items before it leaves (0: only the items of the same tick). */
+  lingerMs?: number;
+}
+
 export class GroupCommit<T, R = void> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running = 0;
+  private scheduled = false;
+  private readonly opts: Required<GroupCommitOptions>;
 
   constructor(
     /** Writes a batch; returns one result per item, in order. */
     private readonly write: (items: T[]) => Promise<R[]>,
-    /**
-     * maxConcurrent 1 (the default): while one batch is written the next gathers, so batches grow
-     * with the load; more lanes shorten the wait of a lone item but split the batches.
-     */
-    private readonly opts: { maxBatch: number; maxConcurrent: number } = { maxBatch: 500, maxConcurrent: 1 },
-  ) {}
+    opts: GroupCommitOptions = {},
+  ) {
+    this.opts = { maxBatch: 500, maxConcurrent: 1, lingerMs: 0, ...opts };
+  }
 
   add(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      // Let the items of the same tick join before the first batch leaves.
-      if (this.running < this.opts.maxConcurrent) setImmediate(() => this.next());
+      if (this.running >= this.opts.maxConcurrent) return;
+      if (this.pending.length >= this.opts.maxBatch) this.next();
+      else this.schedule();
     });
   }
 
@@ -34,13 +47,29 @@ export class GroupCommit<T, R = void> {
     return this.pending.length;
   }
 
+  /**
+   * The next batch leaves after the items of the same tick joined, or lingerMs later: items that
+   * arrive one by one (sends finishing at the API's pace) then share a transaction too.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const go = () => {
+      this.scheduled = false;
+      this.next();
+    };
+    if (this.opts.lingerMs > 0) setTimeout(go, this.opts.lingerMs);
+    else setImmediate(go);
+  }
+
   private next(): void {
     if (this.running >= this.opts.maxConcurrent || this.pending.length === 0) return;
     const batch = this.pending.splice(0, this.opts.maxBatch);
     this.running += 1;
     void this.flush(batch).finally(() => {
       this.running -= 1;
-      this.next();
+      if (this.pending.length >= this.opts.maxBatch) this.next();
+      else if (this.pending.length > 0) this.schedule();
     });
   }
 

@@ -166,4 +166,33 @@ describe('safe consumption on the real Kafka broker', () => {
     const left = await tdb.db.query<{ n: string }>(`SELECT count(*) AS n FROM ctx.outbox`);
     expect(left.rows[0].n).toBe('0');
   }, 60_000);
+
+  it('an idle timed pass costs one statement; a nudged pass publishes without looking first', async () => {
+    await tdb.db.exec(`CREATE SCHEMA quiet; ${outboxTableSql('quiet')}`);
+    const outbox = new Outbox('quiet');
+    const statements = () => tdb.db.roundTrips!().statements;
+    // No timed pass but the first within the test: the interval is a minute.
+    const relay = new OutboxRelay(tdb.db, publisher, 'quiet', 60_000);
+    const before = statements();
+    relay.start();
+    await waitFor(() => statements() > before, 'the first pass');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(statements() - before).toBe(1); // SELECT EXISTS: nothing there
+    await tdb.db.transaction((tx) =>
+      outbox.add(tx, TOPICS.warningsClosed.name, [{ key: 'w9', value: { n: 9 } }]),
+    );
+    const beforeNudge = statements();
+    relay.nudge();
+    const got = await readTopic(kafka, namer.topic(TOPICS.warningsClosed.name), 1, (m) => m.key === 'w9');
+    // The relay is the only one on this Db until the count below (no query of the test's between).
+    await waitFor(() => statements() - beforeNudge >= 5, 'the nudged pass to commit');
+    await new Promise((r) => setTimeout(r, 200));
+    const spent = statements() - beforeNudge;
+    await relay.stop();
+    expect(got.map((m) => m.key)).toEqual(['w9']);
+    const left = await tdb.db.query<{ n: string }>(`SELECT count(*) AS n FROM quiet.outbox`);
+    expect(left.rows[0].n).toBe('0');
+    // BEGIN, the advisory lock, SELECT the batch, DELETE it, COMMIT: no SELECT EXISTS first.
+    expect(spent).toBe(5);
+  }, 60_000);
 });

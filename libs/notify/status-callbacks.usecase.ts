@@ -15,8 +15,10 @@ import { ChannelStatus } from './provider';
  */
 export class StatusCallbacks {
   private readonly logger = new Logger('Notify');
-  private readonly batches = new GroupCommit<ChannelStatus, boolean | typeof UNKNOWN>((statuses) =>
-    this.write(statuses),
+  // Webhooks arrive one request at a time: a few milliseconds' linger lets a batch gather them.
+  private readonly batches = new GroupCommit<ChannelStatus, boolean | typeof UNKNOWN>(
+    (statuses) => this.write(statuses),
+    { lingerMs: 5 },
   );
 
   constructor(
