@@ -16,7 +16,14 @@ import { AppConfig, ConfigKey, loadConfig } from '../config/config';
 import { backOff } from 'exponential-backoff';
 import { Db, isConnectionError, openDb } from '../db/db';
 import { migrate } from '../db/migrate';
-import { createKafka, ensureTopics, EventPublisher, TopicNamer } from '../kafka/kafka-client';
+import { allTopicSpecs } from '../../contracts/topics';
+import {
+  createKafka,
+  ensureTopics,
+  EventPublisher,
+  TopicNamer,
+  underReplicatedTopics,
+} from '../kafka/kafka-client';
 import { ObservabilityModule } from '../observability/observability.module';
 import { BodyDepthMiddleware } from './body-depth.middleware';
 import { HealthController } from './health.controller';
@@ -52,6 +59,29 @@ export async function migrateOnceReachable(db: Db, waitMs: number): Promise<stri
     numOfAttempts: Number.MAX_SAFE_INTEGER,
     retry: (e: unknown) => isConnectionError(e) && Date.now() < giveUpAt,
   });
+}
+
+/**
+ * Says at start-up when a topic has fewer copies than the cluster has brokers (up to 3): one broker's
+ * loss would lose its partitions. A check that fails (a broker busy, metadata not there yet) is only
+ * logged: it must not keep the service from starting.
+ */
+async function warnUnderReplicated(kafka: Kafka, namer: TopicNamer): Promise<void> {
+  const logger = new Logger('Infra');
+  try {
+    const short = await underReplicatedTopics(
+      kafka,
+      allTopicSpecs().map((s) => namer.topic(s.name)),
+    );
+    if (short.length === 0) return;
+    logger.warn(
+      `topics with fewer copies than the cluster's ${short[0].brokers} brokers (losing a broker loses their ` +
+        `partitions; raise it with kafka-reassign-partitions.sh, docs/scaling.md): ` +
+        short.map((t) => `${t.topic} ${t.replicas}`).join(', '),
+    );
+  } catch (e) {
+    logger.debug(`replication check skipped: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -122,6 +152,7 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
               replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
             });
             if (created.length) InfraModule.logger.log(`topics created: ${created.join(', ')}`);
+            await warnUnderReplicated(kafka, namer);
             return kafka;
           },
         },

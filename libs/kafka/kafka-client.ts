@@ -116,6 +116,38 @@ export async function ensureTopics(
   }
 }
 
+/** A topic with fewer copies than the cluster could give it: losing one broker loses partitions. */
+export interface UnderReplicated {
+  topic: string;
+  /** Copies of its least-replicated partition. */
+  replicas: number;
+  brokers: number;
+}
+
+/**
+ * The topics (full names) whose partitions have fewer replicas than the cluster's brokers, up to 3:
+ * e.g. created on a cluster whose `default.replication.factor` was left at 1. None on one broker.
+ */
+export async function underReplicatedTopics(kafka: Kafka, topics: string[]): Promise<UnderReplicated[]> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    const brokers = (await admin.describeCluster()).brokers.length;
+    const wanted = Math.min(brokers, 3);
+    if (wanted <= 1) return [];
+    const meta = await admin.fetchTopicMetadata({ topics });
+    return meta.topics
+      .map((t) => ({
+        topic: t.name,
+        replicas: Math.min(...t.partitions.map((p) => p.replicas.length)),
+        brokers,
+      }))
+      .filter((t) => t.replicas < wanted);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface OutgoingMessage {
   key: string;
   value: unknown;

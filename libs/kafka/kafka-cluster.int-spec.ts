@@ -1,7 +1,7 @@
 import { ConfigResourceTypes, Consumer } from 'kafkajs';
 import { KafkaCluster } from '../../test/support/kafka-cluster';
 import { uniqueId, waitFor } from '../../test/support/infra';
-import { createKafka, ensureTopics, EventPublisher, TopicNamer } from './kafka-client';
+import { createKafka, ensureTopics, EventPublisher, TopicNamer, underReplicatedTopics } from './kafka-client';
 import { connectivityOf } from './kafka-log';
 
 /**
@@ -33,6 +33,22 @@ describe('the 3-broker Kafka cluster', () => {
     // after this file's environment is gone fails the whole run (jest sets the exit code to 1).
     connectivityOf(cluster.brokers).stop();
   }, 120_000);
+
+  it('finds a topic made with fewer copies than the cluster has brokers', async () => {
+    const single = { name: 'callouts.events', partitions: 2, contract: 'callout-event' as const };
+    const full = { name: 'callouts.status', partitions: 2, contract: 'callout-status' as const };
+    await ensureTopics(kafka, namer, [single], { replicationFactor: 1 });
+    await ensureTopics(kafka, namer, [full]);
+    const names = [namer.topic(single.name), namer.topic(full.name)];
+    // Until a new topic is in the asked broker's metadata, the metadata request fails.
+    const short = await waitFor(
+      () => underReplicatedTopics(kafka, names).catch(() => undefined),
+      'both topics in the metadata',
+      30_000,
+      500,
+    );
+    expect(short).toEqual([{ topic: namer.topic(single.name), replicas: 1, brokers: 3 }]);
+  }, 60_000);
 
   it('creates topics with 3 replicas and min.insync.replicas 2, and loses nothing when a broker is killed', async () => {
     expect(await ensureTopics(kafka, namer, [spec])).toEqual([topic]);
