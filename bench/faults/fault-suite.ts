@@ -237,6 +237,8 @@ export interface TrialResult {
   duplicateSends: number;
   /** Status callbacks the provider posted that the notifier did not take (down, restarting: 0 or 5xx). */
   callbacksRefused: number;
+  /** The refused callbacks by status and answer (HTTP status, or the connection error). */
+  callbacksRefusedHow?: Record<string, number>;
   /** Statuses the notifier's status check read back from the provider (no webhook brought them). */
   statusesFetched: number;
   /** Sends the provider accepted whose final status never reached the notifier (webhook or status check). */
@@ -258,6 +260,12 @@ export interface TrialResult {
   errors: string[];
   /** With replicas: each service's consumer group members at the end of the trial and their share. */
   split?: Record<string, MemberShare[]>;
+}
+
+/** " — sent 503 ×2, delivered ECONNRESET ×1" when some callbacks were refused. */
+function refusedHow(r: TrialResult): string {
+  const how = Object.entries(r.callbacksRefusedHow ?? {});
+  return how.length ? ` — ${how.map(([k, n]) => `${k} ×${n}`).join(', ')}` : '';
 }
 
 export class FaultSuite {
@@ -407,7 +415,7 @@ export class FaultSuite {
         const r = await this.trial(fault, i + 1, phase, fraction);
         this.log(
           `  ${r.passed ? 'PASS' : 'FAIL'}: lost ${r.lost}, twice ${r.calledTwice}, confirmations lost ${r.confirmationsLost}, ` +
-            `callbacks refused ${r.callbacksRefused} (statuses fetched ${r.statusesFetched}, ` +
+            `callbacks refused ${r.callbacksRefused}${refusedHow(r)} (statuses fetched ${r.statusesFetched}, ` +
             `sends without a final status ${r.sendsWithoutFinalStatus}), ` +
             `recovery ${r.recoverySeconds} s, trial ${r.trialSeconds} s${r.errors.length ? `; ${r.errors.join('; ')}` : ''}`,
         );
@@ -759,9 +767,15 @@ export class FaultSuite {
     }
     const duplicateSends = [...perRequest.values()].filter((n) => n > 1).length;
     // A provider posts each status callback once: those refused are what the status check is for.
-    const callbacksRefused = records
-      .flatMap((r) => r.callbacks)
-      .filter((c) => c.status !== 'gather' && (c.httpStatus === 0 || c.httpStatus >= 500)).length;
+    const refused = records.flatMap((r) =>
+      r.callbacks
+        .filter((c) => c.status !== 'gather' && (c.httpStatus === 0 || c.httpStatus >= 500))
+        .map((c) => `${c.status} ${c.httpStatus || (c.error ?? 'no answer')}`),
+    );
+    const callbacksRefused = refused.length;
+    // How they were refused (status and answer, e.g. "sent 503", "delivered ECONNRESET"), counted.
+    const callbacksRefusedHow: Record<string, number> = {};
+    for (const how of refused) callbacksRefusedHow[how] = (callbacksRefusedHow[how] ?? 0) + 1;
     const [fetched] = (await this.p.q<{ n: string }>(
       `SELECT count(*) AS n FROM notify.webhook_events e JOIN notify.attempts a ON a.request_id = e.request_id
        WHERE a.warning_id = $1 AND e.payload->>'StatusSource' = 'api-fetch'`,
@@ -844,6 +858,7 @@ export class FaultSuite {
       calledTwice,
       duplicateSends,
       callbacksRefused,
+      callbacksRefusedHow,
       statusesFetched: Number(fetched.n),
       sendsWithoutFinalStatus: await this.withoutFinalStatus(warningId),
       confirmationsPosted: confirmers.length,

@@ -135,6 +135,9 @@ describe('status check: accepted sends whose status webhooks were lost', () => {
     expect(
       records.flatMap((r) => r.callbacks).every((c) => c.status === 'gather' || c.httpStatus === 0),
     ).toBe(true);
+    // The simulator says how each was refused (nothing listens on that port).
+    const refused = records.flatMap((r) => r.callbacks).filter((c) => c.status !== 'gather');
+    expect(new Set(refused.map((c) => c.error))).toEqual(new Set(['ECONNREFUSED']));
 
     // The final statuses come through the check, as the webhooks would have carried them.
     const final = {

@@ -141,7 +141,8 @@ export interface SimRecord {
   machineDetection?: string;
   /** Who the simulator says answered (AnsweredBy), when the call was placed with MachineDetection. */
   answeredBy?: string;
-  callbacks: { status: string; httpStatus: number }[];
+  /** Each callback posted for it: the project's answer (0: no answer, `error` says why). */
+  callbacks: { status: string; httpStatus: number; error?: string }[];
   createdAt: string;
   /** When the message left the queue / the call was initiated (Twilio's date_sent / start_time). */
   sentAt?: string;
@@ -254,7 +255,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     url: string,
     params: Record<string, string>,
     kind: 'status' | 'inbound' | 'twiml' | 'gather' = 'status',
-  ): Promise<{ status: number; text: string }> {
+  ): Promise<{ status: number; text: string; error?: string }> {
     posted[kind] = (posted[kind] ?? 0) + 1;
     const signature = getExpectedTwilioSignature(opts.authToken, url, params);
     const body = new URLSearchParams(params).toString();
@@ -279,10 +280,14 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
           res.on('end', () =>
             resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
           );
-          res.on('error', () => resolve({ status: 0, text: '' }));
+          res.on('error', (e: NodeJS.ErrnoException) =>
+            resolve({ status: 0, text: '', error: e.code ?? e.message }),
+          );
         },
       );
-      req.on('error', () => resolve({ status: 0, text: '' }));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        resolve({ status: 0, text: '', error: e.code ?? e.message }),
+      );
       req.end(body);
     });
   }
@@ -316,7 +321,7 @@ export async function startTwilioSimulator(opts: SimulatorOptions): Promise<Twil
     const post = async () => {
       for (let i = 0; i < Math.max(1, faults.callbackRepeat ?? 1) && !stopped; i++) {
         const r = await postSigned(url, params);
-        rec.callbacks.push({ status, httpStatus: r.status });
+        rec.callbacks.push({ status, httpStatus: r.status, ...(r.error ? { error: r.error } : {}) });
       }
     };
     if (faults.callbacksReversed) {
