@@ -35,7 +35,7 @@ import { CapacityPlan, planCapacity } from '../libs/notify/providers/capacity-pl
 import { DEFAULT_ROUTES, mainlandRoute, parseRoutes } from '../libs/notify/providers/routes';
 import { waitFor } from '../test/support/infra';
 import { freePort, startService } from '../test/support/services';
-import { CostCounter, CostSnapshot, describeCost, PhaseCost, phaseCost } from './cost';
+import { CostCounter, CostSnapshot, describeCost, overBudget, PhaseCost, phaseCost } from './cost';
 import { Floor, floorMs, httpFloor, kafkaFloor, postgresFloor } from './floor';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -993,6 +993,12 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
         ratio: +(ms / Math.max(f, 1)).toFixed(1),
       };
       for (const l of describeCost(name, c, ms, f)) log(l);
+      if (name === 'dispatch') {
+        const over = overBudget(c);
+        log(
+          `    budget per person (bench/cost.ts DISPATCH_BUDGET): ${over.length ? `over: ${over.join(', ')}` : 'held'}`,
+        );
+      }
       snap = next;
     };
     log(`dispatch: city-wide red warning to ${p.phones.size} persons (${p.channels.join('+')})`);

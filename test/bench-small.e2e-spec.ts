@@ -1,10 +1,12 @@
 import { CalloutPipeline, requestIdOf } from '../bench/callout-pipeline';
+import { overBudget, phaseCost } from '../bench/cost';
 
 /**
  * The city-scale benchmark (npm run bench) in small: a generated roster of about 500 persons, every
  * service a process of its own on the real Kafka and PostgreSQL. Asserts what the figures rest on,
  * not speed: every person got exactly one first call-out per channel, every confirmation posted to
- * the webhook landed as CONFIRMED, and every expired deadline escalated.
+ * the webhook landed as CONFIRMED, and every expired deadline escalated; and the dispatch's round
+ * trips per person stay within their budget (bench/cost.ts DISPATCH_BUDGET: counts, not times).
  */
 describe('benchmark pipeline, small (about 500 persons)', () => {
   const p = new CalloutPipeline({ persons: 500, simLatencyMs: 0, timeoutMs: 150_000 });
@@ -19,6 +21,8 @@ describe('benchmark pipeline, small (about 500 persons)', () => {
       expect(persons).toBeGreaterThanOrEqual(450);
       expect(persons).toBeLessThanOrEqual(900);
 
+      const counter = p.costCounter();
+      const before = await counter.snapshot();
       const d = await p.dispatch();
       warningId = d.warningId;
       expect(d.calloutsPlanned).toBe(persons);
@@ -38,6 +42,10 @@ describe('benchmark pipeline, small (about 500 persons)', () => {
       expect(new Map([...counts].sort())).toEqual(new Map([...expected].sort()));
 
       await p.settle(warningId);
+      const cost = phaseCost(before, await counter.snapshot(), persons);
+      await counter.close();
+      console.log(`dispatch cost per person (${persons} persons): ${JSON.stringify(cost)}`);
+      expect(overBudget(cost)).toEqual([]);
       const c = await p.confirmAll(warningId);
       expect(c.n).toBe(persons);
       const confirmed = await p.q<{ n: string }>(
