@@ -43,6 +43,11 @@ export interface TencentFaults {
   down?: boolean;
   /** Every callback POSTed this many times. */
   callbackRepeat?: number;
+  /**
+   * Every API request held this long before it is taken (past the client's timeout, the request is
+   * still carried out: the SMS or call is made, its answer goes to a client that gave up).
+   */
+  holdMs?: number;
 }
 
 export interface TencentSimulatorOptions {
@@ -487,6 +492,7 @@ export async function startTencentSimulator(opts: TencentSimulatorOptions): Prom
       answer(res, requestId, { Error: { Code: code, Message: message } });
     };
     if (faults.down) return void req.socket.destroy();
+    if (faults.holdMs) await new Promise((r) => setTimeout(r, faults.holdMs));
     const headers = Object.fromEntries(
       Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]),
     );

@@ -42,6 +42,8 @@ export interface TencentSettings {
   /** The number the calls show (for the rate limits per sender; VMS assigns it). */
   voiceFrom: string;
   smsFrom: string;
+  /** How long the SDK waits for an answer (default 10 s); then the outcome is unknown. */
+  requestTimeoutSec?: number;
 }
 
 const SMS_HOST = 'sms.tencentcloudapi.com';
@@ -53,7 +55,11 @@ const REQUEST_TIMEOUT_SEC = 10;
 function profileFor(s: TencentSettings, host: string) {
   const base = new URL(s.apiBaseUrl ?? `https://${host}`);
   return {
-    httpProfile: { endpoint: base.host, protocol: `${base.protocol}//`, reqTimeout: REQUEST_TIMEOUT_SEC },
+    httpProfile: {
+      endpoint: base.host,
+      protocol: `${base.protocol}//`,
+      reqTimeout: s.requestTimeoutSec ?? REQUEST_TIMEOUT_SEC,
+    },
   };
 }
 
@@ -98,9 +104,19 @@ export function toChannelError(e: unknown): ChannelError {
   const err = e as { code?: unknown; message?: string; httpCode?: number };
   const code = typeof err.code === 'string' && err.code ? err.code : undefined;
   if (!code) {
-    // No Tencent code: the request did not get an answer (network, timeout): outcome unknown.
+    // No Tencent code: the request did not get an answer (network, timeout): outcome unknown. The
+    // SDK passes on node-fetch's "network timeout at: <url>" as its message; a request that timed out
+    // may still be taken, so the send gate waits its in-flight grace before it asks or sends again.
     const status = typeof err.httpCode === 'number' ? err.httpCode : undefined;
-    return new ChannelError(`network: ${err.message ?? String(e)}`, false, undefined, status);
+    const timedOut = /timeout/i.test(err.message ?? '');
+    return new ChannelError(
+      `network: ${err.message ?? String(e)}`,
+      false,
+      undefined,
+      status,
+      undefined,
+      timedOut,
+    );
   }
   if (CALLEE_LIMITS.test(code)) return new CalleeLimitRefused(`Tencent ${code}: ${err.message ?? ''}`, code);
   return new TencentApiError(code, err.message ?? '');

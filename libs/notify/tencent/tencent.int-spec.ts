@@ -431,4 +431,18 @@ describe('Tencent Cloud SMS and VMS through the official SDK, against the simula
     expect(e).toBeInstanceOf(ChannelError);
     expect(e).toMatchObject({ permanent: false, definitelyNotAccepted: false });
   });
+
+  it('a request past its timeout is an unknown outcome marked timed out, and the SMS was made all the same', async () => {
+    sim.setFaults({ holdMs: 2_500 });
+    const hurried = { ...settings, requestTimeoutSec: 1 };
+    const channel = new TencentSmsChannel(createTencentClients(hurried), hurried);
+    const e = (await channel
+      .send({ requestId: 'rq-slow', to: '+8613800000021', body: 'slow' })
+      .catch((x: unknown) => x)) as ChannelError;
+    expect(e).toBeInstanceOf(ChannelError);
+    expect(e).toMatchObject({ permanent: false, definitelyNotAccepted: false, timedOut: true });
+    // What the send gate's grace is for: the provider took it after the client gave up.
+    await waitFor(() => sim.sent().some((m) => m.to === '+8613800000021'), 'the late SMS at the provider');
+    sim.setFaults({});
+  });
 });
