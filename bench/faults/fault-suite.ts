@@ -392,7 +392,11 @@ export class FaultSuite {
   }
 
   /** Runs every trial of the named faults (default: the options' faults); the results in run order. */
-  async runFaults(names = this.o.faults): Promise<TrialResult[]> {
+  /** Runs every trial of each fault; `onTrial` hears each result as soon as its trial ends. */
+  async runFaults(
+    names = this.o.faults,
+    onTrial: (r: TrialResult) => void = () => undefined,
+  ): Promise<TrialResult[]> {
     const results: TrialResult[] = [];
     for (const name of names) {
       const make = FAULTS[name];
@@ -421,6 +425,7 @@ export class FaultSuite {
         );
         if (!r.passed) this.log(`  failed checks: ${failedChecks(r).join('; ') || 'none (see errors)'}`);
         results.push(r);
+        onTrial(r);
       }
     }
     return results;

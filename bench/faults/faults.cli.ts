@@ -141,10 +141,11 @@ async function main() {
     });
   try {
     await suite.start();
-    for (const name of o.faults) {
-      results.push(...(await suite.runFaults([name])));
+    // Each trial is in the results file as soon as it ends: a run stopped midway keeps what it measured.
+    await suite.runFaults(o.faults, (r) => {
+      results.push(r);
       write();
-    }
+    });
   } finally {
     await suite.stop();
   }
