@@ -295,7 +295,6 @@ function topStatements(a: Record<string, number>, b: Record<string, number>, per
     .map((x) => ({ perPerson: r2(x.calls / persons), query: x.query.slice(0, 240) }));
 }
 
-/** One line per figure, for the benchmark's log. */
 /**
  * What the dispatch of one person may cost, amortised (all services; the timed polls of the window
  * included): held by test/bench-small.e2e-spec.ts and printed by the benchmark. Set on 2026-12-04 at
@@ -325,6 +324,7 @@ export function overBudget(c: PhaseCost): string[] {
     .map((k) => `${k} ${got[k]} > ${DISPATCH_BUDGET[k]}`);
 }
 
+/** One line per figure, for the benchmark's log. */
 export function describeCost(name: string, c: PhaseCost, ms: number, floor: number): string[] {
   const svc = Object.entries(c.perService)
     .map(([n, s]) => `${n} ${s.transactions} tx / ${s.statements} st`)

@@ -391,8 +391,10 @@ export class FaultSuite {
     return r !== undefined && Number(r[0].n) === 0;
   }
 
-  /** Runs every trial of the named faults (default: the options' faults); the results in run order. */
-  /** Runs every trial of each fault; `onTrial` hears each result as soon as its trial ends. */
+  /**
+   * Runs every trial of the named faults (default: the options' faults); the results in run order.
+   * `onTrial` hears each result as soon as its trial ends.
+   */
   async runFaults(
     names = this.o.faults,
     onTrial: (r: TrialResult) => void = () => undefined,
