@@ -163,7 +163,10 @@ export class CalloutSending implements SendQueue<AttemptRow> {
   /**
    * Calls to one number are placed one after the other: a call found at the provider cannot be told
    * apart from another call to the same number by its content (a message can, by its body), so the
-   * reconciler may only adopt a call while no other call to that number is being placed here.
+   * reconciler may only adopt a call while no other call to that number is being placed here. The
+   * claim already takes one call per number at a time (CLAIM_QUEUED_SQL), across replicas, so a call
+   * rarely waits here; this keeps the rule for the reconciler's resends and for calls claimed before
+   * that rule (left 'sending' by a crash).
    */
   private oneCallPerNumber<T>(attempt: AttemptRow, work: () => Promise<T>): Promise<T> {
     if (attempt.channel !== 'voice') return work();

@@ -77,6 +77,32 @@ export type NewAttempt = Pick<
 /** Purposes a person's reply can confirm (a reply to a "lifted" notice confirms nothing new). */
 const CONFIRMABLE = ['callout', 'redial', 'escalation', 'update'];
 
+/**
+ * The claim. The choice walks the partial index attempts_queued_priority in its order (one index
+ * scan however long the backlog); each queued call on the way is checked against the two small
+ * indexes of migration 008 (a call to its number 'sending'; the first queued call to its number,
+ * by the claim's own order).
+ * SKIP LOCKED lets two notifier replicas claim side by side without ever taking the same attempt:
+ * a call another replica is claiming at that moment is still 'queued' to this statement, so the
+ * calls after it to that number wait too. The choice is a MATERIALIZED CTE: as `IN (SELECT … LIMIT
+ * n)` the planner may evaluate the subquery more than once and claim more than n.
+ */
+export const CLAIM_QUEUED_SQL = `WITH next AS MATERIALIZED (
+     SELECT q.request_id FROM notify.attempts q
+     WHERE q.state = 'queued'
+       AND (q.channel <> 'voice' OR (
+         NOT EXISTS (SELECT 1 FROM notify.attempts s
+                     WHERE s.state = 'sending' AND s.channel = 'voice' AND s.to_number = q.to_number)
+         AND q.request_id = (SELECT e.request_id FROM notify.attempts e
+                             WHERE e.state = 'queued' AND e.channel = 'voice' AND e.to_number = q.to_number
+                             ORDER BY e.priority, e.created_at, e.request_id LIMIT 1)))
+     ORDER BY q.priority, q.created_at LIMIT $1 FOR UPDATE OF q SKIP LOCKED),
+   claimed AS (
+     UPDATE notify.attempts a SET state = 'sending', claimed_at = now(), updated_at = now()
+     FROM next WHERE a.request_id = next.request_id AND a.state = 'queued'
+     RETURNING a.*)
+   SELECT * FROM claimed ORDER BY priority, created_at`;
+
 /** SQL of the notify context. Every method takes the connection or transaction it runs in. */
 export class NotifyRepository {
   /**
@@ -120,26 +146,15 @@ export class NotifyRepository {
   }
 
   /**
-   * Send: takes up to `limit` queued attempts, by priority and then oldest first (the partial index
-   * attempts_queued_priority, so one index scan however long the backlog), and marks them 'sending'
-   * in one statement; they come back in that order, which is the order they are sent in. SKIP
-   * LOCKED lets two notifier replicas claim side by side without ever taking the same attempt. The
-   * choice is a MATERIALIZED CTE: as `IN (SELECT … LIMIT n)` the planner may evaluate the subquery
-   * more than once and claim more than n.
+   * Send: takes up to `limit` queued attempts, by priority and then oldest first, and marks them
+   * 'sending' in one statement (CLAIM_QUEUED_SQL); they come back in that order, which is the order
+   * they are sent in. A call is taken only when no call to its number is 'sending' and it is the
+   * oldest queued to that number, so one number's calls go one after another without holding send
+   * slots while they wait, across replicas too.
    */
   async claimQueued(q: Queryable, limit: number): Promise<AttemptRow[]> {
     if (limit <= 0) return [];
-    const r = await q.query<AttemptRow>(
-      `WITH next AS MATERIALIZED (
-         SELECT request_id FROM notify.attempts WHERE state = 'queued'
-         ORDER BY priority, created_at LIMIT $1 FOR UPDATE SKIP LOCKED),
-       claimed AS (
-         UPDATE notify.attempts a SET state = 'sending', claimed_at = now(), updated_at = now()
-         FROM next WHERE a.request_id = next.request_id AND a.state = 'queued'
-         RETURNING a.*)
-       SELECT * FROM claimed ORDER BY priority, created_at`,
-      [limit],
-    );
+    const r = await q.query<AttemptRow>(CLAIM_QUEUED_SQL, [limit]);
     return r.rows;
   }
 

@@ -243,20 +243,4 @@ describe('notifier: priority when rate-bound', () => {
     for (const row of stored.rows)
       expect(row.priority).toBe(all.find((r) => r.requestId === row.request_id)!.priority);
   });
-
-  it('can claim with one scan of the queued attempts index, in its order (no sort of the backlog)', async () => {
-    // The test's table is small enough for a scan and a sort to look cheaper: forbid them, and the
-    // claim's ORDER BY must be what the index yields (a sort would still be planned if it were not).
-    await db.db.transaction(async (tx) => {
-      for (const off of ['enable_seqscan', 'enable_bitmapscan', 'enable_sort'])
-        await tx.query(`SET LOCAL ${off} = off`);
-      const plan = await tx.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN SELECT request_id FROM notify.attempts WHERE state = 'queued'
-         ORDER BY priority, created_at LIMIT 20 FOR UPDATE SKIP LOCKED`,
-      );
-      const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(text).toContain('attempts_queued_priority');
-      expect(text).not.toMatch(/Sort/);
-    });
-  });
 });
