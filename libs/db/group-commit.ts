@@ -19,6 +19,13 @@ export interface GroupCommitOptions {
   lingerMs?: number;
 }
 
+/**
+ * The linger of a group commit fed one request at a time (the notifier's provider answers and status
+ * webhooks): a few milliseconds lets a batch gather, where items of the same tick would be one each.
+ * Its caller waits that long (a send slot is held meanwhile), so it stays small.
+ */
+export const PER_REQUEST_LINGER_MS = 5;
+
 export class GroupCommit<T, R = void> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running = 0;

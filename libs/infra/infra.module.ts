@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { Kafka } from 'kafkajs';
+import { Admin, Kafka } from 'kafkajs';
 import { AppConfig, ConfigKey, loadConfig } from '../config/config';
 import { backOff } from 'exponential-backoff';
 import { Db, isConnectionError, openDb } from '../db/db';
@@ -19,10 +19,11 @@ import { migrate } from '../db/migrate';
 import { allTopicSpecs } from '../../contracts/topics';
 import {
   createKafka,
-  ensureTopics,
+  createMissingTopics,
   EventPublisher,
   TopicNamer,
   underReplicatedTopics,
+  withAdmin,
 } from '../kafka/kafka-client';
 import { ObservabilityModule } from '../observability/observability.module';
 import { BodyDepthMiddleware } from './body-depth.middleware';
@@ -66,11 +67,10 @@ export async function migrateOnceReachable(db: Db, waitMs: number): Promise<stri
  * loss would lose its partitions. A check that fails (a broker busy, metadata not there yet) is only
  * logged: it must not keep the service from starting.
  */
-async function warnUnderReplicated(kafka: Kafka, namer: TopicNamer): Promise<void> {
-  const logger = new Logger('Infra');
+async function warnUnderReplicated(admin: Admin, namer: TopicNamer, logger: Logger): Promise<void> {
   try {
     const short = await underReplicatedTopics(
-      kafka,
+      admin,
       allTopicSpecs().map((s) => namer.topic(s.name)),
     );
     if (short.length === 0) return;
@@ -148,11 +148,14 @@ export class InfraModule implements NestModule, OnApplicationShutdown {
           inject: [CONFIG, TOPIC_NAMER],
           useFactory: async (cfg: AppConfig, namer: TopicNamer) => {
             const kafka = createKafka(cfg.KAFKA_BROKERS!, opts.service);
-            const created = await ensureTopics(kafka, namer, undefined, {
-              replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
+            // One admin connection for both: the topics made, then their copies checked.
+            await withAdmin(kafka, async (admin) => {
+              const created = await createMissingTopics(admin, namer, undefined, {
+                replicationFactor: cfg.KAFKA_REPLICATION_FACTOR,
+              });
+              if (created.length) InfraModule.logger.log(`topics created: ${created.join(', ')}`);
+              await warnUnderReplicated(admin, namer, InfraModule.logger);
             });
-            if (created.length) InfraModule.logger.log(`topics created: ${created.join(', ')}`);
-            await warnUnderReplicated(kafka, namer);
             return kafka;
           },
         },

@@ -68,15 +68,34 @@ function retriableTopicError(e: {
   return errors.length > 0 && errors.every((x) => x.type === 'INVALID_REPLICATION_FACTOR');
 }
 
+/** Runs `work` on one admin connection, closed afterwards whatever happens. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Creates every topic of the system that does not exist yet, with its explicit partition count. */
-export async function ensureTopics(
+export function ensureTopics(
   kafka: Kafka,
   namer: TopicNamer,
   specs: TopicSpec[] = allTopicSpecs(),
   opts: TopicReplication = {},
 ): Promise<string[]> {
-  const admin: Admin = kafka.admin();
-  await admin.connect();
+  return withAdmin(kafka, (admin) => createMissingTopics(admin, namer, specs, opts));
+}
+
+/** ensureTopics on an admin connection the caller holds (start-up checks more on the same one). */
+export async function createMissingTopics(
+  admin: Admin,
+  namer: TopicNamer,
+  specs: TopicSpec[] = allTopicSpecs(),
+  opts: TopicReplication = {},
+): Promise<string[]> {
   const created = new Set<string>();
   try {
     // Retried while the broker answers with a retriable error: right after creation a busy broker
@@ -111,8 +130,6 @@ export async function ensureTopics(
     // Another service may have created them between listTopics and createTopics.
     if ((e as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') return [...created];
     throw e;
-  } finally {
-    await admin.disconnect();
   }
 }
 
@@ -128,24 +145,18 @@ export interface UnderReplicated {
  * The topics (full names) whose partitions have fewer replicas than the cluster's brokers, up to 3:
  * e.g. created on a cluster whose `default.replication.factor` was left at 1. None on one broker.
  */
-export async function underReplicatedTopics(kafka: Kafka, topics: string[]): Promise<UnderReplicated[]> {
-  const admin: Admin = kafka.admin();
-  await admin.connect();
-  try {
-    const brokers = (await admin.describeCluster()).brokers.length;
-    const wanted = Math.min(brokers, 3);
-    if (wanted <= 1) return [];
-    const meta = await admin.fetchTopicMetadata({ topics });
-    return meta.topics
-      .map((t) => ({
-        topic: t.name,
-        replicas: Math.min(...t.partitions.map((p) => p.replicas.length)),
-        brokers,
-      }))
-      .filter((t) => t.replicas < wanted);
-  } finally {
-    await admin.disconnect();
-  }
+export async function underReplicatedTopics(admin: Admin, topics: string[]): Promise<UnderReplicated[]> {
+  const brokers = (await admin.describeCluster()).brokers.length;
+  const wanted = Math.min(brokers, 3);
+  if (wanted <= 1) return [];
+  const meta = await admin.fetchTopicMetadata({ topics });
+  return meta.topics
+    .map((t) => ({
+      topic: t.name,
+      replicas: Math.min(...t.partitions.map((p) => p.replicas.length)),
+      brokers,
+    }))
+    .filter((t) => t.replicas < wanted);
 }
 
 export interface OutgoingMessage {

@@ -1,7 +1,14 @@
 import { ConfigResourceTypes, Consumer } from 'kafkajs';
 import { KafkaCluster } from '../../test/support/kafka-cluster';
 import { uniqueId, waitFor } from '../../test/support/infra';
-import { createKafka, ensureTopics, EventPublisher, TopicNamer, underReplicatedTopics } from './kafka-client';
+import {
+  createKafka,
+  ensureTopics,
+  EventPublisher,
+  TopicNamer,
+  underReplicatedTopics,
+  withAdmin,
+} from './kafka-client';
 import { connectivityOf } from './kafka-log';
 
 /**
@@ -42,7 +49,7 @@ describe('the 3-broker Kafka cluster', () => {
     const names = [namer.topic(single.name), namer.topic(full.name)];
     // Until a new topic is in the asked broker's metadata, the metadata request fails.
     const short = await waitFor(
-      () => underReplicatedTopics(kafka, names).catch(() => undefined),
+      () => withAdmin(kafka, (admin) => underReplicatedTopics(admin, names)).catch(() => undefined),
       'both topics in the metadata',
       30_000,
       500,

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { CalloutRequested } from '../../contracts/generated/callout-requested';
 import { maskPhone } from '../common/mask';
 import { Db } from '../db/db';
-import { GroupCommit } from '../db/group-commit';
+import { GroupCommit, PER_REQUEST_LINGER_MS } from '../db/group-commit';
 import { withRowContext } from '../observability/context';
 import { observeAccepted, observeClaimed, observeSend } from '../observability/metrics';
 import { activeTraceHeaders } from '../observability/tracing';
@@ -22,9 +22,6 @@ export interface SendingSettings {
   /** An attempt still 'sending' this long is taken as crashed mid-send and reconciled. */
   reconcileAfterMs: number;
 }
-
-/** How long an accepted send waits for others to share its transaction (its slot is held meanwhile). */
-const ACCEPTED_LINGER_MS = 5;
 
 /** A send moves at most this often (provider to provider, voice to SMS) before it is given up on. */
 const MAX_MOVES = 3;
@@ -78,7 +75,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * the previous committed, ~2.4 sends a transaction during a city-wide call-out.
    */
   private readonly acceptedSends = new GroupCommit<AcceptedSend>((sends) => this.writeAccepted(sends), {
-    lingerMs: ACCEPTED_LINGER_MS,
+    lingerMs: PER_REQUEST_LINGER_MS, // an accepted send waits for others to share its transaction
   });
 
   constructor(

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { CalloutStatus } from '../../contracts/generated/callout-status';
 import { FINAL_CHANNEL_STATUSES } from '../common/channel-status';
 import { Db } from '../db/db';
-import { GroupCommit } from '../db/group-commit';
+import { GroupCommit, PER_REQUEST_LINGER_MS } from '../db/group-commit';
 import { NotifyEvents } from './notify-events';
 import { AttemptRow, NotifyRepository } from './notify.repository';
 import { onceKnown, UNKNOWN } from './overtaking-callbacks';
@@ -15,10 +15,10 @@ import { ChannelStatus } from './provider';
  */
 export class StatusCallbacks {
   private readonly logger = new Logger('Notify');
-  // Webhooks arrive one request at a time: a few milliseconds' linger lets a batch gather them.
+  // Webhooks arrive one request at a time: the linger lets a batch gather them.
   private readonly batches = new GroupCommit<ChannelStatus, boolean | typeof UNKNOWN>(
     (statuses) => this.write(statuses),
-    { lingerMs: 5 },
+    { lingerMs: PER_REQUEST_LINGER_MS },
   );
 
   constructor(
