@@ -102,6 +102,27 @@ describe('Poller', () => {
     await loop.stop();
   });
 
+  it('with nudgeDelayMs, a nudge while idle waits that long, and the nudges meanwhile share its pass', async () => {
+    const pass = jest.fn(async () => undefined);
+    const loop = new Poller(pass, { name: 'test', intervalMs: 250, nudgeDelayMs: 10, timers, logger });
+    loop.start();
+    timers.fireNext();
+    await settle();
+    expect(timers.delays).toEqual([250]);
+    loop.nudge();
+    expect(timers.delays).toEqual([10]);
+    loop.nudge();
+    loop.nudge();
+    expect(timers.delays).toEqual([10]); // not pushed back, not doubled
+    timers.fireNext();
+    await settle();
+    expect(pass).toHaveBeenCalledTimes(2);
+    expect(timers.delays).toEqual([250]);
+    loop.nudge(); // the next nudge waits again
+    expect(timers.delays).toEqual([10]);
+    await loop.stop();
+  });
+
   it('logs a failed pass and goes on at the next interval', async () => {
     const pass = jest.fn(async () => {
       throw new Error('database gone');

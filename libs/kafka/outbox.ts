@@ -40,6 +40,14 @@ export class Outbox {
   }
 }
 
+/**
+ * How long the relay waits after a nudge before it publishes, when idle. During a city-wide call-out
+ * commits come a few milliseconds apart, each nudging: without it each relay pass (a transaction of
+ * four statements) carried the rows of one or two commits. The events it holds back that long are
+ * the pipeline's next hop (a status to the tracker, a request to the notifier).
+ */
+export const RELAY_NUDGE_DELAY_MS = 10;
+
 interface OutboxRow {
   id: string;
   topic: string;
@@ -64,11 +72,13 @@ export class OutboxRelay {
     private readonly batchSize = 1000,
   ) {
     this.logger = new Logger(`OutboxRelay:${schema}`);
-    // A nudge during a pass, or another relay holding the outbox, looks again in 20 ms.
+    // A nudge during a pass, or another relay holding the outbox, looks again in 20 ms; a nudge
+    // while idle waits RELAY_NUDGE_DELAY_MS for the commits right behind it.
     this.loop = new Poller(() => this.publishPending(), {
       name: `OutboxRelay:${schema}`,
       intervalMs,
       againMs: 20,
+      nudgeDelayMs: RELAY_NUDGE_DELAY_MS,
       logger: this.logger,
     });
   }
@@ -107,7 +117,7 @@ export class OutboxRelay {
   /** publishBatch's answer when another relay is publishing this outbox. */
   static readonly BUSY = -1;
 
-  /** Claims, publishes and deletes one batch; returns how many it published (or BUSY). */
+  /** Takes one batch out, publishes it and commits; returns how many it published (or BUSY). */
   async publishBatch(): Promise<number> {
     return this.db.transaction(async (tx) => {
       // One publisher per outbox at a time (replicas and services sharing a schema each run a
@@ -116,11 +126,17 @@ export class OutboxRelay {
         `outbox:${this.schema}`,
       ]);
       if (!turn.rows[0].ok) return OutboxRelay.BUSY;
+      // Taken out in the statement that reads them: the transaction commits only once Kafka has
+      // them, so a failed publish (or a crash) rolls the delete back and they stay for the next pass.
       const { rows } = await tx.query<OutboxRow>(
-        `SELECT id, topic, key, value, headers FROM ${this.schema}.outbox ORDER BY id LIMIT $1`,
+        `DELETE FROM ${this.schema}.outbox WHERE id IN (
+           SELECT id FROM ${this.schema}.outbox ORDER BY id LIMIT $1)
+         RETURNING id, topic, key, value, headers`,
         [this.batchSize],
       );
       if (rows.length === 0) return 0;
+      // RETURNING has no order: published in id order, the order they were written in.
+      rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
       const byTopic = new Map<string, OutgoingMessage[]>();
       for (const r of rows) {
         const list = byTopic.get(r.topic) ?? [];
@@ -128,9 +144,6 @@ export class OutboxRelay {
         byTopic.set(r.topic, list);
       }
       await this.publisher.publishMany([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-      await tx.query(`DELETE FROM ${this.schema}.outbox WHERE id = ANY($1::bigint[])`, [
-        rows.map((r) => r.id),
-      ]);
       return rows.length;
     });
   }
