@@ -91,38 +91,14 @@ describe('Poller', () => {
     await loop.stop();
   });
 
-  /** Starts the loop and runs its first pass: it is then idle, waiting its interval. */
-  const idle = async (loop: Poller) => {
+  it('a nudge while idle replaces the wait by a pass now', async () => {
+    const loop = poller(async () => undefined);
     loop.start();
     timers.fireNext();
     await settle();
     expect(timers.delays).toEqual([250]);
-    return loop;
-  };
-
-  it('a nudge while idle replaces the wait by a pass now', async () => {
-    const loop = await idle(poller(async () => undefined));
     loop.nudge();
     expect(timers.delays).toEqual([0]);
-    await loop.stop();
-  });
-
-  it('with nudgeDelayMs, a nudge while idle waits that long, and the nudges meanwhile share its pass', async () => {
-    const pass = jest.fn(async () => undefined);
-    const loop = await idle(
-      new Poller(pass, { name: 'test', intervalMs: 250, nudgeDelayMs: 10, timers, logger }),
-    );
-    loop.nudge();
-    expect(timers.delays).toEqual([10]);
-    loop.nudge();
-    loop.nudge();
-    expect(timers.delays).toEqual([10]); // not pushed back, not doubled
-    timers.fireNext();
-    await settle();
-    expect(pass).toHaveBeenCalledTimes(2);
-    expect(timers.delays).toEqual([250]);
-    loop.nudge(); // the next nudge waits again
-    expect(timers.delays).toEqual([10]);
     await loop.stop();
   });
 

@@ -26,11 +26,6 @@ export interface PollerOptions {
   intervalMs: number;
   /** Time before the next pass when a pass answered 'again' or a nudge came during it (default 0). */
   againMs?: number;
-  /**
-   * How long a nudge waits before its pass when the loop is idle (default 0: at once). The nudges
-   * that come meanwhile share that pass: under load, one pass per few commits instead of one each.
-   */
-  nudgeDelayMs?: number;
   timers?: PollerTimers;
   logger?: Pick<Logger, 'warn'>;
 }
@@ -47,8 +42,6 @@ export class Poller {
   private timer?: unknown;
   private running?: Promise<void>;
   private again = false;
-  /** A nudge's pass is scheduled (later nudges join it rather than push it back). */
-  private nudgePending = false;
   private stopped = true;
 
   constructor(
@@ -64,14 +57,11 @@ export class Poller {
     this.schedule(0);
   }
 
-  /** Run a pass soon: now (or after nudgeDelayMs) if idle, right after the current one otherwise. */
+  /** Run a pass soon: now if idle, right after the current one otherwise. */
   nudge(): void {
     if (this.stopped) return;
     if (this.running) this.again = true;
-    else if (!this.nudgePending) {
-      this.schedule(this.opts.nudgeDelayMs ?? 0);
-      this.nudgePending = true;
-    }
+    else this.schedule(0);
   }
 
   get isRunning(): boolean {
@@ -88,7 +78,6 @@ export class Poller {
   private clear() {
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
-    this.nudgePending = false;
   }
 
   private schedule(ms: number) {
@@ -98,7 +87,6 @@ export class Poller {
 
   private async tick(): Promise<void> {
     this.timer = undefined;
-    this.nudgePending = false;
     if (this.running || this.stopped) return;
     this.again = false;
     this.running = this.runPass();

@@ -40,14 +40,6 @@ export class Outbox {
   }
 }
 
-/**
- * How long the relay waits after a nudge before it publishes, when idle. During a city-wide call-out
- * commits come a few milliseconds apart, each nudging: without it each relay pass (a transaction of
- * four statements) carried the rows of one or two commits. The events it holds back that long are
- * the pipeline's next hop (a status to the tracker, a request to the notifier).
- */
-export const RELAY_NUDGE_DELAY_MS = 10;
-
 interface OutboxRow {
   id: string;
   topic: string;
@@ -72,13 +64,11 @@ export class OutboxRelay {
     private readonly batchSize = 1000,
   ) {
     this.logger = new Logger(`OutboxRelay:${schema}`);
-    // A nudge during a pass, or another relay holding the outbox, looks again in 20 ms; a nudge
-    // while idle waits RELAY_NUDGE_DELAY_MS for the commits right behind it.
+    // A nudge during a pass, or another relay holding the outbox, looks again in 20 ms.
     this.loop = new Poller(() => this.publishPending(), {
       name: `OutboxRelay:${schema}`,
       intervalMs,
       againMs: 20,
-      nudgeDelayMs: RELAY_NUDGE_DELAY_MS,
       logger: this.logger,
     });
   }
