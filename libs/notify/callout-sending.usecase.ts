@@ -146,6 +146,11 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * failed outcome and its status event are written together; an outcome still unknown after all
    * tries leaves the attempt 'sending' for the reconciler (and rejects).
    */
+  /** A claimed call with other calls to its number queued behind it (the claim takes one at a time). */
+  heldOthers(attempt: AttemptRow): boolean {
+    return attempt.calls_waiting === true;
+  }
+
   async sendClaimed(attempt: AttemptRow): Promise<'sent' | 'failed'> {
     this.inFlight.add(attempt.request_id);
     try {

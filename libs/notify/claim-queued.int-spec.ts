@@ -64,14 +64,18 @@ describe('notify.attempts claim: one call per number', () => {
     const otherCall = attempt('voice', other);
     await queue(...calls, ...sms, otherCall);
 
-    // One call to each number, every SMS: the two calls waiting for the first are left queued.
-    expect(await claim()).toEqual([calls[0], ...sms, otherCall].map((a) => a.request_id));
+    // One call to each number, every SMS: the two calls waiting for the first are left queued, and
+    // the claim says so of the first (so the worker claims again as soon as it is placed).
+    const first = await repo.claimQueued(db.db, 100);
+    expect(first.map((a) => a.request_id)).toEqual([calls[0], ...sms, otherCall].map((a) => a.request_id));
+    expect(first.map((a) => a.calls_waiting)).toEqual([true, false, false, false]);
     // While the first call is being placed, nothing else to that number is claimed.
     expect(await claim()).toEqual([]);
     await finish([calls[0].request_id]);
     expect(await claim()).toEqual([calls[1].request_id]);
     await finish([calls[1].request_id]);
-    expect(await claim()).toEqual([calls[2].request_id]);
+    const last = await repo.claimQueued(db.db, 100);
+    expect(last.map((a) => [a.request_id, a.calls_waiting])).toEqual([[calls[2].request_id, false]]);
   });
 
   it('a call still sending blocks its number however long its queue, and the SMS behind are claimed', async () => {

@@ -40,6 +40,8 @@ export interface AttemptRow {
   status_checked_at?: Date | null;
   /** When its final status (the last webhook, or the status check's answer) was recorded. */
   final_status_at?: Date | null;
+  /** Said by the claim only: other calls to this call's number are queued behind it. */
+  calls_waiting?: boolean;
 }
 
 /** An attempt moved to another provider or channel, rendered again for it. */
@@ -85,7 +87,10 @@ const CONFIRMABLE = ['callout', 'redial', 'escalation', 'update'];
  * SKIP LOCKED lets two notifier replicas claim side by side without ever taking the same attempt:
  * a call another replica is claiming at that moment is still 'queued' to this statement, so the
  * calls after it to that number wait too. The choice is a MATERIALIZED CTE: as `IN (SELECT … LIMIT
- * n)` the planner may evaluate the subquery more than once and claim more than n.
+ * n)` the planner may evaluate the subquery more than once and claim more than n. Each claimed call
+ * says whether other calls to its number are queued behind it (`calls_waiting`; the statement sees
+ * the claimed rows still 'queued', hence the request id): once it is placed, the worker claims again
+ * at once rather than at its next poll.
  */
 export const CLAIM_QUEUED_SQL = `WITH next AS MATERIALIZED (
      SELECT q.request_id FROM notify.attempts q
@@ -101,7 +106,11 @@ export const CLAIM_QUEUED_SQL = `WITH next AS MATERIALIZED (
      UPDATE notify.attempts a SET state = 'sending', claimed_at = now(), updated_at = now()
      FROM next WHERE a.request_id = next.request_id AND a.state = 'queued'
      RETURNING a.*)
-   SELECT * FROM claimed ORDER BY priority, created_at`;
+   SELECT c.*, c.channel = 'voice' AND EXISTS (
+       SELECT 1 FROM notify.attempts m
+       WHERE m.state = 'queued' AND m.channel = 'voice' AND m.to_number = c.to_number
+         AND m.request_id <> c.request_id) AS calls_waiting
+   FROM claimed c ORDER BY priority, created_at`;
 
 /** SQL of the notify context. Every method takes the connection or transaction it runs in. */
 export class NotifyRepository {

@@ -59,6 +59,37 @@ describe('SendWorker', () => {
     await w.stop();
   });
 
+  it('claims again as soon as a send that held others back is done, without waiting for its poll', async () => {
+    const q = new FakeQueue();
+    // Sends 1 and 2 wait for 0 (as calls to one number do): the claim gives only 0 until it is done.
+    const held = new Set([1, 2]);
+    q.claimQueued = async (limit: number) => {
+      q.claims.push(limit);
+      const free = q.queued.filter((a) => !held.has(a)).slice(0, limit);
+      q.queued = q.queued.filter((a) => !free.includes(a));
+      return free;
+    };
+    const behind = { 0: 1, 1: 2 } as Record<number, number>;
+    Object.assign(q, { heldOthers: (a: number) => a in behind });
+    const release = (a: number) => held.delete(behind[a]);
+    q.queued = [0, 1, 2];
+    const w = new SendWorker(q, { capacity: 10, pollMs: 60_000 });
+    w.start();
+    expect(await settle(() => q.inFlight === 1)).toBe(true);
+    release(0);
+    q.releaseAll();
+    expect(await settle(() => q.sent.length === 1 && q.inFlight === 1)).toBe(true);
+    release(1);
+    q.releaseAll();
+    expect(await settle(() => q.sent.length === 2 && q.inFlight === 1)).toBe(true);
+    q.releaseAll();
+    expect(await settle(() => q.sent.length === 3)).toBe(true);
+    expect(q.sent).toEqual([0, 1, 2]);
+    // One claim at start and one after each send that held another back; no poll (a minute) came.
+    expect(q.claims).toHaveLength(3);
+    await w.stop();
+  });
+
   it('a nudge picks up work queued after the queue ran empty; nothing is claimed after stop', async () => {
     const q = new FakeQueue();
     const w = new SendWorker(q, { capacity: 4, pollMs: 60_000 });

@@ -7,6 +7,8 @@ export interface SendQueue<A> {
   claimQueued(limit: number): Promise<A[]>;
   /** Sends one claimed attempt; a rejection is logged (the attempt is left to the reconciler). */
   sendClaimed(attempt: A): Promise<unknown>;
+  /** True when attempts the claim left queued were waiting for this one: claim again once it is done. */
+  heldOthers?(attempt: A): boolean;
 }
 
 export interface SendWorkerOptions {
@@ -84,8 +86,10 @@ export class SendWorker<A> {
       .catch((e: Error) => this.logger.warn(`send left to the reconciler: ${e.message}`))
       .finally(() => {
         this.sending.delete(p);
-        // Refill in batches (once half the slots are free), not with one claim query per finished send.
+        // Refill in batches (once half the slots are free), not with one claim query per finished
+        // send; but at once when queued sends were waiting for this one (calls to one number).
         if (this.full && this.sending.size <= this.opts.capacity / 2) this.nudge();
+        else if (this.queue.heldOthers?.(attempt)) this.nudge();
       });
     this.sending.add(p);
   }
