@@ -5,6 +5,7 @@ import { Readiness } from '../infra/readiness';
 import { watchConsumerGroup } from '../observability/collectors';
 import { boundedStep } from '../infra/shutdown';
 import { EventPublisher, TopicNamer } from './kafka-client';
+import { restartAfterFatalCrash } from './consumer-restart';
 import { connectivityOf, kafkaLogCreator } from './kafka-log';
 import { DEFAULT_RETRY, RetryPolicy, SafeConsumer, TopicHandler } from './safe-consumer';
 
@@ -41,15 +42,31 @@ class BatchingServerKafka extends ServerKafka {
     super(options);
   }
 
+  /** Between the start and close: a consumer stopped by a crash is started again only then. */
+  private open = false;
+
   override async bindEvents(consumer: Consumer): Promise<void> {
+    this.open = true;
     consumer.on(consumer.events.GROUP_JOIN, () => this.onJoin());
     await consumer.subscribe({ ...(this.options.subscribe ?? {}), topics: this.topics });
-    await consumer.run({
-      ...(this.options.run ?? {}),
-      // Offsets are resolved here, only for messages that are done (or dead-lettered).
-      eachBatchAutoResolve: false,
-      eachBatch: (p) => this.onBatch(p),
+    const run = () =>
+      consumer.run({
+        ...(this.options.run ?? {}),
+        // Offsets are resolved here, only for messages that are done (or dead-lettered).
+        eachBatchAutoResolve: false,
+        eachBatch: (p) => this.onBatch(p),
+      });
+    restartAfterFatalCrash(consumer, {
+      group: this.options.consumer?.groupId ?? 'consumer',
+      run,
+      running: () => this.open,
     });
+    await run();
+  }
+
+  override async close(): Promise<void> {
+    this.open = false;
+    await super.close();
   }
 }
 
