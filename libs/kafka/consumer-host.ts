@@ -38,6 +38,7 @@ class BatchingServerKafka extends ServerKafka {
     private readonly topics: string[],
     private readonly onBatch: (p: EachBatchPayload) => Promise<void>,
     private readonly onJoin: () => void,
+    private readonly onStopped: () => void,
   ) {
     super(options);
   }
@@ -60,6 +61,7 @@ class BatchingServerKafka extends ServerKafka {
       group: this.options.consumer?.groupId ?? 'consumer',
       run,
       running: () => this.open,
+      onStopped: () => this.onStopped(),
     });
     await run();
   }
@@ -83,6 +85,9 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly byTopic = new Map<string, TopicHandler>();
   /** Marks the group joined for readiness. */
   private readonly joined: () => void;
+  private get joinAwaited(): string {
+    return `consumer group ${this.opts.group} joined`;
+  }
 
   constructor(private readonly opts: ConsumerHostOptions) {
     this.logger = new Logger(`ConsumerHost:${opts.group}`);
@@ -94,7 +99,7 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
     for (const h of opts.handlers) this.byTopic.set(opts.namer.topic(h.topic), h);
     watchConsumerGroup(opts.group, [...new Set(opts.handlers.map((h) => h.topic))]);
     // Registered now, before the HTTP port opens, so readiness never answers before the join.
-    this.joined = opts.readiness?.expect(`consumer group ${opts.group} joined`) ?? (() => undefined);
+    this.joined = opts.readiness?.expect(this.joinAwaited) ?? (() => undefined);
   }
 
   async start(): Promise<void> {
@@ -127,6 +132,8 @@ export class ConsumerHost implements OnApplicationBootstrap, OnApplicationShutdo
       [...this.byTopic.keys()],
       (p) => this.handleBatch(p),
       () => this.joined(),
+      // Not ready again until the group is joined again (/health/ready names it meanwhile).
+      () => this.opts.readiness?.expect(this.joinAwaited),
     );
     await new Promise<void>((resolve, reject) => {
       server.listen((err?: unknown) => (err ? reject(err) : resolve())).catch(reject);

@@ -34,7 +34,7 @@ describe('a consumer stopped by a non-retriable crash', () => {
     await producer.send({ topic, messages: [{ key: 'k', value: 'v' }] });
     const consumer = kafka.consumer({ groupId: uniqueId('restart-group'), maxWaitTimeInMs: 200 });
     consumers.push(consumer);
-    const seen = { batches: 0, consumed: 0, crashes: 0, stops: 0 };
+    const seen = { batches: 0, consumed: 0, crashes: 0, stops: 0, toldStopped: 0 };
     consumer.on(consumer.events.CRASH, () => (seen.crashes += 1));
     consumer.on(consumer.events.STOP, () => (seen.stops += 1));
     const run = () =>
@@ -52,6 +52,7 @@ describe('a consumer stopped by a non-retriable crash', () => {
         running: () => running,
         initialDelayMs: 100,
         logger: { warn: () => undefined, log: () => undefined },
+        onStopped: () => (seen.toldStopped += 1),
       });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -63,6 +64,7 @@ describe('a consumer stopped by a non-retriable crash', () => {
     const seen = await crashingOnce(true);
     await waitFor(() => seen.consumed === 1, 'the message consumed after the restart', 30_000);
     expect(seen.crashes).toBe(1);
+    expect(seen.toldStopped).toBe(1);
   }, 60_000);
 
   it('without it, kafkajs leaves the consumer stopped', async () => {

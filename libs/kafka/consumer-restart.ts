@@ -15,6 +15,8 @@ export interface CrashRestartOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;
   logger?: Pick<Logger, 'warn' | 'log'>;
+  /** Told when such a crash stopped the consumer (the service's readiness then waits for its join). */
+  onStopped?: () => void;
 }
 
 /**
@@ -56,6 +58,7 @@ export function restartAfterFatalCrash(consumer: RestartableConsumer, opts: Cras
   };
   consumer.on(consumer.events.CRASH, (event: ConsumerCrashEvent) => {
     if (event.payload.restart) return; // kafkajs restarts it itself
+    opts.onStopped?.();
     logger.warn(
       `consumer group ${opts.group} stopped after ${event.payload.error.name}: ${event.payload.error.message}; ` +
         `starting it again in ${delay} ms`,
