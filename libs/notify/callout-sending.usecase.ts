@@ -26,6 +26,17 @@ export interface SendingSettings {
 /** A send moves at most this often (provider to provider, voice to SMS) before it is given up on. */
 const MAX_MOVES = 3;
 
+/**
+ * The attempt was re-claimed by a reconciler while this process held it (it waited past the
+ * reconciler's threshold): the other claim sends it. Permanent, so the send gate does not retry it.
+ */
+export class ClaimLost extends ChannelError {
+  constructor(requestId: string) {
+    super(`claim on ${requestId} lost: re-claimed by a reconciler, which sends it`, true);
+    this.name = 'ClaimLost';
+  }
+}
+
 /** Where a send goes next, and why. */
 interface Move {
   provider: ProviderName;
@@ -56,6 +67,8 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * the reconciler leaves them alone however long they have been 'sending'.
    */
   private readonly inFlight = new Set<string>();
+  /** When this process claimed (or last renewed) each attempt it is sending: its claim on it. */
+  private readonly claims = new Map<string, Date>();
   /** Per number: the voice send being placed now (see onePerNumber). */
   private readonly callsTo = new Map<string, Promise<void>>();
   /**
@@ -153,12 +166,14 @@ export class CalloutSending implements SendQueue<AttemptRow> {
 
   async sendClaimed(attempt: AttemptRow): Promise<'sent' | 'failed'> {
     this.inFlight.add(attempt.request_id);
+    if (attempt.claimed_at) this.claims.set(attempt.request_id, attempt.claimed_at);
     try {
       return await withRowContext(`send ${attempt.channel}`, attempt, () =>
         this.oneCallPerNumber(attempt, () => this.sendOnce(attempt)),
       );
     } finally {
       this.inFlight.delete(attempt.request_id);
+      this.claims.delete(attempt.request_id);
     }
   }
 
@@ -239,8 +254,10 @@ export class CalloutSending implements SendQueue<AttemptRow> {
         : voice.send({ requestId: a.request_id, to: a.to_number, content: a.twiml });
     // An open circuit refuses the request only when another provider can take the send.
     const elsewhere = this.router.next(a.to_number, a.channel, provider) !== undefined;
-    const send = () =>
-      this.router.call(
+    const send = async () => {
+      // Right before each try (the gate may have held it): still this process's to send?
+      await this.holdClaim(a.request_id);
+      return this.router.call(
         provider,
         () =>
           request().catch((e: unknown) => {
@@ -249,6 +266,7 @@ export class CalloutSending implements SendQueue<AttemptRow> {
           }),
         elsewhere,
       );
+    };
     try {
       const { value, tries } = await this.gate.run(
         a.channel,
@@ -261,9 +279,26 @@ export class CalloutSending implements SendQueue<AttemptRow> {
       );
       return { sent: true, value, tries };
     } catch (e) {
+      if (e instanceof ClaimLost) throw e; // nothing of it is this process's to write any more
       const error = e instanceof ChannelError ? e : new ChannelError((e as Error).message, false);
       return { sent: false, error, maybeCreated };
     }
+  }
+
+  /**
+   * A claimed attempt can wait in this process before its request goes (the send gate's rate
+   * limits, a call waiting for the one before it to its number, retries' backoff): once its claim is
+   * a third of `reconcileAfterMs` old, it is renewed before the request, and if a reconciler (in
+   * another replica: this one skips what it is sending) took the attempt over meanwhile, this
+   * process lets it go rather than send it too. A young claim costs nothing: the reconciler takes
+   * only claims older than reconcileAfterMs.
+   */
+  private async holdClaim(requestId: string): Promise<void> {
+    const claimedAt = this.claims.get(requestId);
+    if (!claimedAt || Date.now() - claimedAt.getTime() < this.settings.reconcileAfterMs / 3) return;
+    const renewed = await this.repo.renewClaim(this.db, requestId, claimedAt);
+    if (!renewed) throw new ClaimLost(requestId);
+    this.claims.set(requestId, renewed);
   }
 
   /**
@@ -413,12 +448,14 @@ export class CalloutSending implements SendQueue<AttemptRow> {
         }
       };
       this.inFlight.add(attempt.request_id);
+      if (attempt.claimed_at) this.claims.set(attempt.request_id, attempt.claimed_at);
       try {
         await this.oneCallPerNumber(attempt, adoptOrResend);
       } catch (e) {
         this.logger.warn(`reconcile ${attempt.request_id}: ${(e as Error).message}`);
       } finally {
         this.inFlight.delete(attempt.request_id);
+        this.claims.delete(attempt.request_id);
       }
     }
     return { adopted, resent };

@@ -257,6 +257,22 @@ export class NotifyRepository {
     return r.rows[0];
   }
 
+  /**
+   * Renews this process's claim on an attempt it is about to send: claimed_at = now, but only while
+   * the claim is still the one taken at `claimedAt` (not re-claimed since by a reconciler, here or in
+   * another replica; claimed_at is compared to the millisecond a Date holds). Answers the new claim
+   * time, or undefined when the claim was lost: the attempt is someone else's to send.
+   */
+  async renewClaim(q: Queryable, requestId: string, claimedAt: Date): Promise<Date | undefined> {
+    const r = await q.query<{ claimed_at: Date }>(
+      `UPDATE notify.attempts SET claimed_at = now()
+       WHERE request_id = $1 AND state = 'sending' AND claimed_at < $2::timestamptz + interval '1 millisecond'
+       RETURNING claimed_at`,
+      [requestId, claimedAt],
+    );
+    return r.rows[0]?.claimed_at;
+  }
+
   /** An attempt still 'sending' counts as claimed from now (the reconciler's clock starts again). */
   async touchClaim(q: Queryable, requestId: string): Promise<void> {
     await q.query(
