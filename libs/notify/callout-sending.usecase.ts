@@ -154,16 +154,16 @@ export class CalloutSending implements SendQueue<AttemptRow> {
     return this.repo.claimQueued(this.db, limit).then(observeClaimed);
   }
 
-  /**
-   * Send, step two: one API call for an attempt this process claimed, at most once. The accepted or
-   * failed outcome and its status event are written together; an outcome still unknown after all
-   * tries leaves the attempt 'sending' for the reconciler (and rejects).
-   */
   /** A claimed call with other calls to its number queued behind it (the claim takes one at a time). */
   heldOthers(attempt: AttemptRow): boolean {
     return attempt.calls_waiting === true;
   }
 
+  /**
+   * Send, step two: one API call for an attempt this process claimed, at most once. The accepted or
+   * failed outcome and its status event are written together; an outcome still unknown after all
+   * tries leaves the attempt 'sending' for the reconciler (and rejects).
+   */
   async sendClaimed(attempt: AttemptRow): Promise<'sent' | 'failed'> {
     this.inFlight.add(attempt.request_id);
     if (attempt.claimed_at) this.claims.set(attempt.request_id, attempt.claimed_at);
