@@ -118,15 +118,16 @@ export class OutboxRelay {
       if (!turn.rows[0].ok) return OutboxRelay.BUSY;
       // Taken out in the statement that reads them: the transaction commits only once Kafka has
       // them, so a failed publish (or a crash) rolls the delete back and they stay for the next pass.
+      // RETURNING has no order of its own: read back in id order, the order they were written in.
       const { rows } = await tx.query<OutboxRow>(
-        `DELETE FROM ${this.schema}.outbox WHERE id IN (
-           SELECT id FROM ${this.schema}.outbox ORDER BY id LIMIT $1)
-         RETURNING id, topic, key, value, headers`,
+        `WITH taken AS (
+           DELETE FROM ${this.schema}.outbox WHERE id IN (
+             SELECT id FROM ${this.schema}.outbox ORDER BY id LIMIT $1)
+           RETURNING id, topic, key, value, headers)
+         SELECT * FROM taken ORDER BY id`,
         [this.batchSize],
       );
       if (rows.length === 0) return 0;
-      // RETURNING has no order: published in id order, the order they were written in.
-      rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
       const byTopic = new Map<string, OutgoingMessage[]>();
       for (const r of rows) {
         const list = byTopic.get(r.topic) ?? [];
