@@ -63,12 +63,11 @@ interface AcceptedSend {
 export class CalloutSending implements SendQueue<AttemptRow> {
   private readonly logger = new Logger('Notify');
   /**
-   * Attempts this process is sending right now (possibly still waiting in the SendGate's queue):
-   * the reconciler leaves them alone however long they have been 'sending'.
+   * Attempts this process is sending right now (possibly still waiting in the SendGate's queue),
+   * each with when this process claimed (or last renewed) it: the reconciler leaves them alone
+   * however long they have been 'sending', and holdClaim renews an old claim before its request.
    */
-  private readonly inFlight = new Set<string>();
-  /** When this process claimed (or last renewed) each attempt it is sending: its claim on it. */
-  private readonly claims = new Map<string, Date>();
+  private readonly inFlight = new Map<string, Date | undefined>();
   /** Per number: the voice send being placed now (see onePerNumber). */
   private readonly callsTo = new Map<string, Promise<void>>();
   /**
@@ -165,15 +164,20 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * tries leaves the attempt 'sending' for the reconciler (and rejects).
    */
   async sendClaimed(attempt: AttemptRow): Promise<'sent' | 'failed'> {
-    this.inFlight.add(attempt.request_id);
-    if (attempt.claimed_at) this.claims.set(attempt.request_id, attempt.claimed_at);
-    try {
-      return await withRowContext(`send ${attempt.channel}`, attempt, () =>
+    return this.whileInFlight(attempt, () =>
+      withRowContext(`send ${attempt.channel}`, attempt, () =>
         this.oneCallPerNumber(attempt, () => this.sendOnce(attempt)),
-      );
+      ),
+    );
+  }
+
+  /** Runs `send` with the attempt marked as this process's own (see inFlight). */
+  private async whileInFlight<T>(attempt: AttemptRow, send: () => Promise<T>): Promise<T> {
+    this.inFlight.set(attempt.request_id, attempt.claimed_at ?? undefined);
+    try {
+      return await send();
     } finally {
       this.inFlight.delete(attempt.request_id);
-      this.claims.delete(attempt.request_id);
     }
   }
 
@@ -294,11 +298,11 @@ export class CalloutSending implements SendQueue<AttemptRow> {
    * only claims older than reconcileAfterMs.
    */
   private async holdClaim(requestId: string): Promise<void> {
-    const claimedAt = this.claims.get(requestId);
+    const claimedAt = this.inFlight.get(requestId);
     if (!claimedAt || Date.now() - claimedAt.getTime() < this.settings.reconcileAfterMs / 3) return;
     const renewed = await this.repo.renewClaim(this.db, requestId, claimedAt);
     if (!renewed) throw new ClaimLost(requestId);
-    this.claims.set(requestId, renewed);
+    if (this.inFlight.has(requestId)) this.inFlight.set(requestId, renewed);
   }
 
   /**
@@ -435,7 +439,9 @@ export class CalloutSending implements SendQueue<AttemptRow> {
   async reconcile(): Promise<{ adopted: number; resent: number }> {
     let adopted = 0;
     let resent = 0;
-    const stuck = await this.repo.reclaimStuck(this.db, this.settings.reconcileAfterMs, [...this.inFlight]);
+    const stuck = await this.repo.reclaimStuck(this.db, this.settings.reconcileAfterMs, [
+      ...this.inFlight.keys(),
+    ]);
     for (const attempt of stuck) {
       const adoptOrResend = async () => {
         const found = await this.findSent(attempt);
@@ -447,15 +453,10 @@ export class CalloutSending implements SendQueue<AttemptRow> {
           await this.sendOnce(attempt);
         }
       };
-      this.inFlight.add(attempt.request_id);
-      if (attempt.claimed_at) this.claims.set(attempt.request_id, attempt.claimed_at);
       try {
-        await this.oneCallPerNumber(attempt, adoptOrResend);
+        await this.whileInFlight(attempt, () => this.oneCallPerNumber(attempt, adoptOrResend));
       } catch (e) {
         this.logger.warn(`reconcile ${attempt.request_id}: ${(e as Error).message}`);
-      } finally {
-        this.inFlight.delete(attempt.request_id);
-        this.claims.delete(attempt.request_id);
       }
     }
     return { adopted, resent };
