@@ -26,6 +26,8 @@ export interface CrashRestartOptions {
  * it disconnects and stays stopped, while the process lives on and consumes nothing. Seen in the
  * small fault suite on a loaded machine: the audit service never joined its group.
  * This starts such a consumer again, with backoff, until it runs or the service stops.
+ * The wait is a timer of its own, not exponential-backoff's: that library's waits can be neither
+ * cancelled nor unref'd, so a service stopping during one (up to 30 s) would not exit until it ends.
  */
 export function restartAfterFatalCrash(consumer: RestartableConsumer, opts: CrashRestartOptions): void {
   const logger = opts.logger ?? new Logger(`ConsumerHost:${opts.group}`);
