@@ -293,10 +293,12 @@ export class FaultSuite {
       brokers: this.kafka.brokers,
       extraApps: ['audit', 'console'],
       // A send left 'sending' (its process killed mid-send, every try refused) is reconciled after
-      // 15 s. A send whose status webhooks went to a notifier that was down is asked about at the
+      // 15 s. With replicas, one replica's request still on its way must not look stuck to another's
+      // reconciler: above 1.5 × (client timeout + in-flight grace, 15 + 15 s), so 50 s (docs/notify.md).
+      // A send whose status webhooks went to a notifier that was down is asked about at the
       // provider once the late webhooks (webhooks-late) are due, so that trial still measures them.
       serviceEnv: {
-        NOTIFY_RECONCILE_AFTER_MS: '15000',
+        NOTIFY_RECONCILE_AFTER_MS: (this.o.replicas ?? 1) > 1 ? '50000' : '15000',
         NOTIFY_STATUS_CHECK_AFTER_MS: String(this.o.lateMs + 30_000),
       },
       // The machine may be shared and loaded: a restarted service is given time to come back.
