@@ -1,6 +1,7 @@
-import { Admin, IHeaders, Kafka, logLevel, Message, Partitioners, Producer } from 'kafkajs';
+import { Admin, IHeaders, Kafka, logLevel, Message, Producer, RecordMetadata } from 'kafkajs';
 import { backOff } from 'exponential-backoff';
 import { allTopicSpecs, TopicSpec } from '../../contracts/topics';
+import { notAcknowledged, PartitionTracker, PublishNotAcknowledgedError } from './acknowledged';
 import { connectivityOf, kafkaLogCreator } from './kafka-log';
 
 /** Naming of topics and consumer groups under an optional prefix (KAFKA_TOPIC_PREFIX), so test runs can share a broker. */
@@ -167,10 +168,13 @@ export interface OutgoingMessage {
 
 /**
  * The producer every service uses: idempotent, acks from all in-sync replicas, one request in
- * flight per broker (what kafkajs requires for idempotence), JSON values.
+ * flight per broker (what kafkajs requires for idempotence), JSON values. A send resolves only
+ * when the brokers' answer covers every message (acknowledged.ts): one that kafkajs resolved
+ * without writing all of it rejects, so the outbox publishes it again.
  */
 export class EventPublisher {
   private readonly producer: Producer;
+  private readonly partitions = new PartitionTracker();
   private connected?: Promise<void>;
 
   constructor(
@@ -181,7 +185,7 @@ export class EventPublisher {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: this.partitions.partitioner,
     });
   }
 
@@ -209,13 +213,22 @@ export class EventPublisher {
       }));
     if (topicMessages.length === 0) return;
     await this.connect();
-    await this.producer.sendBatch({ acks: -1, topicMessages });
+    this.check(topicMessages, await this.producer.sendBatch({ acks: -1, topicMessages }));
+  }
+
+  private check(sent: { topic: string; messages: Message[] }[], answer: RecordMetadata[]): void {
+    const missing = notAcknowledged(sent, answer, (m) => this.partitions.partitionsOf(m));
+    if (missing.length) throw new PublishNotAcknowledgedError(missing);
   }
 
   /** Publishes raw bytes to an already-prefixed topic name (used by the DLQ path). */
   async publishRaw(prefixedTopic: string, message: Message): Promise<void> {
     await this.connect();
-    await this.producer.send({ topic: prefixedTopic, acks: -1, messages: [message] });
+    const messages = [message];
+    this.check(
+      [{ topic: prefixedTopic, messages }],
+      await this.producer.send({ topic: prefixedTopic, acks: -1, messages }),
+    );
   }
 
   async disconnect(): Promise<void> {

@@ -118,4 +118,85 @@ describe('the 3-broker Kafka cluster', () => {
         .sort(),
     );
   }, 300_000);
+
+  it('resolves a publish only when every message of it was written, across a broker killed mid-send', async () => {
+    // The broker killed above comes back; each partition of a new topic then has 3 in-sync copies.
+    await cluster.start();
+    const spec = { name: 'callouts.responses', partitions: 6, contract: 'callout-response' as const };
+    const name = namer.topic(spec.name);
+    await ensureTopics(kafka, namer, [spec]);
+    const admin = kafka.admin();
+    await admin.connect();
+    const meta = await waitFor(
+      async () => {
+        const m = await admin.fetchTopicMetadata({ topics: [name] }).catch(() => undefined);
+        const ps = m?.topics[0]?.partitions ?? [];
+        return ps.length === spec.partitions && ps.every((p) => p.isr.length === 3) ? m : undefined;
+      },
+      'the topic on 3 in-sync brokers',
+      120_000,
+      500,
+    );
+
+    const received = new Set<string>();
+    const reader = kafka.consumer({ groupId: namer.group('reader-2'), maxWaitTimeInMs: 500 });
+    await reader.connect();
+    await reader.subscribe({ topic: name, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        received.add(message.key!.toString());
+      },
+    });
+
+    // Sends of 60 keyed messages, each spanning every partition and so every broker, one after the
+    // other; a broker is killed while they go on. A send that rejects is sent again, as the outbox
+    // relay does. Every key of a send that resolved must arrive.
+    const published: string[] = [];
+    let rejected = 0;
+    let stop = false;
+    const sender = (async () => {
+      for (let i = 0; !stop; i++) {
+        const messages = Array.from({ length: 60 }, (_, k) => ({ key: `s${i}-${k}`, value: { i, k } }));
+        for (;;) {
+          try {
+            await publisher.publish(spec.name, messages);
+            published.push(...messages.map((m) => m.key));
+            break;
+          } catch {
+            rejected++;
+          }
+        }
+      }
+    })();
+    await waitFor(() => published.length >= 600, 'the first sends', 60_000);
+    const victim = meta.topics[0].partitions.find((p) => p.partitionId === 0)!.leader;
+    await cluster.kill(victim);
+    // Past the controller's fencing of the dead broker (its partitions led by the others) and a
+    // few sends more.
+    await waitFor(
+      async () => {
+        const m = await admin.fetchTopicMetadata({ topics: [name] }).catch(() => undefined);
+        return !!m && m.topics[0].partitions.every((p) => p.leader !== victim && p.leader >= 0);
+      },
+      'leadership away from the killed broker',
+      120_000,
+      500,
+    );
+    const after = published.length;
+    await waitFor(() => published.length >= after + 600, 'sends after the fencing', 120_000);
+    stop = true;
+    await sender;
+    await admin.disconnect();
+
+    const missing = () => published.filter((k) => !received.has(k));
+    await waitFor(() => missing().length === 0, 'every published key at the reader', 60_000).catch(
+      () => undefined,
+    );
+    await reader.disconnect();
+    expect({ published: published.length, missing: missing().length, rejected }).toEqual({
+      published: published.length,
+      missing: 0,
+      rejected,
+    });
+  }, 600_000);
 });
