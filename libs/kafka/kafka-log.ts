@@ -46,10 +46,21 @@ export const brokerAnswers: BrokerProbe = async (brokers) => {
  * One state per broker list, shared by every kafkajs client of the process (each consumer group,
  * the producer, admin calls), so a broker that goes away is reported once, not once per client and
  * retry: "waiting for Kafka at …", then "Kafka at … answers again" when a probe reaches it.
+ *
+ * With a list of several brokers (a cluster) an error naming one broker is that broker's alone: it
+ * is reported once as not answering and probed on its own until it does, while the clients go on
+ * with the others; a probe of the whole list would answer at once and the next error to the dead
+ * broker say "waiting" again, two lines every few seconds for as long as it is down. Only when
+ * every broker of the list is away does the whole-list wait begin.
  */
 export class KafkaConnectivity {
   private waiting = false;
   private timer?: NodeJS.Timeout;
+  /**
+   * Brokers that do not answer while the list has several (a broker may be named by the address it
+   * advertises, not in the list), each with its probe's timer.
+   */
+  private readonly away = new Map<string, NodeJS.Timeout | undefined>();
 
   constructor(
     private readonly brokers: string[],
@@ -62,9 +73,29 @@ export class KafkaConnectivity {
     return this.waiting;
   }
 
-  /** A connection error: the first one while connected says so; the rest are already said. */
-  lost(detail: string): void {
+  /** The broker of this list that a log line names, if any. */
+  brokerNamedIn(text: string): string | undefined {
+    return this.brokers.find((b) => text.includes(b));
+  }
+
+  /**
+   * A connection error, naming the broker it is about when it is known: the first one while
+   * connected says so; the rest are already said.
+   */
+  lost(detail: string, broker?: string): void {
     if (this.waiting) return;
+    if (broker && this.brokers.length > 1) {
+      if (this.away.has(broker)) return;
+      this.away.set(broker, undefined);
+      if (!this.brokers.every((b) => this.away.has(b))) {
+        this.logger.warn(
+          `Kafka broker ${broker} does not answer (${detail}); the clients go on with the other brokers of ${this.brokers.join(',')} and retry it`,
+        );
+        return this.scheduleBroker(broker);
+      }
+      // None of them answers: the whole list is waited for, and each broker's own probe stops.
+      this.stopBrokerProbes();
+    }
     this.waiting = true;
     this.logger.warn(
       `waiting for Kafka at ${this.brokers.join(',')} (${detail}); the services retry on their own and resume when it answers`,
@@ -86,8 +117,27 @@ export class KafkaConnectivity {
     this.timer.unref();
   }
 
+  private scheduleBroker(broker: string): void {
+    const timer = setTimeout(() => {
+      void this.probe([broker]).then((up) => {
+        if (!this.away.has(broker)) return;
+        if (!up) return this.scheduleBroker(broker);
+        this.away.delete(broker);
+        this.logger.log(`Kafka broker ${broker} answers again`);
+      });
+    }, this.probeEveryMs);
+    timer.unref();
+    this.away.set(broker, timer);
+  }
+
+  private stopBrokerProbes(): void {
+    for (const t of this.away.values()) clearTimeout(t);
+    this.away.clear();
+  }
+
   stop(): void {
     clearTimeout(this.timer);
+    this.stopBrokerProbes();
     this.waiting = false;
   }
 }
@@ -119,8 +169,9 @@ export function kafkaLogCreator(connectivity: KafkaConnectivity, logger = new Lo
       const text = errorText(log);
       const line = `${namespace ? `[${namespace}] ` : ''}${message} ${JSON.stringify(extra)}`;
       if (level <= logLevel.WARN && CONNECTION.test(text)) {
-        const error = (extra as { error?: unknown }).error;
-        connectivity.lost(typeof error === 'string' ? error : message);
+        const { error, broker } = extra as { error?: unknown; broker?: unknown };
+        const named = typeof broker === 'string' ? broker : connectivity.brokerNamedIn(text);
+        connectivity.lost(typeof error === 'string' ? error : message, named);
         return logger.debug(line);
       }
       if (connectivity.isWaiting || TRANSIENT.test(text) || level > logLevel.WARN) return logger.debug(line);
